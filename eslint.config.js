@@ -1,0 +1,93 @@
+// @ts-check
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+import reactHooks from 'eslint-plugin-react-hooks';
+import globals from 'globals';
+
+const nodeBuiltins = ['node:*', 'fs', 'path', 'os', 'child_process', 'crypto', 'http', 'https', 'net', 'util'];
+
+export default tseslint.config(
+  {
+    ignores: ['out/**', 'dist/**', 'node_modules/**', 'test-results/**', 'playwright-report/**', 'coverage/**', '.cache/**']
+  },
+  {
+    linterOptions: { reportUnusedDisableDirectives: 'error' }
+  },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    files: ['**/*.ts', '**/*.tsx'],
+    languageOptions: {
+      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname }
+    },
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/no-misused-promises': ['error', { checksVoidReturn: { attributes: false } }],
+      '@typescript-eslint/consistent-type-imports': ['error', { fixStyle: 'inline-type-imports' }],
+      '@typescript-eslint/no-explicit-any': 'error',
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' }],
+      'no-restricted-syntax': [
+        'error',
+        { selector: "CallExpression[callee.property.name='only']", message: 'No focused tests (.only) in the tree.' },
+        {
+          selector: "CallExpression[callee.property.name='skip'][arguments.0.type='Literal']",
+          message: 'No unconditionally skipped tests; use a conditional skip with a reason.'
+        }
+      ]
+    }
+  },
+  {
+    files: ['**/*.js'],
+    languageOptions: { globals: { ...globals.node } }
+  },
+  // Where code runs: only main/index.ts and main/electron/ may import electron.
+  {
+    files: ['main/**/*.ts', 'e2e/**/*.ts', 'bench/**/*.ts', 'scripts/**/*.ts'],
+    ignores: ['main/index.ts', 'main/electron/**', 'e2e/electron/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [{ name: 'electron', message: 'Only main/index.ts and main/electron/ may import electron; keep this code runnable under plain Node.' }],
+          patterns: [{ group: ['**/renderer/**'], message: 'main/ never imports the renderer.' }]
+        }
+      ]
+    }
+  },
+  // The renderer is DOM only: no Node, no Electron, no main/. Types come from preload/contract.ts.
+  {
+    files: ['renderer/**/*.ts', 'renderer/**/*.tsx'],
+    languageOptions: { globals: { ...globals.browser } },
+    plugins: { 'react-hooks': reactHooks },
+    rules: {
+      ...reactHooks.configs.recommended.rules,
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [{ name: 'electron', message: 'The renderer talks only to window.keydesk.' }],
+          patterns: [
+            { group: ['**/main/**'], message: 'The renderer never imports from main/; use preload/contract.ts types.' },
+            { group: nodeBuiltins, message: 'The renderer has no Node.' },
+            { group: ['**/preload/index*'], message: 'Import only preload/contract.ts.' }
+          ]
+        }
+      ]
+    }
+  },
+  // The contract is shared by main, preload and renderer: it may import zod and nothing that runs somewhere in particular.
+  {
+    files: ['preload/contract.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [{ name: 'electron', message: 'The contract must load in the renderer too.' }],
+          patterns: [
+            { group: ['**/main/**', '**/renderer/**'], message: 'The contract depends on nothing but zod.' },
+            { group: nodeBuiltins, message: 'The contract must load in the renderer too.' }
+          ]
+        }
+      ]
+    }
+  }
+);

@@ -1,0 +1,58 @@
+import { AuditService } from './audit/service.ts';
+import { systemClock, type Clock } from './clock.ts';
+import { CredentialStore } from './vault/credentials.ts';
+import type { KeychainClient } from './vault/keychain.ts';
+import type { PassphraseSource } from './vault/passphrase.ts';
+import { Vault, type KeySourceKind } from './vault/vault.ts';
+
+/**
+ * The composition root. Electron's main process, the CLI and the tests all build Keydesk's services here,
+ * from one config, so every one of them runs the same code.
+ */
+export interface AppConfig {
+  vaultPath: string;
+  clock?: Clock;
+  keychain?: KeychainClient;
+  /** Who acts, for the audit log: "analyst:alice (cli)". */
+  actor?: string;
+}
+
+export interface KeydeskApp {
+  config: AppConfig;
+  vault: Vault;
+  credentials: CredentialStore;
+  audit: AuditService;
+  /** Anchors the audit head (keychain vaults) when this handle wrote, then closes the vault. */
+  close(): Promise<void>;
+}
+
+function assemble(config: AppConfig, vault: Vault): KeydeskApp {
+  const credentials = new CredentialStore(vault);
+  const audit = new AuditService(vault);
+  return {
+    config,
+    vault,
+    credentials,
+    audit,
+    async close() {
+      if (vault.isUnlocked() && vault.needsAnchor) await audit.anchor().catch(() => null);
+      vault.close();
+    }
+  };
+}
+
+export function openApp(config: AppConfig): KeydeskApp {
+  const vault = Vault.open(config.vaultPath, { clock: config.clock ?? systemClock, ...(config.keychain ? { keychain: config.keychain } : {}), ...(config.actor ? { actor: config.actor } : {}) });
+  return assemble(config, vault);
+}
+
+export async function createApp(config: AppConfig, keySource: KeySourceKind, passphrase?: PassphraseSource): Promise<KeydeskApp> {
+  const vault = await Vault.create(config.vaultPath, {
+    keySource,
+    clock: config.clock ?? systemClock,
+    ...(passphrase ? { passphrase } : {}),
+    ...(config.keychain ? { keychain: config.keychain } : {}),
+    ...(config.actor ? { actor: config.actor } : {})
+  });
+  return assemble(config, vault);
+}

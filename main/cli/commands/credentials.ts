@@ -1,0 +1,175 @@
+import { readFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import { KeydeskError } from '../../errors.ts';
+import { modeSpec } from '../../providers/catalog.ts';
+import type { CredentialSummary } from '../../vault/credentials.ts';
+import type { CliContext } from '../context.ts';
+import { keyValues, relativeTime, table } from '../format.ts';
+
+function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}
+
+/** `--field k=v` pairs. Secret fields are refused here: argv is visible to other users (ps) and kept in shell history. */
+function parseFields(pairs: string[], provider: string, mode: string): Record<string, string> {
+  const spec = modeSpec(provider, mode);
+  const out: Record<string, string> = {};
+  for (const pair of pairs) {
+    const eq = pair.indexOf('=');
+    if (eq <= 0) throw new KeydeskError('INPUT_INVALID', 'Each --field is NAME=VALUE.');
+    const name = pair.slice(0, eq);
+    const f = spec.fields.find((x) => x.name === name);
+    if (f?.secret) {
+      throw new KeydeskError('INPUT_INVALID', `${name} is a secret field: give it in the JSON of --secrets-from FILE (or - for stdin), never on the command line.`, {
+        fields: { [name]: 'Secret fields go in --secrets-from' }
+      });
+    }
+    out[name] = pair.slice(eq + 1);
+  }
+  return out;
+}
+
+/** `--secrets-from FILE|-`: a JSON object whose keys are secret field names. */
+async function readSecrets(ctx: CliContext, from: string | undefined, provider: string, mode: string): Promise<Record<string, string>> {
+  if (from === undefined) return {};
+  let text: string;
+  try {
+    text = from === '-' ? await ctx.io.readStdin() : readFileSync(from, 'utf8');
+  } catch {
+    throw new KeydeskError('INPUT_INVALID', `Cannot read the secrets file ${from}.`);
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    // Never echo the text: it is secret.
+    throw new KeydeskError('INPUT_INVALID', '--secrets-from must be a JSON object of secret fields, e.g. {"secret_access_key": "…"}; it is not valid JSON.');
+  }
+  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new KeydeskError('INPUT_INVALID', '--secrets-from must be a JSON object of secret fields.');
+  const spec = modeSpec(provider, mode);
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(parsed as Record<string, unknown>)) {
+    const f = spec.fields.find((x) => x.name === k);
+    if (!f) throw new KeydeskError('INPUT_INVALID', `--secrets-from has a field ${mode} does not know: "${k.slice(0, 40)}".`);
+    if (!f.secret) throw new KeydeskError('INPUT_INVALID', `${k} is not secret; pass it with --field ${k}=VALUE.`);
+    if (typeof v !== 'string') throw new KeydeskError('INPUT_INVALID', `${k} in --secrets-from must be a string.`, { fields: { [k]: 'Must be text' } });
+    out[k] = v;
+  }
+  return out;
+}
+
+export function statusLabel(c: CredentialSummary): string {
+  return c.status;
+}
+
+export function renderList(list: CredentialSummary[], now: Date): string {
+  if (list.length === 0) return 'No credentials yet. Add one with: keydesk add --provider P --mode M --name N --secrets-from FILE\n';
+  return table(
+    ['NAME', 'PROVIDER', 'MODE', 'STATUS', 'CHECKED', 'EXPIRES'],
+    list.map((c) => [c.name, c.provider, c.mode, statusLabel(c), c.checkedAt ? relativeTime(c.checkedAt, now) : 'never', c.expiresAt ? relativeTime(c.expiresAt, now) : ''])
+  );
+}
+
+export function renderShow(c: CredentialSummary, now: Date): string {
+  const meta = Object.entries(c.metadata).map(([k, v]): [string, string] => [`  ${k}`, v]);
+  return (
+    keyValues([
+      ['name', c.name],
+      ['id', c.id],
+      ['provider', c.provider],
+      ['mode', c.mode],
+      ['status', statusLabel(c)],
+      ['last error', c.lastError ? `${c.lastError.code}: ${c.lastError.message}` : null],
+      ['checked', c.checkedAt ? `${c.checkedAt} (${relativeTime(c.checkedAt, now)})` : 'never'],
+      ['expires', c.expiresAt ? `${c.expiresAt} (${relativeTime(c.expiresAt, now)})${c.expirySource ? `, from ${c.expirySource}` : ''}` : null],
+      ['secrets set', c.secretsSet.length ? c.secretsSet.join(', ') : 'none'],
+      ['created', c.createdAt],
+      ['updated', c.updatedAt],
+      ['rotated', c.rotatedAt]
+    ]) + (meta.length ? `metadata:\n${keyValues(meta)}` : '')
+  );
+}
+
+export function registerCredentialCommands(program: Command, ctx: CliContext): void {
+  program
+    .command('add')
+    .description('add a credential: non-secret fields with --field, secret fields as JSON from --secrets-from FILE or - (stdin)')
+    .requiredOption('--provider <provider>', 'aws | gcp | azure | google_workspace | microsoft_365 | hostinger | agentsoc_mail_block')
+    .requiredOption('--mode <mode>', 'the auth mode (keydesk providers lists them)')
+    .requiredOption('--name <name>', 'a unique name')
+    .option('--field <name=value>', 'a non-secret field (repeatable)', collect, [])
+    .option('--secrets-from <file>', 'a JSON object of the secret fields; - reads stdin')
+    .option('--expires <date>', 'when the secret expires, if you know (YYYY-MM-DD)')
+    .action(async (opts: { provider: string; mode: string; name: string; field: string[]; secretsFrom?: string; expires?: string }, cmd: Command) => {
+      const fields = parseFields(opts.field, opts.provider, opts.mode);
+      const secrets = await readSecrets(ctx, opts.secretsFrom, opts.provider, opts.mode);
+      const app = ctx.open(cmd);
+      await ctx.unlock(app, 'Adding a credential');
+      const c = app.credentials.add({ name: opts.name, provider: opts.provider, mode: opts.mode, values: { ...fields, ...secrets }, expiresAt: opts.expires ?? null });
+      ctx.print(cmd, { credential: c }, () => `Added ${c.name} (${c.provider}/${c.mode}, id ${c.id}). Status: ${c.status} until validated.\n`);
+    });
+
+  program
+    .command('list')
+    .description('list credentials with their health (no key needed)')
+    .action((_opts: unknown, cmd: Command) => {
+      const app = ctx.open(cmd);
+      const list = app.credentials.list();
+      ctx.print(cmd, { credentials: list }, () => renderList(list, app.vault.clock.now()));
+    });
+
+  program
+    .command('show')
+    .argument('<credential>', 'name or id')
+    .description('show one credential’s readable metadata and health (no key needed)')
+    .action((ref: string, _opts: unknown, cmd: Command) => {
+      const app = ctx.open(cmd);
+      const c = app.credentials.get(ref);
+      ctx.print(cmd, { credential: c }, () => renderShow(c, app.vault.clock.now()));
+    });
+
+  program
+    .command('update')
+    .argument('<credential>', 'name or id')
+    .description('change fields; secret fields from --secrets-from replace the stored ones')
+    .option('--field <name=value>', 'a non-secret field (repeatable); NAME= clears an optional field', collect, [])
+    .option('--secrets-from <file>', 'a JSON object of secret fields to replace; - reads stdin')
+    .option('--expires <date>', 'when the secret expires (YYYY-MM-DD); "" clears it')
+    .action(async (ref: string, opts: { field: string[]; secretsFrom?: string; expires?: string }, cmd: Command) => {
+      const app = ctx.open(cmd);
+      const current = app.credentials.get(ref);
+      const fields = parseFields(opts.field, current.provider, current.mode);
+      const secrets = await readSecrets(ctx, opts.secretsFrom, current.provider, current.mode);
+      if (Object.keys(fields).length === 0 && Object.keys(secrets).length === 0 && opts.expires === undefined) {
+        throw new KeydeskError('INPUT_INVALID', 'Nothing to update: give --field, --secrets-from or --expires.');
+      }
+      await ctx.unlock(app, 'Updating a credential');
+      const c = app.credentials.update(current.id, { values: { ...fields, ...secrets }, ...(opts.expires !== undefined ? { expiresAt: opts.expires } : {}) });
+      ctx.print(cmd, { credential: c }, () => `Updated ${c.name}.${Object.keys(secrets).length ? ' Secret replaced; status is unknown until validated.' : ''}\n`);
+    });
+
+  program
+    .command('rename')
+    .argument('<credential>', 'name or id')
+    .argument('<new-name>', 'the new name')
+    .description('rename a credential')
+    .action(async (ref: string, newName: string, _opts: unknown, cmd: Command) => {
+      const app = ctx.open(cmd);
+      await ctx.unlock(app, 'Renaming a credential');
+      const c = app.credentials.rename(ref, newName);
+      ctx.print(cmd, { credential: c }, () => `Renamed to ${c.name}.\n`);
+    });
+
+  program
+    .command('remove')
+    .argument('<credential>', 'name or id')
+    .description('delete a credential and destroy its key (crypto-shred)')
+    .action(async (ref: string, _opts: unknown, cmd: Command) => {
+      const app = ctx.open(cmd);
+      await ctx.unlock(app, 'Removing a credential');
+      const r = app.credentials.remove(ref);
+      ctx.print(cmd, { removed: r }, () =>
+        `Removed ${r.name}; its key is destroyed.${r.walTruncated ? '' : '\nNote: another process holds the vault open, so the write-ahead log could not be truncated yet; it will be at the next checkpoint.'}\n`
+      );
+    });
+}

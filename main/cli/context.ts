@@ -1,0 +1,91 @@
+import { userInfo } from 'node:os';
+import type { Command } from 'commander';
+import { openApp, type AppConfig, type KeydeskApp } from '../app.ts';
+import { KeydeskError, toErrorShape } from '../errors.ts';
+import { defaultVaultPath } from '../paths.ts';
+import type { KeychainClient } from '../vault/keychain.ts';
+import { passphraseFrom, type CliIO } from './io.ts';
+
+export interface GlobalOptions {
+  vault?: string;
+  json?: boolean;
+}
+
+/** Everything a command needs: where the vault is, how to print, how to unlock. */
+export class CliContext {
+  readonly io: CliIO;
+  /** The OS keychain unless given (in-process tests pass the same keytar client under another service name). */
+  readonly keychain: KeychainClient | undefined;
+  #opened: KeydeskApp[] = [];
+  /** A command that ran but found problems (check, verify) sets 1 here. */
+  exitCode = 0;
+
+  constructor(io: CliIO, keychain?: KeychainClient) {
+    this.io = io;
+    this.keychain = keychain;
+  }
+
+  globals(cmd: Command): GlobalOptions {
+    return cmd.optsWithGlobals<GlobalOptions>();
+  }
+
+  config(cmd: Command): AppConfig {
+    const g = this.globals(cmd);
+    const actorEnv = this.io.env.KEYDESK_ACTOR;
+    let user = 'unknown';
+    try {
+      user = userInfo().username;
+    } catch {
+      /* no passwd entry */
+    }
+    return {
+      vaultPath: g.vault ?? defaultVaultPath(this.io.env),
+      actor: actorEnv && /^(analyst|agent):[\w.@-]{1,64}$/.test(actorEnv) ? `${actorEnv} (cli)` : `analyst:${user} (cli)`,
+      ...(this.keychain ? { keychain: this.keychain } : {})
+    };
+  }
+
+  open(cmd: Command): KeydeskApp {
+    const app = openApp(this.config(cmd));
+    this.#opened.push(app);
+    return app;
+  }
+
+  track(app: KeydeskApp): KeydeskApp {
+    this.#opened.push(app);
+    return app;
+  }
+
+  /** Unlocks with the vault's own key source: the OS keychain, or KEYDESK_PASSPHRASE / a prompt. */
+  async unlock(app: KeydeskApp, why: string): Promise<void> {
+    if (app.vault.isUnlocked()) return;
+    try {
+      await app.vault.unlock({ passphrase: passphraseFrom(this.io) });
+    } catch (e) {
+      if (e instanceof KeydeskError && e.code === 'PASSPHRASE_REQUIRED') {
+        throw new KeydeskError('PASSPHRASE_REQUIRED', `${why} needs the vault key. ${e.message}`);
+      }
+      throw e;
+    }
+  }
+
+  json(cmd: Command): boolean {
+    return Boolean(this.globals(cmd).json);
+  }
+
+  /** Prints a result: one JSON document with --json, the human rendering otherwise. */
+  print(cmd: Command, value: unknown, human: () => string): void {
+    if (this.json(cmd)) this.io.stdout(`${JSON.stringify(value, null, 2)}\n`);
+    else this.io.stdout(human());
+  }
+
+  printError(json: boolean, e: unknown): void {
+    const shape = toErrorShape(e);
+    if (json) this.io.stdout(`${JSON.stringify({ error: shape }, null, 2)}\n`);
+    else this.io.stderr(`keydesk: ${shape.message} [${shape.code}]\n`);
+  }
+
+  async closeAll(): Promise<void> {
+    for (const app of this.#opened.splice(0)) await app.close();
+  }
+}

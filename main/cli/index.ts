@@ -1,0 +1,54 @@
+import { Command, CommanderError } from 'commander';
+import { KeydeskError } from '../errors.ts';
+import type { KeychainClient } from '../vault/keychain.ts';
+import { registerAuditCommands } from './commands/audit.ts';
+import { registerCredentialCommands } from './commands/credentials.ts';
+import { registerVaultCommands } from './commands/vault.ts';
+import { CliContext } from './context.ts';
+import { processIO, type CliIO } from './io.ts';
+
+/** Exit codes: 0 ok, 1 failure, 2 usage error (bad arguments or input). */
+export const EXIT = { ok: 0, failure: 1, usage: 2 } as const;
+
+export type CommandRegistrar = (program: Command, ctx: CliContext) => void;
+
+/** Command groups. Later features add theirs here. */
+const REGISTRARS: CommandRegistrar[] = [registerVaultCommands, registerCredentialCommands, registerAuditCommands];
+
+export function buildProgram(ctx: CliContext): Command {
+  const program = new Command('keydesk')
+    .description('Keydesk: the credentials your response actions run with, in an encrypted local vault')
+    .option('--vault <path>', 'the vault file (default: $KEYDESK_VAULT, else the app-data folder)')
+    .option('--json', 'machine-readable output (one JSON document; errors as {"error":{code,message}})')
+    .showHelpAfterError()
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => ctx.io.stdout(s), writeErr: (s) => ctx.io.stderr(s) });
+  for (const register of REGISTRARS) register(program, ctx);
+  for (const sub of program.commands) applyOverrides(sub);
+  return program;
+}
+
+function applyOverrides(cmd: Command): void {
+  cmd.exitOverride();
+  for (const sub of cmd.commands) applyOverrides(sub);
+}
+
+export async function run(argv: string[], io: CliIO = processIO(), keychain?: KeychainClient): Promise<number> {
+  const ctx = new CliContext(io, keychain);
+  const program = buildProgram(ctx);
+  const json = argv.includes('--json');
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return ctx.exitCode;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return EXIT.ok;
+      if (e.code === 'commander.executeSubCommandAsync') return EXIT.ok;
+      return EXIT.usage;
+    }
+    ctx.printError(json, e);
+    return e instanceof KeydeskError && e.code === 'INPUT_INVALID' ? EXIT.usage : EXIT.failure;
+  } finally {
+    await ctx.closeAll().catch(() => undefined);
+  }
+}

@@ -1,0 +1,33 @@
+import { endpointField, field, pattern, scopeList, type ProviderSpec } from '../spec.ts';
+
+export const OAUTH_PRESETS = ['google', 'microsoft', 'github', 'slack'] as const;
+
+export const oauthSpec: ProviderSpec = {
+  id: 'oauth',
+  label: 'OAuth (any provider)',
+  tenantScoped: false,
+  modes: [
+    {
+      id: 'authorization_code',
+      label: 'Authorization code + PKCE',
+      oauth: true,
+      rotationDays: 90,
+      fields: [
+        field({ name: 'preset', label: 'Preset', required: false, help: 'google, microsoft, github or slack prefill the URLs.', schema: pattern('Preset', /^(google|microsoft|github|slack)$/, 'one of google, microsoft, github, slack', 16) }),
+        endpointField('authorization_url', 'Authorization URL', 'Required unless a preset or discovery URL gives it.'),
+        endpointField('token_url', 'Token URL', 'Required unless a preset or discovery URL gives it.'),
+        endpointField('revocation_url', 'Revocation URL', 'RFC 7009 endpoint, where the provider has one.'),
+        endpointField('discovery_url', 'Discovery URL', 'An OpenID Connect or RFC 8414 discovery document.'),
+        field({ name: 'client_id', label: 'Client ID', schema: pattern('Client ID', /^[\x21-\x7E]{1,512}$/, 'a client id (printable characters, no spaces)', 512) }),
+        field({ name: 'client_secret', label: 'Client secret', secret: true, required: false, schema: pattern('Client secret', /^\S{1,512}$/, 'a client secret (no spaces)', 512) }),
+        field({ name: 'scopes', label: 'Scopes', kind: 'scopes', placeholder: 'openid offline_access', schema: scopeList('Scopes') })
+      ],
+      check: (v) =>
+        v.preset || v.discovery_url || (v.authorization_url && v.token_url)
+          ? {}
+          : { authorization_url: 'Give a preset, a discovery URL, or both the authorization and token URLs' }
+    }
+  ],
+  capabilities: [],
+  validationPermissions: ['a token refresh against the token endpoint']
+};

@@ -1,0 +1,576 @@
+import { randomUUID } from 'node:crypto';
+import { KeydeskError } from '../errors.ts';
+import { modeSpec, printable, providerSpec } from '../providers/catalog.ts';
+import type { ModeSpec } from '../providers/spec.ts';
+import { AAD, AuthenticationFailed, equalBytes, open, randomKey, seal, wipe } from './crypto.ts';
+import { Secret } from './secret.ts';
+import { headerMac, type Vault, type WriteContext } from './vault.ts';
+
+export const CREDENTIAL_STATUSES = ['ok', 'failed', 'expired', 'unknown'] as const;
+export type CredentialStatus = (typeof CREDENTIAL_STATUSES)[number];
+
+export interface LastError {
+  code: string;
+  message: string;
+}
+
+/** Everything about a credential that is not secret. Safe for IPC, logs, CLI output and offline inspection. */
+export interface CredentialSummary {
+  id: string;
+  name: string;
+  provider: string;
+  mode: string;
+  /** Readable copies: non-secret field values, last four characters of key/client ids, derived facts. Display only. */
+  metadata: Record<string, string>;
+  /** Names of the secret fields that hold a value (never the values). */
+  secretsSet: string[];
+  /** What validation learned (account ids, readiness, suggestions). */
+  observed: Record<string, unknown>;
+  status: CredentialStatus;
+  lastError: LastError | null;
+  checkedAt: string | null;
+  expiresAt: string | null;
+  expirySource: 'provider' | 'secret' | 'analyst' | null;
+  createdAt: string;
+  updatedAt: string;
+  rotatedAt: string;
+}
+
+/** A decrypted credential: authenticated field values, with secrets wrapped so they print as [redacted]. */
+export interface CredentialMaterial {
+  id: string;
+  name: string;
+  provider: string;
+  mode: string;
+  /** Non-secret field values, read from the encrypted payload (authenticated), not from the readable copy. */
+  fields: Readonly<Record<string, string>>;
+  /** Secret field values and extra secrets (e.g. OAuth tokens). */
+  secrets: Readonly<Record<string, Secret>>;
+}
+
+interface Payload {
+  v: 1;
+  values: Record<string, string>;
+  extra: Record<string, string>;
+}
+
+interface CredentialRow {
+  id: string;
+  name: string;
+  provider: string;
+  mode: string;
+  header_mac: Buffer;
+  metadata: string;
+  observed: string;
+  status: CredentialStatus;
+  last_error_code: string | null;
+  last_error_message: string | null;
+  checked_at: string | null;
+  expires_at: string | null;
+  expiry_source: CredentialSummary['expirySource'];
+  created_at: string;
+  updated_at: string;
+  rotated_at: string;
+}
+
+interface SecretRow {
+  credential_id: string;
+  kek_version: number;
+  wrapped_dek: Buffer;
+  payload: Buffer;
+}
+
+const SUMMARY_COLUMNS =
+  'id, name, provider, mode, header_mac, metadata, observed, status, last_error_code, last_error_message, checked_at, expires_at, expiry_source, created_at, updated_at, rotated_at';
+
+const NAME_RE = /^[\p{L}\p{N}][\p{L}\p{N} ._@()+:/-]{0,63}$/u;
+
+export function validateName(name: unknown): string {
+  if (typeof name !== 'string') throw new KeydeskError('INPUT_INVALID', 'A credential name is required.', { fields: { name: 'Name is required' } });
+  const n = name.normalize('NFC').trim();
+  if (!NAME_RE.test(n)) {
+    throw new KeydeskError('INPUT_INVALID', 'A credential name is 1–64 characters: letters, digits, spaces and . _ @ ( ) + : / -, starting with a letter or digit.', {
+      fields: { name: 'Use 1–64 letters, digits, spaces or . _ @ ( ) + : / - (starting with a letter or digit)' }
+    });
+  }
+  return n;
+}
+
+const ISO_DATE_RE = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:\d{2})?)?$/;
+
+export function validateExpiry(v: unknown): string | null {
+  if (v === null || v === undefined || v === '') return null;
+  if (typeof v !== 'string' || !ISO_DATE_RE.test(v) || Number.isNaN(Date.parse(v))) {
+    throw new KeydeskError('INPUT_INVALID', 'An expiry date is YYYY-MM-DD or an ISO 8601 time.', { fields: { expires_at: 'Use YYYY-MM-DD or an ISO 8601 time' } });
+  }
+  return new Date(v).toISOString();
+}
+
+/**
+ * Checks a complete set of field values against the mode's spec. Messages name fields, never values.
+ * Returns the trimmed values (empty optional fields dropped).
+ */
+export function validateValues(mode: ModeSpec, values: Readonly<Record<string, unknown>>): Record<string, string> {
+  const errors: Record<string, string> = {};
+  const out: Record<string, string> = {};
+  for (const key of Object.keys(values)) {
+    if (!mode.fields.some((f) => f.name === key)) errors[printable(key)] = `Unknown field for ${mode.id}`;
+  }
+  for (const f of mode.fields) {
+    const raw = values[f.name];
+    if (raw === undefined || raw === null || raw === '') {
+      if (f.required) errors[f.name] = `${f.label} is required`;
+      continue;
+    }
+    if (typeof raw !== 'string') {
+      errors[f.name] = `${f.label} must be text`;
+      continue;
+    }
+    const v = f.multiline ? raw.replace(/\r\n/g, '\n').trim() : raw.trim();
+    if (v === '') {
+      if (f.required) errors[f.name] = `${f.label} is required`;
+      continue;
+    }
+    const r = f.schema.safeParse(v);
+    if (!r.success) errors[f.name] = r.error.issues[0]?.message ?? `${f.label} is not valid`;
+    else out[f.name] = v;
+  }
+  if (Object.keys(errors).length === 0 && mode.check) for (const [k, m] of Object.entries(mode.check(out))) if (m !== undefined) errors[k] = m;
+  if (Object.keys(errors).length > 0) {
+    const list = Object.entries(errors)
+      .map(([k, m]) => `${k}: ${m}`)
+      .join('; ');
+    throw new KeydeskError('INPUT_INVALID', `Invalid ${mode.id} credential — ${list}.`, { fields: errors });
+  }
+  return out;
+}
+
+function readableMetadata(mode: ModeSpec, values: Record<string, string>): { metadata: Record<string, string>; secretsSet: string[] } {
+  const metadata: Record<string, string> = {};
+  const secretsSet: string[] = [];
+  for (const f of mode.fields) {
+    const v = values[f.name];
+    if (v === undefined) continue;
+    if (f.secret) {
+      secretsSet.push(f.name);
+      if (f.last4) metadata[`${f.name}_last4`] = v.slice(-4);
+    } else {
+      metadata[f.name] = v;
+    }
+  }
+  for (const [k, v] of Object.entries(mode.describe?.(values) ?? {})) if (v !== undefined) metadata[k] = v;
+  return { metadata, secretsSet };
+}
+
+function parseJsonObject(s: string): Record<string, unknown> {
+  try {
+    const v: unknown = JSON.parse(s);
+    return v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
+  } catch {
+    return {};
+  }
+}
+
+function toSummary(r: CredentialRow): CredentialSummary {
+  const meta = parseJsonObject(r.metadata) as { readable?: Record<string, string>; secretsSet?: string[] };
+  return {
+    id: r.id,
+    name: r.name,
+    provider: r.provider,
+    mode: r.mode,
+    metadata: meta.readable ?? {},
+    secretsSet: meta.secretsSet ?? [],
+    observed: parseJsonObject(r.observed),
+    status: r.status,
+    lastError: r.last_error_code ? { code: r.last_error_code, message: r.last_error_message ?? '' } : null,
+    checkedAt: r.checked_at,
+    expiresAt: r.expires_at,
+    expirySource: r.expiry_source,
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+    rotatedAt: r.rotated_at
+  };
+}
+
+export interface AddInput {
+  name: string;
+  provider: string;
+  mode: string;
+  /** Every field value, secret or not; split by the mode's spec. */
+  values: Readonly<Record<string, unknown>>;
+  /** An expiry date the analyst knows (e.g. a client secret's end date). */
+  expiresAt?: string | null;
+  /** Extra secrets that do not come from the form (OAuth tokens). */
+  extra?: Readonly<Record<string, string>>;
+  /** Readable facts known at creation (e.g. granted OAuth scopes). */
+  observed?: Record<string, unknown>;
+}
+
+export interface UpdateInput {
+  /** Field values to set; secret fields given here replace the stored ones. An empty string clears an optional field. */
+  values?: Readonly<Record<string, unknown>>;
+  expiresAt?: string | null;
+}
+
+export interface HealthUpdate {
+  status: CredentialStatus;
+  lastError: LastError | null;
+  checkedAt: string;
+  /** Undefined keeps the stored expiry. */
+  expiresAt?: string | null;
+  expirySource?: CredentialSummary['expirySource'];
+  /** Merged into the stored observations. */
+  observed?: Record<string, unknown>;
+}
+
+export interface CheckReport {
+  checked: number;
+  failures: { id: string; name: string; code: string; message: string }[];
+}
+
+/** Credentials: the readable half works locked (offline inspection); anything touching a secret needs the key. */
+export class CredentialStore {
+  readonly vault: Vault;
+
+  constructor(vault: Vault) {
+    this.vault = vault;
+  }
+
+  list(): CredentialSummary[] {
+    return (this.vault.db.prepare(`SELECT ${SUMMARY_COLUMNS} FROM credentials ORDER BY name COLLATE NOCASE`).all() as CredentialRow[]).map(toSummary);
+  }
+
+  #row(ref: string): CredentialRow {
+    if (typeof ref !== 'string' || ref.length === 0 || ref.length > 128) throw new KeydeskError('INPUT_INVALID', 'Name a credential by its name or id.');
+    const row = this.vault.db.prepare(`SELECT ${SUMMARY_COLUMNS} FROM credentials WHERE id = ? OR name = ? COLLATE NOCASE`).get(ref, ref) as CredentialRow | undefined;
+    if (!row) throw new KeydeskError('NOT_FOUND', `No credential named "${printable(ref)}".`);
+    return row;
+  }
+
+  get(ref: string): CredentialSummary {
+    return toSummary(this.#row(ref));
+  }
+
+  /** True when the header MAC verifies (needs the key). */
+  headerIntact(ref: string): boolean {
+    const r = this.#row(ref);
+    return equalBytes(headerMac(this.vault.vaultKey('header_mac'), r), r.header_mac);
+  }
+
+  #assertHeader(r: CredentialRow): void {
+    if (!equalBytes(headerMac(this.vault.vaultKey('header_mac'), r), r.header_mac)) {
+      throw new KeydeskError(
+        'HEADER_TAMPERED',
+        `Credential "${printable(r.name)}" (${r.id}): its name, provider or mode was changed in the vault file. It will not be used. Remove it and add it again.`
+      );
+    }
+  }
+
+  #seal(w: WriteContext, id: string, provider: string, mode: string, payload: Payload): { wrapped: Buffer; sealed: Buffer } {
+    const dek = randomKey();
+    const plain = Buffer.from(JSON.stringify(payload), 'utf8');
+    try {
+      return { sealed: seal(dek, plain, AAD.payload(id, provider, mode)), wrapped: seal(w.kek, dek, AAD.dek(id, w.kekVersion)) };
+    } finally {
+      wipe(dek, plain);
+    }
+  }
+
+  #nameFree(name: string, exceptId?: string): void {
+    const clash = this.vault.db.prepare('SELECT id FROM credentials WHERE name = ? COLLATE NOCASE').get(name) as { id: string } | undefined;
+    if (clash && clash.id !== exceptId) {
+      throw new KeydeskError('NAME_TAKEN', `A credential named "${printable(name)}" already exists.`, { fields: { name: 'This name is taken' } });
+    }
+  }
+
+  add(input: AddInput): CredentialSummary {
+    const name = validateName(input.name);
+    const mode = modeSpec(input.provider, input.mode);
+    const provider = providerSpec(input.provider);
+    if (!input.values || typeof input.values !== 'object') throw new KeydeskError('INPUT_INVALID', 'Field values are required.');
+    const values = validateValues(mode, input.values);
+    const analystExpiry = validateExpiry(input.expiresAt);
+    const secretExpiry = mode.expiry?.(values) ?? null;
+    const { metadata, secretsSet } = readableMetadata(mode, values);
+    const id = randomUUID();
+    return this.vault.write((w) => {
+      this.#nameFree(name);
+      const mac = headerMac(w.vaultKey('header_mac'), { id, provider: provider.id, mode: mode.id, name });
+      const { wrapped, sealed } = this.#seal(w, id, provider.id, mode.id, { v: 1, values, extra: { ...(input.extra ?? {}) } });
+      w.db
+        .prepare(
+          `INSERT INTO credentials (id, name, provider, mode, header_mac, metadata, observed, status, expires_at, expiry_source, created_at, updated_at, rotated_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, 'unknown', ?, ?, ?, ?, ?)`
+        )
+        .run(
+          id,
+          name,
+          provider.id,
+          mode.id,
+          mac,
+          JSON.stringify({ readable: metadata, secretsSet }),
+          JSON.stringify(input.observed ?? {}),
+          analystExpiry ?? secretExpiry,
+          analystExpiry ? 'analyst' : secretExpiry ? 'secret' : null,
+          w.now,
+          w.now,
+          w.now
+        );
+      w.db.prepare('INSERT INTO credential_secrets (credential_id, kek_version, wrapped_dek, payload) VALUES (?, ?, ?, ?)').run(id, w.kekVersion, wrapped, sealed);
+      w.audit({
+        action: 'credential.add',
+        outcome: 'ok',
+        credentialId: id,
+        credentialName: name,
+        detail: { provider: provider.id, mode: mode.id, fields: Object.keys(metadata).sort(), secrets: secretsSet }
+      });
+      return this.get(id);
+    });
+  }
+
+  /**
+   * Decrypts a credential. Verifies its header MAC first, then the wrapped DEK and the payload, each bound by AAD
+   * to this credential. Distinct errors: HEADER_TAMPERED, SECRET_SWAPPED (the sealed data belongs to another
+   * credential), SECRET_TAMPERED (any other change).
+   */
+  material(ref: string): CredentialMaterial {
+    const keys = this.vault.requireUnlocked();
+    const r = this.#row(ref);
+    this.#assertHeader(r);
+    const payload = this.#openPayload(r, keys.kek, keys.kekVersion);
+    const secrets: Record<string, Secret> = {};
+    const fields: Record<string, string> = {};
+    const mode = modeSpec(r.provider, r.mode);
+    for (const [k, v] of Object.entries(payload.values)) {
+      if (mode.fields.find((f) => f.name === k)?.secret) secrets[k] = new Secret(v);
+      else fields[k] = v;
+    }
+    for (const [k, v] of Object.entries(payload.extra)) secrets[k] = new Secret(v);
+    return { id: r.id, name: r.name, provider: r.provider, mode: r.mode, fields, secrets };
+  }
+
+  #secretRow(id: string): SecretRow {
+    const s = this.vault.db.prepare('SELECT credential_id, kek_version, wrapped_dek, payload FROM credential_secrets WHERE credential_id = ?').get(id) as SecretRow | undefined;
+    if (!s) throw new KeydeskError('SECRET_TAMPERED', `Credential ${id}: its encrypted secret is missing from the vault file.`);
+    return s;
+  }
+
+  #openPayload(r: CredentialRow, kek: Buffer, kekVersion: number): Payload {
+    const s = this.#secretRow(r.id);
+    let dek: Buffer;
+    try {
+      dek = open(kek, s.wrapped_dek, AAD.dek(r.id, s.kek_version));
+    } catch (e) {
+      if (!(e instanceof AuthenticationFailed)) throw e;
+      if (s.kek_version !== kekVersion) {
+        throw new KeydeskError('SECRET_TAMPERED', `Credential "${printable(r.name)}": its key is marked as wrapped by key version ${s.kek_version}, but the vault is at version ${kekVersion}; the row was changed.`);
+      }
+      const owner = this.#dekOwner(kek, s.wrapped_dek, kekVersion, r.id);
+      if (owner) throw new KeydeskError('SECRET_SWAPPED', `Credential "${printable(r.name)}": its encrypted key belongs to credential "${printable(owner)}" — rows were swapped in the vault file. It will not be used.`);
+      throw new KeydeskError('SECRET_TAMPERED', `Credential "${printable(r.name)}": its encrypted key failed authentication — the vault file was modified. It will not be used.`);
+    }
+    try {
+      const plain = open(dek, s.payload, AAD.payload(r.id, r.provider, r.mode));
+      try {
+        return JSON.parse(plain.toString('utf8')) as Payload;
+      } finally {
+        wipe(plain);
+      }
+    } catch (e) {
+      if (!(e instanceof AuthenticationFailed)) throw e;
+      const owner = this.#payloadOwner(kek, s.payload, r.id);
+      if (owner) throw new KeydeskError('SECRET_SWAPPED', `Credential "${printable(r.name)}": its encrypted secret belongs to credential "${printable(owner)}" — rows were swapped in the vault file. It will not be used.`);
+      throw new KeydeskError('SECRET_TAMPERED', `Credential "${printable(r.name)}": its encrypted secret failed authentication — the vault file was modified. It will not be used.`);
+    } finally {
+      wipe(dek);
+    }
+  }
+
+  /** Failure path only: does this wrapped DEK open as another credential's? */
+  #dekOwner(kek: Buffer, wrapped: Buffer, kekVersion: number, selfId: string): string | null {
+    for (const o of this.vault.db.prepare('SELECT id, name FROM credentials WHERE id <> ?').iterate(selfId) as IterableIterator<{ id: string; name: string }>) {
+      try {
+        wipe(open(kek, wrapped, AAD.dek(o.id, kekVersion)));
+        return o.name;
+      } catch {
+        /* not this one */
+      }
+    }
+    return null;
+  }
+
+  /** Failure path only: does this payload open under another credential's DEK and AAD? */
+  #payloadOwner(kek: Buffer, payload: Buffer, selfId: string): string | null {
+    const rows = this.vault.db
+      .prepare('SELECT c.id, c.name, c.provider, c.mode, s.kek_version, s.wrapped_dek FROM credentials c JOIN credential_secrets s ON s.credential_id = c.id WHERE c.id <> ?')
+      .iterate(selfId) as IterableIterator<{ id: string; name: string; provider: string; mode: string; kek_version: number; wrapped_dek: Buffer }>;
+    for (const o of rows) {
+      try {
+        const dek = open(kek, o.wrapped_dek, AAD.dek(o.id, o.kek_version));
+        try {
+          wipe(open(dek, payload, AAD.payload(o.id, o.provider, o.mode)));
+          return o.name;
+        } finally {
+          wipe(dek);
+        }
+      } catch {
+        /* not this one */
+      }
+    }
+    return null;
+  }
+
+  /**
+   * Changes field values. Secret fields given replace the stored ones (a new DEK seals the result). Changing an
+   * endpoint override requires every required secret field again, so nobody can redirect an existing secret.
+   */
+  update(ref: string, input: UpdateInput): CredentialSummary {
+    const current = this.material(ref);
+    const mode = modeSpec(current.provider, current.mode);
+    const given = input.values ?? {};
+    if (typeof given !== 'object') throw new KeydeskError('INPUT_INVALID', 'Field values must be an object.');
+    const merged: Record<string, unknown> = { ...current.fields };
+    for (const [k, v] of Object.entries(current.secrets)) if (mode.fields.some((f) => f.name === k)) merged[k] = v.reveal();
+    for (const [k, v] of Object.entries(given)) merged[k] = v;
+    const values = validateValues(mode, merged);
+
+    const changedEndpoints = mode.fields.filter((f) => f.endpoint && (values[f.name] ?? '') !== (current.fields[f.name] ?? current.secrets[f.name]?.reveal() ?? ''));
+    if (changedEndpoints.length > 0) {
+      const needed = mode.fields.filter((f) => f.secret && f.required && (given[f.name] === undefined || given[f.name] === ''));
+      if (needed.length > 0) {
+        const fieldErrors = Object.fromEntries(needed.map((f) => [f.name, `Enter ${f.label} again to change ${changedEndpoints.map((e) => e.label).join(', ')}`]));
+        throw new KeydeskError(
+          'INPUT_INVALID',
+          `Changing ${changedEndpoints.map((e) => e.name).join(', ')} changes where the secret is sent, so the secret fields are required again: ${needed.map((f) => f.name).join(', ')}.`,
+          { fields: fieldErrors }
+        );
+      }
+    }
+    const secretChanged = mode.fields.some((f) => f.secret && given[f.name] !== undefined && (values[f.name] ?? '') !== (current.secrets[f.name]?.reveal() ?? ''));
+    const changedFields = mode.fields.filter((f) => given[f.name] !== undefined).map((f) => f.name);
+    const analystExpiry = input.expiresAt === undefined ? undefined : validateExpiry(input.expiresAt);
+    const secretExpiry = mode.expiry?.(values) ?? null;
+    const { metadata, secretsSet } = readableMetadata(mode, values);
+    const extra = Object.fromEntries(Object.entries(current.secrets).filter(([k]) => !mode.fields.some((f) => f.name === k)).map(([k, v]) => [k, v.reveal()]));
+
+    return this.vault.write((w) => {
+      const r = this.#row(current.id);
+      this.#assertHeader(r);
+      const { wrapped, sealed } = this.#seal(w, r.id, r.provider, r.mode, { v: 1, values, extra });
+      let expiresAt = r.expires_at;
+      let expirySource = r.expiry_source;
+      if (analystExpiry !== undefined) {
+        expiresAt = analystExpiry ?? secretExpiry;
+        expirySource = analystExpiry ? 'analyst' : secretExpiry ? 'secret' : null;
+      } else if (secretChanged) {
+        // A new secret invalidates what we knew about the old one's expiry, unless the analyst set it.
+        expiresAt = expirySource === 'analyst' ? r.expires_at : secretExpiry;
+        expirySource = expirySource === 'analyst' ? 'analyst' : secretExpiry ? 'secret' : null;
+      }
+      w.db
+        .prepare(
+          `UPDATE credentials SET metadata = ?, updated_at = ?, rotated_at = CASE WHEN ? THEN ? ELSE rotated_at END,
+             status = CASE WHEN ? THEN 'unknown' ELSE status END,
+             last_error_code = CASE WHEN ? THEN NULL ELSE last_error_code END,
+             last_error_message = CASE WHEN ? THEN NULL ELSE last_error_message END,
+             expires_at = ?, expiry_source = ? WHERE id = ?`
+        )
+        .run(JSON.stringify({ readable: metadata, secretsSet }), w.now, secretChanged ? 1 : 0, w.now, secretChanged ? 1 : 0, secretChanged ? 1 : 0, secretChanged ? 1 : 0, expiresAt, expirySource, r.id);
+      w.db.prepare('UPDATE credential_secrets SET kek_version = ?, wrapped_dek = ?, payload = ? WHERE credential_id = ?').run(w.kekVersion, wrapped, sealed, r.id);
+      w.audit({
+        action: secretChanged ? 'credential.rotate_secret' : 'credential.update',
+        outcome: 'ok',
+        credentialId: r.id,
+        credentialName: r.name,
+        detail: { changed: changedFields.sort(), ...(analystExpiry !== undefined ? { expires_at: analystExpiry } : {}) }
+      });
+      return this.get(r.id);
+    });
+  }
+
+  /** Replaces the extra secrets (OAuth tokens) atomically, keeping the field values. */
+  setExtraSecrets(ref: string, extra: Readonly<Record<string, string>>, audit: { action: string; detail?: Record<string, unknown> }, observed?: Record<string, unknown>): CredentialSummary {
+    const current = this.material(ref);
+    const mode = modeSpec(current.provider, current.mode);
+    const values: Record<string, string> = { ...current.fields };
+    for (const [k, v] of Object.entries(current.secrets)) if (mode.fields.some((f) => f.name === k)) values[k] = v.reveal();
+    return this.vault.write((w) => {
+      const r = this.#row(current.id);
+      this.#assertHeader(r);
+      const { wrapped, sealed } = this.#seal(w, r.id, r.provider, r.mode, { v: 1, values, extra: { ...extra } });
+      w.db.prepare('UPDATE credential_secrets SET kek_version = ?, wrapped_dek = ?, payload = ? WHERE credential_id = ?').run(w.kekVersion, wrapped, sealed, r.id);
+      const obs = observed ? JSON.stringify({ ...parseJsonObject(r.observed), ...observed }) : r.observed;
+      w.db.prepare('UPDATE credentials SET updated_at = ?, observed = ? WHERE id = ?').run(w.now, obs, r.id);
+      w.audit({ action: audit.action, outcome: 'ok', credentialId: r.id, credentialName: r.name, detail: audit.detail ?? {} });
+      return this.get(r.id);
+    });
+  }
+
+  rename(ref: string, newName: string): CredentialSummary {
+    const name = validateName(newName);
+    return this.vault.write((w) => {
+      const r = this.#row(ref);
+      this.#assertHeader(r);
+      if (r.name === name) return toSummary(r);
+      this.#nameFree(name, r.id);
+      const mac = headerMac(w.vaultKey('header_mac'), { id: r.id, provider: r.provider, mode: r.mode, name });
+      w.db.prepare('UPDATE credentials SET name = ?, header_mac = ?, updated_at = ? WHERE id = ?').run(name, mac, w.now, r.id);
+      w.audit({ action: 'credential.rename', outcome: 'ok', credentialId: r.id, credentialName: name, detail: { from: r.name, to: name } });
+      return this.get(r.id);
+    });
+  }
+
+  /**
+   * Deletes a credential and its wrapped DEK (crypto-shredding its secret), then checkpoints the WAL so no copy
+   * of the wrapped DEK stays in the WAL; secure_delete zeroes the freed space in the main file.
+   */
+  remove(ref: string, hooks?: { beforeDelete?: (w: WriteContext, id: string) => void }): { id: string; name: string; walTruncated: boolean } {
+    const removed = this.vault.write((w) => {
+      const r = this.#row(ref);
+      hooks?.beforeDelete?.(w, r.id);
+      w.db.prepare('DELETE FROM credential_secrets WHERE credential_id = ?').run(r.id);
+      w.db.prepare('DELETE FROM credentials WHERE id = ?').run(r.id);
+      w.audit({ action: 'credential.remove', outcome: 'ok', credentialId: r.id, credentialName: r.name, detail: { provider: r.provider, mode: r.mode } });
+      return { id: r.id, name: r.name };
+    });
+    const { busy } = this.vault.checkpoint();
+    return { ...removed, walTruncated: !busy };
+  }
+
+  /** Records a validation result. Audited: status changes are part of the credential's history. */
+  recordHealth(ref: string, h: HealthUpdate, audit: { action?: string; detail?: Record<string, unknown> } = {}): CredentialSummary {
+    return this.vault.write((w) => {
+      const r = this.#row(ref);
+      const observed = h.observed ? JSON.stringify({ ...parseJsonObject(r.observed), ...h.observed }) : r.observed;
+      const expiresAt = h.expiresAt === undefined || (r.expiry_source === 'analyst' && h.expiresAt !== null) ? r.expires_at : h.expiresAt;
+      const expirySource = h.expiresAt === undefined || r.expiry_source === 'analyst' ? r.expiry_source : h.expiresAt ? (h.expirySource ?? 'provider') : null;
+      w.db
+        .prepare('UPDATE credentials SET status = ?, last_error_code = ?, last_error_message = ?, checked_at = ?, expires_at = ?, expiry_source = ?, observed = ? WHERE id = ?')
+        .run(h.status, h.lastError?.code ?? null, h.lastError?.message ?? null, h.checkedAt, expiresAt, expirySource, observed, r.id);
+      w.audit({
+        action: audit.action ?? 'credential.validate',
+        outcome: h.status === 'ok' ? 'ok' : h.status === 'unknown' ? 'error' : 'failed',
+        credentialId: r.id,
+        credentialName: r.name,
+        detail: { status: h.status, ...(h.lastError ? { error_code: h.lastError.code } : {}), ...(audit.detail ?? {}) }
+      });
+      return this.get(r.id);
+    });
+  }
+
+  /** Decrypts every credential, like a backup tool's integrity check. Needs the key. */
+  check(): CheckReport {
+    this.vault.requireUnlocked();
+    const failures: CheckReport['failures'] = [];
+    const ids = this.vault.db.prepare('SELECT id, name FROM credentials ORDER BY name').all() as { id: string; name: string }[];
+    for (const { id, name } of ids) {
+      try {
+        this.material(id);
+      } catch (e) {
+        if (e instanceof KeydeskError) failures.push({ id, name, code: e.code, message: e.message });
+        else throw e;
+      }
+    }
+    return { checked: ids.length, failures };
+  }
+}

@@ -1,0 +1,78 @@
+import Database from 'better-sqlite3';
+import type { Database as Db } from 'better-sqlite3';
+import { KeydeskError } from '../errors.ts';
+import { LATEST_VERSION, MIGRATIONS, type Migration } from './migrations/index.ts';
+
+export type { Db };
+
+/** How long a writer waits for another process's write transaction before giving up (VAULT_BUSY). */
+export const BUSY_TIMEOUT_MS = 10_000;
+
+/** SQLite's application_id header field: marks the file as a Keydesk vault ("KDv1"). */
+export const KEYDESK_APPLICATION_ID = 0x4b447631;
+
+export function applyPragmas(db: Db): void {
+  db.pragma('journal_mode = WAL');
+  db.pragma('foreign_keys = ON');
+  db.pragma('secure_delete = ON');
+  db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+  // NORMAL is durable across application crashes in WAL mode; a power cut may lose the last commit, never corrupt.
+  db.pragma('synchronous = NORMAL');
+}
+
+export function openDatabase(path: string, opts: { create: boolean }): Db {
+  let db: Db;
+  try {
+    db = new Database(path, { fileMustExist: !opts.create });
+  } catch (e) {
+    if ((e as { code?: string }).code === 'SQLITE_CANTOPEN') {
+      throw new KeydeskError(opts.create ? 'VAULT_CORRUPT' : 'VAULT_NOT_FOUND', opts.create ? `Cannot create a vault at ${path}.` : `No vault at ${path}. Create one with: keydesk init`);
+    }
+    throw new KeydeskError('VAULT_CORRUPT', `Cannot open ${path} as a vault.`, { cause: e });
+  }
+  try {
+    const appId = db.pragma('application_id', { simple: true }) as number;
+    const version = db.pragma('user_version', { simple: true }) as number;
+    if (opts.create) {
+      const tables = db.prepare("SELECT count(*) AS n FROM sqlite_schema WHERE type = 'table'").get() as { n: number };
+      if (tables.n > 0 || version !== 0) throw new KeydeskError('VAULT_EXISTS', `${path} already holds a database; choose another path.`);
+    } else if (appId !== KEYDESK_APPLICATION_ID || version === 0) {
+      throw new KeydeskError('VAULT_CORRUPT', `${path} is not a Keydesk vault.`);
+    }
+    applyPragmas(db);
+    if (opts.create) db.pragma(`application_id = ${KEYDESK_APPLICATION_ID}`);
+    migrate(db);
+  } catch (e) {
+    db.close();
+    if (e instanceof KeydeskError) throw e;
+    if ((e as { code?: string }).code === 'SQLITE_NOTADB') throw new KeydeskError('VAULT_CORRUPT', `${path} is not a Keydesk vault (not an SQLite database).`);
+    if ((e as { code?: string }).code === 'SQLITE_BUSY') throw new KeydeskError('VAULT_BUSY', 'The vault is busy in another process; try again.');
+    throw e;
+  }
+  return db;
+}
+
+/**
+ * Brings the schema to LATEST_VERSION: all pending migrations in one IMMEDIATE transaction, recorded in
+ * user_version. A vault written by a newer Keydesk is refused rather than opened (we cannot know what it means).
+ */
+export function migrate(db: Db, migrations: readonly Migration[] = MIGRATIONS): number {
+  const latest = migrations.length === MIGRATIONS.length ? LATEST_VERSION : migrations.length;
+  const current = db.pragma('user_version', { simple: true }) as number;
+  if (current > latest) {
+    throw new KeydeskError(
+      'VAULT_TOO_NEW',
+      `This vault uses schema version ${current}, written by a newer Keydesk; this one understands up to version ${latest}. Update Keydesk to open it.`
+    );
+  }
+  if (current === latest) return current;
+  db.transaction(() => {
+    // Re-read inside the write lock: another process may have migrated meanwhile.
+    const now = db.pragma('user_version', { simple: true }) as number;
+    for (const m of migrations) {
+      if (m.version > now) m.up(db);
+    }
+    db.pragma(`user_version = ${latest}`);
+  }).immediate();
+  return latest;
+}

@@ -1,0 +1,20 @@
+import type { Database } from 'better-sqlite3';
+import { up as v1 } from './001_initial.ts';
+
+export interface Migration {
+  version: number;
+  name: string;
+  up: (db: Database) => void;
+}
+
+/** One module per schema version, in order. Add new versions at the end; never edit a shipped one. */
+export const MIGRATIONS: readonly Migration[] = [{ version: 1, name: 'initial', up: v1 }];
+
+export function checkRegistry(migrations: readonly Migration[]): void {
+  migrations.forEach((m, i) => {
+    if (m.version !== i + 1) throw new Error(`Migration registry out of order: position ${i} holds version ${m.version}`);
+  });
+}
+checkRegistry(MIGRATIONS);
+
+export const LATEST_VERSION = MIGRATIONS.length;
