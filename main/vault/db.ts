@@ -1,7 +1,7 @@
 import Database from 'better-sqlite3';
 import type { Database as Db } from 'better-sqlite3';
 import { KeydeskError } from '../errors.ts';
-import { LATEST_VERSION, MIGRATIONS, type Migration } from './migrations/index.ts';
+import { MIGRATIONS, type Migration } from './migrations/index.ts';
 
 export type { Db };
 
@@ -57,7 +57,7 @@ export function openDatabase(path: string, opts: { create: boolean }): Db {
  * user_version. A vault written by a newer Keydesk is refused rather than opened (we cannot know what it means).
  */
 export function migrate(db: Db, migrations: readonly Migration[] = MIGRATIONS): number {
-  const latest = migrations.length === MIGRATIONS.length ? LATEST_VERSION : migrations.length;
+  const latest = migrations.length; // the registry is contiguous from version 1
   const current = db.pragma('user_version', { simple: true }) as number;
   if (current > latest) {
     throw new KeydeskError(

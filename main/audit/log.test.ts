@@ -1,0 +1,98 @@
+import { copyFileSync } from 'node:fs';
+import Database from 'better-sqlite3';
+import { afterEach, describe, expect, it } from 'vitest';
+import { SAMPLE, keychainVault, type TempVault } from '../testing/fixtures.ts';
+import { canonicalJson } from './log.ts';
+
+const vaults: TempVault[] = [];
+const raws: Database.Database[] = [];
+afterEach(async () => {
+  for (const r of raws.splice(0)) r.close();
+  for (const v of vaults.splice(0)) await v.cleanup();
+});
+
+/** A vault with 6 audit entries: init, 3 adds, a rename, a remove. */
+async function history(): Promise<{ v: TempVault; raw: Database.Database }> {
+  const v = await keychainVault();
+  vaults.push(v);
+  v.app.credentials.add({ name: 'one', ...SAMPLE.hostinger() });
+  v.app.credentials.add({ name: 'two', ...SAMPLE.hostinger() });
+  v.app.credentials.add({ name: 'three', ...SAMPLE.hostinger() });
+  v.app.credentials.rename('two', 'deux');
+  v.app.credentials.remove('three');
+  const raw = new Database(v.path);
+  raws.push(raw);
+  return { v, raw };
+}
+
+describe('audit chain', () => {
+  it('records every mutation with who, what, which credential and outcome, and verifies', async () => {
+    const { v } = await history();
+    const entries = v.app.audit.list();
+    expect(entries.map((e) => [e.seq, e.action, e.credentialName, e.outcome])).toEqual([
+      [1, 'vault.init', null, 'ok'],
+      [2, 'credential.add', 'one', 'ok'],
+      [3, 'credential.add', 'two', 'ok'],
+      [4, 'credential.add', 'three', 'ok'],
+      [5, 'credential.rename', 'deux', 'ok'],
+      [6, 'credential.remove', 'three', 'ok']
+    ]);
+    expect(entries.every((e) => e.actor === 'analyst:test (test)')).toBe(true);
+    expect(await v.app.audit.verify()).toEqual({ ok: true, entries: 6, headSeq: 6, anchor: null });
+  });
+
+  it('names the first edited entry', async () => {
+    const { v, raw } = await history();
+    raw.prepare("UPDATE audit_log SET outcome = 'error' WHERE seq = 4").run();
+    raw.prepare("UPDATE audit_log SET actor = 'someone else' WHERE seq = 5").run();
+    expect(await v.app.audit.verify()).toMatchObject({ ok: false, firstBadSeq: 4, problem: 'edited' });
+  });
+
+  it('names a removed entry', async () => {
+    const { v, raw } = await history();
+    raw.prepare('DELETE FROM audit_log WHERE seq = 3').run();
+    expect(await v.app.audit.verify()).toMatchObject({ ok: false, firstBadSeq: 3, problem: 'removed', message: expect.stringContaining('entry 3 is missing') });
+  });
+
+  it('names a removal hidden by renumbering as an edit at that point', async () => {
+    const { v, raw } = await history();
+    raw.prepare('DELETE FROM audit_log WHERE seq = 3').run();
+    raw.prepare('UPDATE audit_log SET seq = seq - 1 WHERE seq > 3').run();
+    expect(await v.app.audit.verify()).toMatchObject({ ok: false, firstBadSeq: 3, problem: 'edited' });
+  });
+
+  it('names reordered entries', async () => {
+    const { v, raw } = await history();
+    raw.prepare('UPDATE audit_log SET seq = 100 WHERE seq = 3').run();
+    raw.prepare('UPDATE audit_log SET seq = 3 WHERE seq = 4').run();
+    raw.prepare('UPDATE audit_log SET seq = 4 WHERE seq = 100').run();
+    expect(await v.app.audit.verify()).toMatchObject({ ok: false, firstBadSeq: 3, problem: 'reordered' });
+  });
+
+  it('with the keychain anchor, detects a cut-off tail and a rolled-back vault file', async () => {
+    const { v, raw } = await history();
+    const backup = `${v.path}.bak`;
+    raw.pragma('wal_checkpoint(TRUNCATE)');
+    copyFileSync(v.path, backup);
+    v.app.credentials.add({ name: 'four', ...SAMPLE.hostinger() });
+    expect(await v.app.audit.anchor()).toMatchObject({ seq: 7 });
+    expect(await v.app.audit.verify()).toMatchObject({ ok: true, anchor: { seq: 7 } });
+
+    raw.prepare('DELETE FROM audit_log WHERE seq = 7').run();
+    expect(await v.app.audit.verify()).toMatchObject({ ok: false, problem: 'truncated', firstBadSeq: 7 });
+
+    // Roll the whole file back to the backup, then write a different entry 7: still caught.
+    await v.app.close();
+    raw.close();
+    raws.length = 0;
+    copyFileSync(backup, v.path);
+    const rolled = v.reopen();
+    await rolled.vault.unlock();
+    rolled.credentials.add({ name: 'other', ...SAMPLE.hostinger() });
+    expect(await rolled.audit.verify()).toMatchObject({ ok: false, problem: 'truncated', firstBadSeq: 7 });
+  });
+
+  it('canonical JSON sorts keys so equal details MAC the same', () => {
+    expect(canonicalJson({ b: 1, a: { d: [1, 'x'], c: null } })).toBe('{"a":{"c":null,"d":[1,"x"]},"b":1}');
+  });
+});

@@ -1,0 +1,115 @@
+// Test support only (never imported by the app): temp vaults on the real OS keychain or a real passphrase.
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createApp, openApp, type AppConfig, type KeydeskApp } from '../app.ts';
+import type { Clock } from '../clock.ts';
+
+export const TEST_ACTOR = 'analyst:test (test)';
+
+export function tempDir(prefix = 'keydesk-test-'): { dir: string; cleanup: () => void } {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+export interface TempVault {
+  app: KeydeskApp;
+  path: string;
+  dir: string;
+  config: AppConfig;
+  /** Opens a second, independent handle on the same vault (like another process would). */
+  reopen(): KeydeskApp;
+  cleanup(): Promise<void>;
+}
+
+export async function keychainVault(opts: { clock?: Clock } = {}): Promise<TempVault> {
+  const { dir, cleanup } = tempDir();
+  const config: AppConfig = { vaultPath: join(dir, 'vault.sqlite'), actor: TEST_ACTOR, ...(opts.clock ? { clock: opts.clock } : {}) };
+  const app = await createApp(config, 'keychain');
+  const opened: KeydeskApp[] = [app];
+  return {
+    app,
+    path: config.vaultPath,
+    dir,
+    config,
+    reopen() {
+      const a = openApp(config);
+      opened.push(a);
+      return a;
+    },
+    async cleanup() {
+      for (const a of opened) await a.close().catch(() => undefined);
+      cleanup();
+    }
+  };
+}
+
+export async function passphraseVault(passphrase: string, opts: { clock?: Clock } = {}): Promise<TempVault> {
+  const { dir, cleanup } = tempDir();
+  const config: AppConfig = { vaultPath: join(dir, 'vault.sqlite'), actor: TEST_ACTOR, ...(opts.clock ? { clock: opts.clock } : {}) };
+  const app = await createApp(config, 'passphrase', () => Promise.resolve(passphrase));
+  const opened: KeydeskApp[] = [app];
+  return {
+    app,
+    path: config.vaultPath,
+    dir,
+    config,
+    reopen() {
+      const a = openApp(config);
+      opened.push(a);
+      return a;
+    },
+    async cleanup() {
+      for (const a of opened) await a.close().catch(() => undefined);
+      cleanup();
+    }
+  };
+}
+
+/** A clock tests can move. */
+export function manualClock(start = '2026-11-21T12:00:00.000Z'): Clock & { set(iso: string): void; advance(ms: number): void } {
+  let t = Date.parse(start);
+  return {
+    now: () => new Date(t),
+    set: (iso) => {
+      t = Date.parse(iso);
+    },
+    advance: (ms) => {
+      t += ms;
+    }
+  };
+}
+
+/** Every byte Keydesk keeps on disk for a vault: the SQLite file, its WAL and shared-memory files. */
+export function vaultFilesBytes(vaultPath: string): Buffer {
+  const dir = join(vaultPath, '..');
+  const base = vaultPath.split('/').pop() ?? '';
+  return Buffer.concat(readdirSync(dir).filter((f) => f.startsWith(base)).map((f) => readFileSync(join(dir, f))));
+}
+
+/** The encodings a leaked secret could take in text or bytes. */
+export function encodingsOf(secret: string): string[] {
+  const b = Buffer.from(secret, 'utf8');
+  return [secret, b.toString('base64'), b.toString('base64url'), b.toString('hex'), b.toString('hex').toUpperCase(), encodeURIComponent(secret)];
+}
+
+export function containsAnyEncoding(haystack: string | Buffer, secret: string): string | null {
+  const buf = typeof haystack === 'string' ? Buffer.from(haystack, 'utf8') : haystack;
+  for (const enc of encodingsOf(secret)) if (buf.includes(Buffer.from(enc, 'utf8'))) return enc;
+  return null;
+}
+
+/** Valid field values per provider/mode, for tests that need any credential. */
+export const SAMPLE = {
+  hostinger: (token = 'hst_sample_token_0123456789') => ({ provider: 'hostinger', mode: 'api_token', values: { api_token: token } }),
+  aws: (secret = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY') => ({
+    provider: 'aws',
+    mode: 'access_key',
+    values: { access_key_id: 'AKIAIOSFODNN7EXAMPLE', secret_access_key: secret, region: 'us-east-1' }
+  }),
+  blocklist: (token = 'blk_sample_token_0123456789', url = 'https://blocklist.example') => ({
+    provider: 'agentsoc_mail_block',
+    mode: 'bearer_token',
+    values: { token, blocklist_url: url }
+  })
+} as const;
