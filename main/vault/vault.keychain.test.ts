@@ -72,7 +72,7 @@ describe('keychain key source (real Secret Service)', () => {
   it('no Secret Service on the bus is KEYCHAIN_UNAVAILABLE, fast and clear (CLI, exit 1)', async () => {
     const v = await vault();
     await v.app.close();
-    const env = { ...process.env, XDG_RUNTIME_DIR: mkdtempSync(join(tmpdir(), 'nobus-')), DISPLAY: '' };
+    const env: NodeJS.ProcessEnv = { ...process.env, XDG_RUNTIME_DIR: mkdtempSync(join(tmpdir(), 'nobus-')), DISPLAY: '' };
     delete env.DBUS_SESSION_BUS_ADDRESS;
     const r = spawnSync(process.execPath, ['bin/keydesk.js', '--vault', v.path, 'check'], { cwd: ROOT, env, encoding: 'utf8', timeout: 30_000 });
     expect(r.status).toBe(1);
@@ -94,7 +94,7 @@ describe('keychain key source (real Secret Service)', () => {
       'dbus-send --session --dest=org.freedesktop.secrets --type=method_call /org/freedesktop/secrets org.freedesktop.Secret.Service.Lock array:objpath:/org/freedesktop/secrets/collection/login >/dev/null || exit 91',
       `exec "${process.execPath}" bin/keydesk.js --vault "${vaultPath}" check`
     ].join('\n');
-    const env = { ...process.env, XDG_DATA_HOME: join(home, 'data'), XDG_RUNTIME_DIR: home, DISPLAY: '' };
+    const env: NodeJS.ProcessEnv = { ...process.env, XDG_DATA_HOME: join(home, 'data'), XDG_RUNTIME_DIR: home, DISPLAY: '' };
     delete env.DBUS_SESSION_BUS_ADDRESS;
     const r = spawnSync('dbus-run-session', ['--', 'sh', '-c', script], { cwd: ROOT, env, encoding: 'utf8', timeout: 60_000 });
     expect(r.status).toBe(1);
