@@ -1,5 +1,6 @@
 // THE contract between the renderer and the main process: error codes, result envelopes, channels, events.
 // It loads in main (Node), in the preload and in the renderer, so it depends on nothing but zod.
+import { z } from 'zod';
 
 /** Stable error codes. Scripts and the UI branch on these; the message is for people. */
 export const ERROR_CODES = [
@@ -60,5 +61,275 @@ export interface KeydeskEvents {
   'vault.changed': { seq: number; action: string; credentialId: string | null };
   /** The vault was locked or unlocked. */
   'vault.lock': { locked: boolean };
+  /** Progress of a validation run (one credential or "validate all"): counts, and the credential that just finished. */
+  'validation.progress': ValidationProgress;
 }
 export type EventName = keyof KeydeskEvents;
+
+/** One step of a validation run. Ids, names, statuses and provider codes only: never a secret, never a message. */
+export interface ValidationProgress {
+  runId: string;
+  total: number;
+  /** Credentials finished (checked or skipped). */
+  done: number;
+  /** Credentials being checked right now (at most the run's concurrency). */
+  inFlight: number;
+  /** The credential that just finished; null on the run's first event. */
+  credential: {
+    id: string;
+    name: string;
+    provider: string;
+    /** skipped: not checked (the provider cannot validate yet, or the run was cancelled). */
+    status: 'ok' | 'failed' | 'expired' | 'unknown' | 'skipped';
+    errorCode: string | null;
+  } | null;
+  finished: boolean;
+}
+
+/**
+ * Every event name, at run time (the preload and the IPC layer forward only these). Adding an event to
+ * KeydeskEvents without listing it here fails the type check below.
+ */
+export const EVENT_NAMES = ['vault.changed', 'vault.lock', 'validation.progress'] as const satisfies readonly EventName[];
+type _EveryEventListed = Exclude<EventName, (typeof EVENT_NAMES)[number]> extends never ? true : never;
+export const _everyEventListed: _EveryEventListed = true;
+
+// =============================================================================================
+// Channels (renderer → main). One `as const` map per domain; each channel names its zod input schema and,
+// as a phantom type, its output. Outputs are plain serialisable data and never carry a secret: secret fields
+// are write-only (the add/update inputs carry them; no output does).
+// =============================================================================================
+
+/** A phantom marker carrying a channel's output type. It is never read at run time. */
+export interface Returns<T> {
+  readonly __returns?: T;
+}
+function returns<T>(): Returns<T> {
+  return {};
+}
+
+/** Channels that take no input accept nothing or an empty object. */
+const NoInput = z.strictObject({}).optional();
+
+/** A credential, audit or other record id (UUIDs), or a credential name — never free text beyond 128 characters. */
+const Ref = z.string().min(1, 'An id is required').max(128, 'An id is at most 128 characters');
+const FieldName = z.string().regex(/^[a-z][a-z0-9_]{0,63}$/, 'Field names are lower-case letters, digits and _');
+/** Field values, secret or not. Bounded so a hostile renderer cannot make main allocate without limit. */
+const FieldValues = z.record(FieldName, z.string().max(65536, 'A field value is at most 65,536 characters'));
+
+/** Same rule as the vault's own check (main/vault/passphrase.ts MIN_PASSPHRASE_LENGTH; a test keeps them equal). */
+export const PASSPHRASE_MIN_LENGTH = 8;
+const Passphrase = z.string().max(1024, 'A passphrase is at most 1,024 characters');
+
+export type KeySource = 'keychain' | 'passphrase';
+
+export interface VaultStatus {
+  /**
+   * missing: no vault at `path` yet (first run); locked: metadata readable, secrets not; unlocked;
+   * unusable: a file is there but cannot be opened (see `problem`: VAULT_TOO_NEW, VAULT_CORRUPT…).
+   */
+  state: 'missing' | 'locked' | 'unlocked' | 'unusable';
+  problem: ErrorShape | null;
+  path: string;
+  keySource: KeySource | null;
+  vaultId: string | null;
+  credentials: number;
+  auditEntries: number;
+  /** Minutes of idle time after which the app locks itself. */
+  autoLockMinutes: number;
+}
+
+export const vaultChannels = {
+  'vault.status': { input: NoInput, output: returns<VaultStatus>() },
+  'vault.create': {
+    input: z
+      .strictObject({ keySource: z.enum(['keychain', 'passphrase'], 'Choose the OS keychain or a passphrase'), passphrase: Passphrase.optional() })
+      .superRefine((v, ctx) => {
+        if (v.keySource === 'passphrase' && (v.passphrase ?? '').length < PASSPHRASE_MIN_LENGTH) {
+          ctx.addIssue({ code: 'custom', path: ['passphrase'], message: `Use at least ${PASSPHRASE_MIN_LENGTH} characters` });
+        }
+        if (v.keySource === 'keychain' && v.passphrase !== undefined) {
+          ctx.addIssue({ code: 'custom', path: ['passphrase'], message: 'A keychain vault has no passphrase' });
+        }
+      }),
+    output: returns<VaultStatus>()
+  },
+  'vault.unlock': { input: z.strictObject({ passphrase: Passphrase.optional() }), output: returns<VaultStatus>() },
+  'vault.lock': { input: NoInput, output: returns<VaultStatus>() }
+} as const;
+
+export type FieldKindView = 'text' | 'url' | 'email' | 'json' | 'pem' | 'number' | 'uuid' | 'scopes';
+
+export interface FieldView {
+  name: string;
+  label: string;
+  /** Secret fields are write-only: the form can set or replace them, never read them. */
+  secret: boolean;
+  required: boolean;
+  multiline: boolean;
+  kind: FieldKindView;
+  last4: boolean;
+  /** Changing an endpoint needs the secret fields again. */
+  endpoint: boolean;
+  help: string | null;
+  placeholder: string | null;
+}
+
+export interface ModeView {
+  id: string;
+  label: string;
+  /** OAuth modes get their tokens from a flow ("Connect"), not from the form. */
+  oauth: boolean;
+  rotationDays: number;
+  fields: FieldView[];
+}
+
+export interface CapabilityView {
+  id: string;
+  label: string;
+  permissions: string[];
+  /** Modes that can perform it; null = every mode. */
+  modes: string[] | null;
+  note: string | null;
+}
+
+export interface ProviderView {
+  id: string;
+  label: string;
+  tenantScoped: boolean;
+  modes: ModeView[];
+  capabilities: CapabilityView[];
+  validationPermissions: string[];
+}
+
+export const providerChannels = {
+  'providers.list': { input: NoInput, output: returns<ProviderView[]>() }
+} as const;
+
+export type CredentialStatus = 'ok' | 'failed' | 'expired' | 'unknown';
+
+export interface CapabilityReadinessView {
+  capability: string;
+  /** null: the provider does not tell (known only by trying). */
+  ready: boolean | null;
+  missing: string[];
+  note: string | null;
+}
+
+/** Everything about a credential that is not secret. */
+export interface CredentialView {
+  id: string;
+  name: string;
+  provider: string;
+  mode: string;
+  /** Readable copies: non-secret field values, last four characters of key/client ids, derived facts. */
+  metadata: Record<string, string>;
+  /** Names of the secret fields that hold a value — never the values. */
+  secretsSet: string[];
+  status: CredentialStatus;
+  lastError: { code: string; message: string } | null;
+  checkedAt: string | null;
+  expiresAt: string | null;
+  expirySource: 'provider' | 'secret' | 'analyst' | null;
+  createdAt: string;
+  updatedAt: string;
+  rotatedAt: string;
+  /** When the secret is due for rotation under its mode's policy, and whether that time has passed. */
+  rotationDueAt: string;
+  rotationDue: boolean;
+  /** What validation learned: who the credential is, what it can do, which domains it could protect. */
+  identity: Record<string, string>;
+  readiness: CapabilityReadinessView[] | null;
+  suggestions: string[];
+  granted: string[];
+}
+
+const CredentialAdd = z.strictObject({
+  name: z.string().max(256, 'A name is at most 64 characters'),
+  provider: z.string().min(1, 'Choose a provider').max(64, 'Choose a provider'),
+  mode: z.string().min(1, 'Choose an auth mode').max(64, 'Choose an auth mode'),
+  values: FieldValues,
+  expiresAt: z.string().max(64, 'Use YYYY-MM-DD').nullable().optional()
+});
+
+const CredentialUpdate = z.strictObject({
+  id: Ref,
+  /** Only the fields that change; a secret field given here replaces the stored one. "" clears an optional field. */
+  values: FieldValues.optional(),
+  expiresAt: z.string().max(64, 'Use YYYY-MM-DD').nullable().optional()
+});
+
+export const credentialChannels = {
+  'credentials.list': { input: NoInput, output: returns<CredentialView[]>() },
+  'credentials.get': { input: z.strictObject({ id: Ref }), output: returns<CredentialView>() },
+  'credentials.add': { input: CredentialAdd, output: returns<CredentialView>() },
+  'credentials.update': { input: CredentialUpdate, output: returns<CredentialView>() },
+  'credentials.rename': { input: z.strictObject({ id: Ref, name: z.string().max(256, 'A name is at most 64 characters') }), output: returns<CredentialView>() },
+  'credentials.remove': { input: z.strictObject({ id: Ref }), output: returns<{ id: string; name: string }>() }
+} as const;
+
+export interface AuditEntryView {
+  seq: number;
+  at: string;
+  actor: string;
+  action: string;
+  credentialId: string | null;
+  credentialName: string | null;
+  outcome: 'ok' | 'error' | 'failed' | 'denied';
+  detail: Record<string, unknown>;
+}
+
+export type AuditVerifyView =
+  | { ok: true; entries: number; headSeq: number; anchoredSeq: number | null }
+  | { ok: false; entries: number; firstBadSeq: number; problem: 'edited' | 'removed' | 'reordered' | 'truncated'; message: string };
+
+export const auditChannels = {
+  'audit.list': {
+    input: z
+      .strictObject({
+        credentialId: Ref.optional(),
+        limit: z.int('The limit is a whole number').min(1, 'The limit is 1–1000').max(1000, 'The limit is 1–1000').optional()
+      })
+      .optional(),
+    output: returns<AuditEntryView[]>()
+  },
+  'audit.verify': { input: NoInput, output: returns<AuditVerifyView>() }
+} as const;
+
+/** Every channel of every domain. A channel name appears exactly once (a duplicate would not type-check below). */
+export const CHANNELS = {
+  ...vaultChannels,
+  ...providerChannels,
+  ...credentialChannels,
+  ...auditChannels
+} as const;
+
+export type Channels = typeof CHANNELS;
+export type ChannelName = keyof Channels;
+/** What the renderer passes (before defaults). */
+export type ChannelInput<C extends ChannelName> = z.input<Channels[C]['input']>;
+/** What a handler receives (after parsing). */
+export type ChannelParsed<C extends ChannelName> = z.output<Channels[C]['input']>;
+export type ChannelOutput<C extends ChannelName> = Channels[C]['output'] extends Returns<infer T> ? T : never;
+
+export const CHANNEL_NAMES = Object.freeze(Object.keys(CHANNELS)) as readonly ChannelName[];
+
+// No channel name is declared by two domains: spreads would silently keep the last one.
+type Overlap<A, B> = keyof A & keyof B;
+type _NoDuplicateChannels = [
+  Overlap<typeof vaultChannels, typeof providerChannels>,
+  Overlap<typeof vaultChannels, typeof credentialChannels>,
+  Overlap<typeof vaultChannels, typeof auditChannels>,
+  Overlap<typeof providerChannels, typeof credentialChannels>,
+  Overlap<typeof providerChannels, typeof auditChannels>,
+  Overlap<typeof credentialChannels, typeof auditChannels>
+] extends never[] ? true : never;
+export const _noDuplicateChannels: _NoDuplicateChannels = true;
+
+/** The one object the preload exposes as `window.keydesk`. */
+export interface KeydeskBridge {
+  /** Calls one contract channel. Never rejects: every failure is an `{ ok: false, error }` result. */
+  invoke<C extends ChannelName>(channel: C, input?: ChannelInput<C>): Promise<Result<ChannelOutput<C>>>;
+  /** Subscribes to one contract event; returns the unsubscribe function. */
+  on<E extends EventName>(event: E, listener: (payload: KeydeskEvents[E]) => void): () => void;
+}
