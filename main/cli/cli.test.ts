@@ -1,0 +1,145 @@
+// The keydesk CLI as a user runs it: child processes, real keychain (private session) and real scrypt.
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterEach, describe, expect, it } from 'vitest';
+import { cli } from '../testing/cli.ts';
+import { tempDir } from '../testing/fixtures.ts';
+
+const cleanups: (() => void)[] = [];
+afterEach(() => cleanups.splice(0).forEach((c) => c()));
+function vaultPath(): string {
+  const d = tempDir();
+  cleanups.push(d.cleanup);
+  return join(d.dir, 'vault.sqlite');
+}
+const HOSTINGER = JSON.stringify({ api_token: 'hst_cli_token_0123456789' });
+
+describe('keydesk CLI', () => {
+  it('init, add from stdin, list, show, status — with stable --json', () => {
+    const v = vaultPath();
+    expect(cli(['--vault', v, 'init']).status).toBe(0);
+    const add = cli(['--vault', v, '--json', 'add', '--provider', 'hostinger', '--mode', 'api_token', '--name', 'Hostinger prod', '--secrets-from', '-'], { input: HOSTINGER });
+    expect(add.status).toBe(0);
+    const added = add.json<{ credential: { id: string; name: string; status: string } }>().credential;
+    expect(added).toMatchObject({ name: 'Hostinger prod', status: 'unknown' });
+
+    const list = cli(['--vault', v, 'list']);
+    expect(list.status).toBe(0);
+    expect(list.stdout).toMatch(/^NAME\s+PROVIDER\s+MODE\s+STATUS/m);
+    expect(list.stdout).toMatch(/Hostinger prod\s+hostinger\s+api_token\s+unknown/);
+
+    const show = cli(['--vault', v, '--json', 'show', added.id]);
+    expect(show.json<{ credential: { name: string; secretsSet: string[] } }>().credential).toMatchObject({ name: 'Hostinger prod', secretsSet: ['api_token'] });
+
+    const status = cli(['--json', 'status'], { env: { KEYDESK_VAULT: v } });
+    expect(status.json<{ vault: { credentials: number; keySource: string } }>().vault).toMatchObject({ credentials: 1, keySource: 'keychain' });
+  });
+
+  it('reads secrets from a file, and refuses secrets on the command line (exit 2, nothing stored)', () => {
+    const v = vaultPath();
+    cli(['--vault', v, 'init']);
+    const f = join(v, '..', 'secrets.json');
+    writeFileSync(f, HOSTINGER, { mode: 0o600 });
+    expect(cli(['--vault', v, 'add', '--provider', 'hostinger', '--mode', 'api_token', '--name', 'h', '--secrets-from', f]).status).toBe(0);
+
+    const argv = cli(['--vault', v, 'add', '--provider', 'hostinger', '--mode', 'api_token', '--name', 'h2', '--field', 'api_token=hst_on_the_command_line']);
+    expect(argv.status).toBe(2);
+    expect(argv.stderr).toContain('[INPUT_INVALID]');
+    expect(argv.stderr).toContain('--secrets-from');
+    expect(argv.stderr).not.toContain('hst_on_the_command_line');
+    expect(cli(['--vault', v, '--json', 'list']).json<{ credentials: unknown[] }>().credentials).toHaveLength(1);
+  });
+
+  it('usage errors exit 2; failures exit 1; --json errors are {"error":{code,message}}', () => {
+    const v = vaultPath();
+    expect(cli(['--vault', v, 'frobnicate']).status).toBe(2);
+    expect(cli(['--vault', v, 'add', '--provider', 'hostinger']).status).toBe(2); // missing required options
+    expect(cli(['--vault', v, 'init', '--key-source', 'floppy']).status).toBe(2);
+
+    const missing = cli(['--vault', v, '--json', 'list']);
+    expect(missing.status).toBe(1);
+    expect(missing.json()).toEqual({ error: { code: 'VAULT_NOT_FOUND', message: expect.stringContaining('keydesk init') } });
+
+    cli(['--vault', v, 'init']);
+    const again = cli(['--vault', v, 'init']);
+    expect(again.status).toBe(1);
+    expect(again.stderr).toContain('[VAULT_EXISTS]');
+
+    const badJson = cli(['--vault', v, 'add', '--provider', 'hostinger', '--mode', 'api_token', '--name', 'h', '--secrets-from', '-'], { input: '{"api_token": "hst_half_written' });
+    expect(badJson.status).toBe(2);
+    expect(badJson.stderr).not.toContain('hst_half_written');
+    expect(cli(['--vault', v, 'show', 'nobody']).status).toBe(1);
+  });
+
+  it('inspects a passphrase vault offline without the passphrase; key operations say what they need', () => {
+    const v = vaultPath();
+    const pass = { KEYDESK_PASSPHRASE: 'offline inspection passphrase' };
+    expect(cli(['--vault', v, 'init', '--key-source', 'passphrase'], { env: pass }).status).toBe(0);
+    expect(cli(['--vault', v, 'add', '--provider', 'hostinger', '--mode', 'api_token', '--name', 'h', '--secrets-from', '-'], { env: pass, input: HOSTINGER }).status).toBe(0);
+
+    const noPass = { KEYDESK_PASSPHRASE: undefined };
+    for (const args of [['status'], ['list'], ['show', 'h'], ['audit', 'export']]) {
+      const r = cli(['--vault', v, ...args], { env: noPass });
+      expect(r.status, args.join(' ')).toBe(0);
+    }
+    const lines = cli(['--vault', v, 'audit', 'export'], { env: noPass }).stdout.trim().split('\n').map((l) => JSON.parse(l) as { seq: number; action: string });
+    expect(lines.map((e) => [e.seq, e.action])).toEqual([
+      [1, 'vault.init'],
+      [2, 'credential.add']
+    ]);
+
+    for (const args of [['audit', 'verify'], ['check']]) {
+      const r = cli(['--vault', v, ...args], { env: noPass });
+      expect(r.status, args.join(' ')).toBe(1);
+      expect(r.stderr).toContain('[PASSPHRASE_REQUIRED]');
+      expect(r.stderr).toContain('KEYDESK_PASSPHRASE');
+    }
+    const wrong = cli(['--vault', v, 'check'], { env: { KEYDESK_PASSPHRASE: 'wrong passphrase!' } });
+    expect(wrong.status).toBe(1);
+    expect(wrong.stderr).toContain('[WRONG_PASSPHRASE]');
+    expect(cli(['--vault', v, 'audit', 'verify'], { env: pass }).stdout).toContain('OK: 2 audit entries verified');
+  });
+
+  it('rotate-key: keychain, passphrase (new salt) and --change-passphrase', () => {
+    const v = vaultPath();
+    cli(['--vault', v, 'init']);
+    cli(['--vault', v, 'add', '--provider', 'hostinger', '--mode', 'api_token', '--name', 'h', '--secrets-from', '-'], { input: HOSTINGER });
+    const rot = cli(['--vault', v, '--json', 'rotate-key']);
+    expect(rot.json()).toEqual({ kekVersion: 2, rewrapped: 1 });
+    expect(cli(['--vault', v, 'check']).stdout).toContain('OK: 1 credential decrypted');
+
+    const p = vaultPath();
+    const env = { KEYDESK_PASSPHRASE: 'first passphrase 1' };
+    cli(['--vault', p, 'init', '--key-source', 'passphrase'], { env });
+    expect(cli(['--vault', p, 'rotate-key'], { env }).status).toBe(0);
+    const changed = cli(['--vault', p, 'rotate-key', '--change-passphrase'], { env: { ...env, KEYDESK_NEW_PASSPHRASE: 'second passphrase 2' } });
+    expect(changed.status).toBe(0);
+    expect(cli(['--vault', p, 'check'], { env }).stderr).toContain('[WRONG_PASSPHRASE]');
+    expect(cli(['--vault', p, 'check'], { env: { KEYDESK_PASSPHRASE: 'second passphrase 2' } }).status).toBe(0);
+    const noTty = cli(['--vault', p, 'rotate-key', '--change-passphrase'], { env: { KEYDESK_PASSPHRASE: 'second passphrase 2', KEYDESK_NEW_PASSPHRASE: undefined } });
+    expect(noTty.status).toBe(1);
+    expect(noTty.stderr).toContain('KEYDESK_NEW_PASSPHRASE');
+  });
+
+  it('update, rename, remove, and check exits 1 when a credential fails authentication', () => {
+    const v = vaultPath();
+    cli(['--vault', v, 'init']);
+    cli(['--vault', v, 'add', '--provider', 'aws', '--mode', 'access_key', '--name', 'a', '--field', 'region=us-east-1', '--secrets-from', '-'], {
+      input: JSON.stringify({ access_key_id: 'AKIAIOSFODNN7EXAMPLE', secret_access_key: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY' })
+    });
+    expect(cli(['--vault', v, 'update', 'a', '--field', 'region=eu-west-1']).status).toBe(0);
+    expect(cli(['--vault', v, 'update', 'a']).status).toBe(2);
+    expect(cli(['--vault', v, 'rename', 'a', 'AWS prod']).status).toBe(0);
+    expect(cli(['--vault', v, '--json', 'show', 'aws prod']).json<{ credential: { metadata: Record<string, string> } }>().credential.metadata.region).toBe('eu-west-1');
+    const raw = new Database(v);
+    raw.prepare("UPDATE credentials SET mode = 'assume_role'").run();
+    raw.close();
+    const check = cli(['--vault', v, 'check']);
+    expect(check.status).toBe(1);
+    expect(check.stdout).toMatch(/FAILED AWS prod .*\[HEADER_TAMPERED\]/);
+    expect(check.stdout).toContain('1 of 1 credentials failed');
+    expect(cli(['--vault', v, 'remove', 'AWS prod']).status).toBe(0);
+    expect(cli(['--vault', v, 'list']).stdout).toContain('No credentials yet');
+  });
+});
