@@ -159,4 +159,18 @@ describe('credentials', () => {
     expect(vaultFilesBytes(v.path).includes(wrapped)).toBe(false);
     expect(() => v.app.credentials.get(c.id)).toThrow(expect.objectContaining({ code: 'NOT_FOUND' }));
   });
+
+  it('addMany stores a batch in one transaction, one audit entry each; one bad item stores nothing', async () => {
+    const v = await vault();
+    const before = v.app.vault.info();
+    const bad = [{ name: 'b1', ...SAMPLE.hostinger() }, { name: 'b2', provider: 'hostinger', mode: 'api_token', values: { api_token: 'short' } }];
+    expect(() => v.app.credentials.addMany(bad)).toThrow(expect.objectContaining({ code: 'INPUT_INVALID', message: expect.stringContaining('Item 2') }));
+    expect(() => v.app.credentials.addMany([{ name: 'dup', ...SAMPLE.hostinger() }, { name: 'DUP', ...SAMPLE.hostinger() }])).toThrow(expect.objectContaining({ code: 'NAME_TAKEN' }));
+    expect(v.app.vault.info()).toEqual(before);
+    const added = v.app.credentials.addMany([1, 2, 3].map((i) => ({ name: `batch-${i}`, ...SAMPLE.hostinger() })));
+    expect(added.map((c) => c.name)).toEqual(['batch-1', 'batch-2', 'batch-3']);
+    expect(v.app.credentials.list().map((c) => c.name)).toEqual(['batch-1', 'batch-2', 'batch-3']);
+    expect(v.app.audit.list().filter((e) => e.action === 'credential.add')).toHaveLength(3);
+    expect(await v.app.audit.verify()).toMatchObject({ ok: true });
+  });
 });

@@ -223,6 +223,20 @@ export interface HealthUpdate {
   observed?: Record<string, unknown>;
 }
 
+interface PreparedAdd {
+  id: string;
+  name: string;
+  provider: string;
+  mode: string;
+  values: Record<string, string>;
+  extra: Record<string, string>;
+  metadata: Record<string, string>;
+  secretsSet: string[];
+  observed: Record<string, unknown>;
+  expiresAt: string | null;
+  expirySource: CredentialSummary['expirySource'];
+}
+
 export interface CheckReport {
   checked: number;
   failures: { id: string; name: string; code: string; message: string }[];
@@ -284,6 +298,33 @@ export class CredentialStore {
   }
 
   add(input: AddInput): CredentialSummary {
+    const prepared = this.#prepareAdd(input);
+    return this.vault.write((w) => this.#insert(w, prepared));
+  }
+
+  /**
+   * Adds many credentials in one write transaction (an import): every input is validated first, so one bad
+   * input rejects the batch and nothing is stored; each credential still gets its own audit entry.
+   */
+  addMany(inputs: readonly AddInput[]): CredentialSummary[] {
+    const prepared = inputs.map((input, i) => {
+      try {
+        return this.#prepareAdd(input);
+      } catch (e) {
+        if (e instanceof KeydeskError) throw new KeydeskError(e.code, `Item ${i + 1}: ${e.message}`, e.fields ? { fields: e.fields } : undefined);
+        throw e;
+      }
+    });
+    const names = new Set<string>();
+    for (const p of prepared) {
+      const key = p.name.toLowerCase();
+      if (names.has(key)) throw new KeydeskError('NAME_TAKEN', `The name "${printable(p.name)}" appears twice in the batch.`);
+      names.add(key);
+    }
+    return this.vault.write((w) => prepared.map((p) => this.#insert(w, p)));
+  }
+
+  #prepareAdd(input: AddInput): PreparedAdd {
     const name = validateName(input.name);
     const mode = modeSpec(input.provider, input.mode);
     const provider = providerSpec(input.provider);
@@ -292,40 +333,57 @@ export class CredentialStore {
     const analystExpiry = validateExpiry(input.expiresAt);
     const secretExpiry = mode.expiry?.(values) ?? null;
     const { metadata, secretsSet } = readableMetadata(mode, values);
-    const id = randomUUID();
-    return this.vault.write((w) => {
-      this.#nameFree(name);
-      const mac = headerMac(w.vaultKey('header_mac'), { id, provider: provider.id, mode: mode.id, name });
-      const { wrapped, sealed } = this.#seal(w, id, provider.id, mode.id, { v: 1, values, extra: { ...(input.extra ?? {}) } });
-      w.db
-        .prepare(
-          `INSERT INTO credentials (id, name, provider, mode, header_mac, metadata, observed, status, expires_at, expiry_source, created_at, updated_at, rotated_at)
-           VALUES (?, ?, ?, ?, ?, ?, ?, 'unknown', ?, ?, ?, ?, ?)`
-        )
-        .run(
-          id,
-          name,
-          provider.id,
-          mode.id,
-          mac,
-          JSON.stringify({ readable: metadata, secretsSet }),
-          JSON.stringify(input.observed ?? {}),
-          analystExpiry ?? secretExpiry,
-          analystExpiry ? 'analyst' : secretExpiry ? 'secret' : null,
-          w.now,
-          w.now,
-          w.now
-        );
-      w.db.prepare('INSERT INTO credential_secrets (credential_id, kek_version, wrapped_dek, payload) VALUES (?, ?, ?, ?)').run(id, w.kekVersion, wrapped, sealed);
-      w.audit({
-        action: 'credential.add',
-        outcome: 'ok',
-        credentialId: id,
-        credentialName: name,
-        detail: { provider: provider.id, mode: mode.id, fields: Object.keys(metadata).sort(), secrets: secretsSet }
-      });
-      return this.get(id);
+    return {
+      id: randomUUID(),
+      name,
+      provider: provider.id,
+      mode: mode.id,
+      values,
+      extra: { ...(input.extra ?? {}) },
+      metadata,
+      secretsSet,
+      observed: input.observed ?? {},
+      expiresAt: analystExpiry ?? secretExpiry,
+      expirySource: analystExpiry ? 'analyst' : secretExpiry ? 'secret' : null
+    };
+  }
+
+  #insert(w: WriteContext, p: PreparedAdd): CredentialSummary {
+    this.#nameFree(p.name);
+    const mac = headerMac(w.vaultKey('header_mac'), p);
+    const { wrapped, sealed } = this.#seal(w, p.id, p.provider, p.mode, { v: 1, values: p.values, extra: p.extra });
+    const now = w.now;
+    w.db
+      .prepare(
+        `INSERT INTO credentials (id, name, provider, mode, header_mac, metadata, observed, status, expires_at, expiry_source, created_at, updated_at, rotated_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, 'unknown', ?, ?, ?, ?, ?)`
+      )
+      .run(p.id, p.name, p.provider, p.mode, mac, JSON.stringify({ readable: p.metadata, secretsSet: p.secretsSet }), JSON.stringify(p.observed), p.expiresAt, p.expirySource, now, now, now);
+    w.db.prepare('INSERT INTO credential_secrets (credential_id, kek_version, wrapped_dek, payload) VALUES (?, ?, ?, ?)').run(p.id, w.kekVersion, wrapped, sealed);
+    w.audit({
+      action: 'credential.add',
+      outcome: 'ok',
+      credentialId: p.id,
+      credentialName: p.name,
+      detail: { provider: p.provider, mode: p.mode, fields: Object.keys(p.metadata).sort(), secrets: p.secretsSet }
     });
+    return {
+      id: p.id,
+      name: p.name,
+      provider: p.provider,
+      mode: p.mode,
+      metadata: p.metadata,
+      secretsSet: p.secretsSet,
+      observed: p.observed,
+      status: 'unknown',
+      lastError: null,
+      checkedAt: null,
+      expiresAt: p.expiresAt,
+      expirySource: p.expirySource,
+      createdAt: now,
+      updatedAt: now,
+      rotatedAt: now
+    };
   }
 
   /**
