@@ -1,22 +1,78 @@
-// Electron entry: app lifecycle and the window. Everything else is built by main/app.ts and runs under plain Node.
+// Electron entry only: app lifecycle, the window, single-instance lock, hardening, wiring. Everything else is
+// built by main/app.ts (through the session) and runs under plain Node; every decision here is a pure function
+// in main/shell/ or main/ipc/ with its own tests.
+import { userInfo } from 'node:os';
 import { join } from 'node:path';
-import { app, BrowserWindow } from 'electron';
+import { app, type BrowserWindow } from 'electron';
+import { wireIpc } from './electron/ipc.ts';
+import { wireAutoLock } from './electron/power.ts';
+import { registerAppScheme, serveRenderer } from './electron/protocol.ts';
+import { createMainWindow, guardWebContents, hardenSession } from './electron/window.ts';
+import { createIpcCore } from './ipc/index.ts';
+import { vaultPathFrom } from './shell/args.ts';
+import { APP_URL } from './shell/assets.ts';
+import { createScheduler } from './shell/scheduler.ts';
+import { AppSession } from './shell/session.ts';
+import { backgroundTasks } from './shell/tasks.ts';
+import { isDevelopment } from './shell/window.ts';
 
-function createWindow(): void {
-  const win = new BrowserWindow({
-    width: 1200,
-    height: 800,
-    show: false,
-    webPreferences: {
-      preload: join(import.meta.dirname, '../preload/index.cjs'),
-      sandbox: true,
-      contextIsolation: true,
-      nodeIntegration: false
+const development = isDevelopment(process.env, app.isPackaged);
+const appUrl = development ? process.env.ELECTRON_RENDERER_URL! : APP_URL;
+const log = (line: string) => process.stderr.write(`keydesk: ${line}\n`);
+
+if (!app.requestSingleInstanceLock()) {
+  app.quit();
+} else {
+  registerAppScheme();
+  let win: BrowserWindow | null = null;
+  let session: AppSession | null = null;
+  const disposers: (() => void)[] = [];
+
+  app.on('second-instance', () => {
+    if (win) {
+      if (win.isMinimized()) win.restore();
+      win.focus();
     }
   });
-  win.once('ready-to-show', () => win.show());
-  void win.loadFile(join(import.meta.dirname, '../renderer/index.html'));
-}
 
-void app.whenReady().then(createWindow);
-app.on('window-all-closed', () => app.quit());
+  // Any web contents that appears (there should be none but the window's) gets the same guards.
+  app.on('web-contents-created', (_e, contents) => guardWebContents(contents, appUrl));
+
+  void app.whenReady().then(async () => {
+    let user = 'unknown';
+    try {
+      user = userInfo().username;
+    } catch {
+      /* no passwd entry */
+    }
+    session = new AppSession({ vaultPath: vaultPathFrom(process.argv, process.env), actor: `analyst:${user} (app)` });
+    const startProblem = await session.unlockOnStart();
+    if (startProblem) log(`vault stays locked: ${startProblem.code}`);
+
+    const config = { preloadPath: join(import.meta.dirname, '../preload/index.cjs'), appUrl, development };
+    hardenSession(config);
+    if (!development) serveRenderer(join(import.meta.dirname, '../renderer'));
+    const core = createIpcCore(session, { log });
+    win = createMainWindow(config);
+    disposers.push(wireIpc(win, core, appUrl));
+
+    const s = session;
+    disposers.push(wireAutoLock({ isUnlocked: () => s.isUnlocked(), lock: () => s.lock(), minutes: () => s.autoLockMinutes }));
+    const scheduler = createScheduler({ clock: s.clock, isUnlocked: () => s.isUnlocked(), log });
+    for (const task of backgroundTasks(s)) scheduler.add(task);
+    const tick = setInterval(() => void scheduler.tick(), 5000);
+    disposers.push(() => clearInterval(tick));
+  });
+
+  app.on('window-all-closed', () => app.quit());
+
+  let closing = false;
+  app.on('before-quit', (event) => {
+    if (closing || !session) return;
+    // Anchor the audit head and close the vault before the process goes.
+    event.preventDefault();
+    closing = true;
+    for (const d of disposers.splice(0)) d();
+    void session.close().finally(() => app.quit());
+  });
+}
