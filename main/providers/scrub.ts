@@ -1,0 +1,160 @@
+/**
+ * Belt and braces for provider answers. Plugins never put a secret into an error on purpose, but a provider can
+ * echo one back (an error body quoting the token it was sent, a signature error quoting the key id). Before a
+ * provider's words are stored, returned, printed or emitted, they pass through here: every value of the
+ * credential's secrets — and the encodings it travels in — is replaced by "[redacted]", control characters
+ * (terminal escapes) are dropped and the text is bounded.
+ */
+
+export const REDACTED = '[redacted]';
+/** A secret this short would match ordinary words; a message that contains one is withheld whole instead. */
+export const MIN_SCRUB_LENGTH = 6;
+/** Partial echoes: any run of this many characters taken from a long secret is redacted too. */
+export const PARTIAL_WINDOW = 16;
+const WITHHELD = '[provider message withheld: it may quote a secret]';
+
+function xmlEscape(s: string): string {
+  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&apos;');
+}
+
+/** Keys of a JSON secret (a key file) whose values are secret on their own. */
+const SECRET_JSON_KEY = /private_key|secret|token|password|passphrase|assertion|refresh|credential|key_id/i;
+
+/**
+ * The values a secret can travel as: itself, URL/form-encoded, JSON-escaped, XML-escaped; for a JSON secret (a key
+ * file) also its secret-looking members, and for a PEM its base64 body and each of its lines.
+ */
+export function secretVariants(secret: string): string[] {
+  const parts = new Set<string>([secret]);
+  const trimmed = secret.trim();
+  if (trimmed.startsWith('{')) {
+    try {
+      const walk = (v: unknown, key: string): void => {
+        if (typeof v === 'string') {
+          if (SECRET_JSON_KEY.test(key) || v.length >= 64) parts.add(v);
+        } else if (v && typeof v === 'object') for (const [k, x] of Object.entries(v as Record<string, unknown>)) walk(x, k);
+      };
+      walk(JSON.parse(trimmed), '');
+    } catch {
+      /* not JSON: the raw value is enough */
+    }
+  }
+  for (const p of [...parts]) {
+    if (p.includes('-----BEGIN')) {
+      const body = p
+        .split(/\r?\n|\\n/)
+        .filter((l) => !l.startsWith('-----') && l.trim() !== '')
+        .map((l) => l.trim());
+      for (const line of body) parts.add(line);
+      if (body.length) parts.add(body.join(''));
+    }
+  }
+  const out = new Set<string>();
+  for (const p of parts) {
+    if (p === '') continue;
+    out.add(p);
+    out.add(encodeURIComponent(p));
+    out.add(encodeURIComponent(p).replace(/%20/g, '+'));
+    out.add(JSON.stringify(p).slice(1, -1));
+    out.add(xmlEscape(p));
+  }
+  return [...out];
+}
+
+export interface Scrubber {
+  /** The text with every secret replaced by [redacted] (or withheld whole when a very short secret appears in it). */
+  scrub(text: string): string;
+}
+
+/** Prepares the variants and partial windows of a credential's secrets once, for many texts. Pure. */
+export function makeScrubber(secrets: readonly string[]): Scrubber {
+  const values = secrets.filter((s) => typeof s === 'string' && s.length > 0);
+  const short = values.filter((s) => s.length < MIN_SCRUB_LENGTH);
+  const long = values.filter((s) => s.length >= MIN_SCRUB_LENGTH);
+  const variants = [...new Set(long.flatMap(secretVariants))].filter((v) => v.length >= MIN_SCRUB_LENGTH).sort((a, b) => b.length - a.length);
+  const windows = new Set<string>();
+  for (const s of long) {
+    if (s.length < PARTIAL_WINDOW + 8 || /\s/.test(s)) continue;
+    for (let i = 0; i + PARTIAL_WINDOW <= s.length; i++) windows.add(s.slice(i, i + PARTIAL_WINDOW));
+  }
+  return {
+    scrub(text: string): string {
+      let out = text;
+      for (const v of variants) if (out.includes(v)) out = out.split(v).join(REDACTED);
+      out = redactPartials(out, windows);
+      if (short.some((s) => out.includes(s))) return WITHHELD;
+      return out;
+    }
+  };
+}
+
+/** Replaces every occurrence of every secret (and its encodings) with [redacted]. Pure. */
+export function scrubSecrets(text: string, secrets: readonly string[]): string {
+  return makeScrubber(secrets).scrub(text);
+}
+
+/** Redacts any PARTIAL_WINDOW-long run of characters copied from a long, single-line secret (a truncated echo). */
+function redactPartials(text: string, windows: ReadonlySet<string>): string {
+  if (windows.size === 0 || text.length < PARTIAL_WINDOW) return text;
+  const hit = new Uint8Array(text.length);
+  let any = false;
+  for (let i = 0; i + PARTIAL_WINDOW <= text.length; i++) {
+    if (windows.has(text.slice(i, i + PARTIAL_WINDOW))) {
+      hit.fill(1, i, i + PARTIAL_WINDOW);
+      any = true;
+    }
+  }
+  if (!any) return text;
+  let out = '';
+  for (let i = 0; i < text.length; i++) {
+    if (hit[i]) {
+      out += REDACTED;
+      while (i + 1 < text.length && hit[i + 1]) i++;
+    } else out += text[i];
+  }
+  return out;
+}
+
+/**
+ * A provider's words made safe to show: secrets scrubbed, control characters and escape sequences removed,
+ * whitespace collapsed, at most `max` characters.
+ */
+export function cleanProviderText(text: unknown, secrets: Scrubber | readonly string[], max = 300): string {
+  if (typeof text !== 'string') return '';
+  // Scrub before anything else changes the text, so no edit can split a secret and hide it from the scrubber.
+  const scrubbed = asScrubber(secrets).scrub(text);
+  // eslint-disable-next-line no-control-regex
+  const printable = scrubbed.replace(/\u001b\[[0-9;?]*[A-Za-z]/g, '').replace(/[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u2028-\u202e\u2066-\u2069]+/g, ' ');
+  const collapsed = printable.replace(/\s+/g, ' ').trim();
+  return collapsed.length > max ? `${collapsed.slice(0, max - 1)}…` : collapsed;
+}
+
+/** A provider error code made safe to store: a short token of letters, digits and ._:-, else PROVIDER_ERROR. */
+export function cleanErrorCode(code: unknown, secrets: Scrubber | readonly string[]): string {
+  if (typeof code !== 'string') return 'PROVIDER_ERROR';
+  const c = code.trim();
+  if (!/^[A-Za-z0-9_.:-]{1,64}$/.test(c)) return 'PROVIDER_ERROR';
+  return asScrubber(secrets).scrub(c) === c ? c : 'PROVIDER_ERROR';
+}
+
+function asScrubber(s: Scrubber | readonly string[]): Scrubber {
+  return Array.isArray(s) ? makeScrubber(s) : (s as Scrubber);
+}
+
+/** Every string inside a JSON-like value cleaned (observed identity, suggestions, readiness notes). */
+export function scrubDeep(value: unknown, secrets: Scrubber | readonly string[], depth = 0): unknown {
+  if (depth > 8) return null;
+  if (depth === 0) secrets = asScrubber(secrets);
+  if (typeof value === 'string') return cleanProviderText(value, secrets, 512);
+  if (typeof value === 'number' || typeof value === 'boolean' || value === null) return value;
+  if (Array.isArray(value)) return value.slice(0, 200).map((v) => scrubDeep(v, secrets, depth + 1));
+  if (typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value as Record<string, unknown>).slice(0, 200)) {
+      const key = cleanProviderText(k, secrets, 64);
+      if (key) out[key] = scrubDeep(v, secrets, depth + 1);
+    }
+    return out;
+  }
+  return null;
+}
