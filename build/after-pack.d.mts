@@ -1,0 +1,3 @@
+import type { AfterPackLike } from './fuses.mjs';
+
+export default function afterPack(context: AfterPackLike): Promise<void>;
