@@ -1,0 +1,376 @@
+import { randomUUID } from 'node:crypto';
+import type { Statement } from 'better-sqlite3';
+import { domainToUnicode } from 'node:url';
+import { KeydeskError } from '../errors.ts';
+import { printable, providerSpec } from '../providers/catalog.ts';
+import type { CapabilityId } from '../providers/spec.ts';
+import type { CredentialStore } from '../vault/credentials.ts';
+import { equalBytes } from '../vault/crypto.ts';
+import { headerMac, type Vault, type WriteContext } from '../vault/vault.ts';
+import { domainAndParents, echo, normaliseDomain, normaliseMailbox } from './domains.ts';
+import { bindingMac, credentialCapabilities, findConflict, isCapabilityId, pickBinding, type Candidate } from './resolve.ts';
+
+/** A binding as every surface shows it. Nothing here is secret. */
+export interface BindingView {
+  id: string;
+  credentialId: string;
+  credentialName: string;
+  provider: string;
+  mode: string;
+  /** ASCII (punycode) form, as stored and compared. */
+  domain: string;
+  /** The same domain in Unicode, for display. */
+  domainDisplay: string;
+  subdomains: boolean;
+  createdAt: string;
+  /** MAC check: true/false when the vault is unlocked, null while locked (not checked). */
+  intact: boolean | null;
+}
+
+export interface HostInput {
+  hostEmail?: string | null;
+  hostDomain?: string | null;
+}
+
+/** The protected host of a tenant action: a mailbox or a domain, normalised. */
+export interface Host {
+  kind: 'email' | 'domain';
+  /** The normalised mailbox or domain. */
+  value: string;
+  /** The domain routing looks up (the mailbox's domain for an email). */
+  domain: string;
+}
+
+export interface Resolution {
+  capability: CapabilityId;
+  host: Host;
+  credentialId: string;
+  credentialName: string;
+  provider: string;
+  mode: string;
+  bindingId: string;
+  /** The bound domain that matched. */
+  domain: string;
+  subdomains: boolean;
+  matched: 'exact' | 'parent';
+  /** True when the binding and credential header MACs were checked (always, for an action). */
+  verified: boolean;
+}
+
+interface Row {
+  id: string;
+  credential_id: string;
+  domain: string;
+  subdomains: number;
+  created_at: string;
+  mac: Buffer;
+  name: string;
+  provider: string;
+  mode: string;
+  header_mac: Buffer;
+}
+
+const ROW_COLUMNS = 'b.id, b.credential_id, b.domain, b.subdomains, b.created_at, b.mac, c.name, c.provider, c.mode, c.header_mac';
+/** Longest domain (253) has at most 127 labels. */
+const MAX_LEVELS = 127;
+
+function display(ascii: string): string {
+  const u = domainToUnicode(ascii);
+  return u === '' ? ascii : u;
+}
+
+/** Exactly one of host_email / host_domain, normalised. */
+export function parseHost(input: HostInput): Host {
+  const hasEmail = input.hostEmail !== undefined && input.hostEmail !== null && input.hostEmail !== '';
+  const hasDomain = input.hostDomain !== undefined && input.hostDomain !== null && input.hostDomain !== '';
+  if (hasEmail === hasDomain) {
+    throw new KeydeskError('INPUT_INVALID', 'Name the protected host: either a mailbox (host_email) or a domain (host_domain), not both.', {
+      fields: { host: 'Give host_email or host_domain' }
+    });
+  }
+  if (hasEmail) {
+    const m = normaliseMailbox(input.hostEmail, 'host_email');
+    return { kind: 'email', value: m.address, domain: m.domain };
+  }
+  const d = normaliseDomain(input.hostDomain, 'host_domain');
+  return { kind: 'domain', value: d, domain: d };
+}
+
+/** "EMAIL or DOMAIN" from one argument (the CLI's `resolve CAPABILITY EMAIL|DOMAIN`). */
+export function parseHostArgument(arg: unknown): Host {
+  return typeof arg === 'string' && arg.includes('@') ? parseHost({ hostEmail: arg }) : parseHost({ hostDomain: typeof arg === 'string' ? arg : '' });
+}
+
+export function parseCapability(v: unknown): CapabilityId {
+  if (!isCapabilityId(v)) {
+    throw new KeydeskError('INPUT_INVALID', `Unknown capability "${echo(String(v ?? ''))}". Known: block_sender, block_email_domain, disable_user, power, block_ip, isolate.`, {
+      fields: { capability: 'Unknown capability' }
+    });
+  }
+  return v;
+}
+
+/**
+ * Domain bindings and routing. Listing works locked (offline inspection); binding, unbinding and any resolution an
+ * action uses need the vault key, because every binding row carries a MAC under the vault's binding key and every
+ * row a resolution looks at is checked (with the credential headers it points to) before its answer is used.
+ */
+export class RoutingService {
+  readonly vault: Vault;
+  readonly credentials: CredentialStore;
+  /** MACs already verified in this unlocked session, keyed by the exact row content (an edited row misses). */
+  #verified = new Set<string>();
+  #byLevels = new Map<number, Statement<string[], Row>>();
+
+  constructor(vault: Vault, credentials: CredentialStore) {
+    this.vault = vault;
+    this.credentials = credentials;
+    vault.events.on('vault.lock', () => this.#verified.clear());
+  }
+
+  // ------------------------------------------------------------------------------------------ reading
+
+  list(filter: { credential?: string } = {}): BindingView[] {
+    const where = filter.credential ? 'WHERE b.credential_id = ?' : '';
+    const args = filter.credential ? [this.credentials.get(filter.credential).id] : [];
+    const rows = this.vault.db.prepare(`SELECT ${ROW_COLUMNS} FROM bindings b JOIN credentials c ON c.id = b.credential_id ${where} ORDER BY b.domain, c.name COLLATE NOCASE`).all(...args) as Row[];
+    const unlocked = this.vault.isUnlocked();
+    return rows.map((r) => this.#view(r, unlocked ? this.#intact(r) : null));
+  }
+
+  #view(r: Row, intact: boolean | null): BindingView {
+    return {
+      id: r.id,
+      credentialId: r.credential_id,
+      credentialName: r.name,
+      provider: r.provider,
+      mode: r.mode,
+      domain: r.domain,
+      domainDisplay: display(r.domain),
+      subdomains: r.subdomains === 1,
+      createdAt: r.created_at,
+      intact
+    };
+  }
+
+  /** Domains the provider said the tenant owns (validation's `observed.suggestions`), normalised, not yet bound to it. */
+  suggestions(credentialRef: string): string[] {
+    const c = this.credentials.get(credentialRef);
+    const raw = c.observed.suggestions;
+    if (!Array.isArray(raw)) return [];
+    const bound = new Set((this.vault.db.prepare('SELECT domain FROM bindings WHERE credential_id = ?').all(c.id) as { domain: string }[]).map((r) => r.domain));
+    const out = new Set<string>();
+    for (const s of raw) {
+      try {
+        const d = normaliseDomain(s);
+        if (!bound.has(d)) out.add(d);
+      } catch {
+        /* a provider answer that is not a domain is not offered */
+      }
+    }
+    return [...out].sort();
+  }
+
+  // ------------------------------------------------------------------------------------------ integrity
+
+  #key(r: Row): string {
+    return `${r.mac.toString('hex')}|${r.header_mac.toString('hex')}|${r.id}|${r.credential_id}|${r.domain}|${r.subdomains}|${r.name}|${r.provider}|${r.mode}`;
+  }
+
+  /** Binding MAC and the bound credential's header MAC, both under vault keys. */
+  #intact(r: Row): boolean {
+    const k = this.#key(r);
+    if (this.#verified.has(k)) return true;
+    const okBinding = equalBytes(bindingMac(this.vault.vaultKey('binding_mac'), { id: r.id, credentialId: r.credential_id, domain: r.domain, subdomains: r.subdomains === 1 }), r.mac);
+    const okHeader = equalBytes(headerMac(this.vault.vaultKey('header_mac'), { id: r.credential_id, provider: r.provider, mode: r.mode, name: r.name }), r.header_mac);
+    if (okBinding && okHeader) this.#verified.add(k);
+    return okBinding && okHeader;
+  }
+
+  #assertIntact(r: Row): void {
+    if (this.#intact(r)) return;
+    throw new KeydeskError(
+      'BINDING_TAMPERED',
+      `The binding of ${display(r.domain)} to "${printable(r.name)}" (binding ${r.id}) was changed in the vault file, so no action will use it. Remove it (keydesk unbind "${printable(r.name)}" ${r.domain}) and bind the domain again.`
+    );
+  }
+
+  /** Every binding whose MAC fails (needs the key). */
+  tampered(): BindingView[] {
+    this.vault.requireUnlocked();
+    const rows = this.vault.db.prepare(`SELECT ${ROW_COLUMNS} FROM bindings b JOIN credentials c ON c.id = b.credential_id`).all() as Row[];
+    return rows.filter((r) => !this.#intact(r)).map((r) => this.#view(r, false));
+  }
+
+  // ------------------------------------------------------------------------------------------ changes
+
+  #rowsAtDomain(domain: string): Row[] {
+    return this.vault.db.prepare(`SELECT ${ROW_COLUMNS} FROM bindings b JOIN credentials c ON c.id = b.credential_id WHERE b.domain = ?`).all(domain) as Row[];
+  }
+
+  #bindOne(w: WriteContext, cred: { id: string; name: string; provider: string; mode: string }, domain: string, subdomains: boolean): { view: BindingView; change: 'added' | 'updated' | 'unchanged' } {
+    const here = this.#rowsAtDomain(domain);
+    for (const r of here) this.#assertIntact(r);
+    const conflict = findConflict(
+      { credentialId: cred.id, credentialName: cred.name, provider: cred.provider, mode: cred.mode },
+      here.map((r) => ({ credentialId: r.credential_id, credentialName: r.name, provider: r.provider, mode: r.mode }))
+    );
+    if (conflict) {
+      throw new KeydeskError(
+        'AMBIGUOUS_BINDING',
+        `${display(domain)} is already bound to "${printable(conflict.other.credentialName)}", which can also run ${conflict.capability}: binding it to "${printable(cred.name)}" too would make routing ${conflict.capability} for ${display(domain)} ambiguous. Unbind it from "${printable(conflict.other.credentialName)}" first, or bind a more specific domain. Nothing was changed.`,
+        { fields: { domain: `Already bound to ${printable(conflict.other.credentialName)}` } }
+      );
+    }
+    const mine = here.find((r) => r.credential_id === cred.id);
+    if (mine && (mine.subdomains === 1) === subdomains) return { view: this.#view(mine, true), change: 'unchanged' };
+    const id = mine?.id ?? randomUUID();
+    const mac = bindingMac(w.vaultKey('binding_mac'), { id, credentialId: cred.id, domain, subdomains });
+    if (mine) {
+      w.db.prepare('UPDATE bindings SET subdomains = ?, mac = ? WHERE id = ?').run(subdomains ? 1 : 0, mac, id);
+    } else {
+      w.db.prepare('INSERT INTO bindings (id, credential_id, domain, subdomains, created_at, mac) VALUES (?, ?, ?, ?, ?, ?)').run(id, cred.id, domain, subdomains ? 1 : 0, w.now, mac);
+    }
+    w.audit({
+      action: mine ? 'binding.update' : 'binding.add',
+      outcome: 'ok',
+      credentialId: cred.id,
+      credentialName: cred.name,
+      detail: { binding_id: id, domain, subdomains }
+    });
+    const row = (this.vault.db.prepare(`SELECT ${ROW_COLUMNS} FROM bindings b JOIN credentials c ON c.id = b.credential_id WHERE b.id = ?`).get(id) as Row);
+    return { view: this.#view(row, true), change: mine ? 'updated' : 'added' };
+  }
+
+  #bindable(credentialRef: string): { id: string; name: string; provider: string; mode: string } {
+    const c = this.credentials.get(credentialRef);
+    const spec = providerSpec(c.provider);
+    if (!spec.tenantScoped) {
+      throw new KeydeskError(
+        'INPUT_INVALID',
+        `"${printable(c.name)}" is a ${spec.label} credential: it acts on resources, not on a tenant's domains, so it is not bound to domains. Run its capabilities with --credential "${printable(c.name)}".`,
+        { fields: { credential: 'Not a tenant-scoped credential' } }
+      );
+    }
+    if (credentialCapabilities(c.provider, c.mode).length === 0) {
+      throw new KeydeskError('INPUT_INVALID', `"${printable(c.name)}" (${c.provider}/${c.mode}) can run no tenant capability, so a binding would never be used.`, {
+        fields: { credential: 'No capability in this mode' }
+      });
+    }
+    if (!this.credentials.headerIntact(c.id)) {
+      throw new KeydeskError('HEADER_TAMPERED', `Credential "${printable(c.name)}": its name, provider or mode was changed in the vault file. It will not be bound. Remove it and add it again.`);
+    }
+    return { id: c.id, name: c.name, provider: c.provider, mode: c.mode };
+  }
+
+  /**
+   * Binds a tenant-scoped credential to a domain it protects. Binding the same pair again changes only the
+   * subdomains flag. Refused with AMBIGUOUS_BINDING (naming the other credential) when another credential bound to
+   * the same domain can run a capability this one can, because resolution at that domain would then tie.
+   */
+  bind(credentialRef: string, domainInput: unknown, opts: { subdomains?: boolean } = {}): BindingView & { change: 'added' | 'updated' | 'unchanged' } {
+    const domain = normaliseDomain(domainInput);
+    this.vault.requireUnlocked();
+    const cred = this.#bindable(credentialRef);
+    const { view, change } = this.vault.write((w) => this.#bindOne(w, cred, domain, opts.subdomains === true));
+    return { ...view, change };
+  }
+
+  /** Accepts the provider's domain suggestions in one step (all or nothing: one conflict refuses them all). */
+  acceptSuggestions(credentialRef: string, opts: { subdomains?: boolean; only?: readonly string[] } = {}): BindingView[] {
+    this.vault.requireUnlocked();
+    const cred = this.#bindable(credentialRef);
+    let domains = this.suggestions(cred.id);
+    if (opts.only) {
+      const wanted = new Set(opts.only.map((d) => normaliseDomain(d)));
+      const unknown = [...wanted].filter((d) => !domains.includes(d));
+      if (unknown.length > 0) {
+        throw new KeydeskError('INPUT_INVALID', `Not among the suggestions for "${printable(cred.name)}": ${unknown.join(', ')}. Bind them one by one with keydesk bind.`, {
+          fields: { domains: 'Not a suggestion' }
+        });
+      }
+      domains = domains.filter((d) => wanted.has(d));
+    }
+    if (domains.length === 0) {
+      throw new KeydeskError('NOT_FOUND', `"${printable(cred.name)}" has no unbound domain suggestions. Validate it to learn the domains its tenant owns, or bind domains with keydesk bind.`);
+    }
+    return this.vault.write((w) => domains.map((d) => this.#bindOne(w, cred, d, opts.subdomains === true).view));
+  }
+
+  unbind(credentialRef: string, domainInput: unknown): { id: string; credentialName: string; domain: string } {
+    const domain = normaliseDomain(domainInput);
+    this.vault.requireUnlocked();
+    const c = this.credentials.get(credentialRef);
+    return this.vault.write((w) => {
+      const row = w.db.prepare('SELECT id FROM bindings WHERE credential_id = ? AND domain = ?').get(c.id, domain) as { id: string } | undefined;
+      if (!row) throw new KeydeskError('NOT_FOUND', `"${printable(c.name)}" is not bound to ${display(domain)}.`);
+      w.db.prepare('DELETE FROM bindings WHERE id = ?').run(row.id);
+      w.audit({ action: 'binding.remove', outcome: 'ok', credentialId: c.id, credentialName: c.name, detail: { binding_id: row.id, domain } });
+      return { id: row.id, credentialName: c.name, domain };
+    });
+  }
+
+  // ------------------------------------------------------------------------------------------ resolution
+
+  #candidates(levels: string[]): Row[] {
+    const n = Math.min(levels.length, MAX_LEVELS);
+    let stmt = this.#byLevels.get(n);
+    if (!stmt) {
+      stmt = this.vault.db.prepare<string[], Row>(`SELECT ${ROW_COLUMNS} FROM bindings b JOIN credentials c ON c.id = b.credential_id WHERE b.domain IN (${Array(n).fill('?').join(', ')})`);
+      this.#byLevels.set(n, stmt);
+    }
+    return stmt.all(...levels.slice(0, n));
+  }
+
+  /**
+   * capability + host → the one credential that owns the most specific matching bound domain and can run the
+   * capability. With `verify` (the default, and always for an action) every binding of the host and its parents,
+   * and the header of each credential they point to, is MAC-checked first: a changed row is BINDING_TAMPERED,
+   * never silently skipped (skipping it could route the action to another tenant). `verify: false` is for offline
+   * inspection of a locked vault and says so in `verified`.
+   */
+  resolve(capabilityInput: unknown, hostInput: HostInput | Host, opts: { verify?: boolean } = {}): Resolution {
+    const capability = parseCapability(capabilityInput);
+    const host = 'kind' in hostInput ? hostInput : parseHost(hostInput);
+    const verify = opts.verify !== false;
+    if (verify) this.vault.requireUnlocked();
+    const rows = this.#candidates(domainAndParents(host.domain));
+    if (verify) for (const r of rows) this.#assertIntact(r);
+    const candidates: Candidate[] = rows.map((r) => ({
+      bindingId: r.id,
+      credentialId: r.credential_id,
+      credentialName: r.name,
+      provider: r.provider,
+      mode: r.mode,
+      domain: r.domain,
+      subdomains: r.subdomains === 1
+    }));
+    const pick = pickBinding(host.domain, capability, candidates);
+    if (pick.kind === 'none') {
+      const where = host.kind === 'email' ? `${host.value} (domain ${display(host.domain)})` : display(host.domain);
+      if (pick.reason === 'no_capable_binding') {
+        const names = [...new Set(pick.boundTo.map((c) => `"${printable(c.credentialName)}" (${c.provider}/${c.mode})`))].join(', ');
+        throw new KeydeskError('NO_BINDING', `No credential bound to ${where} can run ${capability}: it is bound to ${names}. Bind a credential whose provider and mode support ${capability}.`);
+      }
+      throw new KeydeskError('NO_BINDING', `No credential is bound to ${where}. Bind one with: keydesk bind CREDENTIAL ${host.domain}${host.domain.split('.').length > 2 ? ' (or a parent domain with --subdomains)' : ''}`);
+    }
+    if (pick.kind === 'ambiguous') {
+      const names = pick.tied.map((c) => `"${printable(c.credentialName)}"`).join(' and ');
+      throw new KeydeskError('AMBIGUOUS_BINDING', `${display(pick.tied[0]!.domain)} is bound to ${names}, which can both run ${capability}; Keydesk will not guess which tenant to act on. Unbind one of them.`);
+    }
+    const c = pick.chosen;
+    return {
+      capability,
+      host,
+      credentialId: c.credentialId,
+      credentialName: c.credentialName,
+      provider: c.provider,
+      mode: c.mode,
+      bindingId: c.bindingId,
+      domain: c.domain,
+      subdomains: c.subdomains,
+      matched: pick.matched,
+      verified: verify
+    };
+  }
+}
