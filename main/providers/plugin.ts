@@ -1,5 +1,6 @@
 import type { Clock } from '../clock.ts';
 import type { CredentialMaterial, CredentialStatus } from '../vault/credentials.ts';
+import type { Secret } from '../vault/secret.ts';
 import type { CapabilityId, ProviderSpec } from './spec.ts';
 import type { ProviderHttp } from './http.ts';
 
@@ -50,3 +51,87 @@ export interface ProviderPlugin {
   spec: ProviderSpec;
   validate(ctx: ValidateContext): Promise<ValidationOutcome>;
 }
+
+// ---------------------------------------------------------------------------------------------
+// Capabilities: response actions (issue 5). One module per provider (`<provider>/capabilities.ts`), loaded lazily
+// by main/executions/capabilities.ts. The execution service owns the lifecycle (statuses, audit, re-auth waits);
+// a handler only talks to its provider and reports what happened.
+
+/** Results and revert context are stored as JSON and shown to the analyst: ids, names, prior states — never secrets. */
+export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
+export type JsonObject = { [key: string]: JsonValue };
+
+export interface ActionInput {
+  capability: CapabilityId;
+  /** Normalised target: a mailbox (block_sender, disable_user), a domain (block_email_domain), a resource id (power). */
+  target: string;
+  /** The protected host of a tenant capability (null for resource capabilities). */
+  host: { kind: 'email' | 'domain'; value: string; domain: string } | null;
+}
+
+export interface ActionContext {
+  credential: CredentialMaterial;
+  http: ProviderHttp;
+  timeoutMs: number;
+  signal: AbortSignal;
+  clock: Clock;
+  /**
+   * OAuth modes: the current access token, refreshed when close to expiry (app.oauth.accessToken). A failed refresh
+   * marks the credential expired and surfaces here as ActionError('reauth').
+   */
+  accessToken(): Promise<Secret>;
+  /**
+   * Persists revert context now — call it before the call that changes anything, with what is needed to undo it
+   * (the prior state, or how to find what is about to be created), so a run that dies mid-call still says.
+   */
+  captureRevert(context: JsonObject): void;
+  /** A line for the execution's step log (secret-free: ids, names, HTTP statuses). */
+  step(message: string): void;
+}
+
+export interface ActionResult {
+  /** One line for the analyst: what changed. */
+  summary: string;
+  details?: JsonObject;
+  /** The final revert context (replaces what captureRevert stored). */
+  revertContext: JsonObject;
+}
+
+export interface RevertResult {
+  summary: string;
+  details?: JsonObject;
+}
+
+/**
+ * Why an action failed, in the execution's terms: `reauth` (the provider rejected the credential: the run waits for
+ * re-authentication) or one of the failure reasons.
+ */
+export type ActionFailureKind = 'reauth' | 'credential_invalid' | 'cloud_api_error' | 'inventory_not_found' | 'input_invalid';
+
+/** What a capability handler throws. `message` is for the analyst and never contains a secret. */
+export class ActionError extends Error {
+  readonly kind: ActionFailureKind;
+  /** The provider's own error code (HTTP status or error name). */
+  readonly providerCode: string;
+  /** For `reauth`: what the credential's status becomes (a rejected key: failed; an expired secret or token: expired). */
+  readonly credentialStatus: 'failed' | 'expired';
+
+  constructor(kind: ActionFailureKind, providerCode: string, message: string, opts: { credentialStatus?: 'failed' | 'expired' } = {}) {
+    super(message);
+    this.name = 'ActionError';
+    this.kind = kind;
+    this.providerCode = providerCode;
+    this.credentialStatus = opts.credentialStatus ?? 'failed';
+  }
+}
+
+export interface CapabilityHandler {
+  /** Provider-specific input rules (e.g. a Hostinger VPS id is a number); the message when `input` is not acceptable. */
+  checkInput?(input: ActionInput, credential: { mode: string }): string | null;
+  /** Performs the action. Captures revert context (ctx.captureRevert) before the provider call that changes state. */
+  execute(ctx: ActionContext, input: ActionInput): Promise<ActionResult>;
+  /** Undoes it from the revert context, restoring the prior state. */
+  revert(ctx: ActionContext, revertContext: JsonObject, input: ActionInput): Promise<RevertResult>;
+}
+
+export type ProviderCapabilities = Partial<Record<CapabilityId, CapabilityHandler>>;
