@@ -12,6 +12,11 @@ export interface HttpOptions {
   retries429?: number;
   /** Injected sleep, so tests with a fake clock need not wait. */
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+  /**
+   * Shared by the requests of one run (e.g. "validate all"): after one request to a host is answered 429 with a
+   * Retry-After, every request of the run to that host waits it out too, instead of hammering the host.
+   */
+  gate?: RetryAfterGate;
 }
 
 export type ProviderHttp = (url: string | URL, init?: RequestInit) => Promise<Response>;
@@ -36,6 +41,46 @@ export function retryAfterMs(header: string | null, now: number = Date.now()): n
   return Number.isNaN(t) ? null : Math.max(0, t - now);
 }
 
+/** Seconds for a message: "15 s", "0.2 s". */
+function seconds(ms: number): string {
+  return ms >= 1000 || ms <= 0 ? `${Math.round(ms / 1000)} s` : `${Number((ms / 1000).toFixed(1))} s`;
+}
+
+/** Per-host "not before" times learned from 429 Retry-After answers, shared across the requests of one run. */
+export class RetryAfterGate {
+  readonly #until = new Map<string, number>();
+  readonly #now: () => number;
+
+  constructor(now: () => number = () => Date.now()) {
+    this.#now = now;
+  }
+
+  /** Records that `host` asked us to wait `ms` from now (keeps the later of two answers). */
+  hold(host: string, ms: number): void {
+    const t = this.#now() + ms;
+    if (t > (this.#until.get(host) ?? 0)) this.#until.set(host, t);
+  }
+
+  /** Milliseconds a request to `host` must still wait (0 when it may go now). */
+  remaining(host: string): number {
+    const t = this.#until.get(host);
+    return t === undefined ? 0 : Math.max(0, t - this.#now());
+  }
+
+  /** Waits until `host` may be asked again (re-checking a few times, in case another answer extended the wait). */
+  async wait(host: string, signal?: AbortSignal, wait: (ms: number, signal?: AbortSignal) => Promise<void> = sleep): Promise<void> {
+    for (let i = 0, ms = this.remaining(host); i < 5 && ms > 0; i++, ms = this.remaining(host)) await wait(ms, signal);
+  }
+}
+
+function hostOf(url: string | URL): string {
+  try {
+    return new URL(String(url)).host;
+  } catch {
+    return '';
+  }
+}
+
 /**
  * A network failure (refused, reset, DNS, TLS, timeout) as a Keydesk error. The message names the host and the
  * failure kind only: never the URL's query (which can hold a token) or the request body.
@@ -49,7 +94,7 @@ export function unreachable(url: string | URL, e: unknown, timeoutMs: number): K
   }
   const name = (e as { name?: string })?.name;
   const cause = (e as { cause?: { code?: string } })?.cause;
-  if (name === 'TimeoutError') return new KeydeskError('PROVIDER_UNREACHABLE', `${host} did not answer within ${Math.round(timeoutMs / 1000)} s.`);
+  if (name === 'TimeoutError') return new KeydeskError('PROVIDER_UNREACHABLE', `${host} did not answer within ${seconds(timeoutMs)}.`);
   if (name === 'AbortError') return new KeydeskError('PROVIDER_UNREACHABLE', `The request to ${host} was cancelled.`);
   const code = typeof cause?.code === 'string' ? cause.code : 'network error';
   return new KeydeskError('PROVIDER_UNREACHABLE', `Could not reach ${host} (${code}).`);
@@ -61,7 +106,9 @@ export function providerHttp(opts: HttpOptions = {}): ProviderHttp {
   const retries = opts.retries429 ?? 2;
   const wait = opts.sleep ?? sleep;
   return async (url, init = {}) => {
+    const host = hostOf(url);
     for (let attempt = 0; ; attempt++) {
+      if (opts.gate && host) await opts.gate.wait(host, opts.signal, wait);
       const signals = [AbortSignal.timeout(timeoutMs)];
       if (opts.signal) signals.push(opts.signal);
       if (init.signal) signals.push(init.signal);
@@ -75,7 +122,8 @@ export function providerHttp(opts: HttpOptions = {}): ProviderHttp {
       const after = retryAfterMs(res.headers.get('retry-after'));
       if (after === null || after > MAX_RETRY_AFTER_MS) return res;
       await res.body?.cancel().catch(() => undefined);
-      await wait(after, opts.signal);
+      if (opts.gate && host) opts.gate.hold(host, after);
+      else await wait(after, opts.signal);
     }
   };
 }
