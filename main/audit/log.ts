@@ -1,5 +1,6 @@
 import type { Database } from 'better-sqlite3';
-import { canonical, equalBytes, hmac } from '../vault/crypto.ts';
+import { canonical, equalBytes, hmac, type SymmetricKey } from '../vault/crypto.ts';
+import { stmt } from '../vault/db.ts';
 
 /**
  * The tamper-evident audit log. Each entry's MAC is HMAC(audit key, previous entry's MAC ‖ canonical content),
@@ -51,7 +52,7 @@ function contentOf(r: Pick<Row, 'at' | 'actor' | 'action' | 'credential_id' | 'c
   return canonical('keydesk/v1/audit', r.at, r.actor, r.action, r.credential_id, r.credential_name, r.outcome, r.detail);
 }
 
-function macFor(key: Buffer, prev: Buffer, r: Parameters<typeof contentOf>[0]): Buffer {
+function macFor(key: SymmetricKey, prev: Buffer, r: Parameters<typeof contentOf>[0]): Buffer {
   return hmac(key, prev, contentOf(r));
 }
 
@@ -68,8 +69,8 @@ export function canonicalJson(value: unknown): string {
 }
 
 /** Appends one entry. Call inside the write transaction of the change it records. */
-export function appendAudit(db: Database, key: Buffer, e: AuditEventInput & { actor: string; at: string }): number {
-  const last = db.prepare('SELECT seq, mac FROM audit_log ORDER BY seq DESC LIMIT 1').get() as { seq: number; mac: Buffer } | undefined;
+export function appendAudit(db: Database, key: SymmetricKey, e: AuditEventInput & { actor: string; at: string }): number {
+  const last = stmt(db, 'SELECT seq, mac FROM audit_log ORDER BY seq DESC LIMIT 1').get() as { seq: number; mac: Buffer } | undefined;
   const row = {
     at: e.at,
     actor: e.actor,
@@ -81,9 +82,7 @@ export function appendAudit(db: Database, key: Buffer, e: AuditEventInput & { ac
   };
   const seq = (last?.seq ?? 0) + 1;
   const mac = macFor(key, last?.mac ?? GENESIS, row);
-  db.prepare(
-    'INSERT INTO audit_log (seq, at, actor, action, credential_id, credential_name, outcome, detail, mac) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)'
-  ).run(seq, row.at, row.actor, row.action, row.credential_id, row.credential_name, row.outcome, row.detail, mac);
+  stmt(db, 'INSERT INTO audit_log (seq, at, actor, action, credential_id, credential_name, outcome, detail, mac) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)').run(seq, row.at, row.actor, row.action, row.credential_id, row.credential_name, row.outcome, row.detail, mac);
   return seq;
 }
 
@@ -155,7 +154,7 @@ export interface AuditAnchor {
  * Walks the chain. Names the first entry that was edited, removed or moved, and — where an anchor from the OS
  * keychain is given — a log that was truncated or a vault file rolled back to before the anchor.
  */
-export function verifyAudit(db: Database, key: Buffer, anchor: AuditAnchor | null = null): AuditVerifyResult {
+export function verifyAudit(db: Database, key: SymmetricKey, anchor: AuditAnchor | null = null): AuditVerifyResult {
   const rows = db.prepare('SELECT * FROM audit_log ORDER BY seq ASC').all() as Row[];
   let prev: Buffer = GENESIS;
   let expected = 1;

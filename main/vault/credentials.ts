@@ -2,8 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { KeydeskError } from '../errors.ts';
 import { modeSpec, printable, providerSpec } from '../providers/catalog.ts';
 import type { ModeSpec } from '../providers/spec.ts';
-import { AAD, AuthenticationFailed, equalBytes, open, randomKey, seal, wipe } from './crypto.ts';
+import { AAD, AuthenticationFailed, equalBytes, open, randomKey, seal, wipe, type SymmetricKey } from './crypto.ts';
 import { Secret } from './secret.ts';
+import { stmt } from './db.ts';
 import { headerMac, type Vault, type WriteContext } from './vault.ts';
 
 export const CREDENTIAL_STATUSES = ['ok', 'failed', 'expired', 'unknown'] as const;
@@ -163,6 +164,7 @@ function readableMetadata(mode: ModeSpec, values: Record<string, string>): { met
 }
 
 function parseJsonObject(s: string): Record<string, unknown> {
+  if (s === '{}') return {};
   try {
     const v: unknown = JSON.parse(s);
     return v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
@@ -251,12 +253,12 @@ export class CredentialStore {
   }
 
   list(): CredentialSummary[] {
-    return (this.vault.db.prepare(`SELECT ${SUMMARY_COLUMNS} FROM credentials ORDER BY name COLLATE NOCASE`).all() as CredentialRow[]).map(toSummary);
+    return (stmt(this.vault.db, `SELECT ${SUMMARY_COLUMNS} FROM credentials ORDER BY name COLLATE NOCASE`).all() as CredentialRow[]).map(toSummary);
   }
 
   #row(ref: string): CredentialRow {
     if (typeof ref !== 'string' || ref.length === 0 || ref.length > 128) throw new KeydeskError('INPUT_INVALID', 'Name a credential by its name or id.');
-    const row = this.vault.db.prepare(`SELECT ${SUMMARY_COLUMNS} FROM credentials WHERE id = ? OR name = ? COLLATE NOCASE`).get(ref, ref) as CredentialRow | undefined;
+    const row = stmt(this.vault.db, `SELECT ${SUMMARY_COLUMNS} FROM credentials WHERE id = ? OR name = ? COLLATE NOCASE`).get(ref, ref) as CredentialRow | undefined;
     if (!row) throw new KeydeskError('NOT_FOUND', `No credential named "${printable(ref)}".`);
     return row;
   }
@@ -291,7 +293,7 @@ export class CredentialStore {
   }
 
   #nameFree(name: string, exceptId?: string): void {
-    const clash = this.vault.db.prepare('SELECT id FROM credentials WHERE name = ? COLLATE NOCASE').get(name) as { id: string } | undefined;
+    const clash = stmt(this.vault.db, 'SELECT id FROM credentials WHERE name = ? COLLATE NOCASE').get(name) as { id: string } | undefined;
     if (clash && clash.id !== exceptId) {
       throw new KeydeskError('NAME_TAKEN', `A credential named "${printable(name)}" already exists.`, { fields: { name: 'This name is taken' } });
     }
@@ -353,13 +355,12 @@ export class CredentialStore {
     const mac = headerMac(w.vaultKey('header_mac'), p);
     const { wrapped, sealed } = this.#seal(w, p.id, p.provider, p.mode, { v: 1, values: p.values, extra: p.extra });
     const now = w.now;
-    w.db
-      .prepare(
+    stmt(w.db, 
         `INSERT INTO credentials (id, name, provider, mode, header_mac, metadata, observed, status, expires_at, expiry_source, created_at, updated_at, rotated_at)
          VALUES (?, ?, ?, ?, ?, ?, ?, 'unknown', ?, ?, ?, ?, ?)`
       )
       .run(p.id, p.name, p.provider, p.mode, mac, JSON.stringify({ readable: p.metadata, secretsSet: p.secretsSet }), JSON.stringify(p.observed), p.expiresAt, p.expirySource, now, now, now);
-    w.db.prepare('INSERT INTO credential_secrets (credential_id, kek_version, wrapped_dek, payload) VALUES (?, ?, ?, ?)').run(p.id, w.kekVersion, wrapped, sealed);
+    stmt(w.db, 'INSERT INTO credential_secrets (credential_id, kek_version, wrapped_dek, payload) VALUES (?, ?, ?, ?)').run(p.id, w.kekVersion, wrapped, sealed);
     w.audit({
       action: 'credential.add',
       outcome: 'ok',
@@ -408,12 +409,12 @@ export class CredentialStore {
   }
 
   #secretRow(id: string): SecretRow {
-    const s = this.vault.db.prepare('SELECT credential_id, kek_version, wrapped_dek, payload FROM credential_secrets WHERE credential_id = ?').get(id) as SecretRow | undefined;
+    const s = stmt(this.vault.db, 'SELECT credential_id, kek_version, wrapped_dek, payload FROM credential_secrets WHERE credential_id = ?').get(id) as SecretRow | undefined;
     if (!s) throw new KeydeskError('SECRET_TAMPERED', `Credential ${id}: its encrypted secret is missing from the vault file.`);
     return s;
   }
 
-  #openPayload(r: CredentialRow, kek: Buffer, kekVersion: number): Payload {
+  #openPayload(r: CredentialRow, kek: SymmetricKey, kekVersion: number): Payload {
     const s = this.#secretRow(r.id);
     let dek: Buffer;
     try {
@@ -445,8 +446,8 @@ export class CredentialStore {
   }
 
   /** Failure path only: does this wrapped DEK open as another credential's? */
-  #dekOwner(kek: Buffer, wrapped: Buffer, kekVersion: number, selfId: string): string | null {
-    for (const o of this.vault.db.prepare('SELECT id, name FROM credentials WHERE id <> ?').iterate(selfId) as IterableIterator<{ id: string; name: string }>) {
+  #dekOwner(kek: SymmetricKey, wrapped: Buffer, kekVersion: number, selfId: string): string | null {
+    for (const o of stmt(this.vault.db, 'SELECT id, name FROM credentials WHERE id <> ?').iterate(selfId) as IterableIterator<{ id: string; name: string }>) {
       try {
         wipe(open(kek, wrapped, AAD.dek(o.id, kekVersion)));
         return o.name;
@@ -458,9 +459,8 @@ export class CredentialStore {
   }
 
   /** Failure path only: does this payload open under another credential's DEK and AAD? */
-  #payloadOwner(kek: Buffer, payload: Buffer, selfId: string): string | null {
-    const rows = this.vault.db
-      .prepare('SELECT c.id, c.name, c.provider, c.mode, s.kek_version, s.wrapped_dek FROM credentials c JOIN credential_secrets s ON s.credential_id = c.id WHERE c.id <> ?')
+  #payloadOwner(kek: SymmetricKey, payload: Buffer, selfId: string): string | null {
+    const rows = stmt(this.vault.db, 'SELECT c.id, c.name, c.provider, c.mode, s.kek_version, s.wrapped_dek FROM credentials c JOIN credential_secrets s ON s.credential_id = c.id WHERE c.id <> ?')
       .iterate(selfId) as IterableIterator<{ id: string; name: string; provider: string; mode: string; kek_version: number; wrapped_dek: Buffer }>;
     for (const o of rows) {
       try {
@@ -525,8 +525,7 @@ export class CredentialStore {
         expiresAt = expirySource === 'analyst' ? r.expires_at : secretExpiry;
         expirySource = expirySource === 'analyst' ? 'analyst' : secretExpiry ? 'secret' : null;
       }
-      w.db
-        .prepare(
+      stmt(w.db, 
           `UPDATE credentials SET metadata = ?, updated_at = ?, rotated_at = CASE WHEN ? THEN ? ELSE rotated_at END,
              status = CASE WHEN ? THEN 'unknown' ELSE status END,
              last_error_code = CASE WHEN ? THEN NULL ELSE last_error_code END,
@@ -534,7 +533,7 @@ export class CredentialStore {
              expires_at = ?, expiry_source = ? WHERE id = ?`
         )
         .run(JSON.stringify({ readable: metadata, secretsSet }), w.now, secretChanged ? 1 : 0, w.now, secretChanged ? 1 : 0, secretChanged ? 1 : 0, secretChanged ? 1 : 0, expiresAt, expirySource, r.id);
-      w.db.prepare('UPDATE credential_secrets SET kek_version = ?, wrapped_dek = ?, payload = ? WHERE credential_id = ?').run(w.kekVersion, wrapped, sealed, r.id);
+      stmt(w.db, 'UPDATE credential_secrets SET kek_version = ?, wrapped_dek = ?, payload = ? WHERE credential_id = ?').run(w.kekVersion, wrapped, sealed, r.id);
       w.audit({
         action: secretChanged ? 'credential.rotate_secret' : 'credential.update',
         outcome: 'ok',
@@ -556,9 +555,9 @@ export class CredentialStore {
       const r = this.#row(current.id);
       this.#assertHeader(r);
       const { wrapped, sealed } = this.#seal(w, r.id, r.provider, r.mode, { v: 1, values, extra: { ...extra } });
-      w.db.prepare('UPDATE credential_secrets SET kek_version = ?, wrapped_dek = ?, payload = ? WHERE credential_id = ?').run(w.kekVersion, wrapped, sealed, r.id);
+      stmt(w.db, 'UPDATE credential_secrets SET kek_version = ?, wrapped_dek = ?, payload = ? WHERE credential_id = ?').run(w.kekVersion, wrapped, sealed, r.id);
       const obs = observed ? JSON.stringify({ ...parseJsonObject(r.observed), ...observed }) : r.observed;
-      w.db.prepare('UPDATE credentials SET updated_at = ?, observed = ? WHERE id = ?').run(w.now, obs, r.id);
+      stmt(w.db, 'UPDATE credentials SET updated_at = ?, observed = ? WHERE id = ?').run(w.now, obs, r.id);
       w.audit({ action: audit.action, outcome: 'ok', credentialId: r.id, credentialName: r.name, detail: audit.detail ?? {} });
       return this.get(r.id);
     });
@@ -572,7 +571,7 @@ export class CredentialStore {
       if (r.name === name) return toSummary(r);
       this.#nameFree(name, r.id);
       const mac = headerMac(w.vaultKey('header_mac'), { id: r.id, provider: r.provider, mode: r.mode, name });
-      w.db.prepare('UPDATE credentials SET name = ?, header_mac = ?, updated_at = ? WHERE id = ?').run(name, mac, w.now, r.id);
+      stmt(w.db, 'UPDATE credentials SET name = ?, header_mac = ?, updated_at = ? WHERE id = ?').run(name, mac, w.now, r.id);
       w.audit({ action: 'credential.rename', outcome: 'ok', credentialId: r.id, credentialName: name, detail: { from: r.name, to: name } });
       return this.get(r.id);
     });
@@ -586,8 +585,8 @@ export class CredentialStore {
     const removed = this.vault.write((w) => {
       const r = this.#row(ref);
       hooks?.beforeDelete?.(w, r.id);
-      w.db.prepare('DELETE FROM credential_secrets WHERE credential_id = ?').run(r.id);
-      w.db.prepare('DELETE FROM credentials WHERE id = ?').run(r.id);
+      stmt(w.db, 'DELETE FROM credential_secrets WHERE credential_id = ?').run(r.id);
+      stmt(w.db, 'DELETE FROM credentials WHERE id = ?').run(r.id);
       w.audit({ action: 'credential.remove', outcome: 'ok', credentialId: r.id, credentialName: r.name, detail: { provider: r.provider, mode: r.mode } });
       return { id: r.id, name: r.name };
     });
@@ -602,8 +601,7 @@ export class CredentialStore {
       const observed = h.observed ? JSON.stringify({ ...parseJsonObject(r.observed), ...h.observed }) : r.observed;
       const expiresAt = h.expiresAt === undefined || (r.expiry_source === 'analyst' && h.expiresAt !== null) ? r.expires_at : h.expiresAt;
       const expirySource = h.expiresAt === undefined || r.expiry_source === 'analyst' ? r.expiry_source : h.expiresAt ? (h.expirySource ?? 'provider') : null;
-      w.db
-        .prepare('UPDATE credentials SET status = ?, last_error_code = ?, last_error_message = ?, checked_at = ?, expires_at = ?, expiry_source = ?, observed = ? WHERE id = ?')
+      stmt(w.db, 'UPDATE credentials SET status = ?, last_error_code = ?, last_error_message = ?, checked_at = ?, expires_at = ?, expiry_source = ?, observed = ? WHERE id = ?')
         .run(h.status, h.lastError?.code ?? null, h.lastError?.message ?? null, h.checkedAt, expiresAt, expirySource, observed, r.id);
       w.audit({
         action: audit.action ?? 'credential.validate',
@@ -620,7 +618,7 @@ export class CredentialStore {
   check(): CheckReport {
     this.vault.requireUnlocked();
     const failures: CheckReport['failures'] = [];
-    const ids = this.vault.db.prepare('SELECT id, name FROM credentials ORDER BY name').all() as { id: string; name: string }[];
+    const ids = stmt(this.vault.db, 'SELECT id, name FROM credentials ORDER BY name').all() as { id: string; name: string }[];
     for (const { id, name } of ids) {
       try {
         this.material(id);

@@ -5,6 +5,17 @@ import { MIGRATIONS, type Migration } from './migrations/index.ts';
 
 export type { Db };
 
+const statementCache = new WeakMap<Db, Map<string, Database.Statement>>();
+
+/** A prepared statement, cached per connection (preparing costs more than running most of our queries). */
+export function stmt(db: Db, sql: string): Database.Statement {
+  let cache = statementCache.get(db);
+  if (!cache) statementCache.set(db, (cache = new Map()));
+  let s = cache.get(sql);
+  if (!s) cache.set(sql, (s = db.prepare(sql)));
+  return s;
+}
+
 /** How long a writer waits for another process's write transaction before giving up (VAULT_BUSY). */
 export const BUSY_TIMEOUT_MS = 10_000;
 

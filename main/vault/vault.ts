@@ -6,8 +6,9 @@ import { systemClock, type Clock } from '../clock.ts';
 import { KeydeskError } from '../errors.ts';
 import { appendAudit, type AuditEventInput } from '../audit/log.ts';
 import { EventBus } from '../events.ts';
-import { AAD, AuthenticationFailed, KEK_CHECK_PLAINTEXT, canonical, hmac, open, randomKey, seal, wipe } from './crypto.ts';
-import { applyPragmas, openDatabase, type Db } from './db.ts';
+import { type KeyObject } from 'node:crypto';
+import { AAD, AuthenticationFailed, KEK_CHECK_PLAINTEXT, canonical, hmac, keyObject, open, randomKey, seal, wipe, type SymmetricKey } from './crypto.ts';
+import { applyPragmas, openDatabase, stmt, type Db } from './db.ts';
 import { keychainAccounts, osKeychain, type KeychainClient } from './keychain.ts';
 import { DEFAULT_KDF, MIN_PASSPHRASE_LENGTH, derivePassphraseKey, newSalt, parseKdfParams, type PassphraseSource } from './passphrase.ts';
 
@@ -28,9 +29,9 @@ interface MetaRow {
 }
 
 interface UnlockedKeys {
-  kek: Buffer;
+  kek: KeyObject;
   kekVersion: number;
-  vaultKeys: Record<VaultKeyName, Buffer>;
+  vaultKeys: Record<VaultKeyName, KeyObject>;
 }
 
 export interface VaultInfo {
@@ -62,9 +63,9 @@ export interface WriteContext {
   db: Db;
   /** The transaction's time, ISO 8601. */
   now: string;
-  vaultKey(name: VaultKeyName): Buffer;
+  vaultKey(name: VaultKeyName): KeyObject;
   kekVersion: number;
-  kek: Buffer;
+  kek: KeyObject;
   /** Appends an audit entry inside this transaction: it commits or rolls back with the change it records. */
   audit(event: AuditEventInput): void;
 }
@@ -152,7 +153,8 @@ export class Vault {
         const ins = theDb.prepare('INSERT INTO vault_keys (name, kek_version, wrapped) VALUES (?, 1, ?)');
         for (const name of VAULT_KEY_NAMES) ins.run(name, seal(kek, vaultKeys[name], AAD.vaultKey(vaultId, name, 1)));
       }).immediate();
-      vault.#keys = { kek, kekVersion: 1, vaultKeys };
+      vault.#keys = { kek: keyObject(kek), kekVersion: 1, vaultKeys: toKeyObjects(vaultKeys) };
+      wipe(kek, ...Object.values(vaultKeys));
       vault.write((w) => w.audit({ action: 'vault.init', outcome: 'ok', detail: { key_source: opts.keySource } }));
       return vault;
     } catch (e) {
@@ -163,7 +165,7 @@ export class Vault {
   }
 
   meta(): MetaRow {
-    const row = this.db.prepare('SELECT vault_id, created_at, key_source, kek_version, kek_check, kdf_salt, kdf_params FROM vault_meta WHERE id = 1').get() as MetaRow | undefined;
+    const row = stmt(this.db, 'SELECT vault_id, created_at, key_source, kek_version, kek_check, kdf_salt, kdf_params FROM vault_meta WHERE id = 1').get() as MetaRow | undefined;
     if (!row) throw new KeydeskError('VAULT_CORRUPT', `${this.path} has no vault header; it is not a usable Keydesk vault.`);
     return row;
   }
@@ -224,7 +226,8 @@ export class Vault {
       }
     }
     const vaultKeys = this.#unwrapVaultKeys(kek, m);
-    this.#keys = { kek, kekVersion: m.kek_version, vaultKeys };
+    this.#keys = { kek: keyObject(kek), kekVersion: m.kek_version, vaultKeys: toKeyObjects(vaultKeys) };
+    wipe(kek, ...Object.values(vaultKeys));
     this.events.emit('vault.lock', { locked: false });
     if (m.key_source === 'keychain' && m.kek_version > 1) {
       // A rotation that committed but died before deleting the previous key leaves it behind; tidy it now.
@@ -232,7 +235,7 @@ export class Vault {
     }
   }
 
-  #checks(kek: Buffer, m: MetaRow): boolean {
+  #checks(kek: SymmetricKey, m: MetaRow): boolean {
     try {
       return open(kek, m.kek_check, AAD.kekCheck(m.vault_id, m.kek_version)).equals(KEK_CHECK_PLAINTEXT);
     } catch (e) {
@@ -256,10 +259,9 @@ export class Vault {
     return out as Record<VaultKeyName, Buffer>;
   }
 
-  /** Forgets every key. Metadata stays readable. */
+  /** Forgets every key (the KeyObjects' native copies are freed when collected). Metadata stays readable. */
   lock(): void {
     if (!this.#keys) return;
-    wipe(this.#keys.kek, ...Object.values(this.#keys.vaultKeys));
     this.#keys = null;
     this.events.emit('vault.lock', { locked: true });
   }
@@ -269,7 +271,7 @@ export class Vault {
     return this.#keys;
   }
 
-  vaultKey(name: VaultKeyName): Buffer {
+  vaultKey(name: VaultKeyName): KeyObject {
     return this.requireUnlocked().vaultKeys[name];
   }
 
@@ -282,7 +284,7 @@ export class Vault {
     const appended: { seq: number; action: string; credentialId: string | null }[] = [];
     const run = this.db.transaction((): T => {
       appended.length = 0;
-      const current = (this.db.prepare('SELECT kek_version FROM vault_meta WHERE id = 1').get() as { kek_version: number }).kek_version;
+      const current = (stmt(this.db, 'SELECT kek_version FROM vault_meta WHERE id = 1').get() as { kek_version: number }).kek_version;
       if (current !== keys.kekVersion) {
         throw new KeydeskError('KEY_ROTATED', 'The vault key was rotated by another Keydesk process. Unlock again to continue; nothing was changed.');
       }
@@ -351,6 +353,7 @@ export class Vault {
   ): Promise<{ kekVersion: number; rewrapped: number }> {
     // A second connection holds the write lock across the keychain write, so no other writer (in this process or
     // another) can rotate concurrently and overwrite the next version's keychain entry.
+    const newKekKey = keyObject(newKek);
     const conn = new Database(this.path, { fileMustExist: true });
     applyPragmas(conn);
     let committed = false;
@@ -375,16 +378,20 @@ export class Vault {
         } catch {
           throw new KeydeskError('SECRET_TAMPERED', `Credential ${r.credential_id} failed authentication; rotation stopped and nothing was changed. Run keydesk check.`);
         }
-        upd.run(next, seal(newKek, dek, AAD.dek(r.credential_id, next)), r.credential_id);
+        upd.run(next, seal(newKekKey, dek, AAD.dek(r.credential_id, next)), r.credential_id);
         wipe(dek);
         rewrapped++;
         stage({ stage: 'rewrapped', done: rewrapped, total: rows.length });
       }
       const updKey = conn.prepare('UPDATE vault_keys SET kek_version = ?, wrapped = ? WHERE name = ?');
-      for (const name of VAULT_KEY_NAMES) updKey.run(next, seal(newKek, keys.vaultKeys[name], AAD.vaultKey(m.vault_id, name, next)), name);
+      for (const name of VAULT_KEY_NAMES) {
+        const raw = keys.vaultKeys[name].export();
+        updKey.run(next, seal(newKekKey, raw, AAD.vaultKey(m.vault_id, name, next)), name);
+        wipe(raw);
+      }
       conn
         .prepare('UPDATE vault_meta SET kek_version = ?, kek_check = ?, kdf_salt = COALESCE(?, kdf_salt), kdf_params = CASE WHEN ? IS NULL THEN kdf_params ELSE ? END WHERE id = 1')
-        .run(next, seal(newKek, KEK_CHECK_PLAINTEXT, AAD.kekCheck(m.vault_id, next)), newSaltValue, newSaltValue, JSON.stringify(DEFAULT_KDF));
+        .run(next, seal(newKekKey, KEK_CHECK_PLAINTEXT, AAD.kekCheck(m.vault_id, next)), newSaltValue, newSaltValue, JSON.stringify(DEFAULT_KDF));
       const now = this.clock.now().toISOString();
       seq = appendAudit(conn, keys.vaultKeys.audit_mac, {
         actor: this.actor,
@@ -408,8 +415,8 @@ export class Vault {
     } finally {
       conn.close();
     }
-    wipe(keys.kek);
-    keys.kek = newKek;
+    wipe(newKek);
+    keys.kek = newKekKey;
     keys.kekVersion = next;
     this.#wroteSinceAnchor = true;
     this.events.emit('vault.changed', { seq, action: 'vault.rotate_key', credentialId: null });
@@ -439,7 +446,11 @@ export class Vault {
   }
 }
 
+function toKeyObjects(raw: Record<VaultKeyName, Buffer>): Record<VaultKeyName, KeyObject> {
+  return Object.fromEntries(VAULT_KEY_NAMES.map((n) => [n, keyObject(raw[n])])) as Record<VaultKeyName, KeyObject>;
+}
+
 /** MAC over a credential header: id, provider, mode and name, under the vault's header key. */
-export function headerMac(key: Buffer, h: { id: string; provider: string; mode: string; name: string }): Buffer {
+export function headerMac(key: SymmetricKey, h: { id: string; provider: string; mode: string; name: string }): Buffer {
   return hmac(key, canonical('keydesk/v1/header', h.id, h.provider, h.mode, h.name));
 }
