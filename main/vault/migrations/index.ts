@@ -1,6 +1,7 @@
 import type { Database } from 'better-sqlite3';
 import { up as v1 } from './001_initial.ts';
 import { up as v2 } from './002_routing_executions.ts';
+import { up as v3 } from './003_oauth_leases.ts';
 
 export interface Migration {
   version: number;
@@ -11,7 +12,8 @@ export interface Migration {
 /** One module per schema version, in order. Add new versions at the end; never edit a shipped one. */
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: 'initial', up: v1 },
-  { version: 2, name: 'routing_executions', up: v2 }
+  { version: 2, name: 'routing_executions', up: v2 },
+  { version: 3, name: 'oauth_leases', up: v3 }
 ];
 
 export function checkRegistry(migrations: readonly Migration[]): void {
