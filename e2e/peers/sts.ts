@@ -271,32 +271,34 @@ export async function startStsPeer(opts: PeerOptions & { account?: string } = {}
       const token = String(req.headers['x-amz-security-token'] ?? '');
       return `${base} (AccessKeyId ${key}${token ? `, session token ${token}` : ''})`;
     };
+    /** Every error of this request, quoting the caller's key id and token when the peer is told to misbehave. */
+    const fail = (status: number, code: string, message: string) => sendStsError(res, status, code, echo(message));
 
-    if (ctx.control.fault === 'wrong_secret') return sendStsError(res, 403, 'SignatureDoesNotMatch', echo(SIGNATURE_MISMATCH));
-    if (ctx.control.fault === 'expired') return sendStsError(res, 400, 'ExpiredToken', echo('The security token included in the request is expired'));
-    if (ctx.control.fault === 'revoked') return sendStsError(res, 403, 'InvalidClientTokenId', echo('The security token included in the request is invalid.'));
+    if (ctx.control.fault === 'wrong_secret') return fail(403, 'SignatureDoesNotMatch', SIGNATURE_MISMATCH);
+    if (ctx.control.fault === 'expired') return fail(400, 'ExpiredToken', 'The security token included in the request is expired');
+    if (ctx.control.fault === 'revoked') return fail(403, 'InvalidClientTokenId', 'The security token included in the request is invalid.');
 
     const verdict = await verifySigV4(
       { method: req.method ?? 'GET', path: ctx.url.pathname, query: queryOf(ctx.url), headers: req.headers as IncomingHttpHeaders, body: ctx.body },
       (id) => users.get(id)?.secretAccessKey ?? sessions.get(id)?.secretAccessKey ?? null
     );
-    if (!verdict.ok) return sendStsError(res, verdict.code === 'MissingAuthenticationToken' || verdict.code === 'IncompleteSignature' ? 400 : 403, verdict.code, echo(verdict.message));
-    if (verdict.service !== 'sts') return sendStsError(res, 403, 'SignatureDoesNotMatch', echo(`Credential should be scoped to correct service: 'sts'.`));
+    if (!verdict.ok) return fail(verdict.code === 'MissingAuthenticationToken' || verdict.code === 'IncompleteSignature' ? 400 : 403, verdict.code, verdict.message);
+    if (verdict.service !== 'sts') return fail(403, 'SignatureDoesNotMatch', `Credential should be scoped to correct service: 'sts'.`);
     const skew = Math.abs(verdict.signedAt.getTime() - Date.now());
-    if (skew > MAX_SKEW_MS) return sendStsError(res, 403, 'SignatureDoesNotMatch', echo('Signature expired: the request time is more than 15 minutes from the server time.'));
+    if (skew > MAX_SKEW_MS) return fail(403, 'SignatureDoesNotMatch', 'Signature expired: the request time is more than 15 minutes from the server time.');
 
     const session = sessions.get(verdict.accessKeyId);
     if (session) {
       const token = req.headers['x-amz-security-token'];
       if (token !== session.sessionToken || !verdict.signedHeaders.includes('x-amz-security-token')) {
-        return sendStsError(res, 403, 'InvalidClientTokenId', echo('The security token included in the request is invalid.'));
+        return fail(403, 'InvalidClientTokenId', 'The security token included in the request is invalid.');
       }
-      if (session.expiresAt <= Date.now()) return sendStsError(res, 400, 'ExpiredToken', echo('The security token included in the request is expired'));
+      if (session.expiresAt <= Date.now()) return fail(400, 'ExpiredToken', 'The security token included in the request is expired');
     }
     const caller = session ?? users.get(verdict.accessKeyId);
-    if (!caller) return sendStsError(res, 403, 'InvalidClientTokenId', echo('The security token included in the request is invalid.'));
+    if (!caller) return fail(403, 'InvalidClientTokenId', 'The security token included in the request is invalid.');
 
-    if (params.get('Version') !== '2011-06-15') return sendStsError(res, 400, 'InvalidAction', 'Could not find operation for version ' + xmlEscape(params.get('Version') ?? '(none)'));
+    if (params.get('Version') !== '2011-06-15') return fail(400, 'InvalidAction', `Could not find operation for version ${params.get('Version') ?? '(none)'}`);
     const action = params.get('Action');
     const requestId = randomUUID();
 
@@ -317,16 +319,16 @@ export async function startStsPeer(opts: PeerOptions & { account?: string } = {}
       const durationSeconds = durationRaw === null ? 3600 : Number(durationRaw);
       assumeRoleCalls.push({ roleArn, roleSessionName, externalId, policy, durationSeconds, by: verdict.accessKeyId });
       if (!/^[\w+=,.@-]{2,64}$/.test(roleSessionName)) {
-        return sendStsError(res, 400, 'ValidationError', `1 validation error detected: Value '${xmlEscape(roleSessionName)}' at 'roleSessionName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]*`);
+        return fail(400, 'ValidationError', `1 validation error detected: Value '${roleSessionName}' at 'roleSessionName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]*`);
       }
       if (!Number.isInteger(durationSeconds) || durationSeconds < 900) {
-        return sendStsError(res, 400, 'ValidationError', `1 validation error detected: Value '${xmlEscape(String(durationRaw))}' at 'durationSeconds' failed to satisfy constraint: Member must have value greater than or equal to 900`);
+        return fail(400, 'ValidationError', `1 validation error detected: Value '${String(durationRaw)}' at 'durationSeconds' failed to satisfy constraint: Member must have value greater than or equal to 900`);
       }
       const role = roles.get(roleArn);
       const denied = `User: ${caller.arn} is not authorized to perform: sts:AssumeRole on resource: ${roleArn}`;
-      if (!role || !role.trusted.has(session ? session.roleArn : verdict.accessKeyId)) return sendStsError(res, 403, 'AccessDenied', denied);
-      if (role.externalId !== null && externalId !== role.externalId) return sendStsError(res, 403, 'AccessDenied', denied);
-      if (durationSeconds > role.maxSessionDuration) return sendStsError(res, 400, 'ValidationError', 'The requested DurationSeconds exceeds the MaxSessionDuration set for this role.');
+      if (!role || !role.trusted.has(session ? session.roleArn : verdict.accessKeyId)) return fail(403, 'AccessDenied', denied);
+      if (role.externalId !== null && externalId !== role.externalId) return fail(403, 'AccessDenied', denied);
+      if (durationSeconds > role.maxSessionDuration) return fail(400, 'ValidationError', 'The requested DurationSeconds exceeds the MaxSessionDuration set for this role.');
       if (policy !== null) {
         let parsed: unknown;
         try {
@@ -334,8 +336,8 @@ export async function startStsPeer(opts: PeerOptions & { account?: string } = {}
         } catch {
           parsed = null;
         }
-        if (!parsed || typeof parsed !== 'object' || !('Statement' in parsed)) return sendStsError(res, 400, 'MalformedPolicyDocument', 'The policy is not in the valid JSON format.');
-        if (policy.length > 2048) return sendStsError(res, 400, 'PackedPolicyTooLarge', 'Packed policy consumes 120% of allotted space, please use smaller policy.');
+        if (!parsed || typeof parsed !== 'object' || !('Statement' in parsed)) return fail(400, 'MalformedPolicyDocument', 'The policy is not in the valid JSON format.');
+        if (policy.length > 2048) return fail(400, 'PackedPolicyTooLarge', 'Packed policy consumes 120% of allotted space, please use smaller policy.');
       }
       const s = state.issueSession(role.arn, { durationSeconds });
       s.arn = `arn:aws:sts::${account}:assumed-role/${role.arn.split('/').pop() ?? 'role'}/${roleSessionName}`;
@@ -348,7 +350,7 @@ export async function startStsPeer(opts: PeerOptions & { account?: string } = {}
       );
     }
 
-    return sendStsError(res, 400, 'InvalidAction', `Could not find operation ${xmlEscape(action ?? '(none)')} for version 2011-06-15`);
+    return fail(400, 'InvalidAction', `Could not find operation ${action ?? '(none)'} for version 2011-06-15`);
   }, opts);
 
   return Object.assign(peer, { sts: state });
