@@ -63,8 +63,41 @@ export interface KeydeskEvents {
   'vault.lock': { locked: boolean };
   /** Progress of a validation run (one credential or "validate all"): counts, and the credential that just finished. */
   'validation.progress': ValidationProgress;
+  /** An execution changed status (one event per transition, after the commit). */
+  'execution.changed': ExecutionChanged;
+  /** A re-auth prompt was raised for a credential (runs wait on it), or cleared (re-authenticated, or past the cutoff). */
+  'reauth.prompt': ReauthPromptEvent;
 }
 export type EventName = keyof KeydeskEvents;
+
+export type ExecutionStatusName = 'pending' | 'running' | 'succeeded' | 'failed' | 'reverted' | 'revert_failed' | 'awaiting_reauth' | 'expired_awaiting_reauth';
+
+/** Ids, the capability, its target and the new status: never a secret. */
+export interface ExecutionChanged {
+  id: string;
+  capability: string;
+  target: string;
+  status: ExecutionStatusName;
+  /** null when the run was just created. */
+  previous: ExecutionStatusName | null;
+  credentialId: string | null;
+  failureReason: 'credential_invalid' | 'cloud_api_error' | 'inventory_not_found' | 'input_invalid' | null;
+  marker: 'superseded' | 'interrupted' | null;
+  /** While awaiting re-authentication: when the wait ends. */
+  deadline: string | null;
+}
+
+export interface ReauthPromptEvent {
+  credentialId: string;
+  credentialName: string;
+  state: 'raised' | 'resolved' | 'expired';
+  /** When the last waiting run gives up. */
+  deadline: string;
+  /** Runs waiting on this credential now. */
+  waiting: number;
+  /** oauth: re-authenticate with a browser flow; secret: enter the secret fields again. */
+  method: 'oauth' | 'secret';
+}
 
 /** One step of a validation run. Ids, names, statuses and provider codes only: never a secret, never a message. */
 export interface ValidationProgress {
@@ -90,7 +123,7 @@ export interface ValidationProgress {
  * Every event name, at run time (the preload and the IPC layer forward only these). Adding an event to
  * KeydeskEvents without listing it here fails the type check below.
  */
-export const EVENT_NAMES = ['vault.changed', 'vault.lock', 'validation.progress'] as const satisfies readonly EventName[];
+export const EVENT_NAMES = ['vault.changed', 'vault.lock', 'validation.progress', 'execution.changed', 'reauth.prompt'] as const satisfies readonly EventName[];
 type _EveryEventListed = Exclude<EventName, (typeof EVENT_NAMES)[number]> extends never ? true : never;
 export const _everyEventListed: _EveryEventListed = true;
 
