@@ -1,5 +1,7 @@
 import { AuditService } from './audit/service.ts';
 import { systemClock, type Clock } from './clock.ts';
+import { ExecutionService } from './executions/service.ts';
+import { RoutingService } from './routing/service.ts';
 import { CredentialStore } from './vault/credentials.ts';
 import type { KeychainClient } from './vault/keychain.ts';
 import type { PassphraseSource } from './vault/passphrase.ts';
@@ -15,6 +17,8 @@ export interface AppConfig {
   keychain?: KeychainClient;
   /** Who acts, for the audit log: "analyst:alice (cli)". */
   actor?: string;
+  /** How long a run waits for re-authentication before it ends expired_awaiting_reauth, ms (default 1 hour). */
+  reauthCutoffMs?: number;
 }
 
 export interface KeydeskApp {
@@ -22,6 +26,10 @@ export interface KeydeskApp {
   vault: Vault;
   credentials: CredentialStore;
   audit: AuditService;
+  /** Domain bindings and tenant routing. */
+  routing: RoutingService;
+  /** Capability runs, their lifecycle, re-auth waits and revert. */
+  executions: ExecutionService;
   /** Anchors the audit head (keychain vaults) when this handle wrote, then closes the vault. */
   close(): Promise<void>;
 }
@@ -29,12 +37,17 @@ export interface KeydeskApp {
 function assemble(config: AppConfig, vault: Vault): KeydeskApp {
   const credentials = new CredentialStore(vault);
   const audit = new AuditService(vault);
+  const routing = new RoutingService(vault, credentials);
+  const executions = new ExecutionService({ vault, credentials, routing, ...(config.reauthCutoffMs !== undefined ? { cutoffMs: config.reauthCutoffMs } : {}) });
   return {
     config,
     vault,
     credentials,
     audit,
+    routing,
+    executions,
     async close() {
+      executions.dispose();
       if (vault.isUnlocked() && vault.needsAnchor) await audit.anchor().catch(() => null);
       vault.close();
     }

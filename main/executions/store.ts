@@ -1,0 +1,425 @@
+import { randomUUID } from 'node:crypto';
+import type { KeydeskEvents } from '../../preload/contract.ts';
+import { KeydeskError } from '../errors.ts';
+import type { JsonObject } from '../providers/plugin.ts';
+import type { WriteContext } from '../vault/vault.ts';
+import { assertTransition, effectiveStatus, type ExecutionStatus, type FailureReason, type Marker } from './lifecycle.ts';
+
+/**
+ * The executions and re-auth prompt tables: rows, the views every surface shows, and the writes that move a run.
+ * Every status change goes through `transition` — a compare-and-set on the status (and, for a run in progress, on
+ * the process that claimed it) plus its audit entry, inside the caller's vault.write.
+ */
+
+export interface StepEntry {
+  at: string;
+  message: string;
+}
+
+export interface ExecutionRow {
+  id: string;
+  capability: string;
+  target: string;
+  host_email: string | null;
+  host_domain: string | null;
+  reason: string;
+  actor: string;
+  actor_kind: 'analyst' | 'agent';
+  credential_id: string | null;
+  credential_name: string;
+  provider: string;
+  mode: string;
+  binding_id: string | null;
+  bound_domain: string | null;
+  status: ExecutionStatus;
+  failure_reason: FailureReason | null;
+  marker: Marker | null;
+  related_id: string | null;
+  error_code: string | null;
+  error_message: string | null;
+  result: string | null;
+  revert_context: string | null;
+  steps: string;
+  dedupe_key: string;
+  deadline: string | null;
+  attempts: number;
+  claimed_by: string | null;
+  lease_until: string | null;
+  revert_claimed_by: string | null;
+  revert_lease_until: string | null;
+  created_at: string;
+  updated_at: string;
+  finished_at: string | null;
+  reverted_at: string | null;
+}
+
+/** An execution as the CLI, IPC and events show it. Nothing here is secret. */
+export interface ExecutionView {
+  id: string;
+  capability: string;
+  target: string;
+  hostEmail: string | null;
+  hostDomain: string | null;
+  reason: string;
+  actor: string;
+  actorKind: 'analyst' | 'agent';
+  credentialId: string | null;
+  credentialName: string;
+  provider: string;
+  mode: string;
+  bindingId: string | null;
+  boundDomain: string | null;
+  /** The status now: a wait whose deadline passed reads expired_awaiting_reauth even before that is written. */
+  status: ExecutionStatus;
+  /** False while the effective status is not yet written (the vault was locked when the deadline passed). */
+  statusRecorded: boolean;
+  failureReason: FailureReason | null;
+  /** superseded (an identical run was already in effect: relatedId names it) or interrupted (the process died mid-run). */
+  marker: Marker | null;
+  relatedId: string | null;
+  error: { code: string; message: string } | null;
+  result: { summary: string; details?: JsonObject } | null;
+  revertContext: JsonObject | null;
+  steps: StepEntry[];
+  /** While awaiting re-authentication: when the wait ends. */
+  deadline: string | null;
+  attempts: number;
+  createdAt: string;
+  updatedAt: string;
+  finishedAt: string | null;
+  revertedAt: string | null;
+}
+
+export interface PromptRow {
+  id: string;
+  credential_id: string;
+  state: 'pending' | 'resolved' | 'expired';
+  reason_code: string;
+  reason: string;
+  raised_at: string;
+  deadline: string;
+  cleared_at: string | null;
+}
+
+export const MAX_STEPS = 200;
+export const MAX_STEP_LENGTH = 500;
+
+function parseJson<T>(s: string | null, fallback: T): T {
+  if (s === null) return fallback;
+  try {
+    return JSON.parse(s) as T;
+  } catch {
+    return fallback;
+  }
+}
+
+export function parseSteps(s: string): StepEntry[] {
+  const v = parseJson<unknown>(s, []);
+  return Array.isArray(v) ? (v.filter((x) => x && typeof x === 'object' && typeof (x as StepEntry).message === 'string') as StepEntry[]) : [];
+}
+
+export function toView(r: ExecutionRow, now: Date): ExecutionView {
+  const status = effectiveStatus(r.status, r.deadline, now);
+  return {
+    id: r.id,
+    capability: r.capability,
+    target: r.target,
+    hostEmail: r.host_email,
+    hostDomain: r.host_domain,
+    reason: r.reason,
+    actor: r.actor,
+    actorKind: r.actor_kind,
+    credentialId: r.credential_id,
+    credentialName: r.credential_name,
+    provider: r.provider,
+    mode: r.mode,
+    bindingId: r.binding_id,
+    boundDomain: r.bound_domain,
+    status,
+    statusRecorded: status === r.status,
+    failureReason: r.failure_reason,
+    marker: r.marker,
+    relatedId: r.related_id,
+    error: r.error_code ? { code: r.error_code, message: r.error_message ?? '' } : null,
+    result: parseJson<ExecutionView['result']>(r.result, null),
+    revertContext: parseJson<JsonObject | null>(r.revert_context, null),
+    steps: parseSteps(r.steps),
+    deadline: r.status === 'awaiting_reauth' || r.status === 'expired_awaiting_reauth' ? r.deadline : null,
+    attempts: r.attempts,
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+    finishedAt: r.finished_at,
+    revertedAt: r.reverted_at
+  };
+}
+
+export function appendSteps(current: string, add: readonly StepEntry[]): string {
+  const steps = [...parseSteps(current), ...add.map((s) => ({ at: s.at, message: s.message.length > MAX_STEP_LENGTH ? `${s.message.slice(0, MAX_STEP_LENGTH - 1)}…` : s.message }))];
+  // Keep the first steps (what was asked) and the latest ones (what happened last) when a run is very chatty.
+  const kept = steps.length > MAX_STEPS ? [...steps.slice(0, 20), { at: steps[20]!.at, message: `… ${steps.length - MAX_STEPS} steps omitted …` }, ...steps.slice(-(MAX_STEPS - 21))] : steps;
+  return JSON.stringify(kept);
+}
+
+export function getRow(w: Pick<WriteContext, 'db'>, id: string): ExecutionRow | undefined {
+  return w.db.prepare('SELECT * FROM executions WHERE id = ?').get(id) as ExecutionRow | undefined;
+}
+
+export type ExecutionEvent = { name: 'execution.changed'; payload: KeydeskEvents['execution.changed'] } | { name: 'reauth.prompt'; payload: KeydeskEvents['reauth.prompt'] };
+
+/** Columns a transition may set besides status. */
+export interface TransitionPatch {
+  failure_reason?: FailureReason | null;
+  marker?: Marker | null;
+  related_id?: string | null;
+  error_code?: string | null;
+  error_message?: string | null;
+  result?: string | null;
+  revert_context?: string | null;
+  deadline?: string | null;
+  claimed_by?: string | null;
+  lease_until?: string | null;
+  revert_claimed_by?: string | null;
+  revert_lease_until?: string | null;
+  finished_at?: string | null;
+  reverted_at?: string | null;
+  credential_id?: string | null;
+  attempts?: number;
+}
+
+const PATCHABLE = new Set<keyof TransitionPatch>([
+  'failure_reason',
+  'marker',
+  'related_id',
+  'error_code',
+  'error_message',
+  'result',
+  'revert_context',
+  'deadline',
+  'claimed_by',
+  'lease_until',
+  'revert_claimed_by',
+  'revert_lease_until',
+  'finished_at',
+  'reverted_at',
+  'credential_id',
+  'attempts'
+]);
+
+const AUDIT_OUTCOME: Record<ExecutionStatus, 'ok' | 'error' | 'failed' | 'denied'> = {
+  pending: 'ok',
+  running: 'ok',
+  succeeded: 'ok',
+  failed: 'failed',
+  reverted: 'ok',
+  revert_failed: 'failed',
+  awaiting_reauth: 'error',
+  expired_awaiting_reauth: 'failed'
+};
+
+/**
+ * Moves run `id` from `from` to `to` — only if it is still `from` (and, with `owner`, still claimed by that
+ * process): the compare-and-set that makes two processes act once. Appends `steps`, writes the audit entry and
+ * returns the event to emit after the commit, or null when the run was no longer in `from` (someone else moved it).
+ */
+export function transition(
+  w: WriteContext,
+  id: string,
+  from: ExecutionStatus,
+  to: ExecutionStatus,
+  opts: { patch?: TransitionPatch; steps?: readonly StepEntry[]; owner?: string; revertOwner?: string; auditDetail?: Record<string, unknown>; actor?: string } = {}
+): ExecutionEvent | null {
+  const patch = opts.patch ?? {};
+  assertTransition(from, to, { failureReason: patch.failure_reason ?? null, marker: patch.marker ?? null });
+  const row = getRow(w, id);
+  if (!row) throw new KeydeskError('NOT_FOUND', `No execution ${id}.`);
+  if (row.status !== from) return null;
+  if (opts.owner !== undefined && row.claimed_by !== opts.owner) return null;
+  if (opts.revertOwner !== undefined && row.revert_claimed_by !== opts.revertOwner) return null;
+  const sets = ['status = ?', 'updated_at = ?', 'steps = ?'];
+  const args: (string | number | null)[] = [to, w.now, appendSteps(row.steps, opts.steps ?? [])];
+  for (const [k, v] of Object.entries(patch) as [keyof TransitionPatch, string | number | null | undefined][]) {
+    if (v === undefined || !PATCHABLE.has(k)) continue;
+    sets.push(`${k} = ?`);
+    args.push(v);
+  }
+  const cas = ['id = ?', 'status = ?'];
+  const casArgs: (string | null)[] = [id, from];
+  if (opts.owner !== undefined) {
+    cas.push('claimed_by IS ?');
+    casArgs.push(opts.owner);
+  }
+  if (opts.revertOwner !== undefined) {
+    cas.push('revert_claimed_by IS ?');
+    casArgs.push(opts.revertOwner);
+  }
+  const changed = w.db.prepare(`UPDATE executions SET ${sets.join(', ')} WHERE ${cas.join(' AND ')}`).run(...args, ...casArgs).changes;
+  if (changed !== 1) return null;
+  const after = getRow(w, id)!;
+  w.audit({
+    action: `execution.${to}`,
+    outcome: AUDIT_OUTCOME[to],
+    credentialId: after.credential_id,
+    credentialName: after.credential_name,
+    ...(opts.actor ? { actor: opts.actor } : {}),
+    detail: {
+      execution_id: id,
+      capability: after.capability,
+      target: after.target,
+      ...(after.host_email ? { host_email: after.host_email } : {}),
+      ...(after.host_domain ? { host_domain: after.host_domain } : {}),
+      from,
+      to,
+      ...(after.failure_reason && to === 'failed' ? { failure_reason: after.failure_reason } : {}),
+      ...(after.marker && (to === 'failed' || to === 'revert_failed') ? { marker: after.marker } : {}),
+      ...(after.related_id && after.marker === 'superseded' ? { superseded_by: after.related_id } : {}),
+      ...(patch.error_code ? { error_code: patch.error_code } : {}),
+      ...(to === 'awaiting_reauth' && after.deadline ? { deadline: after.deadline } : {}),
+      ...(opts.auditDetail ?? {})
+    }
+  });
+  return { name: 'execution.changed', payload: eventPayload(after, from) };
+}
+
+export function eventPayload(r: ExecutionRow, previous: ExecutionStatus | null): KeydeskEvents['execution.changed'] {
+  return {
+    id: r.id,
+    capability: r.capability,
+    target: r.target,
+    status: r.status,
+    previous,
+    credentialId: r.credential_id,
+    failureReason: r.failure_reason,
+    marker: r.marker,
+    deadline: r.status === 'awaiting_reauth' ? r.deadline : null
+  };
+}
+
+export interface NewRun {
+  id: string;
+  capability: string;
+  target: string;
+  hostEmail: string | null;
+  hostDomain: string | null;
+  reason: string;
+  actor: string;
+  credentialId: string;
+  credentialName: string;
+  provider: string;
+  mode: string;
+  bindingId: string | null;
+  boundDomain: string | null;
+  dedupeKey: string;
+  steps: StepEntry[];
+  /** Set when an identical run is already in effect: the new run is recorded failed, superseded by it. */
+  supersededBy?: { id: string; status: ExecutionStatus } | null;
+}
+
+export function actorKind(actor: string): 'analyst' | 'agent' {
+  return actor.startsWith('agent:') ? 'agent' : 'analyst';
+}
+
+/** Records a new run (pending, or failed when superseded) with its audit entry. */
+export function createRun(w: WriteContext, r: NewRun, actor: string): ExecutionEvent {
+  const superseded = r.supersededBy ?? null;
+  const status: ExecutionStatus = superseded ? 'failed' : 'pending';
+  assertTransition(null, status, { marker: superseded ? 'superseded' : null });
+  w.db
+    .prepare(
+      `INSERT INTO executions (id, capability, target, host_email, host_domain, reason, actor, actor_kind, credential_id, credential_name, provider, mode,
+         binding_id, bound_domain, status, marker, related_id, error_code, error_message, steps, dedupe_key, created_at, updated_at, finished_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+    )
+    .run(
+      r.id,
+      r.capability,
+      r.target,
+      r.hostEmail,
+      r.hostDomain,
+      r.reason,
+      actor,
+      actorKind(actor),
+      r.credentialId,
+      r.credentialName,
+      r.provider,
+      r.mode,
+      r.bindingId,
+      r.boundDomain,
+      status,
+      superseded ? 'superseded' : null,
+      superseded?.id ?? null,
+      superseded ? 'SUPERSEDED' : null,
+      superseded ? `An identical run is already ${superseded.status === 'succeeded' || superseded.status === 'revert_failed' ? 'in effect' : 'under way'}: execution ${superseded.id} (${superseded.status}). Nothing was done twice.` : null,
+      appendSteps('[]', r.steps),
+      r.dedupeKey,
+      w.now,
+      w.now,
+      superseded ? w.now : null
+    );
+  const row = getRow(w, r.id)!;
+  w.audit({
+    action: `execution.${status}`,
+    outcome: superseded ? 'failed' : 'ok',
+    actor,
+    credentialId: r.credentialId,
+    credentialName: r.credentialName,
+    detail: {
+      execution_id: r.id,
+      capability: r.capability,
+      target: r.target,
+      ...(r.hostEmail ? { host_email: r.hostEmail } : {}),
+      ...(r.hostDomain ? { host_domain: r.hostDomain } : {}),
+      ...(r.boundDomain ? { bound_domain: r.boundDomain } : {}),
+      reason: r.reason,
+      from: null,
+      to: status,
+      ...(superseded ? { marker: 'superseded', superseded_by: superseded.id } : {})
+    }
+  });
+  return { name: 'execution.changed', payload: eventPayload(row, null) };
+}
+
+export interface PromptFacts {
+  credentialId: string;
+  credentialName: string;
+  method: 'oauth' | 'secret';
+}
+
+function waitingCount(w: Pick<WriteContext, 'db'>, credentialId: string, now: string): number {
+  return (w.db.prepare("SELECT count(*) AS n FROM executions WHERE credential_id = ? AND status = 'awaiting_reauth' AND deadline > ?").get(credentialId, now) as { n: number }).n;
+}
+
+/** Raises the credential's re-auth prompt, or extends the pending one to the latest waiting deadline. */
+export function raisePrompt(w: WriteContext, p: PromptFacts, deadline: string, reasonCode: string, reason: string): ExecutionEvent {
+  const pending = w.db.prepare("SELECT * FROM reauth_prompts WHERE credential_id = ? AND state = 'pending'").get(p.credentialId) as PromptRow | undefined;
+  let until = deadline;
+  if (pending) {
+    until = Date.parse(pending.deadline) > Date.parse(deadline) ? pending.deadline : deadline;
+    w.db.prepare('UPDATE reauth_prompts SET deadline = ?, reason_code = ?, reason = ? WHERE id = ?').run(until, reasonCode, reason, pending.id);
+  } else {
+    const id = randomUUID();
+    w.db.prepare("INSERT INTO reauth_prompts (id, credential_id, state, reason_code, reason, raised_at, deadline) VALUES (?, ?, 'pending', ?, ?, ?, ?)").run(id, p.credentialId, reasonCode, reason, w.now, until);
+    w.audit({ action: 'reauth.prompt_raised', outcome: 'ok', credentialId: p.credentialId, credentialName: p.credentialName, detail: { prompt_id: id, reason_code: reasonCode, deadline: until } });
+  }
+  return {
+    name: 'reauth.prompt',
+    payload: { credentialId: p.credentialId, credentialName: p.credentialName, state: 'raised', deadline: until, waiting: waitingCount(w, p.credentialId, w.now), method: p.method }
+  };
+}
+
+/** Clears the credential's pending prompt (resolved by re-authentication, or expired past the cutoff). */
+export function clearPrompt(w: WriteContext, p: PromptFacts, state: 'resolved' | 'expired'): ExecutionEvent | null {
+  const pending = w.db.prepare("SELECT * FROM reauth_prompts WHERE credential_id = ? AND state = 'pending'").get(p.credentialId) as PromptRow | undefined;
+  if (!pending) return null;
+  w.db.prepare('UPDATE reauth_prompts SET state = ?, cleared_at = ? WHERE id = ?').run(state, w.now, pending.id);
+  w.audit({
+    action: state === 'resolved' ? 'reauth.prompt_resolved' : 'reauth.prompt_expired',
+    outcome: state === 'resolved' ? 'ok' : 'failed',
+    credentialId: p.credentialId,
+    credentialName: p.credentialName,
+    detail: { prompt_id: pending.id, deadline: pending.deadline }
+  });
+  return {
+    name: 'reauth.prompt',
+    payload: { credentialId: p.credentialId, credentialName: p.credentialName, state, deadline: pending.deadline, waiting: waitingCount(w, p.credentialId, w.now), method: p.method }
+  };
+}
