@@ -7,7 +7,9 @@ import type { CapabilityId, ProviderId } from '../providers/spec.ts';
  * whose spec lists a capability but has no handler here cannot run it yet: runs are refused with UNSUPPORTED before
  * anything is recorded.
  */
-const LOADERS: Partial<Record<ProviderId, () => Promise<ProviderCapabilities>>> = {};
+const LOADERS: Partial<Record<ProviderId, () => Promise<ProviderCapabilities>>> = {
+  agentsoc_mail_block: () => import('../providers/agentsoc_mail_block/capabilities.ts').then((m) => m.capabilities)
+};
 
 const cache = new Map<string, Promise<ProviderCapabilities>>();
 

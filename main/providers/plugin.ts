@@ -67,6 +67,8 @@ export interface ActionInput {
   target: string;
   /** The protected host of a tenant capability (null for resource capabilities). */
   host: { kind: 'email' | 'domain'; value: string; domain: string } | null;
+  /** Why the analyst or agent runs it (a provider that keeps a note, e.g. a blocklist entry's reason, gets it). */
+  reason: string;
 }
 
 export interface ActionContext {
