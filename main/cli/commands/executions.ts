@@ -1,0 +1,168 @@
+import type { Command } from 'commander';
+import { KeydeskError } from '../../errors.ts';
+import { parseDuration, isExecutionStatus } from '../../executions/lifecycle.ts';
+import type { PromptView, ResumeReport } from '../../executions/service.ts';
+import type { ExecutionView } from '../../executions/store.ts';
+import type { CliContext } from '../context.ts';
+import { keyValues, relativeTime, table } from '../format.ts';
+
+/** `keydesk run | executions | revert | prompts`: capability runs and re-auth waits. */
+
+function host(v: ExecutionView): string {
+  return v.hostEmail ?? v.hostDomain ?? '';
+}
+
+/** One line saying where a run stands and what the analyst can do next. */
+export function outcomeLine(v: ExecutionView, now: Date): string {
+  const id = v.id;
+  switch (v.status) {
+    case 'succeeded':
+      return `Execution ${id} succeeded: ${v.result?.summary ?? ''} Revert with: keydesk revert ${id.slice(0, 8)}`;
+    case 'reverted':
+      return `Execution ${id} reverted.`;
+    case 'revert_failed':
+      return `Execution ${id}: the revert failed (${v.error?.code ?? 'error'}): ${v.error?.message ?? ''}`;
+    case 'awaiting_reauth':
+      return `Execution ${id} is waiting for "${v.credentialName}" to be re-authenticated (${v.error?.code ?? ''}) until ${v.deadline} (${relativeTime(v.deadline, now)}). Re-authenticate with: keydesk reauth "${v.credentialName}"`;
+    case 'expired_awaiting_reauth':
+      return `Execution ${id} ended without acting: "${v.credentialName}" was not re-authenticated before ${v.deadline}.`;
+    case 'failed':
+      if (v.marker === 'superseded') return `Execution ${id} was not run: ${v.error?.message ?? `superseded by ${v.relatedId}`}`;
+      if (v.marker === 'interrupted') return `Execution ${id} was interrupted: its effect is unknown. Check the provider before running it again.`;
+      return `Execution ${id} failed (${v.failureReason}${v.error ? `, ${v.error.code}` : ''}): ${v.error?.message ?? ''}`;
+    default:
+      return `Execution ${id} is ${v.status}.`;
+  }
+}
+
+export function renderExecutions(list: ExecutionView[], now: Date): string {
+  if (list.length === 0) return 'No executions.\n';
+  return table(
+    ['ID', 'STATUS', 'CAPABILITY', 'TARGET', 'HOST', 'CREDENTIAL', 'BY', 'CREATED'],
+    list.map((v) => [
+      v.id.slice(0, 8),
+      `${v.status}${v.marker ? ` (${v.marker})` : v.failureReason ? ` (${v.failureReason})` : ''}`,
+      v.capability,
+      v.target,
+      host(v),
+      v.credentialName,
+      v.actor.replace(/ \(.*\)$/, ''),
+      relativeTime(v.createdAt, now)
+    ])
+  );
+}
+
+export function renderExecution(v: ExecutionView, now: Date): string {
+  return (
+    keyValues([
+      ['id', v.id],
+      ['status', `${v.status}${v.statusRecorded ? '' : ' (not yet written: the vault was locked when the deadline passed)'}`],
+      ['failure reason', v.failureReason],
+      ['marker', v.marker ? `${v.marker}${v.relatedId ? ` (${v.relatedId})` : ''}` : null],
+      ['capability', v.capability],
+      ['target', v.target],
+      ['host', host(v)],
+      ['credential', `${v.credentialName} (${v.provider}/${v.mode})${v.credentialId ? '' : ' — removed'}`],
+      ['routed by', v.boundDomain ? `binding to ${v.boundDomain}` : 'credential named by the analyst'],
+      ['reason', v.reason],
+      ['run by', v.actor],
+      ['error', v.error ? `${v.error.code}: ${v.error.message}` : null],
+      ['result', v.result?.summary],
+      ['deadline', v.deadline ? `${v.deadline} (${relativeTime(v.deadline, now)})` : null],
+      ['attempts', String(v.attempts)],
+      ['created', v.createdAt],
+      ['finished', v.finishedAt],
+      ['reverted', v.revertedAt]
+    ]) + (v.steps.length ? `steps:\n${v.steps.map((s) => `  ${s.at}  ${s.message}`).join('\n')}\n` : '')
+  );
+}
+
+export function renderPrompts(list: PromptView[], now: Date): string {
+  if (list.length === 0) return 'No pending re-auth prompts.\n';
+  return (
+    table(
+      ['CREDENTIAL', 'PROVIDER', 'WHY', 'WAITING', 'UNTIL'],
+      list.map((p) => [p.credentialName, `${p.provider}/${p.mode}`, p.reasonCode, `${p.waiting.length} run${p.waiting.length === 1 ? '' : 's'}`, `${p.deadline} (${relativeTime(p.deadline, now)})`])
+    ) + list.map((p) => `Re-authenticate "${p.credentialName}": keydesk reauth "${p.credentialName}"${p.method === 'secret' ? ' --secrets-from FILE' : ''}\n`).join('')
+  );
+}
+
+export function renderResume(r: ResumeReport, now: Date): string {
+  if (r.resumed.length === 0 && r.claimedElsewhere.length === 0) return `No runs were waiting on "${r.credential.name}".\n`;
+  return `${r.resumed.map((v) => `${outcomeLine(v, now)}\n`).join('')}${r.claimedElsewhere.length ? `${r.claimedElsewhere.length} waiting run(s) were resumed by another Keydesk process.\n` : ''}`;
+}
+
+function exitFor(v: ExecutionView): number {
+  return v.status === 'succeeded' || v.status === 'reverted' ? 0 : 1;
+}
+
+export function registerExecutionCommands(program: Command, ctx: CliContext): void {
+  program
+    .command('run')
+    .argument('<capability>', 'block_sender | block_email_domain | disable_user | power')
+    .requiredOption('--target <target>', 'what to act on: the sender or user address, the sender domain, or the resource id')
+    .option('--host-email <mailbox>', 'the protected mailbox (routes the action to the tenant bound to its domain)')
+    .option('--host-domain <domain>', 'the protected domain (routes the action to the tenant bound to it)')
+    .requiredOption('--reason <text>', 'why (goes to the audit log)')
+    .option('--credential <name>', 'resource capabilities: the credential to use; tenant ones: a cross-check of the routing')
+    .option('--cutoff <duration>', 'how long to wait for re-authentication if the credential is rejected (default $KEYDESK_REAUTH_CUTOFF or 1h)')
+    .description('run a response action; it waits for re-authentication if its credential is expired or rejected')
+    .action(async (capability: string, opts: { target: string; hostEmail?: string; hostDomain?: string; reason: string; credential?: string; cutoff?: string }, cmd: Command) => {
+      const cutoffRaw = opts.cutoff ?? ctx.io.env.KEYDESK_REAUTH_CUTOFF;
+      const cutoffMs = cutoffRaw !== undefined && cutoffRaw !== '' ? parseDuration(cutoffRaw, 'cutoff') : undefined;
+      const app = ctx.open(cmd);
+      await ctx.unlock(app, 'Running an action');
+      const v = await app.executions.run(
+        { capability, target: opts.target, hostEmail: opts.hostEmail, hostDomain: opts.hostDomain, reason: opts.reason, credential: opts.credential },
+        cutoffMs !== undefined ? { cutoffMs } : {}
+      );
+      ctx.print(cmd, { execution: v }, () => `${outcomeLine(v, app.vault.clock.now())}\n`);
+      ctx.exitCode = exitFor(v);
+    });
+
+  program
+    .command('executions')
+    .argument('[id]', 'show one execution with its step log (an id or a unique prefix of at least 8 characters)')
+    .option('--status <status>', 'only runs in this status (pending, running, succeeded, failed, reverted, revert_failed, awaiting_reauth, expired_awaiting_reauth)')
+    .option('--credential <name>', 'only runs of this credential')
+    .option('--limit <n>', 'at most this many (default 100)')
+    .description('list executions, newest first (no key needed)')
+    .action((id: string | undefined, opts: { status?: string; credential?: string; limit?: string }, cmd: Command) => {
+      if (opts.status !== undefined && !isExecutionStatus(opts.status)) throw new KeydeskError('INPUT_INVALID', `Unknown status "${opts.status.slice(0, 40)}".`, { fields: { status: 'Unknown status' } });
+      if (opts.limit !== undefined && !/^\d{1,5}$/.test(opts.limit)) throw new KeydeskError('INPUT_INVALID', '--limit is a whole number.');
+      const app = ctx.open(cmd);
+      const now = app.vault.clock.now();
+      if (id !== undefined) {
+        const v = app.executions.get(id);
+        ctx.print(cmd, { execution: v }, () => renderExecution(v, now));
+        return;
+      }
+      const list = app.executions.list({
+        ...(opts.status !== undefined && isExecutionStatus(opts.status) ? { status: opts.status } : {}),
+        ...(opts.credential ? { credential: opts.credential } : {}),
+        ...(opts.limit ? { limit: Number(opts.limit) } : {})
+      });
+      ctx.print(cmd, { executions: list }, () => renderExecutions(list, now));
+    });
+
+  program
+    .command('revert')
+    .argument('<id>', 'the execution to revert (or a unique prefix)')
+    .description('undo a succeeded action from the revert context captured before it ran (retries a failed revert)')
+    .action(async (id: string, _opts: unknown, cmd: Command) => {
+      const app = ctx.open(cmd);
+      await ctx.unlock(app, 'Reverting an action');
+      const v = await app.executions.revert(id);
+      ctx.print(cmd, { execution: v }, () => `${outcomeLine(v, app.vault.clock.now())}\n`);
+      ctx.exitCode = exitFor(v);
+    });
+
+  program
+    .command('prompts')
+    .description('pending re-auth prompts: credentials that runs are waiting on (no key needed)')
+    .action((_opts: unknown, cmd: Command) => {
+      const app = ctx.open(cmd);
+      const list = app.executions.prompts();
+      ctx.print(cmd, { prompts: list }, () => renderPrompts(list, app.vault.clock.now()));
+    });
+}
