@@ -91,6 +91,12 @@ export async function startArmPeer(entra: EntraPeer, opts: PeerOptions = {}): Pr
   return {
     ...peer,
     ...state,
+    /** Clears faults, the request log, echoes and recorded answers (the configured tenants, keys and users stay). */
+    reset() {
+      peer.reset();
+      state.answers.length = 0;
+      state.echo.text = null;
+    },
     addSubscription({ tenantId, readers = [], displayName, subscriptionId }) {
       const s: ArmSubscription = { subscriptionId: (subscriptionId ?? randomUUID()).toLowerCase(), displayName: displayName ?? 'SOC production', state: 'Enabled', tenantId, readers: new Set(readers) };
       state.subscriptions.set(s.subscriptionId, s);

@@ -232,6 +232,12 @@ export async function startEntraPeer(opts: Omit<PeerOptions, 'tls'> & { ca?: Tes
   return {
     ...peer,
     ...state,
+    /** Clears faults, the request log, echoes and recorded answers (the configured tenants, keys and users stay). */
+    reset() {
+      peer.reset();
+      state.answers.length = 0;
+      state.echo.text = null;
+    },
     ca,
     tokenEndpoint,
     addTenant(t = {}) {

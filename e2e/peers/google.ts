@@ -118,6 +118,8 @@ export interface GooglePeer extends Peer {
   tokens: Map<string, IssuedToken>;
   /** Every `error_description` / API message the peer sent, so tests can look for what was echoed. */
   answers: string[];
+  /** Every authorized API call: the path and the scopes of the token it carried (least-privilege checks). */
+  apiCalls: { method: string; path: string; scopes: string[]; subject: string | null }[];
   /** When set, error descriptions quote this text (a peer that echoes a secret back). */
   echo: { text: string | null };
   /** Creates a service account with a fresh key; returns the key file exactly as the Cloud console hands it out. */
@@ -132,7 +134,8 @@ export interface GooglePeer extends Peer {
   addWorkloadProvider(p: { projectNumber: string; pool: string; provider: string; impersonable?: string[] }): WorkloadProvider & { idpPrivateKey: KeyObject; subjectToken(claims?: Record<string, unknown>): string };
   /** The subject token a `url` credential source serves (`GET /idp/token`). */
   idp: { token: string | null; format: 'text' | 'json' };
-  route(method: string, pattern: RegExp, handler: RouteHandler): void;
+  /** Adds a route in front of the others (later work, or a test overriding one answer); returns its removal. */
+  route(method: string, pattern: RegExp, handler: RouteHandler): () => void;
   /** The issued token of a request, checked for one of `scopes`; answers 401/403 itself and returns null otherwise. */
   authorize(req: IncomingMessage, res: ServerResponse, ctx: PeerContext, anyOfScopes: readonly string[]): IssuedToken | null;
 }
@@ -151,6 +154,7 @@ export async function startGooglePeer(opts: PeerOptions = {}): Promise<GooglePee
     workloadProviders: new Map<string, WorkloadProvider>(),
     tokens: new Map<string, IssuedToken>(),
     answers: [] as string[],
+    apiCalls: [] as GooglePeer['apiCalls'],
     echo: { text: null as string | null },
     idp: { token: null as string | null, format: 'text' as 'text' | 'json' }
   };
@@ -186,6 +190,7 @@ export async function startGooglePeer(opts: PeerOptions = {}): Promise<GooglePee
       apiError(ctx, res, state, 403, 'PERMISSION_DENIED', 'Request had insufficient authentication scopes.', 'insufficientPermissions', {});
       return null;
     }
+    state.apiCalls.push({ method: req.method ?? 'GET', path: ctx.url.pathname, scopes: [...issued.scopes].sort(), subject: issued.subject });
     return issued;
   }
 
@@ -415,6 +420,15 @@ export async function startGooglePeer(opts: PeerOptions = {}): Promise<GooglePee
   return {
     ...peer,
     ...state,
+    /** Clears faults, the request log, echoes and recorded answers (the configured tenants, keys and users stay). */
+    reset() {
+      peer.reset();
+      state.answers.length = 0;
+      state.apiCalls.length = 0;
+      state.idp.token = null;
+      state.idp.format = 'text';
+      state.echo.text = null;
+    },
     addUser,
     createServiceAccount({ projectId, name }) {
       const email = `${name ?? `keydesk-${randomBytes(3).toString('hex')}`}@${projectId}.iam.gserviceaccount.com`;
@@ -459,7 +473,12 @@ export async function startGooglePeer(opts: PeerOptions = {}): Promise<GooglePee
       };
     },
     route(method, pattern, handler) {
-      routes.unshift({ method, pattern, handler });
+      const r = { method, pattern, handler };
+      routes.unshift(r);
+      return () => {
+        const i = routes.indexOf(r);
+        if (i >= 0) routes.splice(i, 1);
+      };
     },
     authorize
   };

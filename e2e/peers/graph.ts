@@ -45,7 +45,8 @@ export interface GraphPeer extends Peer {
   echo: { text: string | null };
   addTenant(t: { id: string; displayName?: string; domains: string[]; users?: Partial<GraphUser>[] }): GraphTenant;
   addUser(tenantId: string, u: Partial<GraphUser> & { userPrincipalName: string }): GraphUser;
-  route(method: string, pattern: RegExp, handler: RouteHandler): void;
+  /** Adds a route in front of the others (later work, or a test overriding one answer); returns its removal. */
+  route(method: string, pattern: RegExp, handler: RouteHandler): () => void;
   /** The token's claims and tenant when it is valid and carries one of `anyOfRoles`; otherwise answers 401/403 and returns null. */
   authorize(req: IncomingMessage, res: ServerResponse, ctx: PeerContext, anyOfRoles: readonly string[]): { claims: AccessTokenClaims; tenant: GraphTenant } | null;
   graphError(res: ServerResponse, ctx: PeerContext, status: number, code: string, message: string): void;
@@ -138,6 +139,12 @@ export async function startGraphPeer(entra: EntraPeer, opts: PeerOptions = {}): 
   return {
     ...peer,
     ...state,
+    /** Clears faults, the request log, echoes and recorded answers (the configured tenants, keys and users stay). */
+    reset() {
+      peer.reset();
+      state.answers.length = 0;
+      state.echo.text = null;
+    },
     addUser,
     graphError,
     authorize,
@@ -153,7 +160,12 @@ export async function startGraphPeer(entra: EntraPeer, opts: PeerOptions = {}): 
       return t;
     },
     route(method, pattern, handler) {
-      routes.unshift({ method, pattern, handler });
+      const r = { method, pattern, handler };
+      routes.unshift(r);
+      return () => {
+        const i = routes.indexOf(r);
+        if (i >= 0) routes.splice(i, 1);
+      };
     }
   };
 }

@@ -8,6 +8,13 @@ import type { ProviderId } from './spec.ts';
  */
 const LOADERS: Partial<Record<ProviderId, () => Promise<ProviderPlugin>>> = {
   // One line per provider, e.g.: aws: () => import('./aws/plugin.ts').then((m) => m.plugin),
+  aws: () => import('./aws/plugin.ts').then((m) => m.plugin),
+  hostinger: () => import('./hostinger/plugin.ts').then((m) => m.plugin),
+  agentsoc_mail_block: () => import('./agentsoc_mail_block/plugin.ts').then((m) => m.plugin),
+  gcp: () => import('./gcp/plugin.ts').then((m) => m.plugin),
+  google_workspace: () => import('./google_workspace/plugin.ts').then((m) => m.plugin),
+  azure: () => import('./azure/plugin.ts').then((m) => m.plugin),
+  microsoft_365: () => import('./microsoft_365/plugin.ts').then((m) => m.plugin),
 };
 
 const cache = new Map<ProviderId, Promise<ProviderPlugin>>();
