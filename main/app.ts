@@ -1,6 +1,7 @@
 import { AuditService } from './audit/service.ts';
 import { systemClock, type Clock } from './clock.ts';
 import { ExecutionService } from './executions/service.ts';
+import { OAuthService } from './oauth/service.ts';
 import { RoutingService } from './routing/service.ts';
 import { CredentialStore } from './vault/credentials.ts';
 import type { KeychainClient } from './vault/keychain.ts';
@@ -19,6 +20,8 @@ export interface AppConfig {
   actor?: string;
   /** How long a run waits for re-authentication before it ends expired_awaiting_reauth, ms (default 1 hour). */
   reauthCutoffMs?: number;
+  /** How long an OAuth sign-in waits for the browser, ms (default 5 minutes). */
+  oauthFlowTimeoutMs?: number;
 }
 
 export interface KeydeskApp {
@@ -30,6 +33,8 @@ export interface KeydeskApp {
   routing: RoutingService;
   /** Capability runs, their lifecycle, re-auth waits and revert. */
   executions: ExecutionService;
+  /** OAuth sign-in (authorization code + PKCE), refresh, pasted tokens, revocation. */
+  oauth: OAuthService;
   /** Anchors the audit head (keychain vaults) when this handle wrote, then closes the vault. */
   close(): Promise<void>;
 }
@@ -39,6 +44,14 @@ function assemble(config: AppConfig, vault: Vault): KeydeskApp {
   const audit = new AuditService(vault);
   const routing = new RoutingService(vault, credentials);
   const executions = new ExecutionService({ vault, credentials, routing, ...(config.reauthCutoffMs !== undefined ? { cutoffMs: config.reauthCutoffMs } : {}) });
+  const oauth = new OAuthService({
+    vault,
+    credentials,
+    events: vault.events,
+    clock: vault.clock,
+    ...(config.oauthFlowTimeoutMs !== undefined ? { flowTimeoutMs: config.oauthFlowTimeoutMs } : {})
+  });
+  executions.connect({ accessToken: (id) => oauth.accessToken(id) });
   return {
     config,
     vault,
@@ -46,6 +59,7 @@ function assemble(config: AppConfig, vault: Vault): KeydeskApp {
     audit,
     routing,
     executions,
+    oauth,
     async close() {
       executions.dispose();
       if (vault.isUnlocked() && vault.needsAnchor) await audit.anchor().catch(() => null);

@@ -67,6 +67,19 @@ export interface KeydeskEvents {
   'execution.changed': ExecutionChanged;
   /** A re-auth prompt was raised for a credential (runs wait on it), or cleared (re-authenticated, or past the cutoff). */
   'reauth.prompt': ReauthPromptEvent;
+  /** Progress of an OAuth sign-in (connect / reauth). Never the authorization URL, its state, the code or a token. */
+  'oauth.flow': OAuthFlowEvent;
+}
+
+export interface OAuthFlowEvent {
+  /** One id per sign-in attempt. */
+  flowId: string;
+  /** null while a new credential is being created by signing in (it exists only once the flow succeeded). */
+  credentialId: string | null;
+  credentialName: string;
+  stage: 'started' | 'waiting_for_browser' | 'completed' | 'failed';
+  /** For `failed`: OAUTH_DENIED, OAUTH_TIMEOUT, OAUTH_CANCELLED, OAUTH_FAILED, PROVIDER_* … */
+  error?: { code: ErrorCode; message: string };
 }
 export type EventName = keyof KeydeskEvents;
 
@@ -123,7 +136,7 @@ export interface ValidationProgress {
  * Every event name, at run time (the preload and the IPC layer forward only these). Adding an event to
  * KeydeskEvents without listing it here fails the type check below.
  */
-export const EVENT_NAMES = ['vault.changed', 'vault.lock', 'validation.progress', 'execution.changed', 'reauth.prompt'] as const satisfies readonly EventName[];
+export const EVENT_NAMES = ['vault.changed', 'vault.lock', 'validation.progress', 'execution.changed', 'reauth.prompt', 'oauth.flow'] as const satisfies readonly EventName[];
 type _EveryEventListed = Exclude<EventName, (typeof EVENT_NAMES)[number]> extends never ? true : never;
 export const _everyEventListed: _EveryEventListed = true;
 

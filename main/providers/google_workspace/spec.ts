@@ -1,4 +1,4 @@
-import { emailAddress, endpointField, field, jsonField, pattern, serviceAccountJson, type ProviderSpec } from '../spec.ts';
+import { emailAddress, endpointField, field, jsonField, pattern, scopeList, serviceAccountJson, type ProviderSpec } from '../spec.ts';
 
 export const WORKSPACE_SCOPES = {
   userRead: 'https://www.googleapis.com/auth/admin.directory.user.readonly',
@@ -42,7 +42,8 @@ export const googleWorkspaceSpec: ProviderSpec = {
         endpointField('authorization_url', 'Authorization URL', 'Override Google’s authorization endpoint.', 'https://accounts.google.com/o/oauth2/v2/auth'),
         tokenUrl,
         endpointField('revocation_url', 'Revocation URL', 'Override Google’s revocation endpoint.', 'https://oauth2.googleapis.com/revoke'),
-        apiBase
+        apiBase,
+        field({ name: 'scopes', label: 'Scopes', kind: 'scopes', required: false, help: 'Default: openid email and the Directory and Gmail scopes the capabilities need.', schema: scopeList('Scopes') })
       ]
     }
   ],

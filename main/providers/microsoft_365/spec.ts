@@ -1,4 +1,4 @@
-import { certificateFacts, certificatePem, clientSecretSchema, endpointField, field, guid, tenantId, type FieldSpec, type ProviderSpec } from '../spec.ts';
+import { certificateFacts, certificatePem, clientSecretSchema, endpointField, field, guid, scopeList, tenantId, type FieldSpec, type ProviderSpec } from '../spec.ts';
 
 const endpoints: FieldSpec[] = [
   endpointField('authority_host', 'Authority host', 'Sovereign clouds: e.g. https://login.microsoftonline.us', 'https://login.microsoftonline.com'),
@@ -35,7 +35,12 @@ export const microsoft365Spec: ProviderSpec = {
       label: 'OAuth delegated consent',
       oauth: true,
       rotationDays: 90,
-      fields: [tenant, field({ name: 'client_id', label: 'Client (application) ID', kind: 'uuid', help: 'A public client app registration.', schema: guid('Client ID') }), ...endpoints]
+      fields: [
+        tenant,
+        field({ name: 'client_id', label: 'Client (application) ID', kind: 'uuid', help: 'A public client app registration.', schema: guid('Client ID') }),
+        ...endpoints,
+        field({ name: 'scopes', label: 'Scopes', kind: 'scopes', required: false, help: 'Default: the delegated Graph permissions the capabilities need.', schema: scopeList('Scopes') })
+      ]
     }
   ],
   capabilities: [

@@ -14,6 +14,13 @@ export const oauthSpec: ProviderSpec = {
       rotationDays: 90,
       fields: [
         field({ name: 'preset', label: 'Preset', required: false, help: 'google, microsoft, github or slack prefill the URLs.', schema: pattern('Preset', /^(google|microsoft|github|slack)$/, 'one of google, microsoft, github, slack', 16) }),
+        field({
+          name: 'tenant',
+          label: 'Tenant',
+          required: false,
+          help: 'Microsoft preset only: your tenant id or domain (default organizations).',
+          schema: pattern('Tenant', /^(organizations|common|consumers|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63})$/i, 'a tenant id (GUID), a verified domain, or organizations, common or consumers', 253)
+        }),
         endpointField('authorization_url', 'Authorization URL', 'Required unless a preset or discovery URL gives it.'),
         endpointField('token_url', 'Token URL', 'Required unless a preset or discovery URL gives it.'),
         endpointField('revocation_url', 'Revocation URL', 'RFC 7009 endpoint, where the provider has one.'),
@@ -22,10 +29,10 @@ export const oauthSpec: ProviderSpec = {
         field({ name: 'client_secret', label: 'Client secret', secret: true, required: false, schema: pattern('Client secret', /^\S{1,512}$/, 'a client secret (no spaces)', 512) }),
         field({ name: 'scopes', label: 'Scopes', kind: 'scopes', placeholder: 'openid offline_access', schema: scopeList('Scopes') })
       ],
-      check: (v) =>
-        v.preset || v.discovery_url || (v.authorization_url && v.token_url)
-          ? {}
-          : { authorization_url: 'Give a preset, a discovery URL, or both the authorization and token URLs' }
+      check: (v) => ({
+        ...(v.preset || v.discovery_url || (v.authorization_url && v.token_url) ? {} : { authorization_url: 'Give a preset, a discovery URL, or both the authorization and token URLs' }),
+        ...(v.tenant && v.preset !== 'microsoft' ? { tenant: 'Only the microsoft preset uses a tenant' } : {})
+      })
     }
   ],
   capabilities: [],

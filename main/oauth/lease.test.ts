@@ -1,0 +1,58 @@
+import Database from 'better-sqlite3';
+import { describe, expect, it } from 'vitest';
+import { MIGRATIONS } from '../vault/migrations/index.ts';
+import { releaseLease, tryAcquireLease, withRefreshLease } from './lease.ts';
+
+function db(): Database.Database {
+  const d = new Database(':memory:');
+  d.pragma('foreign_keys = ON');
+  for (const m of MIGRATIONS) m.up(d);
+  d.prepare("INSERT INTO credentials (id, name, provider, mode, header_mac, created_at, updated_at, rotated_at) VALUES ('c1', 'Okta', 'oauth', 'authorization_code', x'00', 't', 't', 't')").run();
+  return d;
+}
+
+describe('refresh lease (one refresher per credential across processes)', () => {
+  it('one holder at a time; released, it can be taken again', () => {
+    const d = db();
+    expect(tryAcquireLease(d, 'c1', 'app', 1_000)).toBe(true);
+    expect(tryAcquireLease(d, 'c1', 'cli', 1_001)).toBe(false);
+    releaseLease(d, 'c1', 'cli'); // not the holder: no effect
+    expect(tryAcquireLease(d, 'c1', 'cli', 1_002)).toBe(false);
+    releaseLease(d, 'c1', 'app');
+    expect(tryAcquireLease(d, 'c1', 'cli', 1_003)).toBe(true);
+  });
+
+  it('a lease whose holder died expires by itself', () => {
+    const d = db();
+    expect(tryAcquireLease(d, 'c1', 'crashed', 1_000, 30_000)).toBe(true);
+    expect(tryAcquireLease(d, 'c1', 'next', 30_999, 30_000)).toBe(false);
+    expect(tryAcquireLease(d, 'c1', 'next', 31_001, 30_000)).toBe(true);
+  });
+
+  it('a waiter runs after the holder releases, and is told it waited', async () => {
+    const d = db();
+    const order: string[] = [];
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const first = withRefreshLease(d, 'c1', async (waited) => {
+      order.push(`first waited=${waited}`);
+      await gate;
+    });
+    const second = withRefreshLease(d, 'c1', async (waited) => void order.push(`second waited=${waited}`), { pollMs: 5 });
+    await new Promise((r) => setTimeout(r, 30));
+    expect(order).toEqual(['first waited=false']);
+    release();
+    await Promise.all([first, second]);
+    expect(order).toEqual(['first waited=false', 'second waited=true']);
+    expect(d.prepare('SELECT count(*) AS n FROM oauth_refresh_leases').get()).toEqual({ n: 0 });
+  });
+
+  it('gives up with VAULT_BUSY rather than waiting forever, and a cancelled wait says so', async () => {
+    const d = db();
+    tryAcquireLease(d, 'c1', 'stuck', Date.now(), 60_000);
+    await expect(withRefreshLease(d, 'c1', async () => 1, { pollMs: 5, maxWaitMs: 30 })).rejects.toMatchObject({ code: 'VAULT_BUSY' });
+    const ac = new AbortController();
+    ac.abort();
+    await expect(withRefreshLease(d, 'c1', async () => 1, { pollMs: 5, signal: ac.signal })).rejects.toMatchObject({ code: 'OAUTH_CANCELLED' });
+  });
+});

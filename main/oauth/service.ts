@@ -1,0 +1,480 @@
+import { randomUUID } from 'node:crypto';
+import type { ErrorCode, KeydeskEvents } from '../../preload/contract.ts';
+import type { Clock } from '../clock.ts';
+import { KeydeskError, toErrorShape } from '../errors.ts';
+import type { EventBus } from '../events.ts';
+import { modeSpec, printable } from '../providers/catalog.ts';
+import { DEFAULT_TIMEOUT_MS, providerHttp } from '../providers/http.ts';
+import { validateName, validateValues, type CredentialStore, type CredentialSummary, type HealthUpdate } from '../vault/credentials.ts';
+import { Secret } from '../vault/secret.ts';
+import type { Vault } from '../vault/vault.ts';
+import { driverFor, isOAuthMode, type FlowDriver, type OAuthSource } from './drivers/index.ts';
+import { openExternalChecked, type OpenExternal } from './external.ts';
+import { withRefreshLease, type LeaseOptions } from './lease.ts';
+import { DEFAULT_FLOW_TIMEOUT_MS, startLoopback } from './loopback.ts';
+import { createPkce, newNonce, newState } from './pkce.ts';
+import { TOKEN_SECRET_NAMES, TokenEndpointError, needsRefresh, type TokenSet } from './tokens.ts';
+
+/**
+ * The OAuth service (`app.oauth`): sign-in flows, refresh, pasted tokens, revocation. Secrets never leave it except
+ * as a `Secret` from `accessToken()` (for provider calls in this process); its events and errors carry ids, names,
+ * stages and codes only.
+ */
+
+export type FlowStage = KeydeskEvents['oauth.flow']['stage'];
+
+export interface ConnectOptions {
+  /** Opens the authorization URL: Electron's shell.openExternal, the CLI's OS opener, a test browser. */
+  openExternal: OpenExternal;
+  signal?: AbortSignal;
+  /** How long to wait for the browser (default 5 minutes). */
+  timeoutMs?: number;
+}
+
+export interface NewOAuthCredential {
+  name: string;
+  provider: string;
+  mode: string;
+  values: Readonly<Record<string, unknown>>;
+}
+
+export interface PastedTokens {
+  access_token?: unknown;
+  refresh_token?: unknown;
+}
+
+export interface RevokeResult {
+  credential: CredentialSummary;
+  /** True when the provider confirmed the revocation (RFC 7009); false when only Keydesk's copy was removed. */
+  revokedAtProvider: boolean;
+  /** Why the provider was not asked (it has no endpoint), with what to do instead. */
+  note: string | null;
+}
+
+/** Called after a credential was (re)connected: the execution service resumes the runs waiting on it. */
+export type ReauthListener = (credential: CredentialSummary) => void | Promise<void>;
+
+export interface OAuthServiceOptions {
+  vault: Vault;
+  credentials: CredentialStore;
+  events: EventBus;
+  clock: Clock;
+  /** Per-request timeout for token endpoint calls (default 15 s). */
+  timeoutMs?: number;
+  /** How long a sign-in waits for the browser (default 5 minutes). */
+  flowTimeoutMs?: number;
+  lease?: LeaseOptions;
+}
+
+const TOKEN_RE = /^[\x21-\x7E]{1,16384}$/;
+
+function checkPastedToken(v: unknown, name: string, required: boolean): string | null {
+  if (v === undefined || v === null || v === '') {
+    if (required) throw new KeydeskError('INPUT_INVALID', `The pasted tokens need a ${name}.`, { fields: { [name]: 'Required' } });
+    return null;
+  }
+  if (typeof v !== 'string' || !TOKEN_RE.test(v.trim())) {
+    throw new KeydeskError('INPUT_INVALID', `The pasted ${name} is not a token (printable characters without spaces, at most 16,384).`, { fields: { [name]: 'Not a token' } });
+  }
+  return v.trim();
+}
+
+/** Readable facts about the tokens, merged into the credential's `observed`. Never a token. */
+function observedFor(tokens: TokenSet, previous: Record<string, unknown>, driver: FlowDriver, reason: 'connect' | 'refresh' | 'paste', now: string): Record<string, unknown> {
+  const prevOauth = (previous.oauth && typeof previous.oauth === 'object' ? previous.oauth : {}) as Record<string, unknown>;
+  const prevIdentity = (previous.identity && typeof previous.identity === 'object' ? previous.identity : {}) as Record<string, unknown>;
+  return {
+    ...(tokens.scopes ? { granted: tokens.scopes } : {}),
+    ...(tokens.account ? { identity: { ...prevIdentity, account: tokens.account } } : {}),
+    oauth: {
+      ...prevOauth,
+      library: driver.library,
+      token_type: tokens.tokenType,
+      has_refresh_token: tokens.refreshToken !== null || prevOauth.has_refresh_token === true,
+      ...(reason === 'refresh' ? { refreshed_at: now } : { connected_at: now, refreshed_at: null })
+    }
+  };
+}
+
+export class OAuthService {
+  readonly #vault: Vault;
+  readonly #credentials: CredentialStore;
+  readonly #events: EventBus;
+  readonly #clock: Clock;
+  readonly #timeoutMs: number;
+  readonly #flowTimeoutMs: number;
+  readonly #lease: LeaseOptions;
+  /** In-process collapse: one refresh per credential at a time; others await it. */
+  readonly #inflight = new Map<string, Promise<CredentialSummary>>();
+  readonly #reauthListeners = new Set<ReauthListener>();
+
+  constructor(opts: OAuthServiceOptions) {
+    this.#vault = opts.vault;
+    this.#credentials = opts.credentials;
+    this.#events = opts.events;
+    this.#clock = opts.clock;
+    this.#timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    this.#flowTimeoutMs = opts.flowTimeoutMs ?? DEFAULT_FLOW_TIMEOUT_MS;
+    this.#lease = opts.lease ?? {};
+  }
+
+  /**
+   * The re-authentication hook: `fn` runs after every successful connect, reauth or pasted-token replacement of an
+   * existing credential (the execution service resumes the runs waiting on it). A throwing listener is ignored here.
+   */
+  onReauthenticated(fn: ReauthListener): () => void {
+    this.#reauthListeners.add(fn);
+    return () => this.#reauthListeners.delete(fn);
+  }
+
+  #deps(signal?: AbortSignal) {
+    return { http: providerHttp({ timeoutMs: this.#timeoutMs, ...(signal ? { signal } : {}) }), timeoutMs: this.#timeoutMs, clock: this.#clock };
+  }
+
+  #oauthCredential(ref: string): CredentialSummary {
+    const c = this.#credentials.get(ref);
+    if (!isOAuthMode(c.provider, c.mode)) {
+      throw new KeydeskError('UNSUPPORTED', `"${printable(c.name)}" is a ${c.provider}/${c.mode} credential: it has no OAuth tokens. OAuth modes are oauth/authorization_code, google_workspace/oauth_user and microsoft_365/oauth_delegated.`);
+    }
+    return c;
+  }
+
+  #emit(p: KeydeskEvents['oauth.flow']): void {
+    this.#events.emit('oauth.flow', p);
+  }
+
+  /** Writes tokens and health in one transaction (the tokens, their expiry and the status never disagree). */
+  #store(id: string, tokens: TokenSet, keepRefreshToken: string | null, driver: FlowDriver, reason: 'connect' | 'refresh' | 'paste'): CredentialSummary {
+    const current = this.#credentials.get(id);
+    const now = this.#clock.now().toISOString();
+    const refreshToken = tokens.refreshToken ?? keepRefreshToken;
+    const extra: Record<string, string> = { [TOKEN_SECRET_NAMES.access]: tokens.accessToken, ...(refreshToken ? { [TOKEN_SECRET_NAMES.refresh]: refreshToken } : {}) };
+    const action = reason === 'refresh' ? 'oauth.refresh' : reason === 'paste' ? 'oauth.paste_tokens' : 'oauth.connect';
+    const detail = {
+      library: driver.library,
+      scopes: tokens.scopes ?? [],
+      expires_at: tokens.expiresAt,
+      refresh_token: tokens.refreshToken ? (reason === 'refresh' ? 'rotated' : 'issued') : refreshToken ? 'kept' : 'none'
+    };
+    return this.#transaction(() => {
+      this.#credentials.setExtraSecrets(id, extra, { action, detail }, observedFor(tokens, current.observed, driver, reason, now));
+      return this.#credentials.recordHealth(
+        id,
+        { status: 'ok', lastError: null, checkedAt: now, expiresAt: tokens.expiresAt, expirySource: 'provider' },
+        { action: 'oauth.status', detail: { after: action } }
+      );
+    });
+  }
+
+  /** Several vault writes as one IMMEDIATE transaction (each write becomes a savepoint inside it). */
+  #transaction<T>(fn: () => T): T {
+    try {
+      return this.#vault.db.transaction(fn).immediate();
+    } catch (e) {
+      if ((e as { code?: string }).code === 'SQLITE_BUSY') throw new KeydeskError('VAULT_BUSY', 'The vault is busy in another Keydesk process; try again in a moment. Nothing was changed.');
+      throw e;
+    }
+  }
+
+  #recordFailure(id: string, e: KeydeskError, action: string): void {
+    const now = this.#clock.now().toISOString();
+    let health: HealthUpdate | null = null;
+    if (e instanceof TokenEndpointError && e.expiredReason) {
+      health = { status: 'expired', lastError: { code: e.expiredReason, message: e.message }, checkedAt: now };
+    } else if (e.code === 'PROVIDER_REJECTED') {
+      health = { status: 'failed', lastError: { code: e instanceof TokenEndpointError ? e.oauthError : e.code, message: e.message }, checkedAt: now };
+    } else if (e.code === 'PROVIDER_UNREACHABLE') {
+      health = { status: 'unknown', lastError: { code: e.code, message: e.message }, checkedAt: now };
+    }
+    if (health) this.#credentials.recordHealth(id, health, { action });
+  }
+
+  // ------------------------------------------------------------------------------------------- sign-in flows
+
+  /**
+   * Runs the authorization code + PKCE flow for an existing OAuth credential (connect, or reauth of an expired one)
+   * and stores the tokens. The browser is opened through `openExternal` only; nothing is stored unless the flow
+   * succeeds.
+   */
+  async connect(ref: string, opts: ConnectOptions): Promise<CredentialSummary> {
+    const c = this.#oauthCredential(ref);
+    const material = this.#credentials.material(c.id);
+    const who = { id: c.id, name: c.name };
+    const { tokens, driver, flowId } = await this.#flow(material, who, opts);
+    const stored = this.#finish(flowId, who, () => this.#store(c.id, tokens, null, driver, 'connect'));
+    await this.#notifyReauthenticated(stored);
+    return stored;
+  }
+
+  /**
+   * Creates a new OAuth credential by signing in: the fields are checked first, the flow runs, and the credential is
+   * stored only with its tokens (a failed or abandoned sign-in leaves nothing behind).
+   */
+  async connectNew(input: NewOAuthCredential, opts: ConnectOptions): Promise<CredentialSummary> {
+    const source = this.#newSource(input);
+    const who = { id: null, name: source.name };
+    const { tokens, driver, flowId } = await this.#flow(source, who, opts);
+    return this.#finish(flowId, who, () => this.#addWithTokens(input, source, tokens, null, driver, 'connect'));
+  }
+
+  /** Stores a flow's result and reports the flow completed (or failed, when storing failed). */
+  #finish(flowId: string, who: { id: string | null; name: string }, store: () => CredentialSummary): CredentialSummary {
+    try {
+      const stored = store();
+      this.#emit({ flowId, credentialId: stored.id, credentialName: stored.name, stage: 'completed' });
+      return stored;
+    } catch (e) {
+      const shape = toErrorShape(e);
+      this.#emit({ flowId, credentialId: who.id, credentialName: who.name, stage: 'failed', error: { code: shape.code, message: shape.message } });
+      throw e;
+    }
+  }
+
+  async #flow(source: OAuthSource, who: { id: string | null; name: string }, opts: ConnectOptions): Promise<{ tokens: TokenSet; driver: FlowDriver; flowId: string }> {
+    if (typeof opts?.openExternal !== 'function') throw new KeydeskError('INPUT_INVALID', 'A sign-in needs a way to open the browser.');
+    const flowId = randomUUID();
+    const emit = (stage: FlowStage, error?: { code: ErrorCode; message: string }) =>
+      this.#emit({ flowId, credentialId: who.id, credentialName: who.name, stage, ...(error ? { error } : {}) });
+    emit('started');
+    let loop: Awaited<ReturnType<typeof startLoopback>> | null = null;
+    try {
+      const driver = await driverFor(source, this.#deps(opts.signal));
+      const pkce = await createPkce();
+      const req = { state: newState(), nonce: newNonce(), pkce };
+      loop = await startLoopback({
+        expectedState: req.state,
+        redirectHost: driver.loopback.redirectHost,
+        path: driver.loopback.path,
+        responseMode: driver.loopback.responseMode,
+        timeoutMs: opts.timeoutMs ?? this.#flowTimeoutMs,
+        ...(opts.signal ? { signal: opts.signal } : {})
+      });
+      const full = { ...req, redirectUri: loop.redirectUri };
+      const url = await driver.authorizationUrl(full);
+      await openExternalChecked(url, opts.openExternal);
+      emit('waiting_for_browser');
+      const response = await loop.result;
+      const tokens = await driver.exchange(full, response);
+      return { tokens, driver, flowId };
+    } catch (e) {
+      const shape = toErrorShape(e);
+      emit('failed', { code: shape.code, message: shape.message });
+      if (who.id) {
+        const outcome = shape.code === 'OAUTH_DENIED' ? 'denied' : 'failed';
+        try {
+          this.#vault.write((w) => w.audit({ action: 'oauth.connect', outcome, credentialId: who.id, credentialName: who.name, detail: { error_code: shape.code } }));
+        } catch {
+          /* the failure itself is what the caller needs to see */
+        }
+      }
+      throw e;
+    } finally {
+      await loop?.close();
+    }
+  }
+
+  #newSource(input: NewOAuthCredential): OAuthSource & { name: string } {
+    if (!input || typeof input !== 'object') throw new KeydeskError('INPUT_INVALID', 'A new credential needs a name, a provider, a mode and its fields.');
+    const name = validateName(input.name);
+    const mode = modeSpec(input.provider, input.mode);
+    if (!isOAuthMode(input.provider, input.mode)) throw new KeydeskError('UNSUPPORTED', `${input.provider}/${input.mode} is not an OAuth mode.`);
+    const values = validateValues(mode, input.values ?? {});
+    const exists = this.#credentials.list().some((c) => c.name.toLowerCase() === name.toLowerCase());
+    if (exists) throw new KeydeskError('NAME_TAKEN', `A credential named "${printable(name)}" already exists; connect it with its name.`, { fields: { name: 'This name is taken' } });
+    const fields: Record<string, string> = {};
+    const secrets: Record<string, Secret> = {};
+    for (const f of mode.fields) {
+      const v = values[f.name];
+      if (v === undefined) continue;
+      if (f.secret) secrets[f.name] = new Secret(v);
+      else fields[f.name] = v;
+    }
+    return { name, provider: input.provider, mode: input.mode, fields, secrets };
+  }
+
+  #addWithTokens(input: NewOAuthCredential, source: OAuthSource & { name: string }, tokens: TokenSet, keepRefreshToken: string | null, driver: FlowDriver, reason: 'connect' | 'paste'): CredentialSummary {
+    const now = this.#clock.now().toISOString();
+    const refreshToken = tokens.refreshToken ?? keepRefreshToken;
+    return this.#transaction(() => {
+      const added = this.#credentials.add({
+        name: source.name,
+        provider: input.provider,
+        mode: input.mode,
+        values: input.values,
+        extra: { [TOKEN_SECRET_NAMES.access]: tokens.accessToken, ...(refreshToken ? { [TOKEN_SECRET_NAMES.refresh]: refreshToken } : {}) },
+        observed: observedFor(tokens, {}, driver, reason, now)
+      });
+      return this.#credentials.recordHealth(
+        added.id,
+        { status: 'ok', lastError: null, checkedAt: now, expiresAt: tokens.expiresAt, expirySource: 'provider' },
+        { action: 'oauth.status', detail: { after: reason === 'paste' ? 'oauth.paste_tokens' : 'oauth.connect', scopes: tokens.scopes ?? [], library: driver.library } }
+      );
+    });
+  }
+
+  async #notifyReauthenticated(c: CredentialSummary): Promise<void> {
+    for (const fn of [...this.#reauthListeners]) {
+      try {
+        await fn(c);
+      } catch {
+        /* a listener's failure is its own (it reports through its own events) */
+      }
+    }
+  }
+
+  // ------------------------------------------------------------------------------------------- refresh
+
+  /**
+   * Refreshes now (the analyst asked, or validation). Concurrent calls for one credential share one request, in this
+   * process (an in-flight map) and across processes (the lease row): a caller that waited for another process's
+   * refresh gets its result instead of spending the refresh token again.
+   */
+  async refresh(ref: string, opts: { signal?: AbortSignal } = {}): Promise<CredentialSummary> {
+    const c = this.#oauthCredential(ref);
+    return this.#collapsed(c.id, 'force', opts.signal);
+  }
+
+  /**
+   * The current access token for a provider call, refreshed first when it expires within 5 minutes. A credential that
+   * is expired or failed makes no provider call (CREDENTIAL_NOT_READY: sign in again).
+   */
+  async accessToken(ref: string, opts: { signal?: AbortSignal } = {}): Promise<Secret> {
+    let c = this.#oauthCredential(ref);
+    if (c.status === 'expired' || c.status === 'failed') {
+      throw new KeydeskError(
+        'CREDENTIAL_NOT_READY',
+        `"${printable(c.name)}" is ${c.status}${c.lastError ? ` (${c.lastError.code})` : ''}: sign in again (keydesk reauth ${printable(c.name)}) before it is used.`
+      );
+    }
+    let m = this.#credentials.material(c.id);
+    if (!m.secrets[TOKEN_SECRET_NAMES.access]) throw new KeydeskError('CREDENTIAL_NOT_READY', `"${printable(c.name)}" has no tokens yet: sign in first (keydesk connect ${printable(c.name)}).`);
+    if (needsRefresh(c.expiresAt, this.#clock.now())) {
+      if (m.secrets[TOKEN_SECRET_NAMES.refresh]) {
+        c = await this.#collapsed(c.id, 'if-needed', opts.signal);
+        m = this.#credentials.material(c.id);
+      } else if (c.expiresAt && Date.parse(c.expiresAt) <= this.#clock.now().getTime()) {
+        const e = new KeydeskError('PROVIDER_EXPIRED', `The access token of "${printable(c.name)}" expired and there is no refresh token to renew it: sign in again.`);
+        this.#credentials.recordHealth(c.id, { status: 'expired', lastError: { code: 'token_expired', message: e.message }, checkedAt: this.#clock.now().toISOString() }, { action: 'oauth.refresh' });
+        throw e;
+      }
+    }
+    const at = m.secrets[TOKEN_SECRET_NAMES.access];
+    if (!at) throw new KeydeskError('CREDENTIAL_NOT_READY', `"${printable(c.name)}" has no access token: sign in again.`);
+    return at;
+  }
+
+  #collapsed(id: string, mode: 'force' | 'if-needed', signal?: AbortSignal): Promise<CredentialSummary> {
+    const running = this.#inflight.get(id);
+    if (running) return running;
+    const p = this.#refreshUnderLease(id, mode, signal).finally(() => this.#inflight.delete(id));
+    this.#inflight.set(id, p);
+    return p;
+  }
+
+  async #refreshUnderLease(id: string, mode: 'force' | 'if-needed', signal?: AbortSignal): Promise<CredentialSummary> {
+    const before = this.#credentials.material(id);
+    const accessBefore = before.secrets[TOKEN_SECRET_NAMES.access]?.reveal() ?? null;
+    if (!before.secrets[TOKEN_SECRET_NAMES.refresh]) {
+      throw new KeydeskError('CREDENTIAL_NOT_READY', `"${printable(before.name)}" has no refresh token${accessBefore ? '' : ' (it was never connected)'}: sign in again (keydesk connect ${printable(before.name)}).`);
+    }
+    return withRefreshLease(
+      this.#vault.db,
+      id,
+      async () => {
+        // Re-read under the lease: another process may have refreshed (and rotated the refresh token) meanwhile.
+        const now = this.#credentials.material(id);
+        const summary = this.#credentials.get(id);
+        const accessNow = now.secrets[TOKEN_SECRET_NAMES.access]?.reveal() ?? null;
+        if (accessNow !== accessBefore) return summary;
+        if (mode === 'if-needed' && !needsRefresh(summary.expiresAt, this.#clock.now())) return summary;
+        const refreshToken = now.secrets[TOKEN_SECRET_NAMES.refresh];
+        if (!refreshToken) throw new KeydeskError('CREDENTIAL_NOT_READY', `"${printable(now.name)}" has no refresh token: sign in again.`);
+        const driver = await driverFor(now, this.#deps(signal));
+        let tokens: TokenSet;
+        try {
+          tokens = await driver.refresh(refreshToken.reveal());
+        } catch (e) {
+          if (e instanceof KeydeskError) this.#recordFailure(id, e, 'oauth.refresh');
+          throw e;
+        }
+        return this.#store(id, tokens, refreshToken.reveal(), driver, 'refresh');
+      },
+      { ...this.#lease, ...(signal ? { signal } : {}) }
+    );
+  }
+
+  // ------------------------------------------------------------------------------------------- pasted tokens
+
+  /**
+   * Replaces an existing credential's tokens with a pasted pair, after proving the refresh token with a refresh
+   * against the token endpoint (its answer is what is stored: a fresh access token and, if it rotated, the new
+   * refresh token). Refused with the provider's error otherwise; nothing is stored and the status is unchanged.
+   */
+  async pasteTokens(ref: string, pasted: PastedTokens): Promise<CredentialSummary> {
+    const c = this.#oauthCredential(ref);
+    checkPastedToken(pasted?.access_token, 'access_token', false);
+    const refreshToken = checkPastedToken(pasted?.refresh_token, 'refresh_token', true) ?? '';
+    const material = this.#credentials.material(c.id);
+    const driver = await driverFor(material, this.#deps());
+    const stored = await withRefreshLease(this.#vault.db, c.id, async () => {
+      const tokens = await this.#proveRefreshToken(driver, refreshToken);
+      return this.#store(c.id, tokens, refreshToken, driver, 'paste');
+    }, this.#lease);
+    await this.#notifyReauthenticated(stored);
+    return stored;
+  }
+
+  /** Creates a credential from its fields and a pasted token pair, stored only after a successful refresh. */
+  async addWithPastedTokens(input: NewOAuthCredential, pasted: PastedTokens): Promise<CredentialSummary> {
+    checkPastedToken(pasted?.access_token, 'access_token', false);
+    const refreshToken = checkPastedToken(pasted?.refresh_token, 'refresh_token', true) ?? '';
+    const source = this.#newSource(input);
+    const driver = await driverFor(source, this.#deps());
+    const tokens = await this.#proveRefreshToken(driver, refreshToken);
+    return this.#addWithTokens(input, source, tokens, refreshToken, driver, 'paste');
+  }
+
+  async #proveRefreshToken(driver: FlowDriver, refreshToken: string): Promise<TokenSet> {
+    try {
+      return await driver.refresh(refreshToken);
+    } catch (e) {
+      if (e instanceof KeydeskError && e.code !== 'PROVIDER_UNREACHABLE') {
+        throw new KeydeskError('PROVIDER_REJECTED', `The pasted refresh token was not accepted: ${e.message.replace(/ Sign in again to reconnect this credential\.$/, '')} Nothing was stored.`);
+      }
+      throw e;
+    }
+  }
+
+  // ------------------------------------------------------------------------------------------- revocation
+
+  /**
+   * RFC 7009 revocation of the refresh token (and the access token) where the provider has an endpoint, then Keydesk
+   * forgets its copy; the credential becomes expired ("revoked") until someone signs in again. Where the provider has
+   * no endpoint (Microsoft, GitHub, Slack), UNSUPPORTED says so and what to do instead, unless `localOnly` asks to
+   * just forget the tokens.
+   */
+  async revoke(ref: string, opts: { localOnly?: boolean } = {}): Promise<RevokeResult> {
+    const c = this.#oauthCredential(ref);
+    const material = this.#credentials.material(c.id);
+    const driver = await driverFor(material, this.#deps());
+    const at = material.secrets[TOKEN_SECRET_NAMES.access];
+    const rt = material.secrets[TOKEN_SECRET_NAMES.refresh];
+    if (!at && !rt) throw new KeydeskError('CREDENTIAL_NOT_READY', `"${printable(c.name)}" holds no tokens: there is nothing to revoke.`);
+    let revokedAtProvider = false;
+    if (!opts.localOnly) {
+      if (!driver.revoke) {
+        throw new KeydeskError('UNSUPPORTED', `${driver.revocationNote ?? 'This provider has no RFC 7009 revocation endpoint.'} Nothing was changed; to forget Keydesk's copy of the tokens, revoke with --local-only.`);
+      }
+      if (rt) await driver.revoke(rt.reveal(), 'refresh_token');
+      if (at) await driver.revoke(at.reveal(), 'access_token');
+      revokedAtProvider = true;
+    }
+    const now = this.#clock.now().toISOString();
+    const message = revokedAtProvider ? 'The tokens were revoked at the provider; sign in again to use this credential.' : 'Keydesk’s copy of the tokens was removed; sign in again to use this credential.';
+    const credential = this.#transaction(() => {
+      this.#credentials.setExtraSecrets(c.id, {}, { action: 'oauth.revoke', detail: { at_provider: revokedAtProvider, library: driver.library } }, { oauth: { ...((c.observed.oauth as object | undefined) ?? {}), has_refresh_token: false, revoked_at: now } });
+      return this.#credentials.recordHealth(c.id, { status: 'expired', lastError: { code: 'revoked', message }, checkedAt: now, expiresAt: null }, { action: 'oauth.status', detail: { after: 'oauth.revoke' } });
+    });
+    return { credential, revokedAtProvider, note: revokedAtProvider ? null : driver.revocationNote };
+  }
+}
