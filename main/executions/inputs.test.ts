@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { dedupeKey, validateReason, validateRunRequest } from './inputs.ts';
+import { dedupeKey, validateReason, validateRunRequest, type RunRequestInput } from './inputs.ts';
 
 const codeOf = (fn: () => unknown) => {
   try {
@@ -39,7 +39,7 @@ describe('validateRunRequest', () => {
     expect(codeOf(() => validateRunRequest({ ...base, capability: 'power', target: '1234', credential: 'VPS', hostDomain: 'corp.example' }))).toBe('INPUT_INVALID');
   });
 
-  it.each([
+  it.each<[Record<string, unknown>, string]>([
     [{ capability: 'launch_missiles', target: 'x@y.example', hostEmail: 'a@corp.example' }, 'an unknown capability'],
     [{ capability: 'block_sender', target: 'not-an-email', hostEmail: 'a@corp.example' }, 'a malformed sender'],
     [{ capability: 'block_sender', target: 'evil@phish.example', hostEmail: 'corp.example' }, 'a malformed protected mailbox'],
@@ -54,7 +54,7 @@ describe('validateRunRequest', () => {
     [{ capability: 'power', target: '../../etc', credential: 'VPS' }, 'a path as a resource id'],
     [{ capability: 'block_ip', target: '999.1.1.1', credential: 'X' }, 'a bad IP']
   ])('refuses %j (%s) with INPUT_INVALID', (input) => {
-    expect(codeOf(() => validateRunRequest({ ...base, ...input }))).toBe('INPUT_INVALID');
+    expect(codeOf(() => validateRunRequest({ ...base, ...input } as RunRequestInput))).toBe('INPUT_INVALID');
   });
 
   it('requires a one-line reason', () => {
