@@ -129,10 +129,13 @@ export function readinessOf(c: CredentialSummary): ReadinessView {
     if (cap.modes && !cap.modes.includes(c.mode)) {
       return { ...base, ready: false, missing: [], note: `Not available with the ${c.mode} mode (needs ${cap.modes.join(' or ')}).` };
     }
-    if (c.status === 'failed' || c.status === 'expired') {
-      return { ...base, ready: false, missing: [], note: `The credential is ${c.status}: fix it and validate again.` };
-    }
     const r = known.find((x) => x.capability === cap.id);
+    if (c.status === 'failed' || c.status === 'expired') {
+      // Whatever an earlier validation said, a credential that is failed or expired can do nothing; what the failing
+      // validation said is missing (a 403 naming a permission) is still worth showing.
+      const missing = r && r.ready === false && Array.isArray(r.missing) ? r.missing.filter((m): m is string => typeof m === 'string') : [];
+      return { ...base, ready: false, missing, note: `The credential is ${c.status}: fix it and validate again.` };
+    }
     if (!r) return { ...base, ready: null, missing: [], note: c.checkedAt ? 'The provider does not say before an action is tried.' : 'Not validated yet.' };
     const stale = c.status === 'unknown' ? ' (last known; the latest check was inconclusive)' : '';
     return {

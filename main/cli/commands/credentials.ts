@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { KeydeskError } from '../../errors.ts';
 import { modeSpec } from '../../providers/catalog.ts';
+import { identityView, lifecycleOf, readinessOf, suggestionsOf, type Lifecycle, type ReadinessView } from '../../providers/lifecycle.ts';
 import type { CredentialSummary } from '../../vault/credentials.ts';
 import type { CliContext } from '../context.ts';
 import { keyValues, relativeTime, table } from '../format.ts';
@@ -59,34 +60,80 @@ async function readSecrets(ctx: CliContext, from: string | undefined, provider: 
 }
 
 export function statusLabel(c: CredentialSummary): string {
-  return c.status;
+  return c.status === 'ok' || c.status === 'unknown' || !c.lastError ? c.status : `${c.status}: ${c.lastError.code}`;
+}
+
+/** What list and show add to a credential in --json (new fields only; the stored summary's fields are unchanged). */
+export function credentialJson(c: CredentialSummary, now: Date): CredentialSummary & { lifecycle: Lifecycle; readiness: ReadinessView; suggestions: string[] } {
+  return { ...c, lifecycle: lifecycleOf(c, now), readiness: readinessOf(c), suggestions: suggestionsOf(c) };
+}
+
+function readyCell(r: ReadinessView): string {
+  if (r.lines.length === 0) return '-';
+  const ready = r.lines.filter((l) => l.ready === true).map((l) => l.capability);
+  const not = r.lines.filter((l) => l.ready === false).length;
+  const unknown = r.lines.filter((l) => l.ready === null).length;
+  return [ready.join(',') || 'none', not ? `${not} not ready` : '', unknown ? `${unknown} unknown` : ''].filter(Boolean).join('; ');
 }
 
 export function renderList(list: CredentialSummary[], now: Date): string {
   if (list.length === 0) return 'No credentials yet. Add one with: keydesk add --provider P --mode M --name N --secrets-from FILE\n';
-  return table(
-    ['NAME', 'PROVIDER', 'MODE', 'STATUS', 'CHECKED', 'EXPIRES'],
-    list.map((c) => [c.name, c.provider, c.mode, statusLabel(c), c.checkedAt ? relativeTime(c.checkedAt, now) : 'never', c.expiresAt ? relativeTime(c.expiresAt, now) : ''])
-  );
+  const notes: string[] = [];
+  const rows = list.map((c) => {
+    const life = lifecycleOf(c, now);
+    const readiness = readinessOf(c);
+    if (c.lastError && c.status !== 'ok') notes.push(`${c.name}: ${c.lastError.code}: ${c.lastError.message}`);
+    for (const l of readiness.lines) if (l.ready === false && l.missing.length) notes.push(`${c.name}: ${l.capability} is missing ${l.missing.join(', ')}`);
+    const suggestions = suggestionsOf(c);
+    if (suggestions.length) notes.push(`${c.name}: binding suggestions: ${suggestions.join(', ')}`);
+    return [
+      c.name,
+      c.provider,
+      c.mode,
+      statusLabel(c),
+      c.checkedAt ? relativeTime(c.checkedAt, now) : 'never',
+      life.expiry?.label ?? '',
+      life.rotation?.due ? 'rotation due' : life.rotation?.soon ? `due ${relativeTime(life.rotation.dueAt, now)}` : '',
+      readyCell(readiness)
+    ];
+  });
+  return table(['NAME', 'PROVIDER', 'MODE', 'STATUS', 'CHECKED', 'EXPIRY', 'ROTATION', 'READY'], rows) + (notes.length ? `\n${notes.join('\n')}\n` : '');
 }
 
 export function renderShow(c: CredentialSummary, now: Date): string {
+  const life = lifecycleOf(c, now);
+  const readiness = readinessOf(c);
+  const suggestions = suggestionsOf(c);
   const meta = Object.entries(c.metadata).map(([k, v]): [string, string] => [`  ${k}`, v]);
+  const identity = Object.entries(identityView(c))
+    .filter(([k]) => k !== 'session_expires_at')
+    .map(([k, v]): [string, string] => [`  ${k}`, v]);
+  const readyLines = readiness.lines.map((l) => {
+    const state = l.ready === true ? 'ready' : l.ready === false ? 'not ready' : 'unknown';
+    const missing = l.missing.length ? ` — missing ${l.missing.join(', ')}` : '';
+    return `  ${l.capability}: ${state}${missing}${l.note ? ` (${l.note})` : ''}\n    needs: ${l.needs.join('; ') || 'nothing listed'}`;
+  });
   return (
     keyValues([
       ['name', c.name],
       ['id', c.id],
       ['provider', c.provider],
       ['mode', c.mode],
-      ['status', statusLabel(c)],
+      ['status', c.status],
       ['last error', c.lastError ? `${c.lastError.code}: ${c.lastError.message}` : null],
       ['checked', c.checkedAt ? `${c.checkedAt} (${relativeTime(c.checkedAt, now)})` : 'never'],
-      ['expires', c.expiresAt ? `${c.expiresAt} (${relativeTime(c.expiresAt, now)})${c.expirySource ? `, from ${c.expirySource}` : ''}` : null],
+      ['expiry', life.expiry ? `${life.expiry.label} (${life.expiry.at}${c.expirySource ? `, from ${c.expirySource}` : ''})` : 'not known'],
+      ['rotation', life.rotation ? `${life.rotation.label}` : null],
+      ['session', life.session?.label ?? null],
       ['secrets set', c.secretsSet.length ? c.secretsSet.join(', ') : 'none'],
       ['created', c.createdAt],
       ['updated', c.updatedAt],
       ['rotated', c.rotatedAt]
-    ]) + (meta.length ? `metadata:\n${keyValues(meta)}` : '')
+    ]) +
+    (identity.length ? `identity:\n${keyValues(identity)}` : '') +
+    `readiness:\n${readyLines.length ? `${readyLines.join('\n')}\n` : `  ${readiness.note ?? 'no capabilities'}\n`}` +
+    (suggestions.length ? `binding suggestions:\n${suggestions.map((d) => `  ${d}`).join('\n')}\n` : '') +
+    (meta.length ? `metadata:\n${keyValues(meta)}` : '')
   );
 }
 
@@ -115,7 +162,8 @@ export function registerCredentialCommands(program: Command, ctx: CliContext): v
     .action((_opts: unknown, cmd: Command) => {
       const app = ctx.open(cmd);
       const list = app.credentials.list();
-      ctx.print(cmd, { credentials: list }, () => renderList(list, app.vault.clock.now()));
+      const now = app.vault.clock.now();
+      ctx.print(cmd, { credentials: list.map((c) => credentialJson(c, now)) }, () => renderList(list, now));
     });
 
   program
@@ -125,7 +173,8 @@ export function registerCredentialCommands(program: Command, ctx: CliContext): v
     .action((ref: string, _opts: unknown, cmd: Command) => {
       const app = ctx.open(cmd);
       const c = app.credentials.get(ref);
-      ctx.print(cmd, { credential: c }, () => renderShow(c, app.vault.clock.now()));
+      const now = app.vault.clock.now();
+      ctx.print(cmd, { credential: credentialJson(c, now) }, () => renderShow(c, now));
     });
 
   program

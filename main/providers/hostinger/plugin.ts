@@ -38,7 +38,8 @@ async function validate(ctx: ValidateContext): Promise<ValidationOutcome> {
       return outcome(
         'failed',
         'HTTP_401',
-        withProviderWords('Hostinger rejected the API token (401): wrong or revoked token. Generate a new one in hPanel → Account → API and update the credential.', NAME, words)
+        withProviderWords('Hostinger rejected the API token (401): wrong or revoked token. Generate a new one in hPanel → Account → API and update the credential.', NAME, words),
+        { readiness: [{ capability: 'power', ready: false, missing: [], note: 'The token was rejected.' }] }
       );
     case 403:
       return outcome(
