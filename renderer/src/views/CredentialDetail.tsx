@@ -1,0 +1,201 @@
+import { useState } from 'react';
+import type { CredentialView } from '../../../preload/contract.ts';
+import { isCallError, messageOf } from '../api/client.ts';
+import { useAudit, useCredential, useProviders, useRemoveCredential } from '../api/queries.ts';
+import { useRoute } from '../app/route.tsx';
+import { AuditTable } from '../components/AuditTable.tsx';
+import { CheckedAt, Expiry, Rotation, providerLabel } from '../components/CredentialBits.tsx';
+import { Dialog } from '../components/Dialog.tsx';
+import { EmptyState, Notice } from '../components/Notice.tsx';
+import { StatusChip } from '../components/StatusChip.tsx';
+import { useNow } from '../components/useNow.ts';
+import { keyLabel } from '../format.ts';
+import { CredentialForm, type FormMode } from './CredentialForm.tsx';
+
+function ConfirmDelete({ c, onClose, onDeleted }: { c: CredentialView; onClose: () => void; onDeleted: () => void }) {
+  const remove = useRemoveCredential();
+  return (
+    <Dialog title={`Delete “${c.name}”?`} onClose={onClose} describedBy="delete-desc">
+      <p id="delete-desc">
+        This removes <strong>{c.name}</strong> and destroys its encrypted secret (its key is deleted, so no copy of the vault can decrypt it any more). Response actions that use it will stop working. The audit log keeps a record that it existed.
+      </p>
+      {remove.error ? <Notice kind="error">{messageOf(remove.error)}</Notice> : null}
+      <div className="actions">
+        <button type="button" data-autofocus onClick={onClose}>
+          Cancel
+        </button>
+        <button type="button" className="danger" disabled={remove.isPending} onClick={() => remove.mutate(c.id, { onSuccess: onDeleted })}>
+          {remove.isPending ? 'Deleting…' : `Delete “${c.name}”`}
+        </button>
+      </div>
+    </Dialog>
+  );
+}
+
+export function CredentialDetail({ id }: { id: string }) {
+  const { go, locked, requestUnlock } = useRoute();
+  const cred = useCredential(id);
+  const providers = useProviders();
+  const audit = useAudit(id, 20);
+  const now = useNow();
+  const [form, setForm] = useState<FormMode | null>(null);
+  const [deleting, setDeleting] = useState(false);
+
+  const back = (
+    <button type="button" className="link back" onClick={() => go({ name: 'credentials' })}>
+      ← All credentials
+    </button>
+  );
+  if (cred.isError) {
+    return (
+      <section>
+        {back}
+        {isCallError(cred.error, 'NOT_FOUND') ? <EmptyState title="This credential is gone">It was deleted (perhaps from the CLI). Go back to the list.</EmptyState> : <Notice kind="error">{messageOf(cred.error)}</Notice>}
+      </section>
+    );
+  }
+  const c = cred.data;
+  if (!c) return <section aria-busy="true">{back}</section>;
+  const l = providerLabel(providers.data, c);
+  const provider = providers.data?.find((p) => p.id === c.provider);
+  const mode = provider?.modes.find((m) => m.id === c.mode);
+  const needsUnlock = (label: string, run: () => void) =>
+    locked ? (
+      <button type="button" onClick={requestUnlock}>
+        Unlock to {label.toLowerCase()}
+      </button>
+    ) : (
+      <button type="button" onClick={run}>
+        {label}
+      </button>
+    );
+
+  return (
+    <section aria-labelledby="detail-title">
+      {back}
+      <div className="page-head">
+        <h1 id="detail-title" tabIndex={-1}>
+          {c.name} <StatusChip status={c.status} />
+        </h1>
+        <div className="page-actions">
+          {mode?.oauth ? null : needsUnlock('Edit secrets', () => setForm({ kind: 'edit', credential: c, focusSecrets: true }))}
+          {needsUnlock('Edit', () => setForm({ kind: 'edit', credential: c }))}
+          {locked ? null : (
+            <button type="button" className="danger-outline" onClick={() => setDeleting(true)}>
+              Delete
+            </button>
+          )}
+        </div>
+      </div>
+      <p className="lede">
+        {l.provider} — {l.mode}
+      </p>
+
+      <div className="cards">
+        <section className="card" aria-labelledby="health-title">
+          <h2 id="health-title">Health</h2>
+          <dl className="pairs">
+            <dt>Status</dt>
+            <dd>
+              <StatusChip status={c.status} />
+            </dd>
+            <dt>Last check</dt>
+            <dd>
+              <CheckedAt c={c} now={now} />
+            </dd>
+            <dt>Last error</dt>
+            <dd>
+              {c.lastError ? (
+                <>
+                  <code>{c.lastError.code}</code> {c.lastError.message}
+                </>
+              ) : (
+                <span className="muted">none</span>
+              )}
+            </dd>
+            <dt>Expiry</dt>
+            <dd>
+              <Expiry c={c} now={now} />
+            </dd>
+            <dt>Rotation</dt>
+            <dd>
+              <Rotation c={c} now={now} /> <span className="muted small">(policy: every {mode?.rotationDays ?? '?'} days)</span>
+            </dd>
+          </dl>
+        </section>
+
+        <section className="card" aria-labelledby="meta-title">
+          <h2 id="meta-title">Details</h2>
+          <dl className="pairs">
+            {Object.entries(c.metadata).map(([k, v]) => (
+              <FragmentPair key={k} k={keyLabel(k)} v={v} />
+            ))}
+            {Object.entries(c.identity).map(([k, v]) => (
+              <FragmentPair key={`id-${k}`} k={keyLabel(k)} v={v} />
+            ))}
+            <dt>Secrets</dt>
+            <dd>{c.secretsSet.length ? c.secretsSet.map((s) => keyLabel(s)).join(', ') + ' — set (never shown)' : <span className="muted">none stored</span>}</dd>
+            <dt>Id</dt>
+            <dd>
+              <code>{c.id}</code>
+            </dd>
+          </dl>
+        </section>
+      </div>
+
+      <section className="card" aria-labelledby="ready-title">
+        <h2 id="ready-title">What it can do</h2>
+        {c.readiness === null ? (
+          <p className="muted">Readiness is known after the provider has been asked (validation). Capabilities of this provider: {(provider?.capabilities ?? []).map((x) => x.label).join('; ') || 'none'}.</p>
+        ) : c.readiness.length === 0 ? (
+          <p className="muted">This provider offers no response actions.</p>
+        ) : (
+          <table className="data">
+            <caption className="visually-hidden">Capability readiness</caption>
+            <thead>
+              <tr>
+                <th scope="col">Capability</th>
+                <th scope="col">Ready</th>
+                <th scope="col">Missing</th>
+              </tr>
+            </thead>
+            <tbody>
+              {c.readiness.map((r) => (
+                <tr key={r.capability}>
+                  <th scope="row">{provider?.capabilities.find((x) => x.id === r.capability)?.label ?? r.capability}</th>
+                  <td>{r.ready === true ? 'Ready' : r.ready === false ? 'Not ready' : 'Unknown until tried'}</td>
+                  <td>
+                    {r.missing.length ? r.missing.join(', ') : <span className="muted">—</span>}
+                    {r.note ? <div className="muted small">{r.note}</div> : null}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        )}
+        {c.suggestions.length ? (
+          <p>
+            Domains this tenant owns (binding suggestions): <strong>{c.suggestions.join(', ')}</strong>
+          </p>
+        ) : null}
+      </section>
+
+      <section className="card" aria-labelledby="recent-title">
+        <h2 id="recent-title">Recent activity</h2>
+        {audit.data && audit.data.length > 0 ? <AuditTable entries={audit.data} now={now} showCredential={false} caption={`Recent audit entries for ${c.name}`} /> : <p className="muted">No entries.</p>}
+      </section>
+
+      {form ? <CredentialForm mode={form} onClose={() => setForm(null)} /> : null}
+      {deleting ? <ConfirmDelete c={c} onClose={() => setDeleting(false)} onDeleted={() => go({ name: 'credentials' })} /> : null}
+    </section>
+  );
+}
+
+function FragmentPair({ k, v }: { k: string; v: string }) {
+  return (
+    <>
+      <dt>{k}</dt>
+      <dd>{v}</dd>
+    </>
+  );
+}

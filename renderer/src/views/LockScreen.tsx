@@ -1,0 +1,53 @@
+import { useState, type FormEvent } from 'react';
+import type { VaultStatus } from '../../../preload/contract.ts';
+import { isCallError, messageOf } from '../api/client.ts';
+import { useUnlock } from '../api/queries.ts';
+import { Notice } from '../components/Notice.tsx';
+import { plural } from '../format.ts';
+
+/** The vault is locked: unlock (passphrase, or one click for a keychain vault), or browse read-only. */
+export function LockScreen({ status, onBrowse }: { status: VaultStatus; onBrowse: () => void }) {
+  const unlock = useUnlock();
+  const [pass, setPass] = useState('');
+  const keychain = status.keySource === 'keychain';
+  const submit = (e: FormEvent) => {
+    e.preventDefault();
+    unlock.mutate(keychain ? undefined : pass, { onSuccess: () => setPass('') });
+  };
+  const fieldError = isCallError(unlock.error) ? (unlock.error.fields.passphrase ?? (unlock.error.code === 'WRONG_PASSPHRASE' ? unlock.error.message : undefined)) : undefined;
+  return (
+    <main className="centered" id="main">
+      <form className="card narrow" onSubmit={submit} noValidate aria-labelledby="lock-title">
+        <p className="lock-badge" aria-hidden="true">
+          🔒
+        </p>
+        <h1 id="lock-title">Keydesk is locked</h1>
+        <p>
+          {plural(status.credentials, 'credential')} in <code className="path">{status.path}</code>. Names, health and the audit log stay readable while locked; secrets need the key.
+        </p>
+        {keychain ? (
+          <p>This vault keeps its key in the OS keychain.</p>
+        ) : (
+          <div className="field">
+            <label htmlFor="lock-pass">Vault passphrase</label>
+            <input id="lock-pass" type="password" autoComplete="current-password" value={pass} onChange={(e) => setPass(e.target.value)} data-autofocus autoFocus aria-invalid={fieldError ? true : undefined} aria-describedby={fieldError ? 'lock-pass-err' : undefined} />
+            {fieldError ? (
+              <p id="lock-pass-err" className="field-error">
+                {fieldError}
+              </p>
+            ) : null}
+          </div>
+        )}
+        {unlock.error && !fieldError ? <Notice kind="error">{messageOf(unlock.error)}</Notice> : null}
+        <div className="actions">
+          <button type="submit" className="primary" disabled={unlock.isPending}>
+            {unlock.isPending ? 'Unlocking…' : keychain ? 'Unlock with the OS keychain' : 'Unlock'}
+          </button>
+          <button type="button" onClick={onBrowse}>
+            Browse read-only
+          </button>
+        </div>
+      </form>
+    </main>
+  );
+}
