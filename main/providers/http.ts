@@ -1,4 +1,5 @@
 import { KeydeskError } from '../errors.ts';
+import { trustSystemStore } from './trust.ts';
 
 /** Default per-request timeout for provider calls (DESIGN.md: requests have timeouts). */
 export const DEFAULT_TIMEOUT_MS = 15_000;
@@ -102,6 +103,7 @@ export function unreachable(url: string | URL, e: unknown, timeoutMs: number): K
 
 /** fetch with a timeout, a cancel signal and bounded Retry-After handling. */
 export function providerHttp(opts: HttpOptions = {}): ProviderHttp {
+  trustSystemStore();
   const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const retries = opts.retries429 ?? 2;
   const wait = opts.sleep ?? sleep;
