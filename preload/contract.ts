@@ -342,13 +342,210 @@ export const auditChannels = {
   'audit.verify': { input: NoInput, output: returns<AuditVerifyView>() }
 } as const;
 
-/** Every channel of every domain. A channel name appears exactly once (a duplicate would not type-check below). */
-export const CHANNELS = {
-  ...vaultChannels,
-  ...providerChannels,
-  ...credentialChannels,
-  ...auditChannels
+// ---- domain bindings and routing ----------------------------------------------------------------
+
+export interface BindingView {
+  id: string;
+  credentialId: string;
+  credentialName: string;
+  provider: string;
+  mode: string;
+  /** ASCII (punycode) form, as stored and compared. */
+  domain: string;
+  /** The same domain in Unicode, for display. */
+  domainDisplay: string;
+  /** Parent-domain match: the binding also covers subdomains. */
+  subdomains: boolean;
+  createdAt: string;
+  /** MAC check: true/false when unlocked, null while locked (not checked). */
+  intact: boolean | null;
+}
+
+export interface ResolutionView {
+  capability: string;
+  host: { kind: 'email' | 'domain'; value: string; domain: string };
+  credentialId: string;
+  credentialName: string;
+  provider: string;
+  mode: string;
+  bindingId: string;
+  domain: string;
+  subdomains: boolean;
+  matched: 'exact' | 'parent';
+  /** False for a preview on a locked vault: the bindings' MACs were not checked. */
+  verified: boolean;
+}
+
+const DomainInput = z.string().min(1, 'Enter a domain').max(300, 'A domain is at most 253 characters');
+const CapabilityInput = z.string().min(1, 'Choose a capability').max(64, 'Choose a capability');
+const MailboxInput = z.string().max(320, 'An email address is at most 320 characters');
+
+export const bindingChannels = {
+  'bindings.list': { input: z.strictObject({ credentialId: Ref.optional() }).optional(), output: returns<BindingView[]>() },
+  'bindings.bind': {
+    input: z.strictObject({ credentialId: Ref, domain: DomainInput, subdomains: z.boolean('Yes or no').optional() }),
+    output: returns<BindingView & { change: 'added' | 'updated' | 'unchanged' }>()
+  },
+  'bindings.unbind': { input: z.strictObject({ credentialId: Ref, domain: DomainInput }), output: returns<{ id: string; credentialName: string; domain: string }>() },
+  /** Domains the provider says the tenant owns, not yet bound to this credential. */
+  'bindings.suggestions': { input: z.strictObject({ credentialId: Ref }), output: returns<string[]>() },
+  'bindings.acceptSuggestions': {
+    input: z.strictObject({ credentialId: Ref, domains: z.array(DomainInput).max(200, 'At most 200 domains at once').optional(), subdomains: z.boolean('Yes or no').optional() }),
+    output: returns<BindingView[]>()
+  },
+  /** "block_sender for alice@corp.example → M365 Corp". Verified when unlocked; a labelled unverified preview while locked. */
+  'bindings.resolve': {
+    input: z.strictObject({ capability: CapabilityInput, hostEmail: MailboxInput.optional(), hostDomain: DomainInput.optional() }),
+    output: returns<ResolutionView>()
+  }
 } as const;
+
+// ---- executions and re-auth prompts ----------------------------------------------------------------
+
+export interface CapabilityShapeView {
+  id: string;
+  /** What the target is. */
+  target: 'email' | 'domain' | 'resource' | 'ip';
+  /** Tenant capabilities are routed by host through domain bindings; resource capabilities name their credential. */
+  tenant: boolean;
+  /** Which host it takes (`optional`: defaults to the target's own domain). */
+  host: 'email' | 'email_or_domain' | 'optional' | 'none';
+}
+
+export interface ExecutionView {
+  id: string;
+  capability: string;
+  target: string;
+  hostEmail: string | null;
+  hostDomain: string | null;
+  reason: string;
+  actor: string;
+  actorKind: 'analyst' | 'agent';
+  credentialId: string | null;
+  credentialName: string;
+  provider: string;
+  mode: string;
+  bindingId: string | null;
+  boundDomain: string | null;
+  /** The status now: a wait whose deadline passed reads expired_awaiting_reauth even before that is written. */
+  status: ExecutionStatusName;
+  statusRecorded: boolean;
+  failureReason: ExecutionChanged['failureReason'];
+  marker: ExecutionChanged['marker'];
+  relatedId: string | null;
+  error: { code: string; message: string } | null;
+  result: { summary: string; details?: Record<string, unknown> } | null;
+  steps: { at: string; message: string }[];
+  deadline: string | null;
+  attempts: number;
+  createdAt: string;
+  updatedAt: string;
+  finishedAt: string | null;
+  revertedAt: string | null;
+  /** A succeeded run, or one whose revert failed, can be reverted. */
+  revertible: boolean;
+}
+
+export interface PromptView {
+  id: string;
+  credentialId: string;
+  credentialName: string;
+  provider: string;
+  mode: string;
+  /** oauth: a browser sign-in re-authenticates; secret: the secret fields are entered again. */
+  method: 'oauth' | 'secret';
+  reasonCode: string;
+  reason: string;
+  raisedAt: string;
+  /** When the last waiting run gives up. */
+  deadline: string;
+  waiting: { id: string; capability: string; target: string; deadline: string }[];
+}
+
+export interface ResumeView {
+  credential: CredentialView;
+  /** Runs resumed by this re-authentication (same execution ids), in their state after the provider call. */
+  resumed: ExecutionView[];
+  /** Waiting runs another process (the CLI) resumed first. */
+  claimedElsewhere: string[];
+}
+
+const EXECUTION_STATUSES = ['pending', 'running', 'succeeded', 'failed', 'reverted', 'revert_failed', 'awaiting_reauth', 'expired_awaiting_reauth'] as const;
+
+export const executionChannels = {
+  'executions.capabilities': { input: NoInput, output: returns<CapabilityShapeView[]>() },
+  'executions.list': {
+    input: z
+      .strictObject({
+        status: z.enum(EXECUTION_STATUSES, 'Unknown status').optional(),
+        credentialId: Ref.optional(),
+        limit: z.int('The limit is a whole number').min(1, 'The limit is 1–1000').max(1000, 'The limit is 1–1000').optional()
+      })
+      .optional(),
+    output: returns<ExecutionView[]>()
+  },
+  'executions.get': { input: z.strictObject({ id: Ref }), output: returns<ExecutionView>() },
+  'executions.run': {
+    input: z.strictObject({
+      capability: CapabilityInput,
+      target: z.string().max(320, 'A target is at most 320 characters'),
+      hostEmail: MailboxInput.optional(),
+      hostDomain: DomainInput.optional(),
+      reason: z.string().max(600, 'A reason is at most 500 characters'),
+      /** Resource capabilities name their credential; tenant ones may, as a cross-check. */
+      credential: Ref.optional()
+    }),
+    output: returns<ExecutionView>()
+  },
+  'executions.revert': { input: z.strictObject({ id: Ref }), output: returns<ExecutionView>() }
+} as const;
+
+export const promptChannels = {
+  'prompts.list': { input: NoInput, output: returns<PromptView[]>() },
+  /**
+   * One-click re-authentication of a static credential: new secret fields replace the stored ones, the credential
+   * is validated, and only when it is ok do the waiting runs resume. A locked vault unlocks first, in the same
+   * gesture (`passphrase` for a passphrase vault).
+   */
+  'prompts.reauthWithSecrets': { input: z.strictObject({ credentialId: Ref, values: FieldValues, passphrase: Passphrase.optional() }), output: returns<ResumeView>() }
+} as const;
+
+export const oauthChannels = {
+  /**
+   * Signs in (connect, or re-authenticate an expired OAuth credential) in the system browser; the waiting runs
+   * resume when it succeeds. A locked vault unlocks first, in the same gesture.
+   */
+  'oauth.connect': { input: z.strictObject({ credentialId: Ref, passphrase: Passphrase.optional() }), output: returns<CredentialView>() },
+  /** Creates an OAuth credential by signing in: it is stored only with its tokens. */
+  'oauth.connectNew': {
+    input: z.strictObject({
+      name: z.string().max(256, 'A name is at most 64 characters'),
+      provider: z.string().min(1, 'Choose a provider').max(64, 'Choose a provider'),
+      mode: z.string().min(1, 'Choose an auth mode').max(64, 'Choose an auth mode'),
+      values: FieldValues
+    }),
+    output: returns<CredentialView>()
+  },
+  /** Stops the sign-ins this window started (the browser page stays open but its answer is no longer accepted). */
+  'oauth.cancel': { input: NoInput, output: returns<{ cancelled: number }>() }
+} as const;
+
+/** Every channel of every domain. A channel name appears exactly once (mergeDomains refuses a duplicate at load). */
+export const CHANNELS = mergeDomains(vaultChannels, providerChannels, credentialChannels, auditChannels, bindingChannels, executionChannels, promptChannels, oauthChannels);
+
+type UnionToIntersection<U> = (U extends unknown ? (x: U) => void : never) extends (x: infer I) => void ? I : never;
+
+/** Merges the domain maps; a channel name declared by two domains is a programming error caught at load. */
+function mergeDomains<T extends readonly Record<string, { input: z.ZodType; output: Returns<unknown> }>[]>(...domains: T): Readonly<UnionToIntersection<T[number]>> {
+  const out: Record<string, unknown> = {};
+  for (const d of domains) {
+    for (const [k, v] of Object.entries(d)) {
+      if (Object.hasOwn(out, k)) throw new Error(`Channel ${k} is declared by two contract domains.`);
+      out[k] = v;
+    }
+  }
+  return Object.freeze(out) as Readonly<UnionToIntersection<T[number]>>;
+}
 
 export type Channels = typeof CHANNELS;
 export type ChannelName = keyof Channels;
@@ -360,17 +557,6 @@ export type ChannelOutput<C extends ChannelName> = Channels[C]['output'] extends
 
 export const CHANNEL_NAMES = Object.freeze(Object.keys(CHANNELS)) as readonly ChannelName[];
 
-// No channel name is declared by two domains: spreads would silently keep the last one.
-type Overlap<A, B> = keyof A & keyof B;
-type _NoDuplicateChannels = [
-  Overlap<typeof vaultChannels, typeof providerChannels>,
-  Overlap<typeof vaultChannels, typeof credentialChannels>,
-  Overlap<typeof vaultChannels, typeof auditChannels>,
-  Overlap<typeof providerChannels, typeof credentialChannels>,
-  Overlap<typeof providerChannels, typeof auditChannels>,
-  Overlap<typeof credentialChannels, typeof auditChannels>
-] extends never[] ? true : never;
-export const _noDuplicateChannels: _NoDuplicateChannels = true;
 
 /** The one object the preload exposes as `window.keydesk`. */
 export interface KeydeskBridge {

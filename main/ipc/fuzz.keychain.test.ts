@@ -4,6 +4,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CHANNEL_NAMES, ERROR_CODES, type ChannelName } from '../../preload/contract.ts';
 import { PROVIDER_SPECS } from '../providers/catalog.ts';
+import { CAPABILITY_IDS } from '../providers/spec.ts';
 import { AppSession } from '../shell/session.ts';
 import { tempDir, TEST_ACTOR } from '../testing/fixtures.ts';
 import type { Db } from '../vault/db.ts';
@@ -38,7 +39,7 @@ beforeAll(async () => {
   session = new AppSession({ vaultPath: join(dir.dir, 'vault.sqlite'), actor: TEST_ACTOR });
   core = createIpcCore(session);
   await session.create('keychain');
-  const r = await core.dispatch('credentials.add', { name: 'Fuzz target', provider: 'hostinger', mode: 'api_token', values: { api_token: `tok_${CANARY}` } });
+  const r = await core.dispatch('credentials.add', { name: 'Fuzz target', provider: 'hostinger', mode: 'api_token', values: { api_token: `tok_${CANARY}`, api_base_url: 'http://127.0.0.1:9' } });
   if (!r.ok) throw new Error(r.error.message);
   credentialId = (r.value as { id: string }).id;
   // A second holder of the canary that no generated input can name (the fuzz may legitimately replace the first one's secret).
@@ -77,7 +78,33 @@ const nearMiss: Record<ChannelName, fc.Arbitrary<unknown>> = {
   'credentials.rename': fc.record({ id: fc.oneof(fc.constant('CRED'), id), name: fc.oneof(text, fc.constant('bad/\u0000name'), fc.constant('')) }, { requiredKeys: [] }),
   'credentials.remove': fc.record({ id: fc.oneof(id, fc.constant('x')), confirm: text }, { requiredKeys: [] }),
   'audit.list': fc.record({ credentialId: id, limit: fc.oneof(fc.integer(), fc.double(), text) }, { requiredKeys: [] }),
-  'audit.verify': fc.oneof(fc.constant({ deep: true }), junk)
+  'audit.verify': fc.oneof(fc.constant({ deep: true }), junk),
+  'bindings.list': fc.record({ credentialId: fc.oneof(fc.constant('CRED'), id), x: text }, { requiredKeys: [] }),
+  'bindings.bind': fc.record({ credentialId: fc.oneof(fc.constant('CRED'), id), domain: fc.oneof(fc.domain(), text, fc.constant('..')), subdomains: fc.oneof(fc.boolean(), junk) }, { requiredKeys: [] }),
+  'bindings.unbind': fc.record({ credentialId: fc.oneof(fc.constant('CRED'), id), domain: fc.oneof(fc.domain(), text) }, { requiredKeys: [] }),
+  'bindings.suggestions': fc.record({ credentialId: fc.oneof(fc.constant('CRED'), id) }, { requiredKeys: [] }),
+  'bindings.acceptSuggestions': fc.record({ credentialId: fc.oneof(fc.constant('CRED'), id), domains: fc.oneof(fc.array(fc.oneof(fc.domain(), text), { maxLength: 4 }), junk), subdomains: junk }, { requiredKeys: [] }),
+  'bindings.resolve': fc.record({ capability: fc.oneof(fc.constantFrom(...CAPABILITY_IDS), text), hostEmail: fc.oneof(fc.emailAddress(), text), hostDomain: fc.oneof(fc.domain(), text) }, { requiredKeys: [] }),
+  'executions.capabilities': fc.oneof(fc.constant({ all: true }), junk),
+  'executions.list': fc.record({ status: fc.oneof(fc.constantFrom('running', 'failed', 'nope'), text), credentialId: fc.oneof(fc.constant('CRED'), id), limit: fc.oneof(fc.integer(), junk) }, { requiredKeys: [] }),
+  'executions.get': fc.record({ id }, { requiredKeys: [] }),
+  'executions.run': fc.record(
+    {
+      capability: fc.oneof(fc.constantFrom(...CAPABILITY_IDS), text),
+      target: fc.oneof(fc.emailAddress(), fc.domain(), fc.ipV4(), text),
+      hostEmail: fc.oneof(fc.emailAddress(), text),
+      hostDomain: fc.oneof(fc.domain(), text),
+      reason: text,
+      credential: fc.oneof(fc.constant('CRED'), id)
+    },
+    { requiredKeys: [] }
+  ),
+  'executions.revert': fc.record({ id }, { requiredKeys: [] }),
+  'prompts.list': fc.oneof(fc.constant({ pending: true }), junk),
+  'prompts.reauthWithSecrets': fc.record({ credentialId: fc.oneof(fc.constant('CRED'), id), values, passphrase: text }, { requiredKeys: [] }),
+  'oauth.connect': fc.record({ credentialId: fc.oneof(fc.constant('CRED'), id), passphrase: text }, { requiredKeys: [] }),
+  'oauth.connectNew': fc.record({ name: text, provider: fc.oneof(fc.constantFrom('oauth', 'microsoft_365', 'google_workspace'), text), mode: fc.oneof(fc.constantFrom(...modeIds), text), values }, { requiredKeys: [] }),
+  'oauth.cancel': fc.oneof(fc.constant({ flow: 1 }), junk)
 };
 
 function withRealId(input: unknown): unknown {
@@ -104,6 +131,8 @@ describe('fuzz: every channel, any input', () => {
           expect(CODES.has(r.error.code), r.error.code).toBe(true);
           expect(typeof r.error.message).toBe('string');
           expect(r.error.message).not.toMatch(/\n\s+at |\[object Object\]|undefined|NaN/);
+          // The one documented exception: re-auth keeps a new secret that does not validate (what the analyst entered).
+          if (channel === 'prompts.reauthWithSecrets' && r.error.code.startsWith('PROVIDER_')) return;
           expect(digest(session.app().vault.db)).toBe(before);
         }),
         { numRuns: 150 }

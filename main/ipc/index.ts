@@ -1,9 +1,12 @@
 import { EVENT_NAMES, type EventName, type KeydeskEvents } from '../../preload/contract.ts';
 import type { AppSession } from '../shell/session.ts';
 import { auditHandlers } from './audit.ts';
+import { bindingHandlers } from './bindings.ts';
 import { credentialHandlers } from './credentials.ts';
 import { createDispatcher, type Dispatch, type HandlerTable } from './dispatch.ts';
 import { createHeadWatcher } from './events.ts';
+import { executionHandlers, promptHandlers } from './executions.ts';
+import { oauthHandlers } from './oauth.ts';
 import { providerHandlers } from './providers.ts';
 import { vaultHandlers } from './vault.ts';
 
@@ -13,7 +16,11 @@ export function createHandlerTable(session: AppSession): HandlerTable {
     ...vaultHandlers(session),
     ...providerHandlers(),
     ...credentialHandlers(session),
-    ...auditHandlers(session)
+    ...auditHandlers(session),
+    ...bindingHandlers(session),
+    ...executionHandlers(session),
+    ...promptHandlers(session),
+    ...oauthHandlers(session)
   };
 }
 

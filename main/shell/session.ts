@@ -15,6 +15,11 @@ export interface SessionConfig {
   clock?: Clock;
   keychain?: KeychainClient;
   autoLockMinutes?: number;
+  /**
+   * Opens a URL outside the app (OAuth sign-in pages): Electron's shell.openExternal behind the checked wrapper,
+   * a second page in the e2e harness. Without it, sign-ins are refused (UNSUPPORTED).
+   */
+  openExternal?: (url: string) => Promise<void>;
 }
 
 /**
@@ -138,6 +143,19 @@ export class AppSession {
       app.vault.lock();
     }
     return this.status();
+  }
+
+  /**
+   * "A one-click re-auth on a locked vault unlocks first, in the same gesture": a keychain vault fetches its key, a
+   * passphrase vault needs the passphrase given with the gesture.
+   */
+  async ensureUnlocked(passphrase?: string): Promise<void> {
+    const app = this.app();
+    if (app.vault.isUnlocked()) return;
+    if (app.vault.meta().key_source === 'passphrase' && !passphrase) {
+      throw new KeydeskError('VAULT_LOCKED', 'The vault is locked: enter its passphrase to unlock and continue.', { fields: { passphrase: 'Enter the passphrase' } });
+    }
+    await this.unlock(app.vault.meta().key_source === 'passphrase' ? passphrase : undefined);
   }
 
   isUnlocked(): boolean {
