@@ -5,9 +5,10 @@ import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import { app, type BrowserWindow } from 'electron';
 import { wireIpc } from './electron/ipc.ts';
+import { wireReauthNotifications } from './electron/notifications.ts';
 import { wireAutoLock } from './electron/power.ts';
 import { registerAppScheme, serveRenderer } from './electron/protocol.ts';
-import { createMainWindow, guardWebContents, hardenSession } from './electron/window.ts';
+import { createMainWindow, guardWebContents, hardenSession, openExternal } from './electron/window.ts';
 import { createIpcCore } from './ipc/index.ts';
 import { vaultPathFrom } from './shell/args.ts';
 import { APP_URL } from './shell/assets.ts';
@@ -45,7 +46,7 @@ if (!app.requestSingleInstanceLock()) {
     } catch {
       /* no passwd entry */
     }
-    session = new AppSession({ vaultPath: vaultPathFrom(process.argv, process.env), actor: `analyst:${user} (app)` });
+    session = new AppSession({ vaultPath: vaultPathFrom(process.argv, process.env), actor: `analyst:${user} (app)`, openExternal });
     const startProblem = await session.unlockOnStart();
     if (startProblem) log(`vault stays locked: ${startProblem.code}`);
 
@@ -55,6 +56,7 @@ if (!app.requestSingleInstanceLock()) {
     const core = createIpcCore(session, { log });
     win = createMainWindow(config);
     disposers.push(wireIpc(win, core, appUrl));
+    disposers.push(wireReauthNotifications(session, () => win));
 
     const s = session;
     disposers.push(wireAutoLock({ isUnlocked: () => s.isUnlocked(), lock: () => s.lock(), minutes: () => s.autoLockMinutes }));

@@ -70,7 +70,7 @@ describe('app session start-up', () => {
     const app = s.app();
     app.credentials.add({ name: 'VPS', provider: 'hostinger', mode: 'api_token', values: { api_token: 'abcdefghijklmnop1' } });
     expect(app.vault.needsAnchor).toBe(true);
-    const [anchorTask] = backgroundTasks(s);
+    const anchorTask = backgroundTasks(s).find((t) => t.name === 'audit-anchor');
     await anchorTask!.run();
     expect(app.vault.needsAnchor).toBe(false);
     expect(await app.audit.readAnchor()).toMatchObject({ seq: 2 });

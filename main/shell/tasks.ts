@@ -1,7 +1,28 @@
+import { isOAuthMode } from '../oauth/drivers/index.ts';
+import { REFRESH_MARGIN_MS, needsRefresh } from '../oauth/tokens.ts';
 import type { AppSession } from './session.ts';
 import type { ScheduledTask } from './scheduler.ts';
 
 const MINUTE = 60_000;
+export const OAUTH_REFRESH_EVERY_MS = MINUTE;
+export const DEADLINES_EVERY_MS = 30_000;
+export const AUDIT_ANCHOR_EVERY_MS = 10 * MINUTE;
+
+/** OAuth credentials whose access token expires before the next check plus the refresh margin, and that can refresh. */
+export function oauthDueForRefresh(session: AppSession, now: Date): string[] {
+  const app = session.current();
+  if (!app) return [];
+  return app.credentials
+    .list()
+    .filter((c) => isOAuthMode(c.provider, c.mode))
+    .filter((c) => c.status === 'ok' || c.status === 'unknown')
+    .filter((c) => {
+      const oauth = c.observed.oauth as { has_refresh_token?: unknown } | undefined;
+      return oauth?.has_refresh_token === true;
+    })
+    .filter((c) => needsRefresh(c.expiresAt, now, REFRESH_MARGIN_MS + OAUTH_REFRESH_EVERY_MS))
+    .map((c) => c.id);
+}
 
 /**
  * The app's background work, as scheduler tasks over the session's services. Each task does nothing when there is
@@ -10,9 +31,35 @@ const MINUTE = 60_000;
 export function backgroundTasks(session: AppSession): ScheduledTask[] {
   return [
     {
+      // Tokens are refreshed ahead of expiry so a waiting action never meets an expired token. A refresh the
+      // provider refuses (invalid_grant) marks the credential expired — the OAuth service records that.
+      name: 'oauth-refresh',
+      everyMs: OAUTH_REFRESH_EVERY_MS,
+      firstAfterMs: 0,
+      needsUnlock: true,
+      async run() {
+        const app = session.current();
+        if (!app) return;
+        for (const id of oauthDueForRefresh(session, session.clock.now())) {
+          await app.oauth.refresh(id).catch(() => undefined);
+        }
+      }
+    },
+    {
+      // Re-auth deadlines: a run past its cutoff ends expired_awaiting_reauth and its prompt clears. On the
+      // injected clock, so a deadline that passed during sleep is applied at the first tick after wake.
+      name: 'reauth-deadlines',
+      everyMs: DEADLINES_EVERY_MS,
+      firstAfterMs: 0,
+      needsUnlock: true,
+      run() {
+        session.current()?.executions.expireDue();
+      }
+    },
+    {
       // DESIGN: the audit head is anchored in the OS keychain at lock, at quit and periodically — not per entry.
       name: 'audit-anchor',
-      everyMs: 10 * MINUTE,
+      everyMs: AUDIT_ANCHOR_EVERY_MS,
       needsUnlock: false,
       async run() {
         const app = session.current();

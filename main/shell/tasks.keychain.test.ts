@@ -1,0 +1,83 @@
+// The background tasks against real services: a real OpenID Provider (oidc-provider) for token refresh, the
+// blocklist peer for a run that waits on re-authentication; a real vault on the OS keychain; a clock the test moves.
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { startBlocklistPeer, type BlocklistPeer } from '../../e2e/peers/blocklist.ts';
+import { signIn } from '../../e2e/peers/oidc-browser.ts';
+import { NATIVE_CLIENT_ID, startOidcPeer, type OidcPeer } from '../../e2e/peers/oidc.ts';
+import { manualClock, tempDir, TEST_ACTOR } from '../testing/fixtures.ts';
+import { createScheduler } from './scheduler.ts';
+import { AppSession } from './session.ts';
+import { backgroundTasks, oauthDueForRefresh } from './tasks.ts';
+
+let oidc: OidcPeer;
+let blocklist: BlocklistPeer;
+const cleanups: (() => Promise<void> | void)[] = [];
+
+beforeAll(async () => {
+  oidc = await startOidcPeer({ accessTokenTtl: 3600 });
+  blocklist = await startBlocklistPeer();
+});
+afterAll(async () => {
+  await oidc.close();
+  await blocklist.close();
+});
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+async function setup() {
+  const t = tempDir();
+  const clock = manualClock(new Date().toISOString());
+  const session = new AppSession({
+    vaultPath: join(t.dir, 'vault.sqlite'),
+    actor: TEST_ACTOR,
+    clock,
+    // The "system browser": signs in on the peer's real login and consent pages.
+    openExternal: async (url) => void signIn(url).catch(() => undefined)
+  });
+  cleanups.push(t.cleanup, () => session.close());
+  await session.create('keychain');
+  const scheduler = createScheduler({ clock, isUnlocked: () => session.isUnlocked() });
+  for (const task of backgroundTasks(session)) scheduler.add(task);
+  return { session, clock, scheduler, app: session.app() };
+}
+
+describe('background tasks', () => {
+  it('refreshes an OAuth token before it expires — and not while the vault is locked', async () => {
+    const { session, clock, scheduler, app } = await setup();
+    app.credentials.add({ name: 'SSO', provider: 'oauth', mode: 'authorization_code', values: { discovery_url: oidc.discoveryUrl, client_id: NATIVE_CLIENT_ID, scopes: 'openid offline_access api.read' } });
+    await app.oauth.connect('SSO', { openExternal: session.config.openExternal! });
+    const before = oidc.refreshCount();
+    expect(oauthDueForRefresh(session, clock.now())).toEqual([]);
+    expect(await scheduler.tick()).toContain('oauth-refresh');
+    expect(oidc.refreshCount()).toBe(before);
+
+    clock.advance(3600_000 - 5 * 60_000); // within the 5-minute margin (plus one check interval)
+    await session.lock();
+    expect(await scheduler.tick()).not.toContain('oauth-refresh');
+    expect(scheduler.waitingForUnlock).toContain('oauth-refresh');
+    expect(oidc.refreshCount()).toBe(before);
+
+    await session.unlock();
+    expect(await scheduler.tick()).toContain('oauth-refresh');
+    expect(oidc.refreshCount()).toBe(before + 1);
+    const c = app.credentials.get('SSO');
+    expect(c.status).toBe('ok');
+    expect(Date.parse(c.expiresAt!)).toBeGreaterThan(clock.now().getTime() + 50 * 60_000);
+  });
+
+  it('applies re-auth deadlines on the injected clock: a waiting run ends expired_awaiting_reauth', async () => {
+    const { clock, scheduler, app } = await setup();
+    const token = blocklist.blocklist.addToken({ expired: true });
+    app.credentials.add({ name: 'Blocklist', provider: 'agentsoc_mail_block', mode: 'bearer_token', values: { token, blocklist_url: blocklist.url } });
+    app.routing.bind('Blocklist', 'corp.example');
+    const run = await app.executions.run({ capability: 'block_email_domain', target: 'evil.example', hostDomain: 'corp.example', reason: 'phishing wave' });
+    expect(run.status).toBe('awaiting_reauth');
+    expect(app.executions.prompts()).toHaveLength(1);
+    clock.advance(app.executions.cutoffMs + 1000);
+    expect(await scheduler.tick()).toContain('reauth-deadlines');
+    expect(app.executions.get(run.id)).toMatchObject({ status: 'expired_awaiting_reauth', statusRecorded: true });
+    expect(app.executions.prompts()).toEqual([]);
+  });
+});
