@@ -4,6 +4,7 @@ import type { KeychainClient } from '../vault/keychain.ts';
 import { registerAuditCommands } from './commands/audit.ts';
 import { registerCredentialCommands } from './commands/credentials.ts';
 import { registerExecutionCommands } from './commands/executions.ts';
+import { registerOAuthCommands } from './commands/oauth.ts';
 import { registerProviderCommands } from './commands/providers.ts';
 import { registerRoutingCommands } from './commands/routing.ts';
 import { registerVaultCommands } from './commands/vault.ts';
@@ -16,7 +17,7 @@ export const EXIT = { ok: 0, failure: 1, usage: 2 } as const;
 export type CommandRegistrar = (program: Command, ctx: CliContext) => void;
 
 /** Command groups. Later features add theirs here. */
-const REGISTRARS: CommandRegistrar[] = [registerVaultCommands, registerCredentialCommands, registerAuditCommands, registerProviderCommands, registerRoutingCommands, registerExecutionCommands];
+const REGISTRARS: CommandRegistrar[] = [registerVaultCommands, registerCredentialCommands, registerAuditCommands, registerProviderCommands, registerRoutingCommands, registerExecutionCommands, registerOAuthCommands];
 
 export function buildProgram(ctx: CliContext): Command {
   const program = new Command('keydesk')

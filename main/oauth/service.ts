@@ -5,6 +5,7 @@ import { KeydeskError, toErrorShape } from '../errors.ts';
 import type { EventBus } from '../events.ts';
 import { modeSpec, printable } from '../providers/catalog.ts';
 import { DEFAULT_TIMEOUT_MS, providerHttp } from '../providers/http.ts';
+import { makeScrubber } from '../providers/scrub.ts';
 import { validateName, validateValues, type CredentialStore, type CredentialSummary, type HealthUpdate } from '../vault/credentials.ts';
 import { Secret } from '../vault/secret.ts';
 import type { Vault } from '../vault/vault.ts';
@@ -77,6 +78,28 @@ function checkPastedToken(v: unknown, name: string, required: boolean): string |
     throw new KeydeskError('INPUT_INVALID', `The pasted ${name} is not a token (printable characters without spaces, at most 16,384).`, { fields: { [name]: 'Not a token' } });
   }
   return v.trim();
+}
+
+/**
+ * Provider answers are untrusted: an error description may quote what it was sent (a refresh token, the code).
+ * Every error out of a driver passes through here before it is thrown, stored, audited or emitted: the secrets in
+ * play are redacted from its message (keeping its code and, for token endpoint errors, what they mean).
+ */
+export function scrubError(e: unknown, secrets: readonly (string | null | undefined)[]): unknown {
+  if (!(e instanceof KeydeskError)) return e;
+  const scrubber = makeScrubber(secrets.filter((x): x is string => typeof x === 'string' && x.length > 0));
+  const message = scrubber.scrub(e.message);
+  if (message === e.message) return e;
+  if (e instanceof TokenEndpointError) return new TokenEndpointError(e.code, message, { oauthError: e.oauthError, httpStatus: e.httpStatus, expiredReason: e.expiredReason });
+  return new KeydeskError(e.code, message, e.fields ? { fields: e.fields } : undefined);
+}
+
+async function scrubbing<T>(secrets: readonly (string | null | undefined)[], fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (e) {
+    throw scrubError(e, secrets);
+  }
 }
 
 /** Readable facts about the tokens, merged into the credential's `observed`. Never a token. */
@@ -253,8 +276,10 @@ export class OAuthService {
       const url = await driver.authorizationUrl(full);
       await openExternalChecked(url, opts.openExternal);
       emit('waiting_for_browser');
-      const response = await loop.result;
-      const tokens = await driver.exchange(full, response);
+      const flowLoop = loop;
+      const response = await scrubbing([source.secrets.client_secret?.reveal(), req.state, req.nonce, pkce.verifier], () => flowLoop.result);
+      const inPlay = [source.secrets.client_secret?.reveal(), response.get('code'), pkce.verifier, req.state, req.nonce];
+      const tokens = await scrubbing(inPlay, () => driver.exchange(full, response));
       return { tokens, driver, flowId };
     } catch (e) {
       const shape = toErrorShape(e);
@@ -392,7 +417,7 @@ export class OAuthService {
         const driver = await driverFor(now, this.#deps(signal));
         let tokens: TokenSet;
         try {
-          tokens = await driver.refresh(refreshToken.reveal());
+          tokens = await scrubbing([refreshToken.reveal(), accessNow, now.secrets.client_secret?.reveal()], () => driver.refresh(refreshToken.reveal()));
         } catch (e) {
           if (e instanceof KeydeskError) this.#recordFailure(id, e, 'oauth.refresh');
           throw e;
@@ -417,7 +442,7 @@ export class OAuthService {
     const material = this.#credentials.material(c.id);
     const driver = await driverFor(material, this.#deps());
     const stored = await withRefreshLease(this.#vault.db, c.id, async () => {
-      const tokens = await this.#proveRefreshToken(driver, refreshToken);
+      const tokens = await this.#proveRefreshToken(driver, refreshToken, pasted, material.secrets.client_secret?.reveal());
       return this.#store(c.id, tokens, refreshToken, driver, 'paste');
     }, this.#lease);
     await this.#notifyReauthenticated(stored);
@@ -430,13 +455,13 @@ export class OAuthService {
     const refreshToken = checkPastedToken(pasted?.refresh_token, 'refresh_token', true) ?? '';
     const source = this.#newSource(input);
     const driver = await driverFor(source, this.#deps());
-    const tokens = await this.#proveRefreshToken(driver, refreshToken);
+    const tokens = await this.#proveRefreshToken(driver, refreshToken, pasted, source.secrets.client_secret?.reveal());
     return this.#addWithTokens(input, source, tokens, refreshToken, driver, 'paste');
   }
 
-  async #proveRefreshToken(driver: FlowDriver, refreshToken: string): Promise<TokenSet> {
+  async #proveRefreshToken(driver: FlowDriver, refreshToken: string, pasted: PastedTokens, clientSecret: string | undefined): Promise<TokenSet> {
     try {
-      return await driver.refresh(refreshToken);
+      return await scrubbing([refreshToken, typeof pasted.access_token === 'string' ? pasted.access_token : null, clientSecret], () => driver.refresh(refreshToken));
     } catch (e) {
       if (e instanceof KeydeskError && e.code !== 'PROVIDER_UNREACHABLE') {
         throw new KeydeskError('PROVIDER_REJECTED', `The pasted refresh token was not accepted: ${e.message.replace(/ Sign in again to reconnect this credential\.$/, '')} Nothing was stored.`);
@@ -465,8 +490,10 @@ export class OAuthService {
       if (!driver.revoke) {
         throw new KeydeskError('UNSUPPORTED', `${driver.revocationNote ?? 'This provider has no RFC 7009 revocation endpoint.'} Nothing was changed; to forget Keydesk's copy of the tokens, revoke with --local-only.`);
       }
-      if (rt) await driver.revoke(rt.reveal(), 'refresh_token');
-      if (at) await driver.revoke(at.reveal(), 'access_token');
+      const revoke = driver.revoke;
+      const inPlay = [rt?.reveal(), at?.reveal(), material.secrets.client_secret?.reveal()];
+      if (rt) await scrubbing(inPlay, () => revoke(rt.reveal(), 'refresh_token'));
+      if (at) await scrubbing(inPlay, () => revoke(at.reveal(), 'access_token'));
       revokedAtProvider = true;
     }
     const now = this.#clock.now().toISOString();

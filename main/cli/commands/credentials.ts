@@ -6,13 +6,14 @@ import { identityView, lifecycleOf, readinessOf, suggestionsOf, type Lifecycle, 
 import type { CredentialSummary } from '../../vault/credentials.ts';
 import type { CliContext } from '../context.ts';
 import { keyValues, relativeTime, table } from '../format.ts';
+import { addWithPastedTokens } from './oauth.ts';
 
-function collect(value: string, previous: string[] = []): string[] {
+export function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
 }
 
 /** `--field k=v` pairs. Secret fields are refused here: argv is visible to other users (ps) and kept in shell history. */
-function parseFields(pairs: string[], provider: string, mode: string): Record<string, string> {
+export function parseFields(pairs: string[], provider: string, mode: string): Record<string, string> {
   const spec = modeSpec(provider, mode);
   const out: Record<string, string> = {};
   for (const pair of pairs) {
@@ -31,7 +32,7 @@ function parseFields(pairs: string[], provider: string, mode: string): Record<st
 }
 
 /** `--secrets-from FILE|-`: a JSON object whose keys are secret field names. */
-async function readSecrets(ctx: CliContext, from: string | undefined, provider: string, mode: string): Promise<Record<string, string>> {
+export async function readSecrets(ctx: CliContext, from: string | undefined, provider: string, mode: string): Promise<Record<string, string>> {
   if (from === undefined) return {};
   let text: string;
   try {
@@ -147,8 +148,10 @@ export function registerCredentialCommands(program: Command, ctx: CliContext): v
     .option('--field <name=value>', 'a non-secret field (repeatable)', collect, [])
     .option('--secrets-from <file>', 'a JSON object of the secret fields; - reads stdin')
     .option('--expires <date>', 'when the secret expires, if you know (YYYY-MM-DD)')
-    .action(async (opts: { provider: string; mode: string; name: string; field: string[]; secretsFrom?: string; expires?: string }, cmd: Command) => {
+    .option('--paste-tokens', 'OAuth modes: --secrets-from also holds {"access_token", "refresh_token"}; stored only after a successful refresh')
+    .action(async (opts: { provider: string; mode: string; name: string; field: string[]; secretsFrom?: string; expires?: string; pasteTokens?: boolean }, cmd: Command) => {
       const fields = parseFields(opts.field, opts.provider, opts.mode);
+      if (opts.pasteTokens) return addWithPastedTokens(ctx, cmd, { ...opts, fields });
       const secrets = await readSecrets(ctx, opts.secretsFrom, opts.provider, opts.mode);
       const app = ctx.open(cmd);
       await ctx.unlock(app, 'Adding a credential');
