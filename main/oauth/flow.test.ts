@@ -335,7 +335,7 @@ describe('input and state checks', () => {
     await expect(app.oauth.connect('Locked later', httpBrowser())).rejects.toMatchObject({ code: 'VAULT_LOCKED' });
   });
 
-  it('never opens a URL the checked wrapper refuses', async () => {
+  it('endpoints reach the browser only as https or loopback http: the spec refuses anything else before a flow can start', async () => {
     const { app } = await vaultWith([]);
     app.credentials.add({ name: 'Plain http', provider: 'oauth', mode: 'authorization_code', values: { authorization_url: 'http://127.0.0.1:9/auth', token_url: peer.tokenUrl, client_id: NATIVE_CLIENT_ID, scopes: 'openid' } });
     const opened: string[] = [];
