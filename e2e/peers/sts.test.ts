@@ -1,4 +1,4 @@
-import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient, type STSClientConfig } from '@aws-sdk/client-sts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startStsPeer, verifySigV4, type SignedRequest, type StsPeer } from './sts.ts';
 
@@ -190,7 +190,7 @@ describe('the STS peer against the real AWS SDK (its own HTTP handler)', () => {
   it('refuses a request signed for another service', async () => {
     peer.reset();
     const u = peer.sts.addUser();
-    const s3scoped = new STSClient({ region: 'eu-west-1', endpoint: peer.url, credentials: u, maxAttempts: 1, signingName: 's3' } as ConstructorParameters<typeof STSClient>[0]);
+    const s3scoped = new STSClient({ region: 'eu-west-1', endpoint: peer.url, credentials: u, maxAttempts: 1, signingName: 's3' } as STSClientConfig);
     const e = await s3scoped.send(new GetCallerIdentityCommand({})).then(
       () => null,
       (x: Error) => x
