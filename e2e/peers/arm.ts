@@ -27,6 +27,13 @@ export interface ArmPeer extends Peer {
   addSubscription(s: { tenantId: string; readers?: string[]; displayName?: string; subscriptionId?: string }): ArmSubscription;
 }
 
+/** ARM's words for the generic faults. */
+export function armFaultBody(fault: 'rate_limited' | 'server_error'): unknown {
+  return fault === 'rate_limited'
+    ? { error: { code: 'TooManyRequests', message: 'The request is being throttled as the limit has been reached for operation type - Read_ObservationWindow_00:05:00.' } }
+    : { error: { code: 'InternalServerError', message: 'Encountered internal server error. Diagnostic information: timestamp, subscription id, tracking id.' } };
+}
+
 export async function startArmPeer(entra: EntraPeer, opts: PeerOptions = {}): Promise<ArmPeer> {
   const state = { subscriptions: new Map<string, ArmSubscription>(), answers: [] as string[], echo: { text: null as string | null } };
   let self = '';
@@ -85,7 +92,7 @@ export async function startArmPeer(entra: EntraPeer, opts: PeerOptions = {}): Pr
       state: sub.state,
       subscriptionPolicies: { locationPlacementId: 'Public_2014-09-01', quotaId: 'PayAsYouGo_2014-09-01', spendingLimit: 'Off' }
     });
-  }, opts);
+  }, { ...opts, faultBody: armFaultBody });
   self = peer.url;
 
   return {

@@ -102,4 +102,22 @@ describe('ARM and Graph peers: bearer tokens are verified against the issuing En
     expect(wrongAudience.status).toBe(401);
     expect(await wrongAudience.json()).toEqual({ error: { code: 'InvalidAuthenticationToken', message: 'The access token is invalid.' } });
   });
+
+  it('the generic faults come in each service’s own format (Entra AADSTS JSON, ARM and Graph error objects)', async () => {
+    entra.setFault('rate_limited', { retryAfterSeconds: 3, count: 1 });
+    const limited = await tokenRequest({ client_secret: secret });
+    expect(limited).toMatchObject({ status: 429, body: { error: 'temporarily_unavailable', error_codes: [50196], error_description: expect.stringMatching(/^AADSTS50196: /) } });
+    entra.setFault('server_error');
+    expect(await tokenRequest({ client_secret: secret })).toMatchObject({ status: 500, body: { error: 'server_error', error_codes: [90033] } });
+    entra.reset();
+    arm.setFault('server_error');
+    graph.setFault('rate_limited', { retryAfterSeconds: 2 });
+    const a = await fetch(`${arm.url}/subscriptions/x?api-version=2022-12-01`);
+    expect(await a.json()).toMatchObject({ error: { code: 'InternalServerError' } });
+    const gr = await fetch(`${graph.url}/v1.0/organization`);
+    expect(gr.headers.get('retry-after')).toBe('2');
+    expect(await gr.json()).toMatchObject({ error: { code: 'TooManyRequests' } });
+    arm.reset();
+    graph.reset();
+  });
 });

@@ -75,6 +75,17 @@ export interface EntraPeer extends Peer {
 
 const TRACE = () => randomUUID();
 
+/** Entra's words for the generic faults (the shape of every AADSTS answer). */
+export function entraFaultBody(fault: 'rate_limited' | 'server_error'): unknown {
+  const [error, code, text] =
+    fault === 'rate_limited'
+      ? ['temporarily_unavailable', 50196, 'The server terminated an operation because it encountered a client request loop. Please contact your app vendor.']
+      : ['server_error', 90033, 'A transient error has occurred. Please try again.'];
+  const ts = new Date().toISOString().replace('T', ' ').slice(0, 19) + 'Z';
+  const trace = TRACE();
+  return { error, error_description: `AADSTS${code}: ${text} Trace ID: ${trace} Correlation ID: ${TRACE()} Timestamp: ${ts}`, error_codes: [code], timestamp: ts, trace_id: trace, correlation_id: TRACE() };
+}
+
 export async function startEntraPeer(opts: Omit<PeerOptions, 'tls'> & { ca?: TestCa } = {}): Promise<EntraPeer> {
   const ca = opts.ca ?? createTestCa('Keydesk Test Entra CA');
   const server = ca.issueServer();
@@ -226,7 +237,7 @@ export async function startEntraPeer(opts: Omit<PeerOptions, 'tls'> & { ca?: Tes
     ctx.json(res, 404, { error: 'not_found', error_description: `No route for ${req.method ?? ''} ${path}` });
   };
 
-  const peer = await startPeer(handler, { ...opts, tls: { key: server.keyPem, cert: server.certPem } });
+  const peer = await startPeer(handler, { ...opts, tls: { key: server.keyPem, cert: server.certPem }, faultBody: entraFaultBody });
   baseUrl = peer.url;
 
   return {

@@ -90,4 +90,19 @@ describe('Google peer: the JWT bearer grant is verified for real', () => {
     expect((await exchange(wif.subjectToken({ aud: 'https://elsewhere' }))).error_description).toMatch(/audience/);
     expect((await exchange(wif.subjectToken({ exp: nowSeconds() - 10 }))).error_description).toMatch(/stale to sign-in/);
   });
+
+  it('answers the generic faults in Google’s formats: OAuth endpoints and APIs each their own', async () => {
+    g.setFault('rate_limited', { retryAfterSeconds: 7, count: 1 });
+    const limited = await fetch(`${g.url}/token`, { method: 'POST', body: 'x' });
+    expect(limited.status).toBe(429);
+    expect(limited.headers.get('retry-after')).toBe('7');
+    expect(await limited.json()).toEqual({ error: 'rate_limit_exceeded', error_description: 'Rate Limit Exceeded' });
+    g.setFault('server_error');
+    const api = await fetch(`${g.url}/admin/directory/v1/users?customer=my_customer`);
+    expect(api.status).toBe(500);
+    expect(await api.json()).toMatchObject({ error: { code: 500, status: 'INTERNAL', errors: [{ reason: 'backendError' }] } });
+    const sts = await fetch(`${g.url}/v1/token`, { method: 'POST', body: 'x' });
+    expect(await sts.json()).toEqual({ error: 'internal_failure', error_description: 'Backend Error' });
+    g.reset();
+  });
 });

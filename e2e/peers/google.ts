@@ -140,6 +140,22 @@ export interface GooglePeer extends Peer {
   authorize(req: IncomingMessage, res: ServerResponse, ctx: PeerContext, anyOfScopes: readonly string[]): IssuedToken | null;
 }
 
+/**
+ * Google's words for the generic faults: the OAuth endpoints (token, STS) answer `{error, error_description}`, the
+ * APIs their JSON error with a canonical status.
+ */
+export function googleFaultBody(fault: 'rate_limited' | 'server_error', url: URL): unknown {
+  const oauth = url.pathname === '/token' || url.pathname === '/v1/token';
+  if (fault === 'rate_limited') {
+    return oauth
+      ? { error: 'rate_limit_exceeded', error_description: 'Rate Limit Exceeded' }
+      : { error: { code: 429, message: 'Quota exceeded for quota metric \'Queries\' and limit \'Queries per minute\'.', errors: [{ message: 'Rate Limit Exceeded', domain: 'usageLimits', reason: 'rateLimitExceeded' }], status: 'RESOURCE_EXHAUSTED' } };
+  }
+  return oauth
+    ? { error: 'internal_failure', error_description: 'Backend Error' }
+    : { error: { code: 500, message: 'Internal error encountered.', errors: [{ message: 'Internal error encountered.', domain: 'global', reason: 'backendError' }], status: 'INTERNAL' } };
+}
+
 function apiError(ctx: PeerContext, res: ServerResponse, peer: { answers: string[] }, code: number, status: string, message: string, reason: string, extra: Record<string, string> = {}): void {
   peer.answers.push(message);
   ctx.json(res, code, { error: { code, message, errors: [{ message, domain: 'global', reason }], status, ...extra } });
@@ -377,7 +393,7 @@ export async function startGooglePeer(opts: PeerOptions = {}): Promise<GooglePee
       if (m) return r.handler(req, res, ctx, m.slice(1));
     }
     apiError(ctx, res, state, 404, 'NOT_FOUND', `The requested URL ${path} was not found on this server.`, 'notFound');
-  }, opts);
+  }, { ...opts, faultBody: googleFaultBody });
 
   const keyFileFor = (sa: ServiceAccount, keyId: string, privateKey: KeyObject): ServiceAccountKeyFile => ({
     type: 'service_account',

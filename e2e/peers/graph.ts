@@ -54,6 +54,13 @@ export interface GraphPeer extends Peer {
 
 export const ORGANIZATION_READ_ROLES = ['Organization.Read.All', 'Organization.ReadWrite.All', 'Directory.Read.All', 'Directory.ReadWrite.All'];
 
+/** Graph's words for the generic faults. */
+export function graphFaultBody(fault: 'rate_limited' | 'server_error'): unknown {
+  const id = randomUUID();
+  const [code, message] = fault === 'rate_limited' ? ['TooManyRequests', 'Too many requests.'] : ['generalException', 'General exception while processing.'];
+  return { error: { code, message, innerError: { date: new Date().toISOString().slice(0, 19), 'request-id': id, 'client-request-id': id } } };
+}
+
 export async function startGraphPeer(entra: EntraPeer, opts: PeerOptions = {}): Promise<GraphPeer> {
   const routes: { method: string; pattern: RegExp; handler: RouteHandler }[] = [];
   const state = { tenants: new Map<string, GraphTenant>(), answers: [] as string[], echo: { text: null as string | null } };
@@ -125,7 +132,7 @@ export async function startGraphPeer(entra: EntraPeer, opts: PeerOptions = {}): 
       if (m) return r.handler(req, res, ctx, m.slice(1));
     }
     graphError(res, ctx, 400, 'BadRequest', `Resource not found for the segment '${ctx.url.pathname.split('/').pop() ?? ''}'.`);
-  }, opts);
+  }, { ...opts, faultBody: graphFaultBody });
   self = peer.url;
 
   const addUser: GraphPeer['addUser'] = (tenantId, u) => {

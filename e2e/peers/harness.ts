@@ -57,6 +57,11 @@ export interface PeerOptions {
   /** Serve HTTPS with this key and certificate (PEM). */
   tls?: { key: string; cert: string };
   latencyMs?: number;
+  /**
+   * The body of the generic 429 / 500 faults in the provider's own error format (a peer can speak several, e.g.
+   * Google's OAuth endpoints and its APIs: hence the request path). Default: a plain `{error, message}`.
+   */
+  faultBody?: (fault: 'rate_limited' | 'server_error', url: URL) => unknown;
 }
 
 function freshControl(latencyMs = 0): PeerControl {
@@ -97,11 +102,11 @@ export async function startPeer(handler: PeerHandler, opts: PeerOptions = {}): P
         case 'rate_limited':
           if (control.rateLimitCount > 0) {
             control.rateLimitCount--;
-            return sendJson(res, 429, { error: 'rate_limited', message: 'Too many requests' }, { 'retry-after': String(control.retryAfterSeconds) });
+            return sendJson(res, 429, opts.faultBody?.('rate_limited', url) ?? { error: 'rate_limited', message: 'Too many requests' }, { 'retry-after': String(control.retryAfterSeconds) });
           }
           break;
         case 'server_error':
-          return sendJson(res, 500, { error: 'internal', message: 'Internal server error' });
+          return sendJson(res, 500, opts.faultBody?.('server_error', url) ?? { error: 'internal', message: 'Internal server error' });
         case 'malformed':
           res.writeHead(200, { 'content-type': 'application/json' });
           return void res.end('{"this is not": json');
