@@ -8,6 +8,7 @@ import type { EventName, Result } from '../../preload/contract.ts';
 import { createIpcCore, type IpcCore } from '../../main/ipc/index.ts';
 import { isAppSender } from '../../main/ipc/sender.ts';
 import { AppSession } from '../../main/shell/session.ts';
+import { chromiumSignIn, type ChromiumSignIn } from '../peers/oidc-chromium.ts';
 import { BRIDGE_SCRIPT, RENDERER_DIR, ROOT } from './build.ts';
 import { serveRenderer } from './server.ts';
 
@@ -35,6 +36,14 @@ export interface Keydesk {
   axe(screen: string): Promise<void>;
   /** Saves a README screenshot under docs/screenshots/. */
   screenshot(name: string): Promise<void>;
+  /** More secrets the test planted (peer-issued tokens…): checked like the canary at the end. */
+  secrets: string[];
+  /**
+   * The "system browser" main opens sign-in pages in: a second page in the test's browser that signs in on the
+   * OpenID Provider's real login and consent pages (or refuses). `lastSignIn()` is where it ended.
+   */
+  browserDecision: 'approve' | 'deny';
+  lastSignIn(): Promise<{ url: string; text: string }>;
 }
 
 export const test = base.extend<{ kd: Keydesk; vaultKind: 'none' | 'keychain' | 'passphrase'; passphrase: string }, { rendererUrl: string }>({
@@ -52,7 +61,21 @@ export const test = base.extend<{ kd: Keydesk; vaultKind: 'none' | 'keychain' | 
   kd: async ({ page, rendererUrl, vaultKind, passphrase }, use, testInfo) => {
     const dir = mkdtempSync(join(tmpdir(), 'keydesk-e2e-'));
     const vaultPath = join(dir, 'vault.sqlite');
-    const session = new AppSession({ vaultPath, actor: E2E_ACTOR });
+    const signIns: ChromiumSignIn[] = [];
+    const external = { decision: 'approve' as 'approve' | 'deny', last: null as ChromiumSignIn | null };
+    const browser = page.context().browser();
+    const session = new AppSession({
+      vaultPath,
+      actor: E2E_ACTOR,
+      // main's checked openExternal hands the URL to "the system browser": here a second page in the same Chromium.
+      openExternal: async (url) => {
+        if (!browser) throw new Error('no browser');
+        const s = chromiumSignIn(browser, { decision: external.decision });
+        signIns.push(s);
+        external.last = s;
+        await s.openExternal(url);
+      }
+    });
     if (vaultKind !== 'none') {
       await session.create(vaultKind, vaultKind === 'passphrase' ? passphrase : undefined);
       if (vaultKind === 'passphrase') await session.lock();
@@ -91,7 +114,16 @@ export const test = base.extend<{ kd: Keydesk; vaultKind: 'none' | 'keychain' | 
     // Writes by other processes (the CLI) reach the page through the audit-head poll, as in the app.
     const poll = setInterval(() => core.pollExternalChanges(), 300);
 
+    const secrets: string[] = [];
     const kd: Keydesk = {
+      secrets,
+      get browserDecision() {
+        return external.decision;
+      },
+      set browserDecision(d) {
+        external.decision = d;
+      },
+      lastSignIn: () => (external.last ? external.last.finished() : Promise.reject(new Error('no sign-in was opened'))),
       dir,
       vaultPath,
       session,
@@ -122,12 +154,18 @@ export const test = base.extend<{ kd: Keydesk; vaultKind: 'none' | 'keychain' | 
     expect(answers.join('\n'), 'IPC answers hold the canary').not.toContain(canary);
     expect(JSON.stringify(events), 'events hold the canary').not.toContain(canary);
     expect(dom, 'the final DOM holds the canary').not.toContain(canary);
+    for (const secret of secrets.filter((x) => x.length >= 8)) {
+      expect(answers.join('\n').includes(secret), 'IPC answers hold a planted secret').toBe(false);
+      expect(JSON.stringify(events).includes(secret), 'events hold a planted secret').toBe(false);
+      expect(dom.includes(secret), 'the final DOM holds a planted secret').toBe(false);
+    }
     expect(answers.length, 'the page talked to main').toBeGreaterThan(0);
     expect(pageErrors, 'errors in the page (script errors, CSP violations)').toEqual([]);
 
     closed = true;
     waiter.wake?.();
     clearInterval(poll);
+    for (const si of signIns) await si.close();
     await session.close();
     rmSync(dir, { recursive: true, force: true });
   }

@@ -4,5 +4,11 @@ export const keys = {
   providers: ['providers'] as const,
   credentials: ['credentials'] as const,
   credential: (id: string) => ['credentials', id] as const,
-  audit: (credentialId?: string) => (credentialId ? (['audit', credentialId] as const) : (['audit'] as const))
+  audit: (credentialId?: string) => (credentialId ? (['audit', credentialId] as const) : (['audit'] as const)),
+  bindings: (credentialId?: string) => (credentialId ? (['bindings', credentialId] as const) : (['bindings'] as const)),
+  suggestions: (credentialId: string) => ['suggestions', credentialId] as const,
+  executions: (credentialId?: string) => (credentialId ? (['executions', credentialId] as const) : (['executions'] as const)),
+  execution: (id: string) => ['execution', id] as const,
+  capabilities: ['capabilities'] as const,
+  prompts: ['prompts'] as const
 };

@@ -69,3 +69,77 @@ export function useRemoveCredential() {
 export function useVerifyAudit() {
   return useMutation({ mutationFn: () => call('audit.verify') });
 }
+
+// ---- domain bindings ---------------------------------------------------------------------------
+
+export function useBindings(credentialId?: string) {
+  return useQuery({ queryKey: keys.bindings(credentialId), queryFn: () => call('bindings.list', credentialId ? { credentialId } : {}) });
+}
+
+export function useSuggestions(credentialId: string, enabled = true) {
+  return useQuery({ queryKey: keys.suggestions(credentialId), queryFn: () => call('bindings.suggestions', { credentialId }), enabled });
+}
+
+export function useBind() {
+  const invalidate = useInvalidateAll();
+  return useMutation({ mutationFn: (i: ChannelInput<'bindings.bind'>) => call('bindings.bind', i), onSuccess: invalidate });
+}
+
+export function useUnbind() {
+  const invalidate = useInvalidateAll();
+  return useMutation({ mutationFn: (i: ChannelInput<'bindings.unbind'>) => call('bindings.unbind', i), onSuccess: invalidate });
+}
+
+export function useAcceptSuggestions() {
+  const invalidate = useInvalidateAll();
+  return useMutation({ mutationFn: (i: ChannelInput<'bindings.acceptSuggestions'>) => call('bindings.acceptSuggestions', i), onSuccess: invalidate });
+}
+
+export function useResolvePreview() {
+  return useMutation({ mutationFn: (i: ChannelInput<'bindings.resolve'>) => call('bindings.resolve', i) });
+}
+
+// ---- executions and re-auth prompts -------------------------------------------------------------
+
+export function useCapabilities() {
+  return useQuery({ queryKey: keys.capabilities, queryFn: () => call('executions.capabilities'), staleTime: Number.POSITIVE_INFINITY });
+}
+
+export function useExecutions(credentialId?: string, limit = 200) {
+  return useQuery({ queryKey: keys.executions(credentialId), queryFn: () => call('executions.list', credentialId ? { credentialId, limit } : { limit }) });
+}
+
+export function useRun() {
+  const invalidate = useInvalidateAll();
+  return useMutation({ mutationFn: (i: ChannelInput<'executions.run'>) => call('executions.run', i), onSettled: invalidate });
+}
+
+export function useRevert() {
+  const invalidate = useInvalidateAll();
+  return useMutation({ mutationFn: (id: string) => call('executions.revert', { id }), onSettled: invalidate });
+}
+
+export function usePrompts() {
+  return useQuery({ queryKey: keys.prompts, queryFn: () => call('prompts.list'), refetchInterval: 30_000 });
+}
+
+export function useReauthWithSecrets() {
+  const invalidate = useInvalidateAll();
+  return useMutation({ mutationFn: (i: ChannelInput<'prompts.reauthWithSecrets'>) => call('prompts.reauthWithSecrets', i), onSettled: invalidate });
+}
+
+// ---- OAuth sign-in ------------------------------------------------------------------------------
+
+export function useOAuthConnect() {
+  const invalidate = useInvalidateAll();
+  return useMutation({ mutationFn: (i: ChannelInput<'oauth.connect'>) => call('oauth.connect', i), onSettled: invalidate });
+}
+
+export function useOAuthConnectNew() {
+  const invalidate = useInvalidateAll();
+  return useMutation({ mutationFn: (i: ChannelInput<'oauth.connectNew'>) => call('oauth.connectNew', i), onSettled: invalidate });
+}
+
+export function useOAuthCancel() {
+  return useMutation({ mutationFn: () => call('oauth.cancel') });
+}

@@ -7,12 +7,17 @@ import { Notice } from '../components/Notice.tsx';
 import { AuditView } from '../views/AuditView.tsx';
 import { CredentialDetail } from '../views/CredentialDetail.tsx';
 import { CredentialsView } from '../views/CredentialsView.tsx';
+import { DomainsView } from '../views/DomainsView.tsx';
+import { ExecutionsView } from '../views/ExecutionsView.tsx';
+import { ReauthBanner } from '../views/ReauthBanner.tsx';
 import { FirstRun } from '../views/FirstRun.tsx';
 import { LockScreen } from '../views/LockScreen.tsx';
 import { RouteContext, type Route, type RouteApi } from './route.tsx';
 
 const NAV: { name: Route['name']; label: string }[] = [
   { name: 'credentials', label: 'Credentials' },
+  { name: 'domains', label: 'Domains' },
+  { name: 'executions', label: 'Executions' },
   { name: 'audit', label: 'Audit log' }
 ];
 
@@ -96,7 +101,7 @@ function Shell({ status, requestUnlock }: { status: VaultStatus; requestUnlock: 
         <div className="vault-state">
           {locked ? (
             <>
-              <span className="pill pill-locked">🔒 Locked — read only</span>
+              <span className="pill pill-locked">Locked — read only</span>
               <button type="button" className="primary" onClick={requestUnlock}>
                 Unlock
               </button>
@@ -119,9 +124,12 @@ function Shell({ status, requestUnlock }: { status: VaultStatus; requestUnlock: 
         </div>
       ) : null}
       {lock.error ? <Notice kind="error">{messageOf(lock.error)}</Notice> : null}
+      <ReauthBanner status={status} />
       <main id="main" className="content" tabIndex={-1}>
         {route.name === 'credentials' ? <CredentialsView /> : null}
         {route.name === 'credential' ? <CredentialDetail id={route.id} /> : null}
+        {route.name === 'domains' ? <DomainsView /> : null}
+        {route.name === 'executions' ? <ExecutionsView /> : null}
         {route.name === 'audit' ? <AuditView /> : null}
       </main>
     </RouteContext.Provider>

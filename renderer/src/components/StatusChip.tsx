@@ -3,7 +3,7 @@ import type { CredentialStatus } from '../../../preload/contract.ts';
 const LABEL: Record<CredentialStatus, { text: string; icon: string; hint: string }> = {
   ok: { text: 'OK', icon: '✓', hint: 'The last check succeeded.' },
   failed: { text: 'Failed', icon: '✕', hint: 'The provider rejected it: fix the secret or its permissions.' },
-  expired: { text: 'Expired', icon: '⏱', hint: 'It has expired: re-authenticate or enter a new secret.' },
+  expired: { text: 'Expired', icon: '!', hint: 'It has expired: re-authenticate or enter a new secret.' },
   unknown: { text: 'Unknown', icon: '?', hint: 'Not checked yet, or the provider could not be reached.' }
 };
 

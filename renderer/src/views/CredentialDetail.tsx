@@ -1,7 +1,8 @@
 import { useState } from 'react';
 import type { CredentialView } from '../../../preload/contract.ts';
 import { isCallError, messageOf } from '../api/client.ts';
-import { useAudit, useCredential, useProviders, useRemoveCredential } from '../api/queries.ts';
+import { useOAuthFlow } from '../api/events.ts';
+import { useAudit, useBindings, useCredential, useExecutions, useOAuthCancel, useOAuthConnect, useProviders, useRemoveCredential } from '../api/queries.ts';
 import { useRoute } from '../app/route.tsx';
 import { AuditTable } from '../components/AuditTable.tsx';
 import { CheckedAt, Expiry, Rotation, providerLabel } from '../components/CredentialBits.tsx';
@@ -10,7 +11,10 @@ import { EmptyState, Notice } from '../components/Notice.tsx';
 import { StatusChip } from '../components/StatusChip.tsx';
 import { useNow } from '../components/useNow.ts';
 import { keyLabel } from '../format.ts';
+import { ExecutionStatus } from '../components/ExecutionStatus.tsx';
 import { CredentialForm, type FormMode } from './CredentialForm.tsx';
+import { SuggestionsFor } from './DomainsView.tsx';
+import { RunDetail } from './ExecutionsView.tsx';
 
 function ConfirmDelete({ c, onClose, onDeleted }: { c: CredentialView; onClose: () => void; onDeleted: () => void }) {
   const remove = useRemoveCredential();
@@ -37,9 +41,15 @@ export function CredentialDetail({ id }: { id: string }) {
   const cred = useCredential(id);
   const providers = useProviders();
   const audit = useAudit(id, 20);
+  const bindings = useBindings(id);
+  const runs = useExecutions(id, 10);
+  const connect = useOAuthConnect();
+  const cancelFlow = useOAuthCancel();
+  const flow = useOAuthFlow();
   const now = useNow();
   const [form, setForm] = useState<FormMode | null>(null);
   const [deleting, setDeleting] = useState(false);
+  const [openRun, setOpenRun] = useState<string | null>(null);
 
   const back = (
     <button type="button" className="link back" onClick={() => go({ name: 'credentials' })}>
@@ -78,7 +88,18 @@ export function CredentialDetail({ id }: { id: string }) {
           {c.name} <StatusChip status={c.status} />
         </h1>
         <div className="page-actions">
-          {mode?.oauth ? null : needsUnlock('Edit secrets', () => setForm({ kind: 'edit', credential: c, focusSecrets: true }))}
+          {mode?.oauth
+            ? connect.isPending
+              ? (
+                  <>
+                    <span role="status">{flow?.stage === 'waiting_for_browser' ? 'Waiting for the sign-in in your browser…' : 'Signing in…'}</span>
+                    <button type="button" onClick={() => cancelFlow.mutate()}>
+                      Cancel sign-in
+                    </button>
+                  </>
+                )
+              : needsUnlock(c.status === 'ok' ? 'Sign in again' : 'Re-authenticate', () => connect.mutate({ credentialId: c.id }))
+            : needsUnlock(c.status === 'failed' || c.status === 'expired' ? 'Re-authenticate' : 'Edit secrets', () => setForm({ kind: 'edit', credential: c, focusSecrets: true }))}
           {needsUnlock('Edit', () => setForm({ kind: 'edit', credential: c }))}
           {locked ? null : (
             <button type="button" className="danger-outline" onClick={() => setDeleting(true)}>
@@ -90,6 +111,7 @@ export function CredentialDetail({ id }: { id: string }) {
       <p className="lede">
         {l.provider} — {l.mode}
       </p>
+      {connect.error ? <Notice kind="error">{messageOf(connect.error)}</Notice> : null}
 
       <div className="cards">
         <section className="card" aria-labelledby="health-title">
@@ -180,12 +202,52 @@ export function CredentialDetail({ id }: { id: string }) {
         ) : null}
       </section>
 
+      {provider?.tenantScoped ? (
+        <section className="card" aria-labelledby="bound-title">
+          <h2 id="bound-title">Domains it protects</h2>
+          {bindings.data && bindings.data.length > 0 ? (
+            <ul className="plain">
+              {bindings.data.map((b) => (
+                <li key={b.id}>
+                  <strong>{b.domainDisplay}</strong>
+                  {b.subdomains ? ' and its subdomains' : ''}
+                  {b.intact === false ? <span className="text-bad"> — changed in the file, not used</span> : null}
+                </li>
+              ))}
+            </ul>
+          ) : (
+            <p className="muted">Not bound to any domain yet: tenant actions cannot be routed to it. Bind it on the Domains page.</p>
+          )}
+          <SuggestionsFor c={c} locked={locked} />
+        </section>
+      ) : null}
+
+      <section className="card" aria-labelledby="runs-title">
+        <h2 id="runs-title">Recent actions</h2>
+        {runs.data && runs.data.length > 0 ? (
+          <ul className="plain">
+            {runs.data.map((r) => (
+              <li key={r.id}>
+                <ExecutionStatus status={r.status} />{' '}
+                <button type="button" className="link" onClick={() => setOpenRun(r.id)}>
+                  {r.capability} → {r.target}
+                </button>{' '}
+                <span className="muted small">{r.createdAt ? new Date(r.createdAt).toLocaleString() : ''}</span>
+              </li>
+            ))}
+          </ul>
+        ) : (
+          <p className="muted">No action has run with it yet.</p>
+        )}
+      </section>
+
       <section className="card" aria-labelledby="recent-title">
         <h2 id="recent-title">Recent activity</h2>
         {audit.data && audit.data.length > 0 ? <AuditTable entries={audit.data} now={now} showCredential={false} caption={`Recent audit entries for ${c.name}`} /> : <p className="muted">No entries.</p>}
       </section>
 
       {form ? <CredentialForm mode={form} onClose={() => setForm(null)} /> : null}
+      {openRun && runs.data?.find((r) => r.id === openRun) ? <RunDetail run={runs.data.find((r) => r.id === openRun)!} locked={locked} onClose={() => setOpenRun(null)} /> : null}
       {deleting ? <ConfirmDelete c={c} onClose={() => setDeleting(false)} onDeleted={() => go({ name: 'credentials' })} /> : null}
     </section>
   );

@@ -1,7 +1,8 @@
 import { useEffect, useId, useMemo, useRef, useState, type FormEvent } from 'react';
 import type { CredentialView, FieldView, ModeView } from '../../../preload/contract.ts';
 import { isCallError, messageOf } from '../api/client.ts';
-import { useAddCredential, useProviders, useUpdateCredential } from '../api/queries.ts';
+import { useOAuthFlow } from '../api/events.ts';
+import { useAddCredential, useOAuthCancel, useOAuthConnectNew, useProviders, useUpdateCredential } from '../api/queries.ts';
 import { Dialog } from '../components/Dialog.tsx';
 import { Notice } from '../components/Notice.tsx';
 
@@ -25,6 +26,9 @@ export function CredentialForm(props: { mode: FormMode; onClose: () => void; onS
   const providers = useProviders();
   const add = useAddCredential();
   const update = useUpdateCredential();
+  const connectNew = useOAuthConnectNew();
+  const cancelFlow = useOAuthCancel();
+  const flow = useOAuthFlow();
   const editing = props.mode.kind === 'edit' ? props.mode.credential : null;
   const [name, setName] = useState(editing?.name ?? '');
   const [providerId, setProviderId] = useState(editing?.provider ?? '');
@@ -37,7 +41,7 @@ export function CredentialForm(props: { mode: FormMode; onClose: () => void; onS
 
   const provider = providers.data?.find((p) => p.id === providerId);
   const mode: ModeView | undefined = provider?.modes.find((m) => m.id === modeId);
-  const pending = add.isPending || update.isPending;
+  const pending = add.isPending || update.isPending || connectNew.isPending;
 
   // After a failed save, put the focus on the first field that needs fixing.
   useEffect(() => {
@@ -64,6 +68,11 @@ export function CredentialForm(props: { mode: FormMode; onClose: () => void; onS
     if (!editing) {
       const given: Record<string, string> = {};
       for (const f of mode.fields) if ((values[f.name] ?? '') !== '') given[f.name] = values[f.name]!;
+      if (mode.oauth) {
+        // OAuth modes: the credential is created by signing in; it is stored only with its tokens.
+        connectNew.mutate({ name, provider: providerId, mode: modeId, values: given }, { onSuccess: (c) => (props.onSaved?.(c), props.onClose()), onError: fail });
+        return;
+      }
       add.mutate({ name, provider: providerId, mode: modeId, values: given, expiresAt: expiresAt || null }, { onSuccess: (c) => (props.onSaved?.(c), props.onClose()), onError: fail });
       return;
     }
@@ -182,17 +191,23 @@ export function CredentialForm(props: { mode: FormMode; onClose: () => void; onS
             )}
           </fieldset>
         ) : null}
-        {mode?.oauth ? (
+        {mode?.oauth && !editing ? (
           <Notice kind="info" title="Connect with a sign-in">
-            This mode gets its tokens from the provider’s sign-in page, not from this form. Connecting needs Keydesk’s OAuth service, which this build does not include yet; use a client-secret or certificate mode for now.
+            This mode gets its tokens from the provider’s sign-in page in your browser, not from this form. Keydesk stores the credential only once the sign-in succeeds.
           </Notice>
         ) : null}
-        <div className="actions">
-          {mode?.oauth ? null : (
-            <button type="submit" className="primary" disabled={pending}>
-              {pending ? 'Saving…' : editing ? 'Save changes' : 'Add credential'}
+        {connectNew.isPending ? (
+          <p role="status" className="flow-status">
+            {flow?.stage === 'waiting_for_browser' ? 'Waiting for you to sign in in your browser…' : 'Starting the sign-in…'}{' '}
+            <button type="button" onClick={() => cancelFlow.mutate()}>
+              Cancel sign-in
             </button>
-          )}
+          </p>
+        ) : null}
+        <div className="actions">
+          <button type="submit" className="primary" disabled={pending}>
+            {mode?.oauth && !editing ? (connectNew.isPending ? 'Connecting…' : 'Connect') : pending ? 'Saving…' : editing ? 'Save changes' : 'Add credential'}
+          </button>
           <button type="button" onClick={props.onClose}>
             Cancel
           </button>
@@ -202,7 +217,7 @@ export function CredentialForm(props: { mode: FormMode; onClose: () => void; onS
   );
 }
 
-function FieldError({ id, children }: { id: string; children: string }) {
+export function FieldError({ id, children }: { id: string; children: string }) {
   return (
     <p id={id} className="field-error">
       {children}
@@ -230,7 +245,7 @@ function TextField(props: { id: string; label: string; value: string; onChange: 
  * One field of the chosen mode. Secret fields are write-only: masked, never pre-filled (the app never sends a
  * secret to the window); when editing, a stored secret shows as "set" and an empty input replaces it.
  */
-function ModeField(props: { id: string; field: FieldView; value: string; onChange: (v: string) => void; error: string | undefined; isSet: boolean; editing: boolean; autoFocus: boolean }) {
+export function ModeField(props: { id: string; field: FieldView; value: string; onChange: (v: string) => void; error: string | undefined; isSet: boolean; editing: boolean; autoFocus: boolean }) {
   const f = props.field;
   const lowerFirst = /^[A-Z][a-z]/.test(f.label) ? `${f.label.charAt(0).toLowerCase()}${f.label.slice(1)}` : f.label;
   const label = `${props.editing && f.secret ? `Replace ${lowerFirst}` : f.label}${f.required && !(props.editing && f.secret) ? '' : ' (optional)'}`;

@@ -1,0 +1,22 @@
+/** The vault passphrase, asked inside a one-click action when a passphrase vault is locked (same gesture). */
+export function PassphraseField(props: { id: string; value: string; onChange: (v: string) => void; error?: string | undefined }) {
+  return (
+    <div className="field">
+      <label htmlFor={props.id}>Vault passphrase (the vault is locked)</label>
+      <input
+        id={props.id}
+        type="password"
+        autoComplete="current-password"
+        value={props.value}
+        onChange={(e) => props.onChange(e.target.value)}
+        aria-invalid={props.error ? true : undefined}
+        aria-describedby={props.error ? `${props.id}-err` : undefined}
+      />
+      {props.error ? (
+        <p id={`${props.id}-err`} className="field-error">
+          {props.error}
+        </p>
+      ) : null}
+    </div>
+  );
+}
