@@ -18,6 +18,7 @@ export const MAX_MAILBOX_LENGTH = 254;
 /** Characters that never belong in a host name but that `domainToASCII` would silently strip or accept. */
 const FORBIDDEN_RAW = /[\s/\\?#@:[\]%*,;"'<>|`^{}=&!$()+~]/u;
 const LABEL_RE = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
+const LDH_RE = /^[a-z0-9.-]+$/;
 const TLD_RE = /^(?:[a-z]{2,63}|xn--[a-z0-9-]{1,59})$/;
 
 function invalid(what: string, field: string, why: string): KeydeskError {
@@ -53,20 +54,23 @@ export function domainProblem(ascii: string): string | null {
 export function normaliseDomain(input: unknown, field = 'domain'): string {
   if (typeof input !== 'string') throw invalid('A domain', field, 'is required');
   const raw = input.trim();
-  const what = `"${echo(raw)}"`;
   if (raw.length === 0) throw invalid('A domain', field, 'is required');
-  if (raw.length > MAX_DOMAIN_LENGTH + 1) throw invalid(what, field, `is longer than ${MAX_DOMAIN_LENGTH} characters`);
-  if (FORBIDDEN_RAW.test(raw)) throw invalid(what, field, 'is not a domain name (no spaces, @, /, :, wildcards or other punctuation)');
+  const what = () => `"${echo(raw)}"`;
+  if (raw.length > MAX_DOMAIN_LENGTH + 1) throw invalid(what(), field, `is longer than ${MAX_DOMAIN_LENGTH} characters`);
+  if (FORBIDDEN_RAW.test(raw)) throw invalid(what(), field, 'is not a domain name (no spaces, @, /, :, wildcards or other punctuation)');
   const withoutDot = raw.endsWith('.') ? raw.slice(0, -1) : raw;
-  if (withoutDot.endsWith('.')) throw invalid(what, field, 'has an empty label (two dots in a row, or a leading dot)');
-  const ascii = domainToASCII(withoutDot.toLowerCase());
-  if (ascii === '') throw invalid(what, field, 'is not a valid internationalised domain name');
+  if (withoutDot.endsWith('.')) throw invalid(what(), field, 'has an empty label (two dots in a row, or a leading dot)');
+  const lower = withoutDot.toLowerCase();
+  // Plain lower-case ASCII letters, digits, dots and hyphens are their own ASCII form (domainToASCII would return them
+  // unchanged, or refuse bad punycode, which domainProblem checks); anything else goes through the platform's IDNA.
+  const ascii = LDH_RE.test(lower) ? lower : domainToASCII(lower);
+  if (ascii === '') throw invalid(what(), field, 'is not a valid internationalised domain name');
   const problem = domainProblem(ascii);
-  if (problem) throw invalid(what, field, problem);
+  if (problem) throw invalid(what(), field, problem);
   return ascii;
 }
 
-const LOCAL_ATOM = /^[a-z0-9!#$%&'*+/=?^_`{|}~-]+$/;
+const DOT_ATOM = /^[a-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[a-z0-9!#$%&'*+/=?^_`{|}~-]+)*$/;
 
 /**
  * Normalises and validates a mailbox (an email address): a dot-atom local part (ASCII, no quoted strings, no
@@ -76,33 +80,38 @@ const LOCAL_ATOM = /^[a-z0-9!#$%&'*+/=?^_`{|}~-]+$/;
 export function normaliseMailbox(input: unknown, field = 'email'): { address: string; local: string; domain: string } {
   if (typeof input !== 'string') throw invalid('An email address', field, 'is required');
   const raw = input.trim();
-  const what = `"${echo(raw)}"`;
   if (raw.length === 0) throw invalid('An email address', field, 'is required');
-  if (raw.length > MAX_MAILBOX_LENGTH + 1) throw invalid(what, field, `is longer than ${MAX_MAILBOX_LENGTH} characters`);
+  const what = () => `"${echo(raw)}"`;
+  if (raw.length > MAX_MAILBOX_LENGTH + 1) throw invalid(what(), field, `is longer than ${MAX_MAILBOX_LENGTH} characters`);
   const at = raw.lastIndexOf('@');
-  if (at <= 0 || at === raw.length - 1 || raw.indexOf('@') !== at) throw invalid(what, field, 'is not an email address (expected name@domain)');
+  if (at <= 0 || at === raw.length - 1 || raw.indexOf('@') !== at) throw invalid(what(), field, 'is not an email address (expected name@domain)');
   const local = raw.slice(0, at).toLowerCase();
-  if (local.length > MAX_LOCAL_PART_LENGTH) throw invalid(what, field, `has a local part longer than ${MAX_LOCAL_PART_LENGTH} characters`);
-  const dotted = local.split('.');
-  if (dotted.some((p) => p.length === 0)) throw invalid(what, field, 'has a local part with a leading, trailing or doubled dot');
-  if (!dotted.every((p) => LOCAL_ATOM.test(p))) throw invalid(what, field, 'has a local part with characters an address cannot contain');
+  if (local.length > MAX_LOCAL_PART_LENGTH) throw invalid(what(), field, `has a local part longer than ${MAX_LOCAL_PART_LENGTH} characters`);
+  if (!DOT_ATOM.test(local)) {
+    if (local.split('.').some((p) => p.length === 0)) throw invalid(what(), field, 'has a local part with a leading, trailing or doubled dot');
+    throw invalid(what(), field, 'has a local part with characters an address cannot contain');
+  }
   let domain: string;
   try {
     domain = normaliseDomain(raw.slice(at + 1), field);
   } catch (e) {
-    if (e instanceof KeydeskError) throw invalid(what, field, `has an invalid domain: ${e.fields?.[field]?.toLowerCase() ?? 'not a domain'}`);
+    if (e instanceof KeydeskError) throw invalid(what(), field, `has an invalid domain: ${e.fields?.[field]?.toLowerCase() ?? 'not a domain'}`);
     throw e;
   }
   const address = `${local}@${domain}`;
-  if (address.length > MAX_MAILBOX_LENGTH) throw invalid(what, field, `is longer than ${MAX_MAILBOX_LENGTH} characters`);
+  if (address.length > MAX_MAILBOX_LENGTH) throw invalid(what(), field, `is longer than ${MAX_MAILBOX_LENGTH} characters`);
   return { address, local, domain };
 }
 
 /** The domain itself, then each parent that still has two labels: a.b.corp.example → [a.b.corp.example, b.corp.example, corp.example]. */
 export function domainAndParents(ascii: string): string[] {
-  const labels = ascii.split('.');
-  const out: string[] = [];
-  for (let i = 0; i <= labels.length - 2; i++) out.push(labels.slice(i).join('.'));
+  const out = [ascii];
+  // Each parent starts after a dot; stop before the last label (a top-level domain alone is never bound).
+  for (let i = ascii.indexOf('.'); i !== -1; i = ascii.indexOf('.', i + 1)) {
+    const rest = ascii.slice(i + 1);
+    if (rest.indexOf('.') === -1) break;
+    out.push(rest);
+  }
   return out;
 }
 

@@ -1,7 +1,6 @@
 import { providerSpec } from '../providers/catalog.ts';
 import { CAPABILITY_IDS, type CapabilityId } from '../providers/spec.ts';
 import { canonical, hmac, type SymmetricKey } from '../vault/crypto.ts';
-import { domainAndParents } from './domains.ts';
 
 /**
  * The pure half of routing: what a credential can do, when two bindings would make resolution ambiguous, and
@@ -12,19 +11,33 @@ export function isCapabilityId(v: unknown): v is CapabilityId {
   return typeof v === 'string' && (CAPABILITY_IDS as readonly string[]).includes(v);
 }
 
-/** The capabilities a credential of this provider and auth mode can perform (CapabilitySpec.modes narrows by mode). */
-export function credentialCapabilities(provider: string, mode: string): CapabilityId[] {
-  let spec;
-  try {
-    spec = providerSpec(provider);
-  } catch {
-    return [];
+/** provider → mode → what a credential of that provider and mode can run (CapabilitySpec.modes narrows by mode). */
+const capabilityCache = new Map<string, Map<string, ReadonlySet<CapabilityId>>>();
+
+function capabilitySet(provider: string, mode: string): ReadonlySet<CapabilityId> {
+  let byMode = capabilityCache.get(provider);
+  if (!byMode) capabilityCache.set(provider, (byMode = new Map()));
+  let caps = byMode.get(mode);
+  if (!caps) {
+    let spec;
+    try {
+      spec = providerSpec(provider);
+    } catch {
+      return new Set();
+    }
+    caps = new Set(spec.capabilities.filter((c) => !c.modes || c.modes.includes(mode)).map((c) => c.id));
+    byMode.set(mode, caps);
   }
-  return spec.capabilities.filter((c) => !c.modes || c.modes.includes(mode)).map((c) => c.id);
+  return caps;
+}
+
+/** The capabilities a credential of this provider and auth mode can perform, in the spec's order. */
+export function credentialCapabilities(provider: string, mode: string): CapabilityId[] {
+  return [...capabilitySet(provider, mode)];
 }
 
 export function supportsCapability(provider: string, mode: string, capability: CapabilityId): boolean {
-  return credentialCapabilities(provider, mode).includes(capability);
+  return capabilitySet(provider, mode).has(capability);
 }
 
 export interface BindingFacts {
@@ -79,15 +92,27 @@ export type BindingPick =
  * `candidates` are the bindings of the host and its parents (any order).
  */
 export function pickBinding(host: string, capability: CapabilityId, candidates: readonly Candidate[]): BindingPick {
-  const matching = candidates.filter((c) => c.domain === host || (c.subdomains && host.endsWith(`.${c.domain}`)));
-  if (matching.length === 0) return { kind: 'none', reason: 'no_binding', boundTo: [] };
-  const capable = matching.filter((c) => supportsCapability(c.provider, c.mode, capability));
-  if (capable.length === 0) return { kind: 'none', reason: 'no_capable_binding', boundTo: matching };
-  for (const level of domainAndParents(host)) {
-    const here = capable.filter((c) => c.domain === level);
-    const credentials = new Set(here.map((c) => c.credentialId));
-    if (credentials.size > 1) return { kind: 'ambiguous', tied: here };
-    if (here.length > 0) return { kind: 'match', chosen: here[0]!, matched: level === host ? 'exact' : 'parent' };
+  let best: Candidate | null = null;
+  let tied: Candidate[] | null = null;
+  let matched = 0;
+  const unable: Candidate[] = [];
+  for (const c of candidates) {
+    if (!(c.domain === host || (c.subdomains && host.length > c.domain.length && host.endsWith(c.domain) && host[host.length - c.domain.length - 1] === '.'))) continue;
+    matched++;
+    if (!supportsCapability(c.provider, c.mode, capability)) {
+      unable.push(c);
+      continue;
+    }
+    // The most specific bound domain is the longest one the host is within.
+    if (best === null || c.domain.length > best.domain.length) {
+      best = c;
+      tied = null;
+    } else if (c.domain === best.domain && c.credentialId !== best.credentialId) {
+      tied = [...(tied ?? [best]), c];
+    }
   }
-  return { kind: 'none', reason: 'no_binding', boundTo: [] };
+  if (matched === 0) return { kind: 'none', reason: 'no_binding', boundTo: [] };
+  if (best === null) return { kind: 'none', reason: 'no_capable_binding', boundTo: unable };
+  if (tied) return { kind: 'ambiguous', tied };
+  return { kind: 'match', chosen: best, matched: best.domain === host ? 'exact' : 'parent' };
 }

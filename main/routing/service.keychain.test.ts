@@ -251,6 +251,17 @@ describe('binding integrity (security: a binding edited in the vault file is nev
     expect(codeOf(() => app.routing.resolve('disable_user', { hostDomain: 'corp.example' }))).toBe('BINDING_TAMPERED');
   });
 
+  it('a row edited after it was verified and remembered is checked again (the verification cache keys on the exact contents)', () => {
+    const attacker = app.credentials.get('Attacker tenant');
+    expect(app.routing.resolve('disable_user', { hostDomain: 'corp.example' }).credentialName).toBe('Corp M365');
+    expect(app.routing.resolve('disable_user', { hostDomain: 'corp.example' }).credentialName).toBe('Corp M365');
+    edit(`UPDATE bindings SET credential_id = '${attacker.id}' WHERE domain = 'corp.example'`);
+    expect(codeOf(() => app.routing.resolve('disable_user', { hostDomain: 'corp.example' }))).toBe('BINDING_TAMPERED');
+    expect(app.routing.resolve('disable_user', { hostDomain: 'attacker.example' }).credentialName).toBe('Attacker tenant');
+    edit("UPDATE credentials SET name = 'Renamed in the file' WHERE name = 'Attacker tenant'");
+    expect(codeOf(() => app.routing.resolve('disable_user', { hostDomain: 'attacker.example' }))).toBe('BINDING_TAMPERED');
+  });
+
   it('a forged binding row (no valid MAC) is refused', () => {
     const attacker = app.credentials.get('Attacker tenant');
     edit(`INSERT INTO bindings (id, credential_id, domain, subdomains, created_at, mac) VALUES ('forged', '${attacker.id}', 'bank.example', 1, 'x', x'00')`);

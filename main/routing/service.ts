@@ -8,7 +8,7 @@ import type { CredentialStore } from '../vault/credentials.ts';
 import { equalBytes } from '../vault/crypto.ts';
 import { headerMac, type Vault, type WriteContext } from '../vault/vault.ts';
 import { domainAndParents, echo, normaliseDomain, normaliseMailbox } from './domains.ts';
-import { bindingMac, credentialCapabilities, findConflict, isCapabilityId, pickBinding, type Candidate } from './resolve.ts';
+import { bindingMac, credentialCapabilities, findConflict, isCapabilityId, pickBinding, type BindingPick, type Candidate } from './resolve.ts';
 
 /** A binding as every surface shows it. Nothing here is secret. */
 export interface BindingView {
@@ -71,8 +71,6 @@ interface Row {
 }
 
 const ROW_COLUMNS = 'b.id, b.credential_id, b.domain, b.subdomains, b.created_at, b.mac, c.name, c.provider, c.mode, c.header_mac';
-/** Longest domain (253) has at most 127 labels. */
-const MAX_LEVELS = 127;
 
 function display(ascii: string): string {
   const u = domainToUnicode(ascii);
@@ -118,14 +116,18 @@ export function parseCapability(v: unknown): CapabilityId {
 export class RoutingService {
   readonly vault: Vault;
   readonly credentials: CredentialStore;
-  /** MACs already verified in this unlocked session, keyed by the exact row content (an edited row misses). */
-  #verified = new Set<string>();
-  #byLevels = new Map<number, Statement<string[], Row>>();
+  /** Rows whose MAC was verified in this unlocked session, with the exact contents verified (an edited row misses). */
+  #verifiedBindings = new Map<string, { credentialId: string; domain: string; subdomains: number; mac: Buffer }>();
+  #verifiedHeaders = new Map<string, { provider: string; mode: string; name: string; mac: Buffer }>();
+  #atDomain: Statement<[string], Row> | null = null;
 
   constructor(vault: Vault, credentials: CredentialStore) {
     this.vault = vault;
     this.credentials = credentials;
-    vault.events.on('vault.lock', () => this.#verified.clear());
+    vault.events.on('vault.lock', () => {
+      this.#verifiedBindings.clear();
+      this.#verifiedHeaders.clear();
+    });
   }
 
   // ------------------------------------------------------------------------------------------ reading
@@ -173,18 +175,23 @@ export class RoutingService {
 
   // ------------------------------------------------------------------------------------------ integrity
 
-  #key(r: Row): string {
-    return `${r.mac.toString('hex')}|${r.header_mac.toString('hex')}|${r.id}|${r.credential_id}|${r.domain}|${r.subdomains}|${r.name}|${r.provider}|${r.mode}`;
-  }
-
-  /** Binding MAC and the bound credential's header MAC, both under vault keys. */
+  /**
+   * Binding MAC and the bound credential's header MAC, both under vault keys. A row verified in this unlocked session
+   * is remembered with its exact contents and MAC; it is checked again as soon as any of them differs.
+   */
   #intact(r: Row): boolean {
-    const k = this.#key(r);
-    if (this.#verified.has(k)) return true;
-    const okBinding = equalBytes(bindingMac(this.vault.vaultKey('binding_mac'), { id: r.id, credentialId: r.credential_id, domain: r.domain, subdomains: r.subdomains === 1 }), r.mac);
-    const okHeader = equalBytes(headerMac(this.vault.vaultKey('header_mac'), { id: r.credential_id, provider: r.provider, mode: r.mode, name: r.name }), r.header_mac);
-    if (okBinding && okHeader) this.#verified.add(k);
-    return okBinding && okHeader;
+    const b = this.#verifiedBindings.get(r.id);
+    if (!(b && b.credentialId === r.credential_id && b.domain === r.domain && b.subdomains === r.subdomains && b.mac.equals(r.mac))) {
+      const facts = { id: r.id, credentialId: r.credential_id, domain: r.domain, subdomains: r.subdomains === 1 };
+      if (!equalBytes(bindingMac(this.vault.vaultKey('binding_mac'), facts), r.mac)) return false;
+      this.#verifiedBindings.set(r.id, { credentialId: r.credential_id, domain: r.domain, subdomains: r.subdomains, mac: Buffer.from(r.mac) });
+    }
+    const h = this.#verifiedHeaders.get(r.credential_id);
+    if (!(h && h.provider === r.provider && h.mode === r.mode && h.name === r.name && h.mac.equals(r.header_mac))) {
+      if (!equalBytes(headerMac(this.vault.vaultKey('header_mac'), { id: r.credential_id, provider: r.provider, mode: r.mode, name: r.name }), r.header_mac)) return false;
+      this.#verifiedHeaders.set(r.credential_id, { provider: r.provider, mode: r.mode, name: r.name, mac: Buffer.from(r.header_mac) });
+    }
+    return true;
   }
 
   #assertIntact(r: Row): void {
@@ -312,14 +319,11 @@ export class RoutingService {
 
   // ------------------------------------------------------------------------------------------ resolution
 
-  #candidates(levels: string[]): Row[] {
-    const n = Math.min(levels.length, MAX_LEVELS);
-    let stmt = this.#byLevels.get(n);
-    if (!stmt) {
-      stmt = this.vault.db.prepare<string[], Row>(`SELECT ${ROW_COLUMNS} FROM bindings b JOIN credentials c ON c.id = b.credential_id WHERE b.domain IN (${Array(n).fill('?').join(', ')})`);
-      this.#byLevels.set(n, stmt);
-    }
-    return stmt.all(...levels.slice(0, n));
+  #rowsAt(domain: string): Row[] {
+    // `IN (?)`, not `= ?`: SQLite re-plans a join on every new value bound to an equality term that an index could use
+    // (its STAT4 re-prepare), which costs several times the lookup itself; the one-element IN list plans once.
+    this.#atDomain ??= this.vault.db.prepare<[string], Row>(`SELECT ${ROW_COLUMNS} FROM bindings b JOIN credentials c ON c.id = b.credential_id WHERE b.domain IN (?)`);
+    return this.#atDomain.all(domain);
   }
 
   /**
@@ -334,18 +338,26 @@ export class RoutingService {
     const host = 'kind' in hostInput ? hostInput : parseHost(hostInput);
     const verify = opts.verify !== false;
     if (verify) this.vault.requireUnlocked();
-    const rows = this.#candidates(domainAndParents(host.domain));
-    if (verify) for (const r of rows) this.#assertIntact(r);
-    const candidates: Candidate[] = rows.map((r) => ({
-      bindingId: r.id,
-      credentialId: r.credential_id,
-      credentialName: r.name,
-      provider: r.provider,
-      mode: r.mode,
-      domain: r.domain,
-      subdomains: r.subdomains === 1
-    }));
-    const pick = pickBinding(host.domain, capability, candidates);
+    // The host first, then each parent: the first level with a binding that matches and can run the capability decides
+    // (a more specific level always wins), so the levels above it cannot change the answer and are not read. Every row
+    // read is checked, also those skipped (a changed flag or mode must not silently move the action to a parent).
+    const seen: Candidate[] = [];
+    let pick: BindingPick | null = null;
+    for (const level of domainAndParents(host.domain)) {
+      const rows = this.#rowsAt(level);
+      if (rows.length === 0) continue;
+      if (verify) for (const r of rows) this.#assertIntact(r);
+      const here = rows.map(
+        (r): Candidate => ({ bindingId: r.id, credentialId: r.credential_id, credentialName: r.name, provider: r.provider, mode: r.mode, domain: r.domain, subdomains: r.subdomains === 1 })
+      );
+      seen.push(...here);
+      const p = pickBinding(host.domain, capability, here);
+      if (p.kind !== 'none') {
+        pick = p;
+        break;
+      }
+    }
+    pick ??= pickBinding(host.domain, capability, seen);
     if (pick.kind === 'none') {
       const where = host.kind === 'email' ? `${host.value} (domain ${display(host.domain)})` : display(host.domain);
       if (pick.reason === 'no_capable_binding') {
