@@ -8,7 +8,8 @@ import type { CapabilityId, ProviderId } from '../providers/spec.ts';
  * anything is recorded.
  */
 const LOADERS: Partial<Record<ProviderId, () => Promise<ProviderCapabilities>>> = {
-  agentsoc_mail_block: () => import('../providers/agentsoc_mail_block/capabilities.ts').then((m) => m.capabilities)
+  agentsoc_mail_block: () => import('../providers/agentsoc_mail_block/capabilities.ts').then((m) => m.capabilities),
+  hostinger: () => import('../providers/hostinger/capabilities.ts').then((m) => m.capabilities)
 };
 
 const cache = new Map<string, Promise<ProviderCapabilities>>();
