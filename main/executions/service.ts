@@ -416,10 +416,13 @@ export class ExecutionService {
           return await this.#accessToken(material.id);
         } catch (e) {
           if (e instanceof KeydeskError) {
-            if (['PROVIDER_EXPIRED', 'OAUTH_FAILED', 'OAUTH_DENIED', 'PROVIDER_REJECTED', 'CREDENTIAL_NOT_READY'].includes(e.code)) {
+            // A refresh the provider refused (invalid_grant …: the OAuth service has marked the credential expired), or a
+            // credential already expired or failed: re-authentication is what fixes it. A refresh that failed for
+            // another reason (network, a 5xx, an unusable answer) says nothing about the credential.
+            if (['PROVIDER_EXPIRED', 'PROVIDER_REJECTED', 'CREDENTIAL_NOT_READY'].includes(e.code)) {
               throw new ActionError('reauth', e.code, `The OAuth token could not be refreshed (${e.code}): re-authenticate "${material.name}".`, { credentialStatus: 'expired' });
             }
-            if (e.code === 'PROVIDER_UNREACHABLE') throw new ActionError('cloud_api_error', e.code, e.message);
+            if (e.code === 'PROVIDER_UNREACHABLE' || e.code === 'OAUTH_FAILED') throw new ActionError('cloud_api_error', e.code, e.message);
           }
           throw e;
         }
@@ -441,7 +444,6 @@ export class ExecutionService {
         case 'PROVIDER_EXPIRED':
           return { kind: 'reauth', code: e.code, message, credentialStatus: 'expired' };
         case 'PROVIDER_REJECTED':
-        case 'OAUTH_FAILED':
           return { kind: 'reauth', code: e.code, message, credentialStatus: 'failed' };
         case 'INPUT_INVALID':
           return { kind: 'input_invalid', code: e.code, message, credentialStatus: 'failed' };
