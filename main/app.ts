@@ -52,6 +52,10 @@ function assemble(config: AppConfig, vault: Vault): KeydeskApp {
     ...(config.oauthFlowTimeoutMs !== undefined ? { flowTimeoutMs: config.oauthFlowTimeoutMs } : {})
   });
   executions.connect({ accessToken: (id) => oauth.accessToken(id) });
+  // A successful OAuth sign-in of an existing credential resumes the runs waiting on it (same execution ids).
+  oauth.onReauthenticated(async (c) => {
+    if (vault.isUnlocked()) await executions.resumeWaiting(c.id);
+  });
   return {
     config,
     vault,
