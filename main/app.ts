@@ -2,6 +2,7 @@ import { AuditService } from './audit/service.ts';
 import { systemClock, type Clock } from './clock.ts';
 import { ExecutionService } from './executions/service.ts';
 import { OAuthService } from './oauth/service.ts';
+import { ValidationService } from './providers/validation.ts';
 import { RoutingService } from './routing/service.ts';
 import { CredentialStore } from './vault/credentials.ts';
 import type { KeychainClient } from './vault/keychain.ts';
@@ -18,6 +19,10 @@ export interface AppConfig {
   keychain?: KeychainClient;
   /** Who acts, for the audit log: "analyst:alice (cli)". */
   actor?: string;
+  /** Per-request timeout for provider calls, ms (default 15 000). */
+  providerTimeoutMs?: number;
+  /** Credentials validated at once by "validate all" (default 8). */
+  validationConcurrency?: number;
   /** How long a run waits for re-authentication before it ends expired_awaiting_reauth, ms (default 1 hour). */
   reauthCutoffMs?: number;
   /** How long an OAuth sign-in waits for the browser, ms (default 5 minutes). */
@@ -29,6 +34,7 @@ export interface KeydeskApp {
   vault: Vault;
   credentials: CredentialStore;
   audit: AuditService;
+  validation: ValidationService;
   /** Domain bindings and tenant routing. */
   routing: RoutingService;
   /** Capability runs, their lifecycle, re-auth waits and revert. */
@@ -42,13 +48,28 @@ export interface KeydeskApp {
 function assemble(config: AppConfig, vault: Vault): KeydeskApp {
   const credentials = new CredentialStore(vault);
   const audit = new AuditService(vault);
+  const validation = new ValidationService({
+    credentials,
+    events: vault.events,
+    clock: vault.clock,
+    ...(config.providerTimeoutMs !== undefined ? { timeoutMs: config.providerTimeoutMs } : {}),
+    ...(config.validationConcurrency !== undefined ? { concurrency: config.validationConcurrency } : {})
+  });
   const routing = new RoutingService(vault, credentials);
-  const executions = new ExecutionService({ vault, credentials, routing, ...(config.reauthCutoffMs !== undefined ? { cutoffMs: config.reauthCutoffMs } : {}) });
+  const executions = new ExecutionService({
+    vault,
+    credentials,
+    routing,
+    validate: async (id) => (await validation.validate(id)).credential,
+    ...(config.reauthCutoffMs !== undefined ? { cutoffMs: config.reauthCutoffMs } : {}),
+    ...(config.providerTimeoutMs !== undefined ? { timeoutMs: config.providerTimeoutMs } : {})
+  });
   const oauth = new OAuthService({
     vault,
     credentials,
     events: vault.events,
     clock: vault.clock,
+    ...(config.providerTimeoutMs !== undefined ? { timeoutMs: config.providerTimeoutMs } : {}),
     ...(config.oauthFlowTimeoutMs !== undefined ? { flowTimeoutMs: config.oauthFlowTimeoutMs } : {})
   });
   executions.connect({ accessToken: (id) => oauth.accessToken(id) });
@@ -61,6 +82,7 @@ function assemble(config: AppConfig, vault: Vault): KeydeskApp {
     vault,
     credentials,
     audit,
+    validation,
     routing,
     executions,
     oauth,
