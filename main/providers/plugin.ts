@@ -49,6 +49,11 @@ export interface ValidateContext {
 
 export interface ProviderPlugin {
   spec: ProviderSpec;
+  /**
+   * The auth modes `validate` judges, when not all of them: credentials of other modes (OAuth modes, whose check is a
+   * token refresh — `keydesk refresh`) are skipped by validation, never recorded as a result.
+   */
+  validates?: readonly string[];
   validate(ctx: ValidateContext): Promise<ValidationOutcome>;
 }
 

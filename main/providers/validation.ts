@@ -230,6 +230,12 @@ export class ValidationService {
     } catch (e) {
       return { credential: summary, recorded: false, skipped: toErrorShape(e), durationMs: 0 };
     }
+    if (plugin.validates && !plugin.validates.includes(summary.mode)) {
+      const why = plugin.spec.modes.find((m) => m.id === summary.mode)?.oauth
+        ? `${summary.provider}/${summary.mode} is an OAuth credential: a token refresh checks it (keydesk refresh ${summary.name}).`
+        : `${summary.provider}/${summary.mode} credentials cannot be validated yet.`;
+      return { credential: summary, recorded: false, skipped: { code: 'UNSUPPORTED', message: why }, durationMs: 0 };
+    }
 
     let material: CredentialMaterial;
     try {

@@ -193,6 +193,18 @@ describe('google_workspace service_account_dwd', () => {
   });
 });
 
+describe('google_workspace oauth_user', () => {
+  it('is skipped by validation (a token refresh checks it): the status the OAuth work recorded is left alone', async () => {
+    const a = await app();
+    const c = a.credentials.add({ name: 'gw-oauth', provider: 'google_workspace', mode: 'oauth_user', values: { client_id: 'keydesk-test.apps.googleusercontent.com' } });
+    a.credentials.recordHealth(c.id, { status: 'expired', lastError: { code: 'invalid_grant', message: 'The refresh token was revoked.' }, checkedAt: '2026-11-20T10:00:00.000Z' });
+    const run = await a.validation.validateAll();
+    expect(run.results[0]).toMatchObject({ recorded: false, skipped: { code: 'UNSUPPORTED', message: 'google_workspace/oauth_user is an OAuth credential: a token refresh checks it (keydesk refresh gw-oauth).' } });
+    expect(a.credentials.get('gw-oauth')).toMatchObject({ status: 'expired', lastError: { code: 'invalid_grant' }, checkedAt: '2026-11-20T10:00:00.000Z' });
+    expect(g.control.requests).toEqual([]);
+  });
+});
+
 describe('canary: the service account key never reaches an error, the readable vault, the audit log or an event', () => {
   it('even when Google echoes it back on a refused delegation', async () => {
     const a = await app();

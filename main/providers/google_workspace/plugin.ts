@@ -135,6 +135,7 @@ async function validateDwd(ctx: ValidateContext): Promise<ValidationOutcome> {
 
 export const plugin: ProviderPlugin = {
   spec: googleWorkspaceSpec,
+  validates: ['service_account_dwd'],
   validate(ctx) {
     if (ctx.credential.mode === 'service_account_dwd') return validateDwd(ctx);
     // oauth_user is validated by a token refresh (the OAuth work); until then this plugin does not judge it.

@@ -111,6 +111,7 @@ async function validate(ctx: ValidateContext): Promise<ValidationOutcome> {
 
 export const plugin: ProviderPlugin = {
   spec: microsoft365Spec,
+  validates: ['client_secret', 'certificate'],
   validate(ctx) {
     if (ctx.credential.mode === 'client_secret' || ctx.credential.mode === 'certificate') return validate(ctx);
     // oauth_delegated is validated by a token refresh (the OAuth work); until then this plugin does not judge it.
