@@ -118,6 +118,19 @@ describe.each(['client_secret', 'certificate'] as const)('microsoft_365 %s', (mo
     expect(r.credential.observed.readiness).toContainEqual({ capability: 'block_email_domain', ready: false, missing: [EXCHANGE_APP_ROLE] });
   });
 
+  it('readiness: a tenant without Exchange Online (AADSTS500011 for its token) says so for block_email_domain; the credential is still ok', async () => {
+    entra.resources.delete(EXCHANGE);
+    try {
+      const a = await vault();
+      addM365(a, `m365-noexchange-${mode}`, mode);
+      const r = await a.validation.validate(`m365-noexchange-${mode}`);
+      expect(r.credential.status).toBe('ok');
+      expect(r.credential.observed.readiness).toContainEqual({ capability: 'block_email_domain', ready: null, missing: [], note: expect.stringContaining('Exchange Online has no service principal in this tenant') });
+    } finally {
+      entra.resources.add(EXCHANGE);
+    }
+  });
+
   it('failed: the app may not read the organization (Graph 403 Authorization_RequestDenied); readiness is still reported', async () => {
     grant(['MailboxSettings.ReadWrite']);
     const a = await vault();
