@@ -402,9 +402,10 @@ export class ExecutionService {
     return { capability: row.capability as CapabilityId, target: row.target, host, reason: row.reason };
   }
 
-  #context(material: CredentialMaterial, scrubber: Scrubber, steps: StepEntry[], persist: (ctx: JsonObject) => void): ActionContext {
+  #context(material: CredentialMaterial, scrubber: Scrubber, steps: StepEntry[], persist: (ctx: JsonObject) => void, previous: JsonObject | null = null): ActionContext {
     const clock = this.vault.clock;
     return {
+      previousRevertContext: previous,
       credential: material,
       http: providerHttp({ ...(this.#timeoutMs !== undefined ? { timeoutMs: this.#timeoutMs } : {}), signal: this.#aborter.signal }),
       timeoutMs: this.#timeoutMs ?? 15_000,
@@ -501,7 +502,7 @@ export class ExecutionService {
             .prepare('UPDATE executions SET revert_context = ?, steps = ?, lease_until = ?, updated_at = ? WHERE id = ?')
             .run(JSON.stringify(revertContext), appendSteps(r.steps, steps.splice(0)), this.#lease(w.now), w.now, id);
         });
-      });
+      }, row.attempts > 1 ? toView(row, this.vault.clock.now()).revertContext : null);
       step(`Calling ${row.provider} for ${row.capability} on ${row.target}.`);
       let outcome: { ok: true; summary: string; details: JsonObject | undefined; revert: JsonObject } | { ok: false; failure: Failure };
       try {

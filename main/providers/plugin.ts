@@ -94,6 +94,12 @@ export interface ActionContext {
   captureRevert(context: JsonObject): void;
   /** A line for the execution's step log (secret-free: ids, names, HTTP statuses). */
   step(message: string): void;
+  /**
+   * When this run resumes after a re-authentication wait: the revert context an earlier attempt of the same run
+   * captured (it may already have changed something — e.g. disabled the user before the provider rejected the next
+   * call — and its record of the prior state is the true one). null on the first attempt.
+   */
+  previousRevertContext: JsonObject | null;
 }
 
 export interface ActionResult {

@@ -1,6 +1,6 @@
 import { answer, failure, malformedAnswer, str } from '../../executions/answers.ts';
 import { joinUrl } from '../outcome.ts';
-import { ActionError, type ActionContext, type ActionInput, type JsonObject, type ProviderCapabilities } from '../plugin.ts';
+import { ActionError, type ActionContext, type ActionInput, type ActionResult, type JsonObject, type ProviderCapabilities, type RevertResult } from '../plugin.ts';
 
 /**
  * block_email_domain on the AgentSOC mail blocklist (docs/blocklist-api.md, the contract Keydesk states): POST an
@@ -17,7 +17,7 @@ function endpoint(ctx: ActionContext): { base: string; headers: Record<string, s
   return { base, headers: { authorization: `Bearer ${token.reveal()}`, accept: 'application/json' } };
 }
 
-async function block(ctx: ActionContext, input: ActionInput) {
+async function block(ctx: ActionContext, input: ActionInput): Promise<ActionResult> {
   const { base, headers } = endpoint(ctx);
   ctx.captureRevert({ value: input.target, entry_id: null, created: false });
   ctx.step(`POST /v1/entries {type: domain, value: ${input.target}}`);
@@ -34,7 +34,7 @@ async function block(ctx: ActionContext, input: ActionInput) {
     return {
       summary: `Blocked ${input.target} on the blocklist (entry ${id}).`,
       details: { entry_id: id, created: true },
-      revertContext: { value: input.target, entry_id: id, created: true } satisfies JsonObject
+      revertContext: { value: input.target, entry_id: id, created: true }
     };
   }
   if (a.status === 409) {
@@ -43,13 +43,13 @@ async function block(ctx: ActionContext, input: ActionInput) {
     return {
       summary: `${input.target} was already blocked on the blocklist${id ? ` (entry ${id})` : ''}; nothing was created, and a revert will leave that entry in place.`,
       details: { entry_id: id, created: false, already_in_effect: true },
-      revertContext: { value: input.target, entry_id: id, created: false } satisfies JsonObject
+      revertContext: { value: input.target, entry_id: id, created: false }
     };
   }
   throw failure(a, 'The blocklist service (POST /v1/entries)', { expiredCodes: EXPIRED });
 }
 
-async function unblock(ctx: ActionContext, rc: JsonObject) {
+async function unblock(ctx: ActionContext, rc: JsonObject): Promise<RevertResult> {
   const value = str(rc.value) ?? 'the domain';
   if (rc.created !== true) return { summary: `Nothing to remove: ${value} was already on the blocklist before this run, so its entry stays.` };
   const id = str(rc.entry_id);

@@ -1,6 +1,6 @@
 import { answer, failure, malformedAnswer } from '../../executions/answers.ts';
 import { joinUrl } from '../outcome.ts';
-import { ActionError, type ActionContext, type ActionInput, type JsonObject, type ProviderCapabilities } from '../plugin.ts';
+import { ActionError, type ActionContext, type ActionInput, type ActionResult, type JsonObject, type ProviderCapabilities, type RevertResult } from '../plugin.ts';
 import { HOSTINGER_API, VM_LIST_PATH } from './plugin.ts';
 
 /**
@@ -34,7 +34,7 @@ async function power(ctx: ActionContext, id: string, action: 'stop' | 'start'): 
   return `action ${typeof b.id === 'number' ? b.id : '?'}${typeof b.state === 'string' ? `, ${b.state}` : ''}`;
 }
 
-async function stop(ctx: ActionContext, input: ActionInput) {
+async function stop(ctx: ActionContext, input: ActionInput): Promise<ActionResult> {
   const id = input.target;
   const { base, headers } = api(ctx);
   const prior = await vmState(ctx, base, headers, id);
@@ -43,18 +43,18 @@ async function stop(ctx: ActionContext, input: ActionInput) {
     return {
       summary: `VPS ${id} was already stopped; nothing was done, and a revert will leave it stopped.`,
       details: { vm_id: id, prior_state: prior },
-      revertContext: { vm_id: id, prior_state: prior, stopped_by_this_run: false } satisfies JsonObject
+      revertContext: { vm_id: id, prior_state: prior, stopped_by_this_run: false }
     };
   }
   const what = await power(ctx, id, 'stop');
   return {
     summary: `Stopped VPS ${id} (it was ${prior}; ${what}).`,
     details: { vm_id: id, prior_state: prior },
-    revertContext: { vm_id: id, prior_state: prior, stopped_by_this_run: true } satisfies JsonObject
+    revertContext: { vm_id: id, prior_state: prior, stopped_by_this_run: true }
   };
 }
 
-async function start(ctx: ActionContext, rc: JsonObject) {
+async function start(ctx: ActionContext, rc: JsonObject): Promise<RevertResult> {
   const id = typeof rc.vm_id === 'string' && VM_ID_RE.test(rc.vm_id) ? rc.vm_id : null;
   if (!id) throw new ActionError('input_invalid', 'NO_REVERT_CONTEXT', 'The revert context names no VPS; start it by hand in hPanel.');
   if (rc.stopped_by_this_run !== true) return { summary: `Nothing to undo: VPS ${id} was already stopped before this run, so it stays stopped.` };
