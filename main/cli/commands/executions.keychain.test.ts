@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startBlocklistPeer, type BlocklistPeer } from '../../../e2e/peers/blocklist.ts';
-import { keydesk } from '../../executions/testing/cli-async.ts';
+import { cliAsync as keydesk } from '../../testing/cli.ts';
 import { SAMPLE, containsAnyEncoding, keychainVault, vaultFilesBytes, type TempVault } from '../../testing/fixtures.ts';
 
 let tv: TempVault;
