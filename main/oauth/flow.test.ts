@@ -169,6 +169,19 @@ describe('generic OAuth credential against oidc-provider', () => {
     expect(app.credentials.get('Rapt')).toMatchObject({ status: 'expired', lastError: { code: 'invalid_rapt' } });
   });
 
+  it('a token endpoint that is down, or answers nonsense, leaves the credential unknown (not expired), with the reason', async () => {
+    const { app } = await vaultWith(['Flaky']);
+    await app.oauth.connect('Flaky', httpBrowser());
+    const stored = tokensOf(app, 'Flaky');
+    peer.control.refreshError = { status: 503, count: 1, body: { error: 'temporarily_unavailable', error_description: 'maintenance' } };
+    await expect(app.oauth.refresh('Flaky')).rejects.toMatchObject({ code: 'PROVIDER_UNREACHABLE', message: expect.stringContaining('HTTP 503') });
+    expect(app.credentials.get('Flaky')).toMatchObject({ status: 'unknown', lastError: { code: 'PROVIDER_UNREACHABLE' } });
+    peer.control.refreshError = { status: 200, count: 1, body: { unexpected: 'answer' } };
+    await expect(app.oauth.refresh('Flaky')).rejects.toMatchObject({ code: 'OAUTH_FAILED' });
+    expect(app.credentials.get('Flaky')).toMatchObject({ status: 'unknown', lastError: { code: 'OAUTH_FAILED' } });
+    expect(tokensOf(app, 'Flaky')).toEqual(stored);
+  });
+
   it('a callback with the wrong state is refused and a correct callback after it still succeeds', async () => {
     const { app } = await vaultWith(['State']);
     let forged = 0;

@@ -206,7 +206,8 @@ export class OAuthService {
       health = { status: 'expired', lastError: { code: e.expiredReason, message: e.message }, checkedAt: now };
     } else if (e.code === 'PROVIDER_REJECTED') {
       health = { status: 'failed', lastError: { code: e instanceof TokenEndpointError ? e.oauthError : e.code, message: e.message }, checkedAt: now };
-    } else if (e.code === 'PROVIDER_UNREACHABLE') {
+    } else if (e.code === 'PROVIDER_UNREACHABLE' || e.code === 'OAUTH_FAILED') {
+      // A network failure, a 5xx or an answer the library could not use: nothing is known about the credential.
       health = { status: 'unknown', lastError: { code: e.code, message: e.message }, checkedAt: now };
     }
     if (health) this.#credentials.recordHealth(id, health, { action });

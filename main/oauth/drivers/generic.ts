@@ -60,6 +60,10 @@ function fail(what: 'exchange' | 'refresh' | 'revoke', host: string, e: unknown)
   if (e instanceof oidc.ResponseBodyError) {
     return tokenEndpointError(what, { error: e.error, description: e.error_description, subtype: e.cause?.error_subtype, status: e.status, host });
   }
+  // openid-client reports a 5xx without an OAuth error body as "unexpected HTTP response status code" (cause: the
+  // Response): the server failed, nothing is known about the credential.
+  const cause = (e as { cause?: unknown } | null)?.cause;
+  if (cause instanceof Response && cause.status >= 500) return new KeydeskError('PROVIDER_UNREACHABLE', `${host} failed to answer (HTTP ${cause.status}); try again later.`);
   const label = what === 'exchange' ? 'The code exchange' : what === 'refresh' ? 'The token refresh' : 'The revocation';
   return libraryFailure(label, host, e, LIBRARY, e instanceof oidc.ClientError ? e.message : undefined);
 }
