@@ -37,7 +37,7 @@ test.describe('lock and unlock (passphrase vault)', () => {
     await expect(credentialRow(page, 'VPS main').getByText('Unknown')).toBeVisible();
     await expect(page.getByRole('button', { name: 'Unlock to add a credential' })).toBeVisible();
     await kd.axe('credentials, locked');
-    await page.getByRole('button', { name: 'VPS main' }).click();
+    await page.getByRole('button', { name: 'VPS main', exact: true }).click();
     await expect(page.getByText('API token — set (never shown)')).toBeVisible();
     await expect(page.getByRole('button', { name: 'Unlock to edit secrets' })).toBeVisible();
     await expect(page.getByRole('button', { name: 'Delete' })).toHaveCount(0);

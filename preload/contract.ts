@@ -342,6 +342,31 @@ export const auditChannels = {
   'audit.verify': { input: NoInput, output: returns<AuditVerifyView>() }
 } as const;
 
+// ---- validation ------------------------------------------------------------------------------------
+
+export interface ValidationRunView {
+  runId: string;
+  total: number;
+  ok: number;
+  failed: number;
+  expired: number;
+  unknown: number;
+  /** Not checked: the provider cannot validate yet, or the run was cancelled or stopped. */
+  skipped: number;
+  /** Set when the run stopped early (the vault was locked, the key rotated, or it was cancelled). */
+  stopped: ErrorShape | null;
+  results: { credentialId: string; name: string; status: CredentialStatus | 'skipped'; errorCode: string | null }[];
+}
+
+export const validationChannels = {
+  /** Asks the provider whether the credential works and records ok / failed / expired / unknown. */
+  'validation.validate': { input: z.strictObject({ credentialId: Ref }), output: returns<CredentialView>() },
+  /** Every credential, a bounded number at once; progress arrives as validation.progress events. */
+  'validation.validateAll': { input: NoInput, output: returns<ValidationRunView>() },
+  /** Stops the validation runs this window started; credentials not yet checked keep their status. */
+  'validation.cancel': { input: NoInput, output: returns<{ cancelled: number }>() }
+} as const;
+
 // ---- domain bindings and routing ----------------------------------------------------------------
 
 export interface BindingView {
@@ -531,7 +556,7 @@ export const oauthChannels = {
 } as const;
 
 /** Every channel of every domain. A channel name appears exactly once (mergeDomains refuses a duplicate at load). */
-export const CHANNELS = mergeDomains(vaultChannels, providerChannels, credentialChannels, auditChannels, bindingChannels, executionChannels, promptChannels, oauthChannels);
+export const CHANNELS = mergeDomains(vaultChannels, providerChannels, credentialChannels, auditChannels, validationChannels, bindingChannels, executionChannels, promptChannels, oauthChannels);
 
 type UnionToIntersection<U> = (U extends unknown ? (x: U) => void : never) extends (x: infer I) => void ? I : never;
 

@@ -62,7 +62,8 @@ export const test = base.extend<{ kd: Keydesk; vaultKind: 'none' | 'keychain' | 
     const dir = mkdtempSync(join(tmpdir(), 'keydesk-e2e-'));
     const vaultPath = join(dir, 'vault.sqlite');
     const signIns: ChromiumSignIn[] = [];
-    const external = { decision: 'approve' as 'approve' | 'deny', last: null as ChromiumSignIn | null };
+    // Sign-ins the "system browser" has opened, in order; lastSignIn() takes the next one, waiting for it if need be.
+    const external = { decision: 'approve' as 'approve' | 'deny', opened: [] as ChromiumSignIn[], taken: 0, notify: null as (() => void) | null };
     const browser = page.context().browser();
     const session = new AppSession({
       vaultPath,
@@ -72,8 +73,9 @@ export const test = base.extend<{ kd: Keydesk; vaultKind: 'none' | 'keychain' | 
         if (!browser) throw new Error('no browser');
         const s = chromiumSignIn(browser, { decision: external.decision });
         signIns.push(s);
-        external.last = s;
         await s.openExternal(url);
+        external.opened.push(s);
+        external.notify?.();
       }
     });
     if (vaultKind !== 'none') {
@@ -123,7 +125,17 @@ export const test = base.extend<{ kd: Keydesk; vaultKind: 'none' | 'keychain' | 
       set browserDecision(d) {
         external.decision = d;
       },
-      lastSignIn: () => (external.last ? external.last.finished() : Promise.reject(new Error('no sign-in was opened'))),
+      async lastSignIn() {
+        const deadline = Date.now() + 30_000;
+        while (external.opened.length <= external.taken) {
+          if (Date.now() > deadline) throw new Error('main never opened a sign-in page');
+          await new Promise<void>((r) => {
+            external.notify = r;
+            setTimeout(r, 200);
+          });
+        }
+        return external.opened[external.taken++]!.finished();
+      },
       dir,
       vaultPath,
       session,

@@ -43,7 +43,7 @@ beforeAll(async () => {
   if (!r.ok) throw new Error(r.error.message);
   credentialId = (r.value as { id: string }).id;
   // A second holder of the canary that no generated input can name (the fuzz may legitimately replace the first one's secret).
-  const hidden = await core.dispatch('credentials.add', { name: 'Untouched', provider: 'agentsoc_mail_block', mode: 'bearer_token', values: { token: `tok_${CANARY}`, blocklist_url: 'https://blocklist.example' } });
+  const hidden = await core.dispatch('credentials.add', { name: 'Untouched', provider: 'agentsoc_mail_block', mode: 'bearer_token', values: { token: `tok_${CANARY}`, blocklist_url: 'http://127.0.0.1:9' } });
   if (!hidden.ok) throw new Error(hidden.error.message);
 });
 
@@ -79,6 +79,9 @@ const nearMiss: Record<ChannelName, fc.Arbitrary<unknown>> = {
   'credentials.remove': fc.record({ id: fc.oneof(id, fc.constant('x')), confirm: text }, { requiredKeys: [] }),
   'audit.list': fc.record({ credentialId: id, limit: fc.oneof(fc.integer(), fc.double(), text) }, { requiredKeys: [] }),
   'audit.verify': fc.oneof(fc.constant({ deep: true }), junk),
+  'validation.validate': fc.record({ credentialId: fc.oneof(fc.constant('CRED'), id) }, { requiredKeys: [] }),
+  'validation.validateAll': fc.oneof(fc.constant({ all: true }), junk),
+  'validation.cancel': fc.oneof(fc.constant({ run: 1 }), junk),
   'bindings.list': fc.record({ credentialId: fc.oneof(fc.constant('CRED'), id), x: text }, { requiredKeys: [] }),
   'bindings.bind': fc.record({ credentialId: fc.oneof(fc.constant('CRED'), id), domain: fc.oneof(fc.domain(), text, fc.constant('..')), subdomains: fc.oneof(fc.boolean(), junk) }, { requiredKeys: [] }),
   'bindings.unbind': fc.record({ credentialId: fc.oneof(fc.constant('CRED'), id), domain: fc.oneof(fc.domain(), text) }, { requiredKeys: [] }),

@@ -8,6 +8,7 @@ import { createHeadWatcher } from './events.ts';
 import { executionHandlers, promptHandlers } from './executions.ts';
 import { oauthHandlers } from './oauth.ts';
 import { providerHandlers } from './providers.ts';
+import { validationHandlers } from './validation.ts';
 import { vaultHandlers } from './vault.ts';
 
 /** Every channel's handler, domain by domain. The type makes a missing or extra channel a compile error. */
@@ -17,6 +18,7 @@ export function createHandlerTable(session: AppSession): HandlerTable {
     ...providerHandlers(),
     ...credentialHandlers(session),
     ...auditHandlers(session),
+    ...validationHandlers(session),
     ...bindingHandlers(session),
     ...executionHandlers(session),
     ...promptHandlers(session),

@@ -16,7 +16,8 @@ export function relative(iso: string, now: number): string {
   if (Number.isNaN(t)) return 'unknown';
   const diff = t - now;
   const abs = Math.abs(diff);
-  if (abs < 60_000) return diff <= 0 ? 'just now' : 'in under a minute';
+  // Within a minute either way is "just now": the window's clock reading may be a few seconds behind main's.
+  if (abs < 60_000) return 'just now';
   for (const [unit, ms] of UNITS) {
     if (abs >= ms) {
       const n = Math.floor(abs / ms);

@@ -143,3 +143,19 @@ export function useOAuthConnectNew() {
 export function useOAuthCancel() {
   return useMutation({ mutationFn: () => call('oauth.cancel') });
 }
+
+// ---- validation ---------------------------------------------------------------------------------
+
+export function useValidate() {
+  const invalidate = useInvalidateAll();
+  return useMutation({ mutationFn: (credentialId: string) => call('validation.validate', { credentialId }), onSettled: invalidate });
+}
+
+export function useValidateAll() {
+  const invalidate = useInvalidateAll();
+  return useMutation({ mutationFn: () => call('validation.validateAll'), onSettled: invalidate });
+}
+
+export function useCancelValidation() {
+  return useMutation({ mutationFn: () => call('validation.cancel') });
+}

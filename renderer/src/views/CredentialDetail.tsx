@@ -2,7 +2,7 @@ import { useState } from 'react';
 import type { CredentialView } from '../../../preload/contract.ts';
 import { isCallError, messageOf } from '../api/client.ts';
 import { useOAuthFlow } from '../api/events.ts';
-import { useAudit, useBindings, useCredential, useExecutions, useOAuthCancel, useOAuthConnect, useProviders, useRemoveCredential } from '../api/queries.ts';
+import { useAudit, useBindings, useCredential, useExecutions, useOAuthCancel, useOAuthConnect, useProviders, useRemoveCredential, useValidate } from '../api/queries.ts';
 import { useRoute } from '../app/route.tsx';
 import { AuditTable } from '../components/AuditTable.tsx';
 import { CheckedAt, Expiry, Rotation, providerLabel } from '../components/CredentialBits.tsx';
@@ -44,6 +44,7 @@ export function CredentialDetail({ id }: { id: string }) {
   const bindings = useBindings(id);
   const runs = useExecutions(id, 10);
   const connect = useOAuthConnect();
+  const validate = useValidate();
   const cancelFlow = useOAuthCancel();
   const flow = useOAuthFlow();
   const now = useNow();
@@ -88,6 +89,11 @@ export function CredentialDetail({ id }: { id: string }) {
           {c.name} <StatusChip status={c.status} />
         </h1>
         <div className="page-actions">
+          {locked ? null : (
+            <button type="button" className="primary" onClick={() => validate.mutate(c.id)} disabled={validate.isPending}>
+              {validate.isPending ? 'Checking with the provider…' : 'Validate'}
+            </button>
+          )}
           {mode?.oauth
             ? connect.isPending
               ? (
@@ -112,6 +118,7 @@ export function CredentialDetail({ id }: { id: string }) {
         {l.provider} — {l.mode}
       </p>
       {connect.error ? <Notice kind="error">{messageOf(connect.error)}</Notice> : null}
+      {validate.error ? <Notice kind="error">{messageOf(validate.error)}</Notice> : null}
 
       <div className="cards">
         <section className="card" aria-labelledby="health-title">

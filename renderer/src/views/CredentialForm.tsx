@@ -2,7 +2,7 @@ import { useEffect, useId, useMemo, useRef, useState, type FormEvent } from 'rea
 import type { CredentialView, FieldView, ModeView } from '../../../preload/contract.ts';
 import { isCallError, messageOf } from '../api/client.ts';
 import { useOAuthFlow } from '../api/events.ts';
-import { useAddCredential, useOAuthCancel, useOAuthConnectNew, useProviders, useUpdateCredential } from '../api/queries.ts';
+import { useAddCredential, useOAuthCancel, useOAuthConnectNew, useProviders, useUpdateCredential, useValidate } from '../api/queries.ts';
 import { Dialog } from '../components/Dialog.tsx';
 import { Notice } from '../components/Notice.tsx';
 
@@ -27,6 +27,8 @@ export function CredentialForm(props: { mode: FormMode; onClose: () => void; onS
   const add = useAddCredential();
   const update = useUpdateCredential();
   const connectNew = useOAuthConnectNew();
+  const validate = useValidate();
+  const [validateOnSave, setValidateOnSave] = useState(true);
   const cancelFlow = useOAuthCancel();
   const flow = useOAuthFlow();
   const editing = props.mode.kind === 'edit' ? props.mode.credential : null;
@@ -41,7 +43,16 @@ export function CredentialForm(props: { mode: FormMode; onClose: () => void; onS
 
   const provider = providers.data?.find((p) => p.id === providerId);
   const mode: ModeView | undefined = provider?.modes.find((m) => m.id === modeId);
-  const pending = add.isPending || update.isPending || connectNew.isPending;
+  const pending = add.isPending || update.isPending || connectNew.isPending || validate.isPending;
+  /** After a save: check it with the provider when asked to; the credential is saved either way, its chip tells. */
+  const saved = (c: CredentialView | null, secretsChanged: boolean) => {
+    const finish = () => {
+      if (c) props.onSaved?.(c);
+      props.onClose();
+    };
+    if (c && validateOnSave && secretsChanged) validate.mutate(c.id, { onSettled: finish });
+    else finish();
+  };
 
   // After a failed save, put the focus on the first field that needs fixing.
   useEffect(() => {
@@ -73,7 +84,7 @@ export function CredentialForm(props: { mode: FormMode; onClose: () => void; onS
         connectNew.mutate({ name, provider: providerId, mode: modeId, values: given }, { onSuccess: (c) => (props.onSaved?.(c), props.onClose()), onError: fail });
         return;
       }
-      add.mutate({ name, provider: providerId, mode: modeId, values: given, expiresAt: expiresAt || null }, { onSuccess: (c) => (props.onSaved?.(c), props.onClose()), onError: fail });
+      add.mutate({ name, provider: providerId, mode: modeId, values: given, expiresAt: expiresAt || null }, { onSuccess: (c) => saved(c, true), onError: fail });
       return;
     }
     const changed: Record<string, string> = {};
@@ -93,7 +104,7 @@ export function CredentialForm(props: { mode: FormMode; onClose: () => void; onS
         ...(renamed !== undefined ? { name: renamed } : {}),
         ...(Object.keys(changed).length || expiryChanged ? { update: { ...(Object.keys(changed).length ? { values: changed } : {}), ...(expiryChanged ? { expiresAt: expiresAt || null } : {}) } } : {})
       },
-      { onSuccess: (c) => (c && props.onSaved?.(c), props.onClose()), onError: fail }
+      { onSuccess: (c) => saved(c, mode.fields.some((f) => f.secret && changed[f.name] !== undefined)), onError: fail }
     );
   };
 
@@ -204,6 +215,13 @@ export function CredentialForm(props: { mode: FormMode; onClose: () => void; onS
             </button>
           </p>
         ) : null}
+        {mode && !mode.oauth ? (
+          <label className="choice">
+            <input type="checkbox" checked={validateOnSave} onChange={(e) => setValidateOnSave(e.target.checked)} />
+            <span>Validate on save — ask the provider whether it works (a new or replaced secret)</span>
+          </label>
+        ) : null}
+        {validate.isPending ? <p role="status">Saved. Checking it with the provider…</p> : null}
         <div className="actions">
           <button type="submit" className="primary" disabled={pending}>
             {mode?.oauth && !editing ? (connectNew.isPending ? 'Connecting…' : 'Connect') : pending ? 'Saving…' : editing ? 'Save changes' : 'Add credential'}

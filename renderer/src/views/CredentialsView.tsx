@@ -1,12 +1,13 @@
 import { useDeferredValue, useMemo, useState } from 'react';
 import type { CredentialStatus, CredentialView, ProviderView } from '../../../preload/contract.ts';
 import { messageOf } from '../api/client.ts';
-import { useCredentials, useProviders } from '../api/queries.ts';
+import { useCredentials, useProviders, useValidate } from '../api/queries.ts';
 import { useRoute } from '../app/route.tsx';
 import { CheckedAt, Expiry, ReadinessSummary, Rotation, providerLabel } from '../components/CredentialBits.tsx';
 import { EmptyState, Notice } from '../components/Notice.tsx';
 import { StatusChip } from '../components/StatusChip.tsx';
 import { useNow } from '../components/useNow.ts';
+import { ValidateAll } from '../components/ValidateAll.tsx';
 import { CredentialForm } from './CredentialForm.tsx';
 
 type StatusFilter = 'all' | 'attention' | CredentialStatus;
@@ -59,7 +60,10 @@ export function CredentialsView() {
     <section aria-labelledby="creds-title">
       <div className="page-head">
         <h1 id="creds-title" tabIndex={-1}>Credentials</h1>
-        <div className="page-actions">{addButton}</div>
+        <div className="page-actions">
+          {total > 0 && !locked ? <ValidateAll /> : null}
+          {addButton}
+        </div>
       </div>
       {total > 0 ? (
         <div className="summary" role="group" aria-label="Health summary">
@@ -148,6 +152,11 @@ export function CredentialsView() {
                     <th scope="col">Expiry</th>
                     <th scope="col">Rotation</th>
                     <th scope="col">Readiness</th>
+                    {locked ? null : (
+                      <th scope="col">
+                        <span className="visually-hidden">Actions</span>
+                      </th>
+                    )}
                   </tr>
                 </thead>
                 <tbody>
@@ -188,6 +197,11 @@ export function CredentialsView() {
                         <td>
                           <ReadinessSummary c={c} />
                         </td>
+                        {locked ? null : (
+                          <td>
+                            <ValidateButton id={c.id} name={c.name} />
+                          </td>
+                        )}
                       </tr>
                     );
                   })}
@@ -199,5 +213,22 @@ export function CredentialsView() {
       ) : null}
       {adding ? <CredentialForm mode={{ kind: 'add' }} onClose={() => setAdding(false)} onSaved={(c) => go({ name: 'credential', id: c.id })} /> : null}
     </section>
+  );
+}
+
+function ValidateButton({ id, name }: { id: string; name: string }) {
+  const validate = useValidate();
+  return (
+    <>
+      <button type="button" onClick={() => validate.mutate(id)} disabled={validate.isPending}>
+        {validate.isPending ? 'Checking…' : 'Validate'}
+        <span className="visually-hidden"> {name}</span>
+      </button>
+      {validate.error ? (
+        <p className="field-error" role="alert">
+          {messageOf(validate.error)}
+        </p>
+      ) : null}
+    </>
   );
 }

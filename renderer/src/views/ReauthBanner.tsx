@@ -16,16 +16,46 @@ function timeLeft(deadline: string, now: number): string {
   return `${relative(deadline, now).replace(/^in /, '')} left`;
 }
 
-/** A persistent banner while any run waits on a credential: one click re-authenticates it and the runs resume. */
+/**
+ * A persistent banner while any run waits on a credential: one click re-authenticates it and the runs resume.
+ * The sign-in and the secret dialog live here, not in the prompt's row: the row disappears the moment the prompt
+ * resolves, and the outcome must still be shown.
+ */
 export function ReauthBanner({ status }: { status: VaultStatus }) {
   const prompts = usePrompts();
   const now = useNow(15_000);
+  const connect = useOAuthConnect();
+  const cancel = useOAuthCancel();
+  const flow = useOAuthFlow();
+  const [active, setActive] = useState<PromptView | null>(null);
+  const [signingIn, setSigningIn] = useState<PromptView | null>(null);
   const [done, setDone] = useState<string | null>(null);
+  const needsPassphrase = status.state === 'locked' && status.keySource === 'passphrase';
   const list = prompts.data ?? [];
-  if (list.length === 0 && !done) return null;
+
+  const signIn = (p: PromptView, passphrase?: string) => {
+    setSigningIn(p);
+    setDone(null);
+    connect.mutate(
+      { credentialId: p.credentialId, ...(passphrase ? { passphrase } : {}) },
+      {
+        onSuccess: () => {
+          setActive(null);
+          setDone(`${p.credentialName} is signed in again; the actions waiting on it resume.`);
+        }
+      }
+    );
+  };
+  const oneClick = (p: PromptView) => {
+    setDone(null);
+    if (p.method === 'secret' || needsPassphrase) setActive(p);
+    else signIn(p);
+  };
+
+  if (list.length === 0 && !done && !active && !connect.isPending) return null;
   const waiting = list.reduce((n, p) => n + p.waiting.length, 0);
   return (
-    <section className="reauth-banner" aria-labelledby="reauth-title">
+    <section className="reauth-banner" aria-labelledby={list.length > 0 ? 'reauth-title' : undefined} aria-label={list.length > 0 ? undefined : 'Re-authentication'}>
       {list.length > 0 ? (
         <>
           <h2 id="reauth-title">
@@ -36,11 +66,38 @@ export function ReauthBanner({ status }: { status: VaultStatus }) {
           </h2>
           <ul className="prompt-list">
             {list.map((p) => (
-              <PromptItem key={p.id} prompt={p} now={now} status={status} onDone={setDone} />
+              <li className="prompt" key={p.id}>
+                <div className="prompt-main">
+                  <strong>{p.credentialName}</strong> <span className="muted">— {p.reason}</span>
+                  <ul className="waiting">
+                    {p.waiting.map((w) => (
+                      <li key={w.id}>
+                        <code>{w.capability}</code> → {w.target}
+                      </li>
+                    ))}
+                  </ul>
+                </div>
+                <div className="prompt-side">
+                  <span className="time-left">{timeLeft(p.deadline, now)}</span>
+                  {connect.isPending && signingIn?.id === p.id ? (
+                    <>
+                      <span role="status">{flow?.credentialId === p.credentialId && flow.stage === 'waiting_for_browser' ? 'Waiting for the sign-in in your browser…' : 'Signing in…'}</span>
+                      <button type="button" onClick={() => cancel.mutate()}>
+                        Cancel sign-in
+                      </button>
+                    </>
+                  ) : (
+                    <button type="button" className="primary" onClick={() => oneClick(p)} disabled={connect.isPending}>
+                      {p.method === 'oauth' ? `Sign in to ${p.credentialName} again` : `Enter a new secret for ${p.credentialName}`}
+                    </button>
+                  )}
+                </div>
+              </li>
             ))}
           </ul>
         </>
       ) : null}
+      {connect.error && !active ? <Notice kind="error">{messageOf(connect.error)}</Notice> : null}
       {done ? (
         <Notice kind="success">
           {done}{' '}
@@ -49,81 +106,25 @@ export function ReauthBanner({ status }: { status: VaultStatus }) {
           </button>
         </Notice>
       ) : null}
+      {active && active.method === 'oauth' ? <PassphraseThenSignIn prompt={active} pending={connect.isPending} error={connect.error} onSubmit={(pass) => signIn(active, pass)} onClose={() => setActive(null)} /> : null}
+      {active && active.method === 'secret' ? (
+        <SecretReauth
+          prompt={active}
+          needsPassphrase={needsPassphrase}
+          onClose={() => setActive(null)}
+          onDone={(r) => {
+            setActive(null);
+            setDone(resumedText(active.credentialName, r));
+          }}
+        />
+      ) : null}
     </section>
   );
 }
 
-function resumedText(name: string, r: { resumed: ResumeView['resumed'] } | null): string {
-  if (!r) return `${name} is signed in again; its waiting actions resume.`;
+function resumedText(name: string, r: { resumed: ResumeView['resumed'] }): string {
   const parts = r.resumed.map((e) => `${e.capability} → ${e.target}: ${e.status.replace(/_/g, ' ')}`);
   return `${name} re-authenticated. ${r.resumed.length ? `Resumed ${plural(r.resumed.length, 'action')}: ${parts.join('; ')}.` : 'No action was still waiting.'}`;
-}
-
-function PromptItem({ prompt, now, status, onDone }: { prompt: PromptView; now: number; status: VaultStatus; onDone: (msg: string) => void }) {
-  const connect = useOAuthConnect();
-  const cancel = useOAuthCancel();
-  const flow = useOAuthFlow();
-  const [asking, setAsking] = useState(false);
-  const needsPassphrase = status.state === 'locked' && status.keySource === 'passphrase';
-  const signIn = (passphrase?: string) =>
-    connect.mutate(
-      { credentialId: prompt.credentialId, ...(passphrase ? { passphrase } : {}) },
-      {
-        onSuccess: () => {
-          setAsking(false);
-          onDone(resumedText(prompt.credentialName, null));
-        }
-      }
-    );
-  const oneClick = () => {
-    if (prompt.method === 'secret' || needsPassphrase) setAsking(true);
-    else signIn();
-  };
-  const waitingForBrowser = connect.isPending && flow?.credentialId === prompt.credentialId && flow.stage !== 'completed' && flow.stage !== 'failed';
-  return (
-    <li className="prompt">
-      <div className="prompt-main">
-        <strong>{prompt.credentialName}</strong> <span className="muted">— {prompt.reason}</span>
-        <ul className="waiting">
-          {prompt.waiting.map((w) => (
-            <li key={w.id}>
-              <code>{w.capability}</code> → {w.target}
-            </li>
-          ))}
-        </ul>
-      </div>
-      <div className="prompt-side">
-        <span className="time-left">{timeLeft(prompt.deadline, now)}</span>
-        {connect.isPending ? (
-          <>
-            <span role="status">{waitingForBrowser ? 'Waiting for the sign-in in your browser…' : 'Signing in…'}</span>
-            <button type="button" onClick={() => cancel.mutate()}>
-              Cancel sign-in
-            </button>
-          </>
-        ) : (
-          <button type="button" className="primary" onClick={oneClick}>
-            {prompt.method === 'oauth' ? `Sign in to ${prompt.credentialName} again` : `Enter a new secret for ${prompt.credentialName}`}
-          </button>
-        )}
-      </div>
-      {connect.error && !asking ? <Notice kind="error">{messageOf(connect.error)}</Notice> : null}
-      {asking && prompt.method === 'oauth' ? (
-        <PassphraseThenSignIn prompt={prompt} pending={connect.isPending} error={connect.error} onSubmit={signIn} onClose={() => setAsking(false)} />
-      ) : null}
-      {asking && prompt.method === 'secret' ? (
-        <SecretReauth
-          prompt={prompt}
-          needsPassphrase={needsPassphrase}
-          onClose={() => setAsking(false)}
-          onDone={(r) => {
-            setAsking(false);
-            onDone(resumedText(prompt.credentialName, r));
-          }}
-        />
-      ) : null}
-    </li>
-  );
 }
 
 function PassphraseThenSignIn(props: { prompt: PromptView; pending: boolean; error: unknown; onSubmit: (passphrase: string) => void; onClose: () => void }) {
