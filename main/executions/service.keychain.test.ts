@@ -116,7 +116,7 @@ describe('bad input never reaches the provider and records nothing', () => {
     [{ capability: 'block_email_domain', target: 'not a domain', hostDomain: 'corp.example' }, 'INPUT_INVALID'],
     [{ capability: 'block_email_domain', target: 'phish.example', hostEmail: 'not-an-email' }, 'INPUT_INVALID'],
     [{ capability: 'nuke_from_orbit', target: 'phish.example', hostDomain: 'corp.example' }, 'INPUT_INVALID'],
-    [{ capability: 'disable_user', target: 'alice@corp.example' }, 'NO_BINDING'],
+    [{ capability: 'disable_user', target: 'alice@corp.example' }, 'INPUT_INVALID'], // the blocklist bound to corp.example cannot disable users
     [{ capability: 'block_email_domain', target: 'phish.example', hostDomain: 'other.example' }, 'NO_BINDING'],
     [{ capability: 'power', target: '1234', credential: 'Blocklist' }, 'INPUT_INVALID'],
     [{ capability: 'block_email_domain', target: 'phish.example', hostDomain: 'corp.example', credential: 'Nobody' }, 'NOT_FOUND'],

@@ -187,14 +187,14 @@ describe('resolution', () => {
     expect(app.routing.resolve('disable_user', { hostDomain: 'x.labs.corp.example' }).credentialName).toBe('Corp M365');
   });
 
-  it('no binding is NO_BINDING; a bound domain whose credential cannot run the capability says which credential it has', () => {
+  it('no binding is NO_BINDING; a bound domain whose credential cannot run the capability is INPUT_INVALID, naming the credential', () => {
     expect(codeOf(() => app.routing.resolve('disable_user', { hostDomain: 'corp.example' }))).toBe('NO_BINDING');
     app.routing.bind('Blocklist', 'corp.example');
     try {
       app.routing.resolve('disable_user', { hostDomain: 'corp.example' });
       expect.unreachable();
     } catch (e) {
-      expect(e).toMatchObject({ code: 'NO_BINDING' });
+      expect(e).toMatchObject({ code: 'INPUT_INVALID' });
       expect((e as Error).message).toContain('"Blocklist" (agentsoc_mail_block/bearer_token)');
     }
   });

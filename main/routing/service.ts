@@ -362,7 +362,10 @@ export class RoutingService {
       const where = host.kind === 'email' ? `${host.value} (domain ${display(host.domain)})` : display(host.domain);
       if (pick.reason === 'no_capable_binding') {
         const names = [...new Set(pick.boundTo.map((c) => `"${printable(c.credentialName)}" (${c.provider}/${c.mode})`))].join(', ');
-        throw new KeydeskError('NO_BINDING', `No credential bound to ${where} can run ${capability}: it is bound to ${names}. Bind a credential whose provider and mode support ${capability}.`);
+        // The host is bound, but to tenants whose provider (or auth mode) lacks this capability: the request is what is wrong.
+        throw new KeydeskError('INPUT_INVALID', `No credential bound to ${where} can run ${capability}: it is bound to ${names}, which cannot. Bind a credential whose provider and mode support ${capability}.`, {
+          fields: { capability: `Not a capability of the credential bound to ${host.domain}` }
+        });
       }
       throw new KeydeskError('NO_BINDING', `No credential is bound to ${where}. Bind one with: keydesk bind CREDENTIAL ${host.domain}${host.domain.split('.').length > 2 ? ' (or a parent domain with --subdomains)' : ''}`);
     }
