@@ -3,22 +3,26 @@
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startBlocklistPeer, type BlocklistPeer } from '../../e2e/peers/blocklist.ts';
+import { startHostingerPeer, type HostingerPeer } from '../../e2e/peers/hostinger.ts';
 import { signIn } from '../../e2e/peers/oidc-browser.ts';
 import { NATIVE_CLIENT_ID, startOidcPeer, type OidcPeer } from '../../e2e/peers/oidc.ts';
 import { manualClock, tempDir, TEST_ACTOR } from '../testing/fixtures.ts';
 import { createScheduler } from './scheduler.ts';
 import { AppSession } from './session.ts';
-import { backgroundTasks, oauthDueForRefresh } from './tasks.ts';
+import { REVALIDATE_EVERY_MS, backgroundTasks, oauthDueForRefresh } from './tasks.ts';
 
 let oidc: OidcPeer;
 let blocklist: BlocklistPeer;
+let hostinger: HostingerPeer;
 const cleanups: (() => Promise<void> | void)[] = [];
 
 beforeAll(async () => {
   oidc = await startOidcPeer({ accessTokenTtl: 3600 });
   blocklist = await startBlocklistPeer();
+  hostinger = await startHostingerPeer();
 });
 afterAll(async () => {
+  await hostinger.close();
   await oidc.close();
   await blocklist.close();
 });
@@ -79,5 +83,22 @@ describe('background tasks', () => {
     expect(await scheduler.tick()).toContain('reauth-deadlines');
     expect(app.executions.get(run.id)).toMatchObject({ status: 'expired_awaiting_reauth', statusRecorded: true });
     expect(app.executions.prompts()).toEqual([]);
+  });
+
+  it('re-validates every credential on its schedule: a token revoked meanwhile shows as failed', async () => {
+    const { clock, scheduler, app } = await setup();
+    const token = hostinger.hostinger.addToken();
+    app.credentials.add({ name: 'VPS', provider: 'hostinger', mode: 'api_token', values: { api_token: token, api_base_url: hostinger.url } });
+    expect(await scheduler.tick()).not.toContain('revalidate');
+    clock.advance(60_000); // the first check, a minute after start
+    expect(await scheduler.tick()).toContain('revalidate');
+    expect(app.credentials.get('VPS').status).toBe('ok');
+    hostinger.hostinger.revoke(token);
+    clock.advance(REVALIDATE_EVERY_MS - 60_000);
+    expect(await scheduler.tick()).not.toContain('revalidate');
+    expect(app.credentials.get('VPS').status).toBe('ok');
+    clock.advance(60_000);
+    expect(await scheduler.tick()).toContain('revalidate');
+    expect(app.credentials.get('VPS')).toMatchObject({ status: 'failed', lastError: { code: 'HTTP_401' } });
   });
 });

@@ -7,6 +7,8 @@ const MINUTE = 60_000;
 export const OAUTH_REFRESH_EVERY_MS = MINUTE;
 export const DEADLINES_EVERY_MS = 30_000;
 export const AUDIT_ANCHOR_EVERY_MS = 10 * MINUTE;
+/** Every credential is asked again this often, so the list shows health that is hours old at most. */
+export const REVALIDATE_EVERY_MS = 6 * 60 * MINUTE;
 
 /** OAuth credentials whose access token expires before the next check plus the refresh margin, and that can refresh. */
 export function oauthDueForRefresh(session: AppSession, now: Date): string[] {
@@ -43,6 +45,19 @@ export function backgroundTasks(session: AppSession): ScheduledTask[] {
         for (const id of oauthDueForRefresh(session, session.clock.now())) {
           await app.oauth.refresh(id).catch(() => undefined);
         }
+      }
+    },
+    {
+      // Health on a schedule: "validate all" (bounded concurrency) so a key revoked overnight shows as failed
+      // before an action needs it. Skipped while locked; runs at the first tick after unlock once due.
+      name: 'revalidate',
+      everyMs: REVALIDATE_EVERY_MS,
+      // A minute after start: the list an analyst opens the app to is fresh, without delaying the start itself.
+      firstAfterMs: MINUTE,
+      needsUnlock: true,
+      async run() {
+        const app = session.current();
+        if (app && app.credentials.list().length > 0) await app.validation.validateAll();
       }
     },
     {
