@@ -10,7 +10,8 @@ import type { CapabilityId, ProviderId } from '../providers/spec.ts';
 const LOADERS: Partial<Record<ProviderId, () => Promise<ProviderCapabilities>>> = {
   agentsoc_mail_block: () => import('../providers/agentsoc_mail_block/capabilities.ts').then((m) => m.capabilities),
   hostinger: () => import('../providers/hostinger/capabilities.ts').then((m) => m.capabilities),
-  microsoft_365: () => import('../providers/microsoft_365/capabilities.ts').then((m) => m.capabilities)
+  microsoft_365: () => import('../providers/microsoft_365/capabilities.ts').then((m) => m.capabilities),
+  google_workspace: () => import('../providers/google_workspace/capabilities.ts').then((m) => m.capabilities)
 };
 
 const cache = new Map<string, Promise<ProviderCapabilities>>();
