@@ -51,7 +51,7 @@ describe('a run from start to revert', () => {
     const entry = [...peer.blocklist.entries.values()];
     expect(entry).toEqual([expect.objectContaining({ value: 'phish.example', reason: 'phishing wave INC-7' })]);
     expect(run.revertContext).toEqual({ value: 'phish.example', entry_id: entry[0]!.id, created: true });
-    expect(run.steps.map((s) => s.message).join('\n')).toMatch(/Captured the revert context before the provider call[\s\S]*201 Created/);
+    expect(run.steps.map((s) => s.message).join('\n')).toMatch(/Revert context recorded\.[\s\S]*201 Created/);
     expect(statusEvents(run.id)).toEqual(['pending', 'running', 'succeeded']);
     const actions = app.audit.list().filter((a) => a.detail.execution_id === run.id).map((a) => a.action);
     expect(actions).toEqual(['execution.pending', 'execution.running', 'execution.succeeded']);

@@ -497,7 +497,7 @@ export class ExecutionService {
         this.vault.write((w) => {
           const r = getRow(w, id);
           if (!r || r.status !== 'running' || r.claimed_by !== this.#ownerId) return;
-          steps.push({ at: w.now, message: 'Captured the revert context before the provider call.' });
+          steps.push({ at: w.now, message: 'Revert context recorded.' });
           w.db
             .prepare('UPDATE executions SET revert_context = ?, steps = ?, lease_until = ?, updated_at = ? WHERE id = ?')
             .run(JSON.stringify(revertContext), appendSteps(r.steps, steps.splice(0)), this.#lease(w.now), w.now, id);
