@@ -1,8 +1,8 @@
 import { useEffect, useId, useRef, type ReactNode } from 'react';
 
 /**
- * A modal dialog on the native <dialog> element: showModal() makes the rest of the window inert (focus stays
- * trapped inside), Escape cancels, and focus returns to where it was when the dialog closes.
+ * A modal dialog on the native <dialog> element: showModal() makes the rest of the window inert, Tab and
+ * Shift+Tab wrap around inside it, Escape cancels, and focus returns to where it was when the dialog closes.
  */
 export function Dialog(props: { title: string; onClose: () => void; children: ReactNode; wide?: boolean; describedBy?: string }) {
   const ref = useRef<HTMLDialogElement>(null);
@@ -19,9 +19,29 @@ export function Dialog(props: { title: string; onClose: () => void; children: Re
       e.preventDefault();
       onClose();
     };
+    // A modal <dialog> makes the page inert, but Tab past its last control would leave for the browser's own UI:
+    // wrap it around, both ways, so keyboard focus stays in the dialog until it closes.
+    const onKey = (e: KeyboardEvent) => {
+      if (e.key !== 'Tab') return;
+      const items = [...d.querySelectorAll<HTMLElement>('button, [href], input, select, textarea, [tabindex]:not([tabindex="-1"])')].filter(
+        (el) => !el.hasAttribute('disabled') && el.tabIndex >= 0 && el.getClientRects().length > 0
+      );
+      const first = items[0];
+      const last = items[items.length - 1];
+      if (!first || !last) return;
+      if (e.shiftKey && (document.activeElement === first || !d.contains(document.activeElement))) {
+        e.preventDefault();
+        last.focus();
+      } else if (!e.shiftKey && (document.activeElement === last || !d.contains(document.activeElement))) {
+        e.preventDefault();
+        first.focus();
+      }
+    };
     d.addEventListener('cancel', onCancel);
+    d.addEventListener('keydown', onKey);
     return () => {
       d.removeEventListener('cancel', onCancel);
+      d.removeEventListener('keydown', onKey);
       if (d.open) d.close();
       previous?.focus();
     };

@@ -66,7 +66,7 @@ export function ExecutionsView() {
                   </th>
                   <td>
                     <ExecutionStatus status={r.status} />
-                    {r.status === 'awaiting_reauth' && r.deadline ? <div className="muted small">until {relative(r.deadline, now).replace(/^in /, 'in ')}</div> : null}
+                    {r.status === 'awaiting_reauth' && r.deadline ? <div className="muted small">re-auth {relative(r.deadline, now).replace(/^in /, 'within ')}</div> : null}
                     {r.failureReason ? <div className="muted small">{r.failureReason.replace(/_/g, ' ')}</div> : null}
                   </td>
                   <td>{r.hostEmail ?? r.hostDomain ?? <span className="muted">—</span>}</td>

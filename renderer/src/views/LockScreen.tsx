@@ -18,9 +18,10 @@ export function LockScreen({ status, onBrowse }: { status: VaultStatus; onBrowse
   return (
     <main className="centered" id="main">
       <form className="card narrow" onSubmit={submit} noValidate aria-labelledby="lock-title">
-        <p className="lock-badge" aria-hidden="true">
-          🔒
-        </p>
+        <svg className="lock-badge" aria-hidden="true" viewBox="0 0 24 24" width="40" height="40">
+          <rect x="4" y="10" width="16" height="11" rx="2" fill="currentColor" />
+          <path d="M8 10V7a4 4 0 0 1 8 0v3" fill="none" stroke="currentColor" strokeWidth="2.2" />
+        </svg>
         <h1 id="lock-title">Keydesk is locked</h1>
         <p>
           {plural(status.credentials, 'credential')} in <code className="path">{status.path}</code>. Names, health and the audit log stay readable while locked; secrets need the key.

@@ -1,0 +1,48 @@
+import { expect, test } from './harness/fixtures.ts';
+
+test.describe('keyboard', () => {
+  test('skip link, tab order, Enter opens the dialog, focus stays trapped inside, Escape closes and returns focus', async ({ page, kd }) => {
+    kd.session.app().credentials.add({ name: 'VPS main', provider: 'hostinger', mode: 'api_token', values: { api_token: `tok_${kd.canary}` } });
+    await kd.open();
+    await expect(page.getByRole('rowheader', { name: 'VPS main' })).toBeVisible();
+
+    await page.keyboard.press('Tab');
+    await expect(page.getByRole('link', { name: 'Skip to content' })).toBeFocused();
+    // The focused control shows a focus ring.
+    const outline = await page.evaluate(() => {
+      const el = document.activeElement as HTMLElement;
+      const s = getComputedStyle(el);
+      return { style: s.outlineStyle, width: parseFloat(s.outlineWidth) };
+    });
+    expect(outline.style).not.toBe('none');
+    expect(outline.width).toBeGreaterThanOrEqual(2);
+
+    // Tab order follows the page: navigation first, then the page's own actions.
+    await page.keyboard.press('Tab');
+    await expect(page.getByRole('navigation', { name: 'Main' }).getByRole('button', { name: 'Credentials' })).toBeFocused();
+    await page.keyboard.press('Tab');
+    await expect(page.getByRole('navigation', { name: 'Main' }).getByRole('button', { name: 'Domains' })).toBeFocused();
+
+    const add = page.getByRole('button', { name: 'Add credential' }).first();
+    await add.focus();
+    await page.keyboard.press('Enter');
+    const dialog = page.getByRole('dialog', { name: 'Add a credential' });
+    await expect(dialog.getByLabel('Name')).toBeFocused();
+    for (let i = 0; i < 25; i++) {
+      await page.keyboard.press(i % 7 === 6 ? 'Shift+Tab' : 'Tab');
+      const inside = await page.evaluate(() => document.activeElement?.closest('dialog') != null);
+      expect(inside, `focus left the dialog after ${i + 1} tabs`).toBe(true);
+    }
+    await page.keyboard.press('Escape');
+    await expect(dialog).toBeHidden();
+    await expect(add).toBeFocused();
+
+    // Enter submits a dialog's form: the delete confirmation defaults to Cancel, so Enter there is safe.
+    await page.getByRole('button', { name: 'VPS main', exact: true }).click();
+    await page.getByRole('button', { name: 'Delete' }).click();
+    await expect(page.getByRole('dialog', { name: 'Delete “VPS main”?' }).getByRole('button', { name: 'Cancel' })).toBeFocused();
+    await page.keyboard.press('Enter');
+    await expect(page.getByRole('dialog')).toBeHidden();
+    expect(kd.session.app().credentials.list()).toHaveLength(1);
+  });
+});
