@@ -41,6 +41,25 @@ describe('scrubSecrets: a provider echoing a secret never gets it stored or show
     expect(scrubSecrets('robot@example.iam.gserviceaccount.com is not authorised', [json])).toContain('robot@example.iam.gserviceaccount.com');
   });
 
+  it('keeps the readable members of a compact key file readable (no partial-echo windows over the whole JSON)', () => {
+    const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 1024 });
+    const pem = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+    const keyId = 'f00dfeedcafebabe0123456789abcdef01234567';
+    const json = JSON.stringify({
+      type: 'service_account',
+      project_id: 'soc-prod-123456',
+      private_key_id: keyId,
+      private_key: pem,
+      client_email: 'robot@soc-prod-123456.iam.gserviceaccount.com',
+      token_uri: 'https://oauth2.googleapis.com/token'
+    });
+    const readable = 'Permission roles/iam.serviceAccountTokenCreator denied for robot@soc-prod-123456.iam.gserviceaccount.com at https://oauth2.googleapis.com/token (scope https://www.googleapis.com/auth/admin.directory.user)';
+    expect(scrubSecrets(readable, [json])).toBe(readable);
+    // …while the secret members still go, whole or partly echoed.
+    expect(scrubSecrets(`unknown key ${keyId}`, [json])).toBe(`unknown key ${REDACTED}`);
+    expect(scrubSecrets(`unknown key ${keyId.slice(0, 20)}…`, [json])).not.toContain(keyId.slice(0, 20));
+  });
+
   it('withholds a message that contains a very short secret instead of garbling every word', () => {
     expect(scrubSecrets('external id xy7 is wrong', ['xy7'])).toMatch(/withheld/);
     expect(scrubSecrets('nothing to see', ['xy7'])).toBe('nothing to see');

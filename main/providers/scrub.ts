@@ -18,27 +18,39 @@ function xmlEscape(s: string): string {
 }
 
 /** Keys of a JSON secret (a key file) whose values are secret on their own. */
-const SECRET_JSON_KEY = /private_key|secret|token|password|passphrase|assertion|refresh|credential|key_id/i;
+const SECRET_JSON_KEY = /private_key|secret|token|password|passphrase|assertion|refresh|credential|key_id|authorization|api[-_]?key/i;
+
+/** …but these name where or what, not a secret: token_uri, token_url, subject_token_type, revocation_endpoint. */
+const READABLE_JSON_KEY = /(_uri|_url|_type|_endpoint|_format)$/i;
+
+/**
+ * The secret material inside a secret value: for a JSON document (a key file) its secret-looking members — the
+ * rest of a key file (client_email, project_id, audience, token URLs) is readable and must stay readable in
+ * messages; for anything else, the value itself.
+ */
+export function secretCores(secret: string): string[] {
+  const trimmed = secret.trim();
+  if (!trimmed.startsWith('{')) return [secret];
+  const found: string[] = [];
+  try {
+    const walk = (v: unknown, key: string): void => {
+      if (typeof v === 'string') {
+        if (SECRET_JSON_KEY.test(key) && !READABLE_JSON_KEY.test(key)) found.push(v);
+      } else if (v && typeof v === 'object') for (const [k, x] of Object.entries(v as Record<string, unknown>)) walk(x, k);
+    };
+    walk(JSON.parse(trimmed), '');
+  } catch {
+    return [secret];
+  }
+  return found;
+}
 
 /**
  * The values a secret can travel as: itself, URL/form-encoded, JSON-escaped, XML-escaped; for a JSON secret (a key
  * file) also its secret-looking members, and for a PEM its base64 body and each of its lines.
  */
 export function secretVariants(secret: string): string[] {
-  const parts = new Set<string>([secret]);
-  const trimmed = secret.trim();
-  if (trimmed.startsWith('{')) {
-    try {
-      const walk = (v: unknown, key: string): void => {
-        if (typeof v === 'string') {
-          if (SECRET_JSON_KEY.test(key) || v.length >= 64) parts.add(v);
-        } else if (v && typeof v === 'object') for (const [k, x] of Object.entries(v as Record<string, unknown>)) walk(x, k);
-      };
-      walk(JSON.parse(trimmed), '');
-    } catch {
-      /* not JSON: the raw value is enough */
-    }
-  }
+  const parts = new Set<string>([secret, ...secretCores(secret)]);
   for (const p of [...parts]) {
     if (p.includes('-----BEGIN')) {
       const body = p
@@ -73,7 +85,7 @@ export function makeScrubber(secrets: readonly string[]): Scrubber {
   const long = values.filter((s) => s.length >= MIN_SCRUB_LENGTH);
   const variants = [...new Set(long.flatMap(secretVariants))].filter((v) => v.length >= MIN_SCRUB_LENGTH).sort((a, b) => b.length - a.length);
   const windows = new Set<string>();
-  for (const s of long) {
+  for (const s of long.flatMap(secretCores)) {
     if (s.length < PARTIAL_WINDOW + 8 || /\s/.test(s)) continue;
     for (let i = 0; i + PARTIAL_WINDOW <= s.length; i++) windows.add(s.slice(i, i + PARTIAL_WINDOW));
   }
