@@ -73,10 +73,12 @@ test('main screens, for the README', async ({ page, kd }) => {
   await page.getByLabel('Protected mailbox or domain').fill('alice@corp.example');
   await page.getByRole('button', { name: 'Preview' }).click();
   await expect(page.locator('.resolution')).toContainText('→ M365 Corp');
+  await kd.axe('domains with bindings');
   await kd.screenshot('domains');
 
   await page.getByRole('navigation', { name: 'Main' }).getByRole('button', { name: 'Executions' }).click();
   await expect(page.getByRole('cell', { name: 'Succeeded' })).toBeVisible();
+  await kd.axe('executions');
   await kd.screenshot('executions');
 
   await page.getByRole('navigation', { name: 'Main' }).getByRole('button', { name: 'Audit log' }).click();
@@ -93,5 +95,8 @@ test('main screens, for the README', async ({ page, kd }) => {
 
   await page.getByRole('button', { name: 'Lock now' }).click();
   await expect(page.getByRole('heading', { name: 'Keydesk is locked' })).toBeVisible();
+  await page.emulateMedia({ colorScheme: 'dark' });
+  await kd.axe('lock screen, dark');
+  await page.emulateMedia({ colorScheme: 'light' });
   await kd.screenshot('lock');
 });
