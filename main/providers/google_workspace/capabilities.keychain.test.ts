@@ -140,6 +140,51 @@ describe('google_workspace disable_user (Directory API suspend)', () => {
   });
 });
 
+describe('an OAuth credential whose refresh is refused', () => {
+  it('a failed OAuth refresh marks the credential expired and the run waits; re-authenticating through the OAuth service resumes it', async () => {
+    app.routing.unbind('Corp Workspace', 'corp.example');
+    app.credentials.add({
+      name: 'Admin via OAuth',
+      provider: 'google_workspace',
+      mode: 'oauth_user',
+      values: { client_id: 'client-123.apps.googleusercontent.com', token_url: `${g.url}/token`, api_base_url: g.url },
+      extra: { access_token: 'ya29.stale-access-token', refresh_token: '1//stale-refresh-token' },
+      expiresAt: '2020-01-01T00:00:00Z'
+    });
+    app.routing.bind('Admin via OAuth', 'corp.example');
+    const refused = g.route('POST', /^\/token$/, (_req, res, ctx) => ctx.json(res, 400, { error: 'invalid_grant', error_description: 'Token has been expired or revoked.' }));
+    try {
+      const r = await run('disable_user', 'alice@corp.example');
+      expect(r).toMatchObject({ status: 'awaiting_reauth', error: { code: 'PROVIDER_EXPIRED' } });
+      expect(app.credentials.get('Admin via OAuth').status).toBe('expired');
+      expect(app.executions.prompts()).toEqual([expect.objectContaining({ credentialName: 'Admin via OAuth', method: 'oauth' })]);
+      expect(g.apiCalls.filter((c) => c.path.startsWith('/admin/directory'))).toEqual([]);
+      expect(customer.users.get('alice@corp.example')?.suspended).toBe(false);
+      refused();
+
+      // Re-authenticated through the OAuth service (a pasted refresh token it proves by refreshing): its
+      // re-authentication hook resumes the waiting run — the same execution — with the new token.
+      const works = g.route('POST', /^\/token$/, (_req, res, ctx) => {
+        const form = new URLSearchParams(ctx.body);
+        if (form.get('grant_type') !== 'refresh_token' || form.get('refresh_token') !== '1//fresh-refresh-token') return ctx.json(res, 400, { error: 'invalid_grant', error_description: 'Bad Request' });
+        const token = `ya29.fresh${Date.now()}`;
+        g.tokens.set(token, { principal: 'client-123', subject: 'admin@corp.example', scopes: new Set(ALL_SCOPES), expiresAt: Math.floor(Date.now() / 1000) + 3600 });
+        ctx.json(res, 200, { access_token: token, expires_in: 3600, token_type: 'Bearer', scope: ALL_SCOPES.join(' ') });
+      });
+      try {
+        await app.oauth.pasteTokens('Admin via OAuth', { refresh_token: '1//fresh-refresh-token' });
+      } finally {
+        works();
+      }
+      expect(app.executions.get(r.id)).toMatchObject({ status: 'succeeded', attempts: 2 });
+      expect(customer.users.get('alice@corp.example')?.suspended).toBe(true);
+      expect(app.executions.prompts()).toEqual([]);
+    } finally {
+      refused();
+    }
+  });
+});
+
 describe('security: the service account key never reaches executions, events or the audit log', () => {
   it('canary: the private key lines and the key file across a run, a refusal that echoes them and a revert', async () => {
     const seen: unknown[] = [];
