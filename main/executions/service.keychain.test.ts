@@ -111,6 +111,20 @@ describe('a run from start to revert', () => {
   });
 });
 
+describe('the vault locks while a provider call is in flight', () => {
+  it('the outcome is kept and written at the next unlock (nothing is lost, the run is not taken for interrupted)', async () => {
+    peer.control.latencyMs = 1500; // the peer holds its answer; the vault locks meanwhile
+    const pending = block('phish.example');
+    while (posts() === 0) await new Promise((r) => setTimeout(r, 10));
+    app.vault.lock();
+    const view = await pending;
+    expect(view.status).toBe('running'); // the call succeeded, but nothing can be written while locked
+    expect(peer.blocklist.entries.size).toBe(1);
+    await app.vault.unlock();
+    expect(app.executions.get(view.id)).toMatchObject({ status: 'succeeded', marker: null });
+  });
+});
+
 describe('bad input never reaches the provider and records nothing', () => {
   it.each([
     [{ capability: 'block_email_domain', target: 'not a domain', hostDomain: 'corp.example' }, 'INPUT_INVALID'],
@@ -300,6 +314,21 @@ describe('two processes', () => {
     expect(restarted.executions.get(running!.id)).toMatchObject({ status: 'failed', marker: 'interrupted', failureReason: null });
     expect(restarted.executions.get(running!.id).steps.at(-1)?.message).toMatch(/effect is unknown/);
     expect(await codeOf(restarted.executions.revert(running!.id))).toBe('EXECUTION_CONFLICT');
+  });
+
+  it('a revert whose process died mid-call becomes revert_failed at start-up, and a retry reverts', async () => {
+    const done = await block('phish.example');
+    peer.setFault('hang');
+    const c = child(['revert', done.id]);
+    while (!peer.control.requests.some((r) => r.method === 'DELETE')) await new Promise((r) => setTimeout(r, 20));
+    c.proc.kill('SIGKILL');
+    await c.exit;
+    peer.setFault('none');
+    const restarted = tv.reopen();
+    await restarted.vault.unlock();
+    expect(restarted.executions.get(done.id)).toMatchObject({ status: 'revert_failed', error: { code: 'INTERRUPTED' } });
+    expect((await restarted.executions.revert(done.id)).status).toBe('reverted');
+    expect(peer.blocklist.entries.size).toBe(0);
   });
 
   it('a run another live process is executing is left alone at start-up', async () => {

@@ -1,6 +1,7 @@
 // Test child (never imported by the app): another Keydesk process on the same vault.
 //   node main/executions/testing/child.ts VAULT run JSON     runs a capability (JSON = RunRequestInput); prints "claimed" first
 //   node main/executions/testing/child.ts VAULT resume REF   prints "ready", waits for a line on stdin, resumes REF's waiting runs
+//   node main/executions/testing/child.ts VAULT revert ID     reverts a run
 // Prints one JSON line with the outcome last.
 import { createInterface } from 'node:readline';
 import { openApp } from '../../app.ts';
@@ -15,6 +16,9 @@ try {
       if (e.status === 'running') process.stdout.write('claimed\n');
     });
     const view = await app.executions.run(JSON.parse(arg) as never);
+    process.stdout.write(`${JSON.stringify({ id: view.id, status: view.status })}\n`);
+  } else if (command === 'revert') {
+    const view = await app.executions.revert(arg);
     process.stdout.write(`${JSON.stringify({ id: view.id, status: view.status })}\n`);
   } else if (command === 'resume') {
     process.stdout.write('ready\n');
