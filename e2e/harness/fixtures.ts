@@ -44,6 +44,8 @@ export interface Keydesk {
    */
   browserDecision: 'approve' | 'deny';
   lastSignIn(): Promise<{ url: string; text: string }>;
+  /** Console errors matching this are expected by the test (a CSP test provokes violations on purpose). */
+  expectConsoleErrors(re: RegExp): void;
 }
 
 export const test = base.extend<{ kd: Keydesk; vaultKind: 'none' | 'keychain' | 'passphrase'; passphrase: string }, { rendererUrl: string }>({
@@ -109,15 +111,17 @@ export const test = base.extend<{ kd: Keydesk; vaultKind: 'none' | 'keychain' | 
     await page.addInitScript({ path: BRIDGE_SCRIPT });
     // Script errors and console errors (a CSP violation is one) fail the test: the app must run under its own policy.
     const pageErrors: string[] = [];
+    const expectedErrors: RegExp[] = [];
     page.on('pageerror', (e) => pageErrors.push(`pageerror: ${e.message}`));
     page.on('console', (m) => {
-      if (m.type() === 'error') pageErrors.push(`console: ${m.text()}`);
+      if (m.type() === 'error' && !expectedErrors.some((re) => re.test(m.text()))) pageErrors.push(`console: ${m.text()}`);
     });
     // Writes by other processes (the CLI) reach the page through the audit-head poll, as in the app.
     const poll = setInterval(() => core.pollExternalChanges(), 300);
 
     const secrets: string[] = [];
     const kd: Keydesk = {
+      expectConsoleErrors: (re) => void expectedErrors.push(re),
       secrets,
       get browserDecision() {
         return external.decision;
