@@ -34,7 +34,7 @@ export interface Keydesk {
   open(): Promise<void>;
   /** Axe on the current screen: no serious or critical violations. */
   axe(screen: string): Promise<void>;
-  /** Saves a README screenshot under docs/screenshots/. */
+  /** A screenshot of the screen: into test-results/, or docs/screenshots/ (the README's) with KEYDESK_SCREENSHOTS=1. */
   screenshot(name: string): Promise<void>;
   /** More secrets the test planted (peer-issued tokens…): checked like the canary at the end. */
   secrets: string[];
@@ -159,7 +159,9 @@ export const test = base.extend<{ kd: Keydesk; vaultKind: 'none' | 'keychain' | 
         ).toEqual([]);
       },
       async screenshot(name) {
-        await page.screenshot({ path: join(ROOT, 'docs/screenshots', `${name}.png`), animations: 'disabled' });
+        // Every run takes them (into test-results/); `npm run screenshots` writes the README's copies.
+        const dir = process.env.KEYDESK_SCREENSHOTS === '1' ? join(ROOT, 'docs/screenshots') : testInfo.outputPath('screenshots');
+        await page.screenshot({ path: join(dir, `${name}.png`), animations: 'disabled' });
       }
     };
 
