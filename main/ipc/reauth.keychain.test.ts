@@ -75,7 +75,7 @@ describe('one-click re-auth over IPC', () => {
     const pending = core.dispatch('oauth.connect', { credentialId: 'SSO' });
     while (opened.length === 0) await new Promise((r) => setTimeout(r, 20));
     expect(new URL(opened[0]!).origin).toBe(new URL(oidc.issuer).origin);
-    expect(await core.dispatch('oauth.cancel')).toEqual({ ok: true, value: { cancelled: 1 } });
+    expect(await core.dispatch('oauth.cancel', undefined)).toEqual({ ok: true, value: { cancelled: 1 } });
     expect(await pending).toMatchObject({ ok: false, error: { code: 'OAUTH_CANCELLED' } });
     expect(app.credentials.get('SSO').status).toBe('unknown');
   });
