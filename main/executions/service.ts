@@ -29,6 +29,7 @@ import {
   type PromptRow,
   type StepEntry
 } from './store.ts';
+import type { PromptView } from '../../preload/contract.ts';
 
 export interface ExecutionServiceOptions {
   vault: Vault;
@@ -52,22 +53,8 @@ export interface ExecutionFilter {
   limit?: number;
 }
 
-/** A pending re-auth prompt as every surface shows it. */
-export interface PromptView {
-  id: string;
-  credentialId: string;
-  credentialName: string;
-  provider: string;
-  mode: string;
-  /** oauth: a browser flow re-authenticates; secret: the secret fields are entered again. */
-  method: 'oauth' | 'secret';
-  reasonCode: string;
-  reason: string;
-  raisedAt: string;
-  /** When the last waiting run gives up. */
-  deadline: string;
-  waiting: { id: string; capability: string; target: string; deadline: string }[];
-}
+/** The contract's own type: one definition for main, CLI, IPC and renderer. */
+export type { PromptView };
 
 export interface ResumeReport {
   credential: { id: string; name: string };

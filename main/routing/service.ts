@@ -9,23 +9,10 @@ import { equalBytes } from '../vault/crypto.ts';
 import { headerMac, type Vault, type WriteContext } from '../vault/vault.ts';
 import { domainAndParents, echo, normaliseDomain, normaliseMailbox } from './domains.ts';
 import { bindingMac, credentialCapabilities, findConflict, isCapabilityId, pickBinding, type BindingPick, type Candidate } from './resolve.ts';
+import type { BindingView } from '../../preload/contract.ts';
 
-/** A binding as every surface shows it. Nothing here is secret. */
-export interface BindingView {
-  id: string;
-  credentialId: string;
-  credentialName: string;
-  provider: string;
-  mode: string;
-  /** ASCII (punycode) form, as stored and compared. */
-  domain: string;
-  /** The same domain in Unicode, for display. */
-  domainDisplay: string;
-  subdomains: boolean;
-  createdAt: string;
-  /** MAC check: true/false when the vault is unlocked, null while locked (not checked). */
-  intact: boolean | null;
-}
+/** The contract's own type: one definition for main, CLI, IPC and renderer. */
+export type { BindingView };
 
 export interface HostInput {
   hostEmail?: string | null;

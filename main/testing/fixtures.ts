@@ -22,10 +22,11 @@ export interface TempVault {
   cleanup(): Promise<void>;
 }
 
-export async function keychainVault(opts: { clock?: Clock } = {}): Promise<TempVault> {
+async function tempVault(keySource: 'keychain' | 'passphrase', opts: { clock?: Clock; passphrase?: string }): Promise<TempVault> {
   const { dir, cleanup } = tempDir();
   const config: AppConfig = { vaultPath: join(dir, 'vault.sqlite'), actor: TEST_ACTOR, ...(opts.clock ? { clock: opts.clock } : {}) };
-  const app = await createApp(config, 'keychain');
+  const pass = opts.passphrase;
+  const app = await createApp(config, keySource, pass === undefined ? undefined : () => Promise.resolve(pass));
   const opened: KeydeskApp[] = [app];
   return {
     app,
@@ -44,26 +45,14 @@ export async function keychainVault(opts: { clock?: Clock } = {}): Promise<TempV
   };
 }
 
-export async function passphraseVault(passphrase: string, opts: { clock?: Clock } = {}): Promise<TempVault> {
-  const { dir, cleanup } = tempDir();
-  const config: AppConfig = { vaultPath: join(dir, 'vault.sqlite'), actor: TEST_ACTOR, ...(opts.clock ? { clock: opts.clock } : {}) };
-  const app = await createApp(config, 'passphrase', () => Promise.resolve(passphrase));
-  const opened: KeydeskApp[] = [app];
-  return {
-    app,
-    path: config.vaultPath,
-    dir,
-    config,
-    reopen() {
-      const a = openApp(config);
-      opened.push(a);
-      return a;
-    },
-    async cleanup() {
-      for (const a of opened) await a.close().catch(() => undefined);
-      cleanup();
-    }
-  };
+/** A vault whose key is in the real OS keychain (run inside scripts/with-keyring.js). */
+export function keychainVault(opts: { clock?: Clock } = {}): Promise<TempVault> {
+  return tempVault('keychain', opts);
+}
+
+/** A vault whose key is derived from `passphrase` with the real scrypt parameters. */
+export function passphraseVault(passphrase: string, opts: { clock?: Clock } = {}): Promise<TempVault> {
+  return tempVault('passphrase', { ...opts, passphrase });
 }
 
 /** A clock tests can move. */
