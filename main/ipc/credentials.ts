@@ -1,44 +1,26 @@
 import type { CapabilityReadinessView, CredentialView, credentialChannels } from '../../preload/contract.ts';
 import { KeydeskError } from '../errors.ts';
-import { modeSpec } from '../providers/catalog.ts';
+import { identityView, lifecycleOf, readinessOf, rotationView, suggestionsOf } from '../providers/lifecycle.ts';
 import type { AppSession } from '../shell/session.ts';
 import type { CredentialSummary } from '../vault/credentials.ts';
 import type { DomainHandlers } from './dispatch.ts';
 
-const DAY_MS = 86_400_000;
+const DEFAULT_ROTATION_DAYS = 90;
 
-function strings(v: unknown): string[] {
-  return Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : [];
-}
-
-function stringRecord(v: unknown): Record<string, string> {
-  if (!v || typeof v !== 'object' || Array.isArray(v)) return {};
-  return Object.fromEntries(Object.entries(v).filter((e): e is [string, string] => typeof e[1] === 'string'));
-}
-
-function readiness(v: unknown): CapabilityReadinessView[] | null {
-  if (!Array.isArray(v)) return null;
-  return v
-    .filter((r): r is Record<string, unknown> => !!r && typeof r === 'object' && typeof (r as { capability?: unknown }).capability === 'string')
-    .map((r) => ({
-      capability: r.capability as string,
-      ready: typeof r.ready === 'boolean' ? r.ready : null,
-      missing: strings(r.missing),
-      note: typeof r.note === 'string' ? r.note : null
-    }));
-}
-
-/** A summary as the UI shows it: rotation policy applied, validation's observations typed. */
+/**
+ * A summary as the UI shows it: the same lifecycle and readiness rules the CLI prints (main/providers/lifecycle.ts),
+ * so a failed or expired credential never reads "ready" in one surface and not the other.
+ */
 export function credentialView(c: CredentialSummary, now: Date): CredentialView {
-  let rotationDays = 90;
-  try {
-    rotationDays = modeSpec(c.provider, c.mode).rotationDays;
-  } catch {
-    /* a provider this version does not know: keep the default policy */
-  }
-  const rotated = Date.parse(c.rotatedAt);
-  const dueAt = new Date((Number.isNaN(rotated) ? now.getTime() : rotated) + rotationDays * DAY_MS);
-  const o = c.observed;
+  const rotation = lifecycleOf(c, now).rotation ?? rotationView(c.rotatedAt, DEFAULT_ROTATION_DAYS, now);
+  const dueAt = rotation?.dueAt ?? now.toISOString();
+  const r = readinessOf(c);
+  // null: "known after validation" (nothing learned yet); []: the provider has no capabilities.
+  const readiness: CapabilityReadinessView[] | null =
+    r.lines.length > 0 && c.checkedAt === null && !Array.isArray(c.observed.readiness)
+      ? null
+      : r.lines.map((l) => ({ capability: l.capability, ready: l.ready, missing: [...l.missing], note: l.note }));
+  const granted = c.observed.granted;
   return {
     id: c.id,
     name: c.name,
@@ -54,12 +36,12 @@ export function credentialView(c: CredentialSummary, now: Date): CredentialView 
     createdAt: c.createdAt,
     updatedAt: c.updatedAt,
     rotatedAt: c.rotatedAt,
-    rotationDueAt: dueAt.toISOString(),
-    rotationDue: dueAt.getTime() <= now.getTime(),
-    identity: stringRecord(o.identity),
-    readiness: readiness(o.readiness),
-    suggestions: strings(o.suggestions),
-    granted: strings(o.granted)
+    rotationDueAt: dueAt,
+    rotationDue: rotation?.due ?? false,
+    identity: identityView(c),
+    readiness,
+    suggestions: suggestionsOf(c),
+    granted: Array.isArray(granted) ? granted.filter((x): x is string => typeof x === 'string') : []
   };
 }
 

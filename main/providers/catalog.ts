@@ -7,6 +7,7 @@ import { hostingerSpec } from './hostinger/spec.ts';
 import { microsoft365Spec } from './microsoft_365/spec.ts';
 import { oauthSpec } from './oauth/spec.ts';
 import type { FieldSpec, ModeSpec, ProviderId, ProviderSpec } from './spec.ts';
+import type { ProviderView } from '../../preload/contract.ts';
 import { KeydeskError } from '../errors.ts';
 
 /** Every provider's static spec, in the order the UI lists them. */
@@ -52,4 +53,33 @@ export function fieldSpec(mode: ModeSpec, name: string): FieldSpec | undefined {
 export function printable(s: string): string {
   const clean = s.replace(/[^\x20-\x7E]/g, '?');
   return clean.length > 40 ? `${clean.slice(0, 40)}…` : clean;
+}
+
+/** The static catalog as plain data: labels and field rules for the form, no schemas or functions. */
+export function providerView(p: ProviderSpec): ProviderView {
+  return {
+    id: p.id,
+    label: p.label,
+    tenantScoped: p.tenantScoped,
+    modes: p.modes.map((m) => ({
+      id: m.id,
+      label: m.label,
+      oauth: m.oauth ?? false,
+      rotationDays: m.rotationDays,
+      fields: m.fields.map((f) => ({
+        name: f.name,
+        label: f.label,
+        secret: f.secret,
+        required: f.required,
+        multiline: f.multiline ?? false,
+        kind: f.kind,
+        last4: f.last4 ?? false,
+        endpoint: f.endpoint ?? false,
+        help: f.help ?? null,
+        placeholder: f.placeholder ?? null
+      }))
+    })),
+    capabilities: p.capabilities.map((c) => ({ id: c.id, label: c.label, permissions: [...c.permissions], modes: c.modes ? [...c.modes] : null, note: c.note ?? null })),
+    validationPermissions: [...p.validationPermissions]
+  };
 }

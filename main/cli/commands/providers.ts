@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import type { ValidationProgress } from '../../../preload/contract.ts';
 import { KeydeskError } from '../../errors.ts';
-import { PROVIDER_SPECS, providerSpec } from '../../providers/catalog.ts';
+import { PROVIDER_SPECS, providerSpec, providerView } from '../../providers/catalog.ts';
 import { lifecycleOf, readinessOf, suggestionsOf } from '../../providers/lifecycle.ts';
 import type { ProviderSpec } from '../../providers/spec.ts';
 import { MAX_CONCURRENCY, MAX_TIMEOUT_MS, MIN_TIMEOUT_MS, type ValidationResult, type ValidationRun } from '../../providers/validation.ts';
@@ -120,22 +120,6 @@ export function renderPermissions(spec: ProviderSpec): string {
   return `${out.join('\n').trimEnd()}\n`;
 }
 
-function providersJson() {
-  return PROVIDER_SPECS.map((p) => ({
-    id: p.id,
-    label: p.label,
-    tenantScoped: p.tenantScoped,
-    modes: p.modes.map((m) => ({
-      id: m.id,
-      label: m.label,
-      oauth: Boolean(m.oauth),
-      rotationDays: m.rotationDays,
-      fields: m.fields.map((f) => ({ name: f.name, label: f.label, secret: f.secret, required: f.required, kind: f.kind, last4: Boolean(f.last4), endpoint: Boolean(f.endpoint) }))
-    })),
-    capabilities: p.capabilities.map((c) => c.id)
-  }));
-}
-
 function renderProviders(): string {
   const out: string[] = [];
   for (const p of PROVIDER_SPECS) {
@@ -200,6 +184,6 @@ export function registerProviderCommands(program: Command, ctx: CliContext): voi
     .command('providers')
     .description('list providers, their auth modes and fields (secret / required), and their capabilities')
     .action((_opts: unknown, cmd: Command) => {
-      ctx.print(cmd, { providers: providersJson() }, renderProviders);
+      ctx.print(cmd, { providers: PROVIDER_SPECS.map(providerView) }, renderProviders);
     });
 }

@@ -1,0 +1,48 @@
+import { describe, expect, it } from 'vitest';
+import type { CredentialSummary } from '../vault/credentials.ts';
+import { credentialView } from './credentials.ts';
+
+const NOW = new Date('2026-11-21T12:00:00.000Z');
+
+function summary(over: Partial<CredentialSummary>): CredentialSummary {
+  return {
+    id: 'c1',
+    name: 'Blocklist',
+    provider: 'agentsoc_mail_block',
+    mode: 'bearer_token',
+    metadata: {},
+    secretsSet: ['token'],
+    observed: {},
+    status: 'unknown',
+    lastError: null,
+    checkedAt: null,
+    expiresAt: null,
+    expirySource: null,
+    createdAt: '2026-11-01T00:00:00.000Z',
+    updatedAt: '2026-11-01T00:00:00.000Z',
+    rotatedAt: '2026-08-01T00:00:00.000Z',
+    ...over
+  };
+}
+
+describe('the UI credential view follows the same lifecycle rules as the CLI', () => {
+  it('a failed credential never reads "ready", whatever an earlier validation stored', () => {
+    const stale = { readiness: [{ capability: 'block_email_domain', ready: true, missing: [] }] };
+    const ok = credentialView(summary({ status: 'ok', checkedAt: NOW.toISOString(), observed: stale }), NOW);
+    expect(ok.readiness).toEqual([expect.objectContaining({ capability: 'block_email_domain', ready: true })]);
+    const failed = credentialView(summary({ status: 'failed', checkedAt: NOW.toISOString(), observed: stale }), NOW);
+    expect(failed.readiness).toEqual([expect.objectContaining({ capability: 'block_email_domain', ready: false, note: expect.stringContaining('failed') })]);
+  });
+
+  it('readiness is unknown before the first validation, and [] for a provider without capabilities', () => {
+    expect(credentialView(summary({}), NOW).readiness).toBeNull();
+    expect(credentialView(summary({ provider: 'aws', mode: 'access_key', checkedAt: NOW.toISOString(), status: 'ok' }), NOW).readiness).toEqual([]);
+  });
+
+  it('rotation is due by the mode’s policy (90 days for a bearer token)', () => {
+    const v = credentialView(summary({}), NOW);
+    expect(v.rotationDueAt).toBe('2026-10-30T00:00:00.000Z');
+    expect(v.rotationDue).toBe(true);
+    expect(credentialView(summary({ rotatedAt: '2026-11-20T00:00:00.000Z' }), NOW).rotationDue).toBe(false);
+  });
+});
