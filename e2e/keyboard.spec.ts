@@ -50,3 +50,34 @@ test.describe('keyboard', () => {
     expect(kd.session.app().credentials.list()).toHaveLength(1);
   });
 });
+
+// Guards: a dialog reopened by every re-render of its parent. The list under the dialog refreshes on events (a CLI
+// write, a scheduled validation, the "checked 3 min ago" clock); that must never move the analyst's focus or lose
+// what they are typing.
+test('a background refresh under an open dialog keeps the focus in the field being typed in', async ({ page, kd }) => {
+  kd.session.app().credentials.add({ name: 'VPS main', provider: 'hostinger', mode: 'api_token', values: { api_token: `tok_${kd.canary}` } });
+  await kd.open();
+  await page.getByRole('button', { name: 'Add credential' }).first().click();
+  const dialog = page.getByRole('dialog', { name: 'Add a credential' });
+  await dialog.getByLabel('Name').fill('VPS backup');
+  await dialog.getByLabel('Provider').selectOption({ label: 'Hostinger' });
+  const url = dialog.getByLabel(/API base URL/);
+  await url.click();
+  await page.keyboard.type('https://api.');
+
+  // Another process (the CLI) adds a credential: the table behind the dialog refreshes.
+  const { openApp } = await import('../main/app.ts');
+  const cli = openApp({ vaultPath: kd.vaultPath, actor: 'analyst:cli (cli)' });
+  await cli.vault.unlock();
+  cli.credentials.add({ name: 'Added from the CLI', provider: 'hostinger', mode: 'api_token', values: { api_token: 'abcdefghijklmnop3' } });
+  await cli.close();
+  await expect(page.locator('th[scope="row"]', { hasText: 'Added from the CLI' })).toHaveCount(1);
+
+  await expect(dialog).toBeVisible();
+  await expect(url).toBeFocused();
+  await page.keyboard.type('hostinger.example');
+  await expect(url).toHaveValue('https://api.hostinger.example');
+  await expect(dialog.getByLabel('Name')).toHaveValue('VPS backup');
+  await page.keyboard.press('Escape');
+  await expect(dialog).toBeHidden();
+});

@@ -3,12 +3,20 @@ import { useEffect, useId, useRef, type ReactNode } from 'react';
 /**
  * A modal dialog on the native <dialog> element: showModal() makes the rest of the window inert, Tab and
  * Shift+Tab wrap around inside it, Escape cancels, and focus returns to where it was when the dialog closes.
+ *
+ * It opens once, when it mounts. Parents pass `onClose` as a new arrow on every render (a list refreshed by an
+ * event, the "3 min ago" clock): the latest one is kept in a ref, so a re-render never closes, reopens or moves
+ * the focus out of the field the analyst is typing in.
  */
 export function Dialog(props: { title: string; onClose: () => void; children: ReactNode; wide?: boolean; describedBy?: string }) {
   const ref = useRef<HTMLDialogElement>(null);
   const titleId = useId();
-  const { onClose } = props;
+  const onCloseRef = useRef(props.onClose);
   useEffect(() => {
+    onCloseRef.current = props.onClose;
+  });
+  useEffect(() => {
+    const onClose = () => onCloseRef.current();
     const d = ref.current;
     if (!d) return;
     const previous = document.activeElement instanceof HTMLElement ? document.activeElement : null;
@@ -45,12 +53,12 @@ export function Dialog(props: { title: string; onClose: () => void; children: Re
       if (d.open) d.close();
       previous?.focus();
     };
-  }, [onClose]);
+  }, []);
   return (
     <dialog ref={ref} className={props.wide ? 'dialog dialog-wide' : 'dialog'} aria-labelledby={titleId} aria-describedby={props.describedBy}>
       <div className="dialog-head">
         <h2 id={titleId}>{props.title}</h2>
-        <button type="button" className="icon-button" onClick={onClose} aria-label="Close">
+        <button type="button" className="icon-button" onClick={() => onCloseRef.current()} aria-label="Close">
           ✕
         </button>
       </div>
