@@ -14,6 +14,9 @@ test.describe('lock and unlock (passphrase vault)', () => {
     await expect(page.getByText(/Wrong passphrase/)).toBeVisible();
     await expect(pass).toHaveAttribute('aria-invalid', 'true');
     expect(kd.session.isUnlocked()).toBe(false);
+    // The typed passphrase stays in its field to be corrected, but is never written into the page's HTML.
+    await expect(pass).toHaveValue(`wrong ${kd.canary}`);
+    expect(await page.content()).not.toContain(kd.canary);
 
     await pass.fill('correct horse battery staple');
     await page.getByRole('button', { name: 'Unlock', exact: true }).click();

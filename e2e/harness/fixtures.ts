@@ -167,14 +167,18 @@ export const test = base.extend<{ kd: Keydesk; vaultKind: 'none' | 'keychain' | 
 
     await use(kd);
 
-    // Canary: never in an IPC answer, an event, or the final DOM.
-    const dom = page.isClosed() ? '' : await page.content();
+    // Canary: never in an IPC answer, an event, a main-process log line, or the final DOM — its HTML and what its
+    // form fields hold (an uncontrolled input's value is not in the HTML).
+    const dom = page.isClosed() ? '' : `${await page.content()}\n${(await finalFieldValues(page)).join('\n')}`;
+    const logs = testInfo.annotations.filter((a) => a.type === 'main-log').map((a) => a.description ?? '').join('\n');
     expect(answers.join('\n'), 'IPC answers hold the canary').not.toContain(canary);
     expect(JSON.stringify(events), 'events hold the canary').not.toContain(canary);
+    expect(logs, 'main-process log lines hold the canary').not.toContain(canary);
     expect(dom, 'the final DOM holds the canary').not.toContain(canary);
     for (const secret of secrets.filter((x) => x.length >= 8)) {
       expect(answers.join('\n').includes(secret), 'IPC answers hold a planted secret').toBe(false);
       expect(JSON.stringify(events).includes(secret), 'events hold a planted secret').toBe(false);
+      expect(logs.includes(secret), 'main-process log lines hold a planted secret').toBe(false);
       expect(dom.includes(secret), 'the final DOM holds a planted secret').toBe(false);
     }
     expect(answers.length, 'the page talked to main').toBeGreaterThan(0);
@@ -190,6 +194,15 @@ export const test = base.extend<{ kd: Keydesk; vaultKind: 'none' | 'keychain' | 
 });
 
 export { expect };
+
+/** What every input and text area of the page holds now (values typed into uncontrolled fields are not in the HTML). */
+export function finalFieldValues(page: Page): Promise<string[]> {
+  return page.evaluate(() => {
+    // Typed without the DOM library (e2e/ is checked with the Node tsconfig).
+    const d = (globalThis as unknown as { document: { querySelectorAll(s: string): ArrayLike<{ value: string }> } }).document;
+    return Array.from(d.querySelectorAll('input, textarea'), (e) => e.value);
+  });
+}
 
 /** Waits until the table shows a row for the credential, and returns that row. */
 export function credentialRow(page: Page, name: string) {

@@ -1,5 +1,8 @@
-/** The vault passphrase, asked inside a one-click action when a passphrase vault is locked (same gesture). */
-export function PassphraseField(props: { id: string; value: string; onChange: (v: string) => void; error?: string | undefined }) {
+/**
+ * The vault passphrase, asked inside a one-click action when a passphrase vault is locked (same gesture). Uncontrolled
+ * (no `value` prop), so React never writes the passphrase into a `value` attribute of the page's HTML.
+ */
+export function PassphraseField(props: { id: string; onChange: (v: string) => void; error?: string | undefined }) {
   return (
     <div className="field">
       <label htmlFor={props.id}>Vault passphrase (the vault is locked)</label>
@@ -7,7 +10,6 @@ export function PassphraseField(props: { id: string; value: string; onChange: (v
         id={props.id}
         type="password"
         autoComplete="current-password"
-        value={props.value}
         onChange={(e) => props.onChange(e.target.value)}
         aria-invalid={props.error ? true : undefined}
         aria-describedby={props.error ? `${props.id}-err` : undefined}

@@ -186,7 +186,7 @@ export function CredentialForm(props: { mode: FormMode; onClose: () => void; onS
             <legend>{mode.label}</legend>
             {mode.fields.map((f, i) => (
               <ModeField
-                key={`${mode.id}-${f.name}`}
+                key={`${providerId}-${mode.id}-${f.name}`}
                 id={`${baseId}-f-${f.name}`}
                 field={f}
                 value={values[f.name] ?? ''}
@@ -271,7 +271,9 @@ export function ModeField(props: { id: string; field: FieldView; value: string; 
   const describedBy = [props.error ? `${props.id}-err` : '', helpText ? `${props.id}-help` : ''].filter(Boolean).join(' ') || undefined;
   const common = {
     id: props.id,
-    value: props.value,
+    // Secret inputs are uncontrolled: React would otherwise mirror the typed secret into a `value` attribute,
+    // i.e. into the page's HTML. What the analyst typed stays in the field (and in the form's state, to send it).
+    ...(f.secret ? {} : { value: props.value }),
     'aria-invalid': props.error ? true : undefined,
     'aria-describedby': describedBy,
     autoComplete: 'off',
@@ -280,9 +282,13 @@ export function ModeField(props: { id: string; field: FieldView; value: string; 
     'data-autofocus': props.autoFocus ? '' : undefined,
     placeholder: f.secret ? (props.editing && props.isSet ? 'set — type to replace' : '') : (f.placeholder ?? '')
   } as const;
+  const area = useRef<HTMLTextAreaElement>(null);
   const loadFile = (file: File | undefined) => {
     if (!file) return;
-    void file.text().then(props.onChange);
+    void file.text().then((text) => {
+      if (f.secret && area.current) area.current.value = text;
+      props.onChange(text);
+    });
   };
   return (
     <div className="field">
@@ -291,7 +297,7 @@ export function ModeField(props: { id: string; field: FieldView; value: string; 
         {f.secret ? <span className="badge">{props.editing && props.isSet ? 'secret · set' : 'secret'}</span> : null}
       </label>
       {f.multiline ? (
-        <textarea {...common} rows={f.secret ? 4 : 3} className={f.secret ? 'masked' : undefined} onChange={(e) => props.onChange(e.target.value)} />
+        <textarea {...common} ref={area} rows={f.secret ? 4 : 3} className={f.secret ? 'masked' : undefined} onChange={(e) => props.onChange(e.target.value)} />
       ) : (
         <input {...common} type={f.secret ? 'password' : f.kind === 'email' ? 'email' : f.kind === 'url' ? 'url' : 'text'} onChange={(e) => props.onChange(e.target.value)} />
       )}

@@ -13,6 +13,13 @@ export function FirstRun({ status }: { status: VaultStatus }) {
   const [pass, setPass] = useState('');
   const [confirm, setConfirm] = useState('');
   const [local, setLocal] = useState<Record<string, string>>({});
+  // The passphrase inputs are uncontrolled (never mirrored into the HTML) and unmount with the other choice: forget
+  // what they held, so what is submitted is always what the fields show.
+  const choose = (s: 'keychain' | 'passphrase') => {
+    setSource(s);
+    setPass('');
+    setConfirm('');
+  };
 
   const submit = (e: FormEvent) => {
     e.preventDefault();
@@ -38,13 +45,13 @@ export function FirstRun({ status }: { status: VaultStatus }) {
         <fieldset>
           <legend>Where the vault key lives</legend>
           <label className="choice">
-            <input type="radio" name="source" value="keychain" checked={source === 'keychain'} onChange={() => setSource('keychain')} />
+            <input type="radio" name="source" value="keychain" checked={source === 'keychain'} onChange={() => choose('keychain')} />
             <span>
               <strong>OS keychain</strong> (recommended) — a random key stored in your login keychain; the vault opens when you start Keydesk.
             </span>
           </label>
           <label className="choice">
-            <input type="radio" name="source" value="passphrase" checked={source === 'passphrase'} onChange={() => setSource('passphrase')} />
+            <input type="radio" name="source" value="passphrase" checked={source === 'passphrase'} onChange={() => choose('passphrase')} />
             <span>
               <strong>Passphrase</strong> — for machines without a keychain; you type it each time you unlock.
             </span>
@@ -54,7 +61,7 @@ export function FirstRun({ status }: { status: VaultStatus }) {
           <>
             <div className="field">
               <label htmlFor="fr-pass">Passphrase</label>
-              <input id="fr-pass" type="password" autoComplete="new-password" value={pass} onChange={(e) => setPass(e.target.value)} aria-invalid={fields.passphrase ? true : undefined} aria-describedby={fields.passphrase ? 'fr-pass-err' : 'fr-pass-help'} />
+              <input id="fr-pass" type="password" autoComplete="new-password" onChange={(e) => setPass(e.target.value)} aria-invalid={fields.passphrase ? true : undefined} aria-describedby={fields.passphrase ? 'fr-pass-err' : 'fr-pass-help'} />
               <p id="fr-pass-help" className="help">
                 At least {MIN} characters. Keydesk cannot recover a forgotten passphrase.
               </p>
@@ -66,7 +73,7 @@ export function FirstRun({ status }: { status: VaultStatus }) {
             </div>
             <div className="field">
               <label htmlFor="fr-confirm">Passphrase again</label>
-              <input id="fr-confirm" type="password" autoComplete="new-password" value={confirm} onChange={(e) => setConfirm(e.target.value)} aria-invalid={fields.confirm ? true : undefined} aria-describedby={fields.confirm ? 'fr-confirm-err' : undefined} />
+              <input id="fr-confirm" type="password" autoComplete="new-password" onChange={(e) => setConfirm(e.target.value)} aria-invalid={fields.confirm ? true : undefined} aria-describedby={fields.confirm ? 'fr-confirm-err' : undefined} />
               {fields.confirm ? (
                 <p id="fr-confirm-err" className="field-error">
                   {fields.confirm}

@@ -12,7 +12,7 @@ export function LockScreen({ status, onBrowse }: { status: VaultStatus; onBrowse
   const keychain = status.keySource === 'keychain';
   const submit = (e: FormEvent) => {
     e.preventDefault();
-    unlock.mutate(keychain ? undefined : pass, { onSuccess: () => setPass('') });
+    unlock.mutate(keychain ? undefined : pass);
   };
   const fieldError = isCallError(unlock.error) ? (unlock.error.fields.passphrase ?? (unlock.error.code === 'WRONG_PASSPHRASE' ? unlock.error.message : undefined)) : undefined;
   return (
@@ -31,7 +31,7 @@ export function LockScreen({ status, onBrowse }: { status: VaultStatus; onBrowse
         ) : (
           <div className="field">
             <label htmlFor="lock-pass">Vault passphrase</label>
-            <input id="lock-pass" type="password" autoComplete="current-password" value={pass} onChange={(e) => setPass(e.target.value)} data-autofocus autoFocus aria-invalid={fieldError ? true : undefined} aria-describedby={fieldError ? 'lock-pass-err' : undefined} />
+            <input id="lock-pass" type="password" autoComplete="current-password" onChange={(e) => setPass(e.target.value)} data-autofocus autoFocus aria-invalid={fieldError ? true : undefined} aria-describedby={fieldError ? 'lock-pass-err' : undefined} />
             {fieldError ? (
               <p id="lock-pass-err" className="field-error">
                 {fieldError}

@@ -137,7 +137,7 @@ function PassphraseThenSignIn(props: { prompt: PromptView; pending: boolean; err
   return (
     <Dialog title={`Unlock and sign in to ${props.prompt.credentialName}`} onClose={props.onClose}>
       <form onSubmit={submit} noValidate>
-        <PassphraseField id="reauth-pass" value={pass} onChange={setPass} error={fieldErr} />
+        <PassphraseField id="reauth-pass" onChange={setPass} error={fieldErr} />
         {props.error && !fieldErr ? <Notice kind="error">{messageOf(props.error)}</Notice> : null}
         <div className="actions">
           <button type="submit" className="primary" disabled={props.pending}>
@@ -172,7 +172,7 @@ function SecretReauth(props: { prompt: PromptView; needsPassphrase: boolean; onC
         <p>
           {plural(props.prompt.waiting.length, 'action')} {props.prompt.waiting.length === 1 ? 'waits' : 'wait'} on this credential. Enter its new secret: Keydesk checks it with the provider and, if it works, the waiting actions run.
         </p>
-        {props.needsPassphrase ? <PassphraseField id="reauth-secret-pass" value={pass} onChange={setPass} error={errors.passphrase} /> : null}
+        {props.needsPassphrase ? <PassphraseField id="reauth-secret-pass" onChange={setPass} error={errors.passphrase} /> : null}
         {fields.map((f, i) => (
           <ModeField key={f.name} id={`reauth-${f.name}`} field={{ ...f, required: f.required }} value={values[f.name] ?? ''} onChange={(v) => setValues((p) => ({ ...p, [f.name]: v }))} error={errors[f.name]} isSet editing autoFocus={i === 0 && !props.needsPassphrase} />
         ))}
