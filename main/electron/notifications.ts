@@ -1,22 +1,26 @@
-// Electron adapter: OS notifications for re-auth prompts. The text is built by a pure function (main/shell/notify.ts).
+// Electron adapter: OS notifications for re-auth prompts. What is shown, replaced, held and closed is decided by a
+// pure notifier (main/shell/notify.ts); this file only creates Electron Notifications and raises the window.
 import { Notification, type BrowserWindow } from 'electron';
 import type { AppSession } from '../shell/session.ts';
-import { reauthNotification } from '../shell/notify.ts';
+import { createReauthNotifier } from '../shell/notify.ts';
 
 export function wireReauthNotifications(session: AppSession, win: () => BrowserWindow | null): () => void {
-  return session.events.on('reauth.prompt', (e) => {
-    const n = reauthNotification(e, session.clock.now());
-    if (!n || !Notification.isSupported()) return;
-    const note = new Notification({ title: n.title, body: n.body, urgency: 'critical' });
+  const notifier = createReauthNotifier({
+    now: () => session.clock.now(),
+    create: (text) => (Notification.isSupported() ? new Notification({ title: text.title, body: text.body, urgency: 'critical' }) : null),
     // Clicking brings the window forward, where the banner's one-click re-auth is.
-    note.on('click', () => {
+    onClick: () => {
       const w = win();
       if (w && !w.isDestroyed()) {
         if (w.isMinimized()) w.restore();
         w.show();
         w.focus();
       }
-    });
-    note.show();
+    }
   });
+  const off = session.events.on('reauth.prompt', (e) => notifier.handle(e));
+  return () => {
+    off();
+    notifier.dispose();
+  };
 }
