@@ -4,7 +4,7 @@ import { ipcMain, type BrowserWindow } from 'electron';
 import type { Result } from '../../preload/contract.ts';
 import { IPC_EVENT, IPC_INVOKE } from '../../preload/ipc-names.ts';
 import type { IpcCore } from '../ipc/index.ts';
-import { isAppSender } from '../ipc/sender.ts';
+import { isAppSender, mayReceiveEvents } from '../ipc/sender.ts';
 
 const FORBIDDEN: Result<never> = { ok: false, error: { code: 'FORBIDDEN_SENDER', message: 'Only the Keydesk window may call the app.' } };
 const POLL_MS = 3000;
@@ -12,11 +12,11 @@ const POLL_MS = 3000;
 export function wireIpc(win: BrowserWindow, core: IpcCore, appUrl: string): () => void {
   ipcMain.handle(IPC_INVOKE, (event, channel: unknown, input: unknown) => {
     const frame = event.senderFrame;
-    if (!isAppSender({ frame, url: frame?.url }, { mainFrame: win.webContents.mainFrame, appUrl })) return FORBIDDEN;
+    if (!isAppSender({ frame, url: frame?.url, detached: frame?.detached }, { mainFrame: win.webContents.mainFrame, appUrl })) return FORBIDDEN;
     return core.dispatch(channel, input);
   });
   const stopForwarding = core.forward((name, payload) => {
-    if (!win.isDestroyed()) win.webContents.send(IPC_EVENT, name, payload);
+    if (!win.isDestroyed() && mayReceiveEvents(win.webContents.mainFrame.url, appUrl)) win.webContents.send(IPC_EVENT, name, payload);
   });
   const poll = setInterval(() => core.pollExternalChanges(), POLL_MS);
   return () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isAppSender, sameAppOrigin } from './sender.ts';
+import { isAppSender, mayReceiveEvents, sameAppOrigin } from './sender.ts';
 
 // Guards: "a compromised or buggy renderer can ask main only the contract's questions" — and only from the app's
 // own top-level frame. A subframe, a popup, a frame that navigated elsewhere, or another origin is refused.
@@ -14,6 +14,11 @@ describe('IPC sender check', () => {
 
   it('refuses a subframe even on the app origin', () => {
     expect(isAppSender({ frame: { id: 'child' }, url: 'app://keydesk/index.html' }, target)).toBe(false);
+  });
+
+  it('refuses a detached frame (one running unload handlers after a navigation), even if it resolves to the main frame', () => {
+    expect(isAppSender({ frame: mainFrame, url: 'app://keydesk/index.html', detached: true }, target)).toBe(false);
+    expect(isAppSender({ frame: mainFrame, url: 'app://keydesk/index.html', detached: false }, target)).toBe(true);
   });
 
   it('refuses a destroyed or missing frame', () => {
@@ -46,5 +51,10 @@ describe('IPC sender check', () => {
     expect(sameAppOrigin('http://127.0.0.1:5174/', 'http://127.0.0.1:5173/')).toBe(false);
     expect(sameAppOrigin('http://localhost:5173/', 'http://127.0.0.1:5173/')).toBe(false);
     expect(sameAppOrigin('not a url', 'app://keydesk/')).toBe(false);
+  });
+
+  it('events reach the window only while its top-level frame shows the app', () => {
+    expect(mayReceiveEvents('app://keydesk/index.html', target.appUrl)).toBe(true);
+    for (const url of ['https://evil.example/', 'app://evil/index.html', 'about:blank', '', null, undefined]) expect(mayReceiveEvents(url, target.appUrl), String(url)).toBe(false);
   });
 });

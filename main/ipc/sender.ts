@@ -7,6 +7,11 @@ export interface SenderInfo {
   frame: unknown;
   /** The sending frame's URL. */
   url: string | null | undefined;
+  /**
+   * `senderFrame.detached`: a frame running its unload handlers after a navigation replaced it. Its `senderFrame`
+   * can resolve to the page that replaced it, so a message from it proves nothing about who sent it.
+   */
+  detached?: boolean | undefined;
 }
 
 export interface AppTarget {
@@ -36,7 +41,15 @@ export function sameAppOrigin(url: string | null | undefined, appUrl: string): b
 
 /** True only for the window's main frame, on the app's origin. A subframe, a popup or a navigated frame fails. */
 export function isAppSender(sender: SenderInfo, target: AppTarget): boolean {
-  if (sender.frame === null || sender.frame === undefined) return false;
+  if (sender.frame === null || sender.frame === undefined || sender.detached === true) return false;
   if (sender.frame !== target.mainFrame) return false;
   return sameAppOrigin(sender.url, target.appUrl);
+}
+
+/**
+ * Events go to the window only while its top-level frame shows the app: they name credentials, runs and tenants, and
+ * must not reach a page the window was somehow made to show (navigation is blocked; this holds even if it were not).
+ */
+export function mayReceiveEvents(mainFrameUrl: string | null | undefined, appUrl: string): boolean {
+  return sameAppOrigin(mainFrameUrl, appUrl);
 }
