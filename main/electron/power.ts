@@ -5,7 +5,14 @@ import { createAutoLock, type LockReason } from '../shell/auto-lock.ts';
 const CHECK_MS = 30_000;
 
 export function wireAutoLock(deps: { isUnlocked(): boolean; lock(reason: LockReason): Promise<unknown>; minutes(): number }): () => void {
-  const autoLock = createAutoLock({ idleSeconds: () => powerMonitor.getSystemIdleTime(), isUnlocked: deps.isUnlocked, minutes: deps.minutes, lock: async (r) => void (await deps.lock(r)) });
+  const autoLock = createAutoLock({
+    idleSeconds: () => powerMonitor.getSystemIdleTime(),
+    // 'locked' only where the OS can tell; 'lock-screen' below is macOS and Windows only.
+    screenLocked: () => powerMonitor.getSystemIdleState(60) === 'locked',
+    isUnlocked: deps.isUnlocked,
+    minutes: deps.minutes,
+    lock: async (r) => void (await deps.lock(r))
+  });
   const onSuspend = () => void autoLock.onSystemEvent('suspend');
   const onLockScreen = () => void autoLock.onSystemEvent('lock-screen');
   powerMonitor.on('suspend', onSuspend);

@@ -2,9 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { createAutoLock, type LockReason } from './auto-lock.ts';
 
 function harness(idle: number, minutes = 15) {
-  const state = { idle, unlocked: true, minutes, locks: [] as LockReason[] };
+  const state = { idle, unlocked: true, minutes, screenLocked: false, locks: [] as LockReason[] };
   const al = createAutoLock({
     idleSeconds: () => state.idle,
+    screenLocked: () => state.screenLocked,
     isUnlocked: () => state.unlocked,
     minutes: () => state.minutes,
     lock: (r) => {
@@ -39,5 +40,14 @@ describe('auto-lock', () => {
     const nan = harness(Number.NaN);
     expect(await nan.al.check()).toBeNull();
     expect(off.state.locks).toEqual([]);
+  });
+
+  it('a screen the OS reports locked locks the vault at the next check (Linux has no lock-screen event), even with idle locking off', async () => {
+    const { state, al } = harness(0, 0);
+    expect(await al.check()).toBeNull();
+    state.screenLocked = true;
+    expect(await al.check()).toBe('lock-screen');
+    expect(await al.check()).toBeNull(); // already locked
+    expect(state.locks).toEqual(['lock-screen']);
   });
 });
