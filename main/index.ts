@@ -3,13 +3,15 @@
 // in main/shell/ or main/ipc/ with its own tests.
 import { userInfo } from 'node:os';
 import { join } from 'node:path';
-import { app, type BrowserWindow } from 'electron';
+import { app, dialog, type BrowserWindow } from 'electron';
+import { toErrorShape } from './errors.ts';
 import { wireIpc } from './electron/ipc.ts';
 import { wireReauthNotifications } from './electron/notifications.ts';
 import { wireAutoLock } from './electron/power.ts';
 import { registerAppScheme, serveRenderer } from './electron/protocol.ts';
 import { createMainWindow, guardWebContents, hardenSession, openExternal } from './electron/window.ts';
 import { createIpcCore } from './ipc/index.ts';
+import { defaultUserDataDir } from './paths.ts';
 import { vaultPathFrom } from './shell/args.ts';
 import { APP_URL } from './shell/assets.ts';
 import { createScheduler } from './shell/scheduler.ts';
@@ -20,6 +22,12 @@ import { isDevelopment } from './shell/window.ts';
 const development = isDevelopment(process.env, app.isPackaged);
 const appUrl = development ? process.env.ELECTRON_RENDERER_URL! : APP_URL;
 const log = (line: string) => process.stderr.write(`keydesk: ${line}\n`);
+
+// Before anything reads it (the single-instance lock lives in userData): the app's name and data folder are
+// Keydesk's whatever Electron was started with (`electron out/main/index.js` would otherwise be "Electron"), and
+// the same folder the CLI computes for the default vault (main/paths.ts).
+app.setName('Keydesk');
+app.setPath('userData', defaultUserDataDir());
 
 if (!app.requestSingleInstanceLock()) {
   app.quit();
@@ -64,6 +72,12 @@ if (!app.requestSingleInstanceLock()) {
     for (const task of backgroundTasks(s)) scheduler.add(task);
     const tick = setInterval(() => void scheduler.tick(), 5000);
     disposers.push(() => clearInterval(tick));
+  }).catch((e: unknown) => {
+    // A start that fails says so instead of leaving no window. toErrorShape: Keydesk's own message, never foreign text.
+    const problem = toErrorShape(e);
+    log(`start failed: ${problem.code}`);
+    dialog.showErrorBox('Keydesk could not start', problem.message);
+    app.exit(1);
   });
 
   app.on('window-all-closed', () => app.quit());
