@@ -1,4 +1,4 @@
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -122,6 +122,22 @@ describe('the vault locks while a provider call is in flight', () => {
     expect(peer.blocklist.entries.size).toBe(1);
     await app.vault.unlock();
     expect(app.executions.get(view.id)).toMatchObject({ status: 'succeeded', marker: null });
+  });
+
+  it('another process rotates the vault key meanwhile: the handle locks itself, and the outcome is written at the next unlock', async () => {
+    clock.set(new Date().toISOString()); // the other process runs on the system clock (its start-up checks our lease)
+    peer.control.latencyMs = 1500;
+    const pending = block('phish.example');
+    while (posts() === 0) await new Promise((r) => setTimeout(r, 10));
+    const rotated = spawnSync(process.execPath, ['main/testing/rotate-child.ts', tv.path, 'none', '1'], { cwd: resolve(import.meta.dirname, '../..'), encoding: 'utf8' });
+    expect(rotated.status, rotated.stderr).toBe(0);
+    const view = await pending;
+    expect(view.status).toBe('running');
+    expect(app.vault.isUnlocked()).toBe(false); // KEY_ROTATED locked it: the app shows its lock screen
+    await app.vault.unlock();
+    expect(app.executions.get(view.id)).toMatchObject({ status: 'succeeded', marker: null });
+    expect(peer.blocklist.entries.size).toBe(1);
+    expect((await app.audit.verify()).ok).toBe(true);
   });
 });
 

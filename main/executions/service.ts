@@ -368,7 +368,8 @@ export class ExecutionService {
       attempt();
       this.#inFlight.delete(id);
     } catch (e) {
-      if (e instanceof KeydeskError && e.code === 'VAULT_LOCKED') {
+      // Locked meanwhile (auto-lock), or locked because another process rotated the vault key: keep the outcome.
+      if (e instanceof KeydeskError && (e.code === 'VAULT_LOCKED' || e.code === 'KEY_ROTATED')) {
         this.#deferred.push(() => {
           attempt();
           this.#inFlight.delete(id);
@@ -475,6 +476,11 @@ export class ExecutionService {
       } catch (e) {
         if (e instanceof KeydeskError && TAMPER_CODES.has(e.code)) {
           failWith('credential_invalid', e.code, `${e.message} Nothing was sent to the provider.`);
+          return this.get(id);
+        }
+        if (e instanceof KeydeskError && e.code === 'KEY_ROTATED') {
+          // Claimed, but the key changed under us before any call: say so (written at the next unlock), not "interrupted".
+          failWith('cloud_api_error', e.code, 'The vault key was rotated by another Keydesk process as this run started. Nothing was sent to the provider: run it again.');
           return this.get(id);
         }
         throw e;

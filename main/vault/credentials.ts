@@ -421,6 +421,8 @@ export class CredentialStore {
       dek = open(kek, s.wrapped_dek, AAD.dek(r.id, s.kek_version));
     } catch (e) {
       if (!(e instanceof AuthenticationFailed)) throw e;
+      // Another process rotated the KEK since this handle unlocked: not tampering. Locks this handle, KEY_ROTATED.
+      this.vault.assertKeyCurrent();
       if (s.kek_version !== kekVersion) {
         throw new KeydeskError('SECRET_TAMPERED', `Credential "${printable(r.name)}": its key is marked as wrapped by key version ${s.kek_version}, but the vault is at version ${kekVersion}; the row was changed.`);
       }
@@ -623,7 +625,8 @@ export class CredentialStore {
       try {
         this.material(id);
       } catch (e) {
-        if (e instanceof KeydeskError) failures.push({ id, name, code: e.code, message: e.message });
+        // A key rotated by another process (or a vault locked meanwhile) says nothing about this credential.
+        if (e instanceof KeydeskError && e.code !== 'KEY_ROTATED' && e.code !== 'VAULT_LOCKED') failures.push({ id, name, code: e.code, message: e.message });
         else throw e;
       }
     }

@@ -284,10 +284,7 @@ export class Vault {
     const appended: { seq: number; action: string; credentialId: string | null }[] = [];
     const run = this.db.transaction((): T => {
       appended.length = 0;
-      const current = (stmt(this.db, 'SELECT kek_version FROM vault_meta WHERE id = 1').get() as { kek_version: number }).kek_version;
-      if (current !== keys.kekVersion) {
-        throw new KeydeskError('KEY_ROTATED', 'The vault key was rotated by another Keydesk process. Unlock again to continue; nothing was changed.');
-      }
+      if (this.#liveKekVersion() !== keys.kekVersion) throw keyRotatedError();
       const now = this.clock.now().toISOString();
       const ctx: WriteContext = {
         db: this.db,
@@ -309,7 +306,25 @@ export class Vault {
       return result;
     } catch (e) {
       if ((e as { code?: string }).code === 'SQLITE_BUSY') throw new KeydeskError('VAULT_BUSY', 'The vault is busy in another Keydesk process; try again in a moment. Nothing was changed.');
+      if (e instanceof KeydeskError && e.code === 'KEY_ROTATED') this.lock();
       throw e;
+    }
+  }
+
+  #liveKekVersion(): number {
+    return (stmt(this.db, 'SELECT kek_version FROM vault_meta WHERE id = 1').get() as { kek_version: number }).kek_version;
+  }
+
+  /**
+   * Another process may rotate the KEK while this handle holds the old one. Its wrapped DEKs then fail to open under
+   * the old key — which must not read as tampering. When the vault's key version moved on, this handle locks itself
+   * (the app shows its lock screen; unlocking fetches the current key) and throws KEY_ROTATED. No-op when current.
+   */
+  assertKeyCurrent(): void {
+    const keys = this.#keys;
+    if (keys && this.#liveKekVersion() !== keys.kekVersion) {
+      this.lock();
+      throw keyRotatedError();
     }
   }
 
@@ -357,15 +372,15 @@ export class Vault {
     const conn = new Database(this.path, { fileMustExist: true });
     applyPragmas(conn);
     let committed = false;
+    let keychainWritten = false;
     let rewrapped = 0;
     let seq: number;
     try {
       conn.exec('BEGIN IMMEDIATE');
       const live = conn.prepare('SELECT kek_version FROM vault_meta WHERE id = 1').get() as { kek_version: number };
-      if (live.kek_version !== keys.kekVersion) {
-        throw new KeydeskError('KEY_ROTATED', 'The vault key was rotated by another Keydesk process meanwhile. Unlock again and retry.');
-      }
+      if (live.kek_version !== keys.kekVersion) throw keyRotatedError();
       if (m.key_source === 'keychain') {
+        keychainWritten = true; // set before the await: a write that fails half-way may still have stored the key
         await this.keychain.set(keychainAccounts.kek(m.vault_id, next), newKek.toString('base64'));
         stage({ stage: 'keychain-written', version: next });
       }
@@ -406,11 +421,13 @@ export class Vault {
       stage({ stage: 'committed', version: next });
     } catch (e) {
       if (conn.inTransaction) conn.exec('ROLLBACK');
-      if (m.key_source === 'keychain' && !committed && !(e instanceof KeydeskError && e.code === 'KEY_ROTATED')) {
-        await this.keychain.delete(keychainAccounts.kek(m.vault_id, next)).catch(() => false);
-      }
+      // Only the entry this rotation wrote, and only while it held the write lock: a rotation that never got the
+      // lock (VAULT_BUSY) or found the key already rotated must not delete the next version's key — it may be the
+      // one another process is about to commit, and the vault would then open with neither key.
+      if (keychainWritten && !committed) await this.keychain.delete(keychainAccounts.kek(m.vault_id, next)).catch(() => false);
       wipe(newKek);
-      if ((e as { code?: string }).code === 'SQLITE_BUSY') throw new KeydeskError('VAULT_BUSY', 'The vault is busy in another Keydesk process; try the rotation again. Nothing was changed.');
+      if ((e as { code?: string }).code === 'SQLITE_BUSY') throw new KeydeskError('VAULT_BUSY', 'The vault is busy in another Keydesk process (another rotation or write); try the rotation again. Nothing was changed.');
+      if (e instanceof KeydeskError && e.code === 'KEY_ROTATED') this.lock();
       throw e;
     } finally {
       conn.close();
@@ -444,6 +461,13 @@ export class Vault {
     this.lock();
     if (this.db.open) this.db.close();
   }
+}
+
+function keyRotatedError(): KeydeskError {
+  return new KeydeskError(
+    'KEY_ROTATED',
+    'The vault key was rotated by another Keydesk process since this one unlocked, so Keydesk locked the vault here. Unlock it again (or run the command again) to continue. Nothing was changed.'
+  );
 }
 
 function toKeyObjects(raw: Record<VaultKeyName, Buffer>): Record<VaultKeyName, KeyObject> {
