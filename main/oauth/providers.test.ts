@@ -83,6 +83,23 @@ describe('google_workspace oauth_user (google-auth-library OAuth2Client)', () =>
     expect(app.credentials.get('Workspace expiring')).toMatchObject({ status: 'expired', lastError: { code: 'invalid_grant' } });
   });
 
+  it('a refresh the token endpoint fails (503) is sent once: the refresh token is never re-sent by the library’s own retries', async () => {
+    const { app } = await vault();
+    app.credentials.add({ name: 'Workspace flaky', provider: 'google_workspace', mode: 'oauth_user', values: values() });
+    await app.oauth.connect('Workspace flaky', approve);
+    const before = peer.refreshCount();
+    // The server processes (and rotates) each refresh, then the answer is lost as a 503: a client that retried would
+    // spend the same refresh token again, which makes a rotating provider revoke the whole grant.
+    peer.control.refreshError = { status: 503, count: 5, body: { error: 'temporarily_unavailable', error_description: 'Backend Error' } };
+    try {
+      await expect(app.oauth.refresh('Workspace flaky')).rejects.toMatchObject({ code: 'PROVIDER_UNREACHABLE' });
+    } finally {
+      peer.control.refreshError = null;
+    }
+    expect(peer.refreshCount() - before).toBe(1);
+    expect(app.credentials.get('Workspace flaky')).toMatchObject({ status: 'unknown' });
+  });
+
   it('refuses an authorization response that names another authorization server (RFC 9207 mix-up defence)', async () => {
     const { app } = await vault();
     app.credentials.add({ name: 'Workspace mixup', provider: 'google_workspace', mode: 'oauth_user', values: values() });
@@ -172,5 +189,25 @@ describe('microsoft_365 oauth_delegated (MSAL Node over HTTPS)', () => {
     // "M365 a" still holds the refresh token the paste spent (rotated away): the provider now refuses it.
     await expect(app.oauth.refresh('M365 a')).rejects.toMatchObject({ code: 'PROVIDER_EXPIRED' });
     expect(app.credentials.get('M365 a')).toMatchObject({ status: 'expired', lastError: { code: 'invalid_grant' } });
+  });
+
+  it('a refresh Entra fails (503) is sent once through MSAL, and leaves the credential unknown', async () => {
+    const { app } = await vault();
+    app.credentials.add({ name: 'M365 flaky', provider: 'microsoft_365', mode: 'oauth_delegated', values: values() });
+    const chrome = chromiumSignIn(browser, { ignoreHttpsErrors: true });
+    try {
+      await app.oauth.connect('M365 flaky', chrome);
+    } finally {
+      await chrome.close();
+    }
+    const before = peer.refreshCount();
+    peer.control.refreshError = { status: 503, count: 5, body: { error: 'temporarily_unavailable', error_description: 'AADSTS90033: A transient error has occurred.' } };
+    try {
+      await expect(app.oauth.refresh('M365 flaky')).rejects.toMatchObject({ code: 'PROVIDER_UNREACHABLE' });
+    } finally {
+      peer.control.refreshError = null;
+    }
+    expect(peer.refreshCount() - before).toBe(1);
+    expect(app.credentials.get('M365 flaky')).toMatchObject({ status: 'unknown' });
   });
 });

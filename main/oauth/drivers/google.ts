@@ -1,6 +1,7 @@
 import { OAuth2Client, type Credentials } from 'google-auth-library';
 import * as oidc from 'openid-client';
 import { KeydeskError } from '../../errors.ts';
+import { googleTransport } from '../../providers/gcp/google-auth.ts';
 import { WORKSPACE_SCOPES } from '../../providers/google_workspace/spec.ts';
 import { accountFromIdToken, hostOf, scopeList, tokenEndpointError, type TokenSet } from '../tokens.ts';
 import { keydeskCause, libraryFailure } from './errors.ts';
@@ -81,10 +82,11 @@ export async function googleDriver(source: OAuthSource, deps: DriverDeps): Promi
       ...(clientSecret ? { clientSecret } : {}),
       ...(redirectUri ? { redirectUri } : {}),
       endpoints: { oauth2AuthBaseUrl: authorizationUrl, oauth2TokenUrl: tokenUrl, oauth2RevokeUrl: revocationUrl },
-      transporterOptions: {
-        timeout: deps.timeoutMs,
-        fetchImplementation: (input, init) => deps.http(input instanceof Request ? input.url : input, init ?? {})
-      }
+      // Keydesk's transport (the documented AuthClientOptions.transporter): provider fetch with its timeout, and
+      // gaxios' own retries off. OAuth2Client asks gaxios to retry its token POSTs (on 5xx, 429 and lost answers),
+      // which would send a refresh token — or an authorization code — a second time after the server may already
+      // have spent it: a rotating provider then revokes the whole grant. One request per call; Keydesk decides.
+      transporter: googleTransport(deps.http).transporter
     });
 
   return {
