@@ -36,6 +36,15 @@ describe('token arithmetic and refusals', () => {
     expect(tokenEndpointError('exchange', { error: 'invalid_grant', status: 400, host: 'idp.example' })).toMatchObject({ code: 'OAUTH_FAILED', expiredReason: null });
   });
 
+  it('throttling and "temporarily unavailable" say nothing about the credential: unreachable, never rejected', () => {
+    // After Keydesk waited out what Retry-After allowed, a 429 is still throttling, not a verdict on the token.
+    expect(tokenEndpointError('refresh', { error: 'slow_down', status: 429, host: 'idp.example' })).toMatchObject({ code: 'PROVIDER_UNREACHABLE', message: expect.stringContaining('rate-limiting') });
+    // A library that lost the HTTP status still passes on the OAuth error code.
+    expect(tokenEndpointError('refresh', { error: 'temporarily_unavailable', status: null, host: 'idp.example' })).toMatchObject({ code: 'PROVIDER_UNREACHABLE' });
+    expect(tokenEndpointError('refresh', { error: 'server_error', status: 400, host: 'idp.example' })).toMatchObject({ code: 'PROVIDER_UNREACHABLE' });
+    expect(tokenEndpointError('refresh', { error: 'unauthorized_client', status: null, host: 'idp.example' })).toMatchObject({ code: 'PROVIDER_REJECTED' });
+  });
+
   it('quotes a provider’s error text printable and bounded', () => {
     const e = tokenEndpointError('refresh', { error: 'invalid_request\u0000<b>', description: `${'x'.repeat(500)}\n`, status: 400, host: 'idp.example' });
     expect(e.message.includes('\u0000') || e.message.includes('\n')).toBe(false);

@@ -99,6 +99,12 @@ export function classifyTokenError(error: string, description: string | null, su
   return null;
 }
 
+/**
+ * OAuth error codes that say the server could not handle the request now (RFC 6749 §4.1.2.1 defines them; Entra and
+ * Google also answer them from their token endpoints): they say nothing about the credential.
+ */
+const UNAVAILABLE_ERRORS: ReadonlySet<string> = new Set(['temporarily_unavailable', 'server_error']);
+
 /** Builds the error for a token endpoint's OAuth error answer. */
 export function tokenEndpointError(
   what: 'refresh' | 'exchange' | 'revoke',
@@ -123,8 +129,11 @@ export function tokenEndpointError(
       expiredReason
     });
   }
-  if (status !== null && status >= 500) {
-    return new TokenEndpointError('PROVIDER_UNREACHABLE', `${info.host} failed to answer the token request (HTTP ${status}: ${said}); try again later.`, { oauthError: error, httpStatus: status, expiredReason: null });
+  if ((status !== null && status >= 500) || UNAVAILABLE_ERRORS.has(error)) {
+    return new TokenEndpointError('PROVIDER_UNREACHABLE', `${info.host} failed to answer the token request (${status !== null ? `HTTP ${status}: ` : ''}${said}); try again later.`, { oauthError: error, httpStatus: status, expiredReason: null });
+  }
+  if (status === 429) {
+    return new TokenEndpointError('PROVIDER_UNREACHABLE', `${info.host} is rate-limiting token requests (HTTP 429: ${said}); try again later.`, { oauthError: error, httpStatus: status, expiredReason: null });
   }
   return new TokenEndpointError('PROVIDER_REJECTED', `${info.host} refused the token request (${said}).`, { oauthError: error, httpStatus: status, expiredReason: null });
 }

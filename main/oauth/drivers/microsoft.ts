@@ -10,6 +10,7 @@ import {
 } from '@azure/msal-node';
 import { KeydeskError } from '../../errors.ts';
 import type { ProviderHttp } from '../../providers/http.ts';
+import { parseJson, readText } from '../../providers/outcome.ts';
 import { PRESETS } from '../presets.ts';
 import { accountFromIdToken, printableScopes, tokenEndpointError, type TokenSet } from '../tokens.ts';
 import { keydeskCause, libraryFailure } from './errors.ts';
@@ -43,17 +44,20 @@ export function defaultMicrosoftScopes(graphEndpoint: string | undefined): strin
   return GRAPH_DELEGATED_PERMISSIONS.map((p) => `${base}/${p}`);
 }
 
-/** MSAL's network interface over Keydesk's fetch wrapper. */
-export function msalNetwork(http: ProviderHttp): INetworkModule {
+/** The HTTP status of the last answer MSAL got: its errors do not carry it (ServerError.status stays unset). */
+export interface LastStatus {
+  status: number | null;
+}
+
+/** MSAL's network interface over Keydesk's fetch wrapper; `last` records each answer's status. */
+export function msalNetwork(http: ProviderHttp, last: LastStatus = { status: null }): INetworkModule {
   const send = async <T>(method: 'GET' | 'POST', url: string, options?: NetworkRequestOptions): Promise<NetworkResponse<T>> => {
+    last.status = null;
     const res = await http(url, { method, headers: options?.headers ?? {}, ...(method === 'POST' ? { body: options?.body ?? '' } : {}) });
-    const text = await res.text();
-    let body: unknown;
-    try {
-      body = text ? JSON.parse(text) : {};
-    } catch {
-      body = {};
-    }
+    last.status = res.status;
+    // At most 1 MiB is read: a token answer is small, and a huge one is not Entra's.
+    const parsed = parseJson(await readText(res));
+    const body = parsed && typeof parsed === 'object' && !Array.isArray(parsed) ? parsed : {};
     const headers: Record<string, string> = {};
     res.headers.forEach((v, k) => (headers[k] = v));
     return { headers, body: body as T, status: res.status };
@@ -64,11 +68,11 @@ export function msalNetwork(http: ProviderHttp): INetworkModule {
   };
 }
 
-function fail(what: 'exchange' | 'refresh', host: string, e: unknown): KeydeskError {
+function fail(what: 'exchange' | 'refresh', host: string, e: unknown, last: LastStatus): KeydeskError {
   const own = keydeskCause(e);
   if (own) return own;
   if (e instanceof AuthError) {
-    const server = (e as AuthError & { status?: number }).status;
+    const server = (e as AuthError & { status?: number }).status ?? last.status;
     // ServerError / InteractionRequiredAuthError carry the token endpoint's OAuth error code in errorCode.
     if (e.name === 'ServerError' || e.name === 'InteractionRequiredAuthError') {
       const description = /Description: ([^-]*?)(?: - |$)/.exec(e.errorMessage)?.[1] ?? e.errorMessage;
@@ -109,7 +113,8 @@ export async function microsoftDriver(source: OAuthSource, deps: DriverDeps): Pr
   const authority = `${authorityHost}/${encodeURIComponent(f.tenant_id)}`;
   const host = new URL(authorityHost).host;
   const scopes = f.scopes ? f.scopes.split(' ').filter(Boolean) : defaultMicrosoftScopes(f.graph_endpoint);
-  const network = msalNetwork(deps.http);
+  const last: LastStatus = { status: null };
+  const network = msalNetwork(deps.http, last);
 
   const pca = () =>
     new PublicClientApplication({
@@ -160,7 +165,7 @@ export async function microsoftDriver(source: OAuthSource, deps: DriverDeps): Pr
         return toTokenSet(result, cachedRefreshToken(app));
       } catch (e) {
         if (e instanceof KeydeskError) throw e;
-        throw fail('exchange', host, e);
+        throw fail('exchange', host, e, last);
       }
     },
     async refresh(refreshToken) {
@@ -170,7 +175,7 @@ export async function microsoftDriver(source: OAuthSource, deps: DriverDeps): Pr
         return toTokenSet(result, cachedRefreshToken(app));
       } catch (e) {
         if (e instanceof KeydeskError) throw e;
-        throw fail('refresh', host, e);
+        throw fail('refresh', host, e, last);
       }
     },
     revoke: null,
