@@ -54,8 +54,8 @@ export interface TokenRequest {
 export interface OidcPeerControl {
   /** Held before the token endpoint runs (to make concurrent refreshes overlap). */
   tokenLatencyMs: number;
-  /** Replaces the answer to the next `count` refresh requests (Google's invalid_rapt, a 500…). */
-  refreshError: { status: number; body: Record<string, string>; count: number } | null;
+  /** Replaces the answer to the next `count` refresh requests (Google's invalid_rapt, a 500…), with `headers` added. */
+  refreshError: { status: number; body: Record<string, string>; count: number; headers?: Record<string, string> } | null;
 }
 
 export interface OidcPeer {
@@ -246,6 +246,7 @@ export async function startOidcPeer(opts: OidcPeerOptions = {}): Promise<OidcPee
       ctx.status = injected.status;
       ctx.type = 'json';
       ctx.body = injected.body;
+      for (const [k, v] of Object.entries(injected.headers ?? {})) ctx.set(k, v);
     }
     const body = ctx.body as { error?: unknown } | null;
     tokenRequests.push({

@@ -182,6 +182,19 @@ describe('generic OAuth credential against oidc-provider', () => {
     expect(tokensOf(app, 'Flaky')).toEqual(stored);
   });
 
+  it('401 invalid_client with a WWW-Authenticate challenge (RFC 6749 §5.2) is the provider refusing the client: failed, with its code', async () => {
+    const { app } = await vaultWith(['Challenged']);
+    await app.oauth.connect('Challenged', httpBrowser());
+    peer.control.refreshError = {
+      status: 401,
+      count: 1,
+      body: { error: 'invalid_client', error_description: 'client authentication failed' },
+      headers: { 'www-authenticate': `Basic realm="${peer.issuer}", error="invalid_client", error_description="client authentication failed"` }
+    };
+    await expect(app.oauth.refresh('Challenged')).rejects.toMatchObject({ code: 'PROVIDER_REJECTED', message: expect.stringContaining('invalid_client') });
+    expect(app.credentials.get('Challenged')).toMatchObject({ status: 'failed', lastError: { code: 'invalid_client' } });
+  });
+
   it('a callback with the wrong state is refused and a correct callback after it still succeeds', async () => {
     const { app } = await vaultWith(['State']);
     let forged = 0;

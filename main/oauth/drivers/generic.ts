@@ -60,6 +60,12 @@ function fail(what: 'exchange' | 'refresh' | 'revoke', host: string, e: unknown)
   if (e instanceof oidc.ResponseBodyError) {
     return tokenEndpointError(what, { error: e.error, description: e.error_description, subtype: e.cause?.error_subtype, status: e.status, host });
   }
+  // RFC 6749 §5.2: a 401 to a client that authenticated with a header carries a WWW-Authenticate challenge; the
+  // library stops there, before the body. The challenge's own `error` (or the status) is the provider's verdict.
+  if (e instanceof oidc.WWWAuthenticateChallengeError) {
+    const params = e.cause.find((c) => typeof c.parameters.error === 'string')?.parameters;
+    return tokenEndpointError(what, { error: params?.error ?? `HTTP_${e.status}`, description: params?.error_description, status: e.status, host });
+  }
   // openid-client reports a 5xx without an OAuth error body as "unexpected HTTP response status code" (cause: the
   // Response): the server failed, nothing is known about the credential.
   const cause = (e as { cause?: unknown } | null)?.cause;
