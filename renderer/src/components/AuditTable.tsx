@@ -1,9 +1,21 @@
 import type { AuditEntryView } from '../../../preload/contract.ts';
 import { dateTime, relative } from '../format.ts';
 
+const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/;
+
+/** One detail value for people: times in the analyst's locale (never a raw ISO string), lists joined, yes/no. */
+function detailValue(v: unknown): string {
+  if (typeof v === 'string') return ISO_TIME.test(v) ? dateTime(v) : v;
+  if (typeof v === 'boolean') return v ? 'yes' : 'no';
+  if (Array.isArray(v)) return v.map(detailValue).join(', ') || '—';
+  if (v === null || v === undefined) return '—';
+  return typeof v === 'object' ? JSON.stringify(v) : String(v);
+}
+
+/** "deadline: 21 Nov 2026, 13:00 · reason code: expired". */
 function detailText(d: Record<string, unknown>): string {
   return Object.entries(d)
-    .map(([k, v]) => `${k}: ${Array.isArray(v) ? v.join(', ') || '—' : typeof v === 'object' && v !== null ? JSON.stringify(v) : String(v)}`)
+    .map(([k, v]) => `${k.replace(/_/g, ' ')}: ${detailValue(v)}`)
     .join(' · ');
 }
 
