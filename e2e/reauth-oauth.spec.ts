@@ -29,6 +29,8 @@ test.afterAll(async () => {
 });
 
 test('expired OAuth credential → the banner → one click → sign-in in a second page → the waiting run resumes to succeeded', async ({ page, kd }) => {
+  // The OAuth client secret travels to the token endpoint on every refresh: it is planted like the canary.
+  kd.secrets.push(GOOGLE_CLIENT_SECRET);
   const app = kd.session.app();
   app.credentials.add({
     name: 'Workspace admin',
