@@ -29,6 +29,8 @@ test.describe('re-auth prompts (static secret)', () => {
     await page.getByRole('button', { name: 'Run', exact: true }).click();
     const detail = page.getByRole('dialog', { name: 'block_email_domain → evil.example' });
     await expect(detail.getByText('Waiting for re-auth').first()).toBeVisible();
+    await expect(detail.getByText(/Waiting for re-authentication until/).first()).toBeVisible();
+    expect(await detail.innerText()).not.toMatch(/\d{4}-\d{2}-\d{2}T\d{2}:/);
     await kd.axe('run detail');
     await detail.getByRole('button', { name: 'Close', exact: true }).last().click();
     expect(peer.blocklist.entries.size).toBe(0);
@@ -38,6 +40,8 @@ test.describe('re-auth prompts (static secret)', () => {
     await expect(banner).toContainText('1 credential, 1 action waiting');
     await expect(banner).toContainText('block_email_domain → evil.example');
     await expect(banner).toContainText(/(5\d min|1 h) left/);
+    // The wait's deadline reads as a local time, never as a raw ISO string.
+    expect(await banner.innerText()).not.toMatch(/\d{4}-\d{2}-\d{2}T\d{2}:/);
     await kd.axe('re-auth banner');
     await banner.getByRole('button', { name: 'Enter a new secret for Blocklist' }).click();
     const dialog = page.getByRole('dialog', { name: 'Re-authenticate Blocklist' });

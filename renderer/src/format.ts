@@ -44,3 +44,13 @@ export function keyLabel(key: string): string {
   const s = words.join(' ').replace(/ last4$/i, ' (last 4)');
   return s.charAt(0).toUpperCase() + s.slice(1);
 }
+
+const ISO_IN_TEXT = /\b\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})/g;
+
+/**
+ * A message from main for people: any ISO timestamp in it ("Waiting for re-authentication until
+ * 2026-11-21T23:01:05.743Z.") reads as a local date and time instead. The same messages stay ISO for the CLI's --json.
+ */
+export function readableTimes(text: string): string {
+  return text.replace(ISO_IN_TEXT, (iso) => dateTime(iso));
+}

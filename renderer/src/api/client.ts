@@ -1,5 +1,6 @@
 // The renderer's only way to the app: window.keydesk (the preload's bridge). Nothing here can reach Node.
 import type { ChannelInput, ChannelName, ChannelOutput, ErrorCode, ErrorShape, KeydeskBridge } from '../../../preload/contract.ts';
+import { readableTimes } from '../format.ts';
 
 declare global {
   interface Window {
@@ -39,6 +40,6 @@ export function isCallError(e: unknown, code?: ErrorCode): e is CallError {
 
 /** A message for any failure, for people. */
 export function messageOf(e: unknown): string {
-  if (e instanceof CallError) return e.message;
+  if (e instanceof CallError) return readableTimes(e.message);
   return 'Something went wrong in the window. Nothing was changed; try again.';
 }

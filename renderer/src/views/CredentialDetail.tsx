@@ -10,7 +10,7 @@ import { Dialog } from '../components/Dialog.tsx';
 import { EmptyState, Notice } from '../components/Notice.tsx';
 import { StatusChip } from '../components/StatusChip.tsx';
 import { useNow } from '../components/useNow.ts';
-import { keyLabel } from '../format.ts';
+import { keyLabel, readableTimes } from '../format.ts';
 import { ExecutionStatus } from '../components/ExecutionStatus.tsx';
 import { CredentialForm, type FormMode } from './CredentialForm.tsx';
 import { SuggestionsFor } from './DomainsView.tsx';
@@ -136,7 +136,7 @@ export function CredentialDetail({ id }: { id: string }) {
             <dd>
               {c.lastError ? (
                 <>
-                  <code>{c.lastError.code}</code> {c.lastError.message}
+                  <code>{c.lastError.code}</code> {readableTimes(c.lastError.message)}
                 </>
               ) : (
                 <span className="muted">none</span>

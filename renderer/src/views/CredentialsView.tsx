@@ -6,6 +6,7 @@ import { useRoute } from '../app/route.tsx';
 import { CheckedAt, Expiry, ReadinessSummary, Rotation, providerLabel } from '../components/CredentialBits.tsx';
 import { EmptyState, Notice } from '../components/Notice.tsx';
 import { StatusChip } from '../components/StatusChip.tsx';
+import { readableTimes } from '../format.ts';
 import { useNow } from '../components/useNow.ts';
 import { ValidateAll } from '../components/ValidateAll.tsx';
 import { CredentialForm } from './CredentialForm.tsx';
@@ -179,7 +180,7 @@ export function CredentialsView() {
                         <td className="error-cell">
                           {c.lastError ? (
                             <>
-                              <code>{c.lastError.code}</code> {c.lastError.message}
+                              <code>{c.lastError.code}</code> {readableTimes(c.lastError.message)}
                             </>
                           ) : (
                             <span className="muted">—</span>

@@ -7,7 +7,7 @@ import { Dialog } from '../components/Dialog.tsx';
 import { ExecutionStatus } from '../components/ExecutionStatus.tsx';
 import { EmptyState, Notice } from '../components/Notice.tsx';
 import { useNow } from '../components/useNow.ts';
-import { dateTime, relative } from '../format.ts';
+import { dateTime, readableTimes, relative } from '../format.ts';
 
 const TARGET_LABEL: Record<CapabilityShapeView['target'], string> = {
   email: 'Target email address',
@@ -227,14 +227,14 @@ export function RunDetail({ run, locked, onClose }: { run: ExecutionView; locked
         {run.result ? (
           <>
             <dt>Result</dt>
-            <dd>{run.result.summary}</dd>
+            <dd>{readableTimes(run.result.summary)}</dd>
           </>
         ) : null}
         {run.error ? (
           <>
             <dt>Error</dt>
             <dd>
-              <code>{run.error.code}</code> {run.error.message}
+              <code>{run.error.code}</code> {readableTimes(run.error.message)}
             </dd>
           </>
         ) : null}
@@ -250,7 +250,7 @@ export function RunDetail({ run, locked, onClose }: { run: ExecutionView; locked
             <time dateTime={s.at} className="muted small">
               {dateTime(s.at)}
             </time>{' '}
-            {s.message}
+            {readableTimes(s.message)}
           </li>
         ))}
       </ol>

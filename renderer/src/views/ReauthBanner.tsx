@@ -7,7 +7,7 @@ import { Dialog } from '../components/Dialog.tsx';
 import { Notice } from '../components/Notice.tsx';
 import { PassphraseField } from '../components/PassphraseField.tsx';
 import { useNow } from '../components/useNow.ts';
-import { plural, relative } from '../format.ts';
+import { plural, readableTimes, relative } from '../format.ts';
 import { ModeField, formFieldErrors } from './CredentialForm.tsx';
 
 function timeLeft(deadline: string, now: number): string {
@@ -68,7 +68,7 @@ export function ReauthBanner({ status }: { status: VaultStatus }) {
             {list.map((p) => (
               <li className="prompt" key={p.id}>
                 <div className="prompt-main">
-                  <strong>{p.credentialName}</strong> <span className="muted">— {p.reason}</span>
+                  <strong>{p.credentialName}</strong> <span className="muted">— {readableTimes(p.reason)}</span>
                   <ul className="waiting">
                     {p.waiting.map((w) => (
                       <li key={w.id}>
