@@ -11,6 +11,7 @@ import type { CredentialMaterial, CredentialStore, CredentialSummary } from '../
 import type { Secret } from '../vault/secret.ts';
 import type { Vault, WriteContext } from '../vault/vault.ts';
 import { capabilityHandler, loadCapabilities, type CapabilityLoader } from './capabilities.ts';
+import { assertExecutionIntact, executionIntact, executionMac } from './integrity.ts';
 import { CAPABILITY_SHAPES, dedupeKey, validateRunRequest, type RunRequestInput } from './inputs.ts';
 import { DEFAULT_REAUTH_CUTOFF_MS, IN_EFFECT_STATUSES, REVERTIBLE_STATUSES, isExecutionStatus, type ExecutionStatus, type FailureReason } from './lifecycle.ts';
 import { LEASE_MS, claimAbandoned, formatOwner, newOwner, type Owner } from './owner.ts';
@@ -266,11 +267,14 @@ export class ExecutionService {
         ? `Routed ${req.host!.value} to "${cred.name}" (${cred.provider}/${cred.mode}) by its binding to ${binding.domain}.`
         : `Runs with "${cred.name}" (${cred.provider}/${cred.mode}), named by the analyst.`
     });
-    const { events, claimed } = this.vault.write((w) => {
+    const record = (w: WriteContext) => {
       const evts: ExecutionEvent[] = [];
-      const inEffect = w.db
-        .prepare(`SELECT id, status FROM executions WHERE dedupe_key = ? AND status IN (${IN_EFFECT_STATUSES.map(() => '?').join(', ')}) ORDER BY created_at LIMIT 1`)
-        .get(key, ...IN_EFFECT_STATUSES) as { id: string; status: ExecutionStatus } | undefined;
+      const inEffectRow = w.db
+        .prepare(`SELECT * FROM executions WHERE dedupe_key = ? AND status IN (${IN_EFFECT_STATUSES.map(() => '?').join(', ')}) ORDER BY created_at LIMIT 1`)
+        .get(key, ...IN_EFFECT_STATUSES) as ExecutionRow | undefined;
+      // A row edited in the file must not decide that this action is "already done" (nothing recorded if it fails).
+      if (inEffectRow) assertExecutionIntact(w.vaultKey('header_mac'), inEffectRow, 'taken as the run already in effect');
+      const inEffect = inEffectRow ? { id: inEffectRow.id, status: inEffectRow.status } : undefined;
       const live = w.db.prepare('SELECT status, name FROM credentials WHERE id = ?').get(cred.id) as { status: string; name: string } | undefined;
       if (!live) throw new KeydeskError('NOT_FOUND', `Credential "${printable(cred.name)}" was removed meanwhile. Nothing was done.`);
       const steps = [...firstSteps];
@@ -325,7 +329,15 @@ export class ExecutionService {
         )
       );
       return { events: evts, claimed: true };
-    });
+    };
+    let recorded: ReturnType<typeof record>;
+    try {
+      recorded = this.vault.write(record);
+    } catch (e) {
+      if (e instanceof KeydeskError && e.code === 'EXECUTION_TAMPERED') this.#auditRefusal(req.capability, req.target, e, actor);
+      throw e;
+    }
+    const { events, claimed } = recorded;
     this.#emit(events);
     this.#arm();
     if (!claimed) return this.get(id);
@@ -345,9 +357,9 @@ export class ExecutionService {
     return { credentialId, credentialName: name, method: this.#method(provider, mode) };
   }
 
-  #auditRefusal(capability: CapabilityId, target: string, e: KeydeskError, actor: string): void {
+  #auditRefusal(capability: CapabilityId, target: string, e: KeydeskError, actor: string, executionId?: string): void {
     try {
-      this.vault.write((w) => w.audit({ action: 'execution.refused', outcome: 'denied', actor, detail: { capability, target, error_code: e.code } }));
+      this.vault.write((w) => w.audit({ action: 'execution.refused', outcome: 'denied', actor, detail: { capability, target, error_code: e.code, ...(executionId ? { execution_id: executionId } : {}) } }));
     } catch {
       /* the refusal itself is what matters */
     }
@@ -470,9 +482,20 @@ export class ExecutionService {
         failWith('credential_invalid', 'NOT_FOUND', 'Its credential was removed. Nothing was done.');
         return this.get(id);
       }
+      if (!executionIntact(this.vault.vaultKey('header_mac'), row)) {
+        try {
+          assertExecutionIntact(this.vault.vaultKey('header_mac'), row, 'run');
+        } catch (e) {
+          failWith('input_invalid', 'EXECUTION_TAMPERED', (e as KeydeskError).message);
+          return this.get(id);
+        }
+      }
       let material: CredentialMaterial;
       try {
         material = this.credentials.material(row.credential_id);
+        if (material.provider !== row.provider || material.mode !== row.mode) {
+          throw new KeydeskError('HEADER_TAMPERED', `Execution ${id} names ${row.provider}/${row.mode}, but its credential is ${material.provider}/${material.mode}.`);
+        }
       } catch (e) {
         if (e instanceof KeydeskError && TAMPER_CODES.has(e.code)) {
           failWith('credential_invalid', e.code, `${e.message} Nothing was sent to the provider.`);
@@ -490,10 +513,13 @@ export class ExecutionService {
         this.vault.write((w) => {
           const r = getRow(w, id);
           if (!r || r.status !== 'running' || r.claimed_by !== this.#ownerId) return;
+          const key = w.vaultKey('header_mac');
+          assertExecutionIntact(key, r, 'continued'); // never bless a row edited in the file with a fresh MAC
+          const json = JSON.stringify(revertContext);
           steps.push({ at: w.now, message: 'Revert context recorded.' });
           w.db
-            .prepare('UPDATE executions SET revert_context = ?, steps = ?, lease_until = ?, updated_at = ? WHERE id = ?')
-            .run(JSON.stringify(revertContext), appendSteps(r.steps, steps.splice(0)), this.#lease(w.now), w.now, id);
+            .prepare('UPDATE executions SET revert_context = ?, mac = ?, steps = ?, lease_until = ?, updated_at = ? WHERE id = ?')
+            .run(json, executionMac(key, { ...r, revert_context: json }), appendSteps(r.steps, steps.splice(0)), this.#lease(w.now), w.now, id);
         });
       }, row.attempts > 1 ? toView(row, this.vault.clock.now()).revertContext : null);
       step(`Calling ${row.provider} for ${row.capability} on ${row.target}.`);
@@ -682,19 +708,31 @@ export class ExecutionService {
     }
     const handler = await capabilityHandler(this.#load, row.provider, row.capability as CapabilityId);
     const from = row.status;
-    const claimed = this.vault.write((w) => {
-      const r = getRow(w, id)!;
-      if (r.status !== from) return false;
-      if (r.revert_claimed_by !== null && !claimAbandoned(r.revert_claimed_by, r.revert_lease_until, this.owner, new Date(w.now), this.#inFlight.has(id))) return false;
-      w.db.prepare('UPDATE executions SET revert_claimed_by = ?, revert_lease_until = ?, updated_at = ? WHERE id = ?').run(this.#ownerId, this.#lease(w.now), w.now, id);
-      return true;
-    });
-    if (!claimed) throw new KeydeskError('EXECUTION_CONFLICT', `A revert of execution ${id} is already in progress (or the run changed meanwhile).`);
+    let verified: ExecutionRow | null;
+    try {
+      verified = this.vault.write((w) => {
+        const r = getRow(w, id)!;
+        if (r.status !== from || r.provider !== row.provider || r.capability !== row.capability || r.credential_id !== row.credential_id) return null;
+        if (r.revert_claimed_by !== null && !claimAbandoned(r.revert_claimed_by, r.revert_lease_until, this.owner, new Date(w.now), this.#inFlight.has(id))) return null;
+        // The revert acts on what this row says (credential, target, host, revert context): only if it is authentic.
+        assertExecutionIntact(w.vaultKey('header_mac'), r, 'reverted');
+        w.db.prepare('UPDATE executions SET revert_claimed_by = ?, revert_lease_until = ?, updated_at = ? WHERE id = ?').run(this.#ownerId, this.#lease(w.now), w.now, id);
+        return r;
+      });
+    } catch (e) {
+      if (e instanceof KeydeskError && e.code === 'EXECUTION_TAMPERED') this.#auditRefusal(row.capability as CapabilityId, row.target, e, this.vault.actor, id);
+      throw e;
+    }
+    if (!verified) throw new KeydeskError('EXECUTION_CONFLICT', `A revert of execution ${id} is already in progress (or the run changed meanwhile).`);
+    const claimedRow = verified;
     this.#inFlight.add(id);
     const steps: StepEntry[] = [];
     let material: CredentialMaterial;
     try {
-      material = this.credentials.material(row.credential_id);
+      material = this.credentials.material(claimedRow.credential_id!);
+      if (material.provider !== claimedRow.provider || material.mode !== claimedRow.mode) {
+        throw new KeydeskError('HEADER_TAMPERED', `Execution ${id} names ${claimedRow.provider}/${claimedRow.mode}, but its credential is ${material.provider}/${material.mode}.`);
+      }
     } catch (e) {
       const code = e instanceof KeydeskError ? e.code : 'INTERNAL';
       const message = e instanceof KeydeskError ? e.message : 'The credential could not be opened.';
@@ -709,10 +747,10 @@ export class ExecutionService {
     }
     const scrubber = makeScrubber(Object.values(material.secrets).map((s) => s.reveal()));
     const ctx = this.#context(material, scrubber, steps, () => undefined);
-    const revertContext = toView(row, this.vault.clock.now()).revertContext ?? {};
+    const revertContext = toView(claimedRow, this.vault.clock.now()).revertContext ?? {};
     try {
-      steps.push({ at: this.vault.clock.now().toISOString(), message: `Reverting ${row.capability} on ${row.target}.` });
-      const res = await handler.revert(ctx, revertContext, this.#actionInput(row));
+      steps.push({ at: this.vault.clock.now().toISOString(), message: `Reverting ${claimedRow.capability} on ${claimedRow.target}.` });
+      const res = await handler.revert(ctx, revertContext, this.#actionInput(claimedRow));
       const summary = cleanProviderText(res.summary, scrubber, 500);
       this.#finish(id, (w) => [
         transition(w, id, from, 'reverted', {

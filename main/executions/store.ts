@@ -3,6 +3,7 @@ import type { KeydeskEvents } from '../../preload/contract.ts';
 import { KeydeskError } from '../errors.ts';
 import type { JsonObject } from '../providers/plugin.ts';
 import type { WriteContext } from '../vault/vault.ts';
+import { executionIntact, executionMac } from './integrity.ts';
 import { assertTransition, effectiveStatus, type ExecutionStatus, type FailureReason, type Marker } from './lifecycle.ts';
 
 /**
@@ -51,6 +52,8 @@ export interface ExecutionRow {
   updated_at: string;
   finished_at: string | null;
   reverted_at: string | null;
+  /** HMAC over the columns that steer provider calls (integrity.ts); null on rows recorded before schema 4. */
+  mac: Buffer | null;
 }
 
 /** An execution as the CLI, IPC and events show it. Nothing here is secret. */
@@ -255,6 +258,7 @@ export function transition(
   const changed = w.db.prepare(`UPDATE executions SET ${sets.join(', ')} WHERE ${cas.join(' AND ')}`).run(...args, ...casArgs).changes;
   if (changed !== 1) return null;
   const after = getRow(w, id)!;
+  if (patch.revert_context !== undefined || patch.credential_id !== undefined) reseal(w, row, after);
   w.audit({
     action: `execution.${to}`,
     outcome: AUDIT_OUTCOME[to],
@@ -278,6 +282,16 @@ export function transition(
     }
   });
   return { name: 'execution.changed', payload: eventPayload(after, from) };
+}
+
+/**
+ * Re-MACs a run whose steering columns this process just changed (the revert context it captured) — only if the row
+ * verified before the change, so a row edited in the file is never blessed by the next legitimate write.
+ */
+export function reseal(w: Pick<WriteContext, 'db' | 'vaultKey'>, before: ExecutionRow, after: ExecutionRow): void {
+  const key = w.vaultKey('header_mac');
+  if (!executionIntact(key, before)) return;
+  w.db.prepare('UPDATE executions SET mac = ? WHERE id = ?').run(executionMac(key, after), after.id);
 }
 
 export function eventPayload(r: ExecutionRow, previous: ExecutionStatus | null): KeydeskEvents['execution.changed'] {
@@ -356,6 +370,7 @@ export function createRun(w: WriteContext, r: NewRun, actor: string): ExecutionE
       superseded ? w.now : null
     );
   const row = getRow(w, r.id)!;
+  w.db.prepare('UPDATE executions SET mac = ? WHERE id = ?').run(executionMac(w.vaultKey('header_mac'), row), r.id);
   w.audit({
     action: `execution.${status}`,
     outcome: superseded ? 'failed' : 'ok',
