@@ -9,6 +9,7 @@ import { chromiumSignIn, launchChromium } from '../../e2e/peers/oidc-chromium.ts
 import { signIn } from '../../e2e/peers/oidc-browser.ts';
 import { NATIVE_CLIENT_ID, startOidcPeer, type OidcPeer } from '../../e2e/peers/oidc.ts';
 import { keychainVault, manualClock, type TempVault } from '../testing/fixtures.ts';
+import { OAuthService } from './service.ts';
 
 let peer: OidcPeer;
 let browser: Browser;
@@ -145,6 +146,49 @@ describe('generic OAuth credential against oidc-provider', () => {
     }
     expect(peer.refreshCount()).toBe(count + 1);
     expect(app.credentials.get('Shared').status).toBe('ok');
+  });
+
+  it('a token endpoint slower than the refresh lease: the other process waits for the holder instead of taking over and spending the refresh token again', async () => {
+    const { v, app } = await vaultWith(['Slow IdP']);
+    await app.oauth.connect('Slow IdP', httpBrowser());
+    const other = v.reopen();
+    await other.vault.unlock();
+    // Both handles with a 300 ms lease; the token endpoint takes 1.2 s, four lease lifetimes.
+    const lease = { ttlMs: 300, pollMs: 20, maxWaitMs: 10_000 };
+    const a = new OAuthService({ vault: app.vault, credentials: app.credentials, events: app.vault.events, clock: app.vault.clock, lease });
+    const b = new OAuthService({ vault: other.vault, credentials: other.credentials, events: other.vault.events, clock: other.vault.clock, lease });
+    const count = peer.refreshCount();
+    peer.control.tokenLatencyMs = 1200;
+    try {
+      const first = a.refresh('Slow IdP');
+      await new Promise((r) => setTimeout(r, 700)); // the first lease would have lapsed twice by now
+      const [ra, rb] = await Promise.all([first, b.refresh('Slow IdP')]);
+      expect(ra.status).toBe('ok');
+      expect(rb.status).toBe('ok');
+    } finally {
+      peer.control.tokenLatencyMs = 0;
+    }
+    expect(peer.refreshCount()).toBe(count + 1);
+    // Had the refresh token been spent twice, the provider would have revoked the grant: it still refreshes.
+    await expect(app.oauth.refresh('Slow IdP')).resolves.toMatchObject({ status: 'ok' });
+  });
+
+  it('a refresh that loses the race to a revocation stores nothing: the revoked credential does not come back', async () => {
+    const { v, app } = await vaultWith(['Revoked meanwhile']);
+    await app.oauth.connect('Revoked meanwhile', httpBrowser());
+    const other = v.reopen();
+    await other.vault.unlock();
+    peer.control.tokenLatencyMs = 600;
+    try {
+      const refreshing = app.oauth.refresh('Revoked meanwhile');
+      await new Promise((r) => setTimeout(r, 200)); // the refresh request is at the provider
+      await other.oauth.revoke('Revoked meanwhile', { localOnly: true });
+      await refreshing.catch(() => undefined);
+    } finally {
+      peer.control.tokenLatencyMs = 0;
+    }
+    expect(tokensOf(app, 'Revoked meanwhile')).toEqual({ access: null, refresh: null });
+    expect(app.credentials.get('Revoked meanwhile')).toMatchObject({ status: 'expired', lastError: { code: 'revoked' } });
   });
 
   it('refresh after the grant was revoked marks the credential expired (invalid_grant), and it then makes no provider call', async () => {

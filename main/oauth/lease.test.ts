@@ -1,7 +1,7 @@
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { MIGRATIONS } from '../vault/migrations/index.ts';
-import { releaseLease, tryAcquireLease, withRefreshLease } from './lease.ts';
+import { releaseLease, renewLease, tryAcquireLease, withRefreshLease } from './lease.ts';
 
 function db(): Database.Database {
   const d = new Database(':memory:');
@@ -45,6 +45,48 @@ describe('refresh lease (one refresher per credential across processes)', () => 
     await Promise.all([first, second]);
     expect(order).toEqual(['first waited=false', 'second waited=true']);
     expect(d.prepare('SELECT count(*) AS n FROM oauth_refresh_leases').get()).toEqual({ n: 0 });
+  });
+
+  it('a holder still working past the TTL keeps its lease (heartbeat): no other process can take it meanwhile', async () => {
+    const d = db();
+    const taken: boolean[] = [];
+    await withRefreshLease(
+      d,
+      'c1',
+      async () => {
+        // Three TTLs of work (a slow token endpoint, a Retry-After wait): another process keeps asking.
+        for (let i = 0; i < 3; i++) {
+          await new Promise((r) => setTimeout(r, 400));
+          taken.push(tryAcquireLease(d, 'c1', 'other', Date.now(), 600));
+        }
+      },
+      { ttlMs: 600 }
+    );
+    expect(taken).toEqual([false, false, false]);
+    expect(tryAcquireLease(d, 'c1', 'other', Date.now(), 600)).toBe(true);
+  });
+
+  it('a holder that stalled past its TTL and was taken over learns it before sending anything more, and leaves the new lease alone', async () => {
+    const d = db();
+    let sawAbort: unknown = null;
+    await expect(
+      withRefreshLease(
+        d,
+        'c1',
+        async (_waited, lease) => {
+          lease.assertHeld(); // still ours
+          // As if this process froze past the TTL: another one found the lease expired and took it.
+          d.prepare('UPDATE oauth_refresh_leases SET expires_at = 0').run();
+          expect(tryAcquireLease(d, 'c1', 'other', Date.now(), 60_000)).toBe(true);
+          lease.signal.addEventListener('abort', () => (sawAbort = lease.signal.reason));
+          lease.assertHeld(); // before the next request: refused
+        },
+        { ttlMs: 60_000 }
+      )
+    ).rejects.toMatchObject({ code: 'VAULT_BUSY' });
+    expect(sawAbort).toMatchObject({ code: 'VAULT_BUSY' });
+    expect(d.prepare('SELECT holder FROM oauth_refresh_leases').get()).toEqual({ holder: 'other' });
+    expect(renewLease(d, 'c1', 'other', Date.now(), 1000)).toBe(true);
   });
 
   it('gives up with VAULT_BUSY rather than waiting forever, and a cancelled wait says so', async () => {

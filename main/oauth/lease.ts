@@ -7,6 +7,12 @@ import type { Db } from '../vault/db.ts';
  * (table oauth_refresh_leases, migration 003). Taking it is one BEGIN IMMEDIATE transaction, so two processes can
  * never both hold it; it expires by itself after `ttlMs` so a crashed holder blocks nobody for long. Lease times are
  * wall-clock milliseconds (Date.now), not the app's injectable clock: they coordinate separate processes.
+ *
+ * A holder that is still working keeps its lease: a heartbeat renews it every third of the TTL, so a slow token
+ * endpoint (a Retry-After wait, a long timeout) never lets a second process take over and spend the same refresh
+ * token. Renewal is fenced by the holder id: once another process has taken the lease over (the holder froze past
+ * its TTL), the old holder can no longer renew it — `assertHeld()` throws and `signal` aborts, so it sends nothing
+ * more and stores nothing (the caller checks before every request and before storing).
  */
 
 export const LEASE_TTL_MS = 30_000;
@@ -39,6 +45,20 @@ export function tryAcquireLease(db: Db, credentialId: string, holder: string, no
   }
 }
 
+/**
+ * Extends the lease if `holder` still holds it (expired or not: a lease nobody took over is still the holder's).
+ * False when another holder took it over, or the row is gone.
+ */
+export function renewLease(db: Db, credentialId: string, holder: string, nowMs: number, ttlMs: number = LEASE_TTL_MS): boolean {
+  try {
+    return db.prepare('UPDATE oauth_refresh_leases SET expires_at = ? WHERE credential_id = ? AND holder = ?').run(nowMs + ttlMs, credentialId, holder).changes === 1;
+  } catch (e) {
+    // A busy database is not a lost lease: the heartbeat tries again, and the lease still has most of its TTL.
+    if (busy(e)) return true;
+    throw e;
+  }
+}
+
 /** Releases the lease if `holder` still holds it (a lease that expired and was taken over is left alone). */
 export function releaseLease(db: Db, credentialId: string, holder: string): void {
   try {
@@ -56,15 +76,28 @@ export interface LeaseOptions {
   sleep?: (ms: number) => Promise<void>;
 }
 
+/** What the holder can do with its lease while it works. */
+export interface HeldLease {
+  /** Aborts (with a VAULT_BUSY KeydeskError) when the lease turns out to be lost. */
+  readonly signal: AbortSignal;
+  /** Renews the lease now; throws VAULT_BUSY (and aborts `signal`) when another process has taken it over. */
+  assertHeld(): void;
+}
+
+function lostLease(): KeydeskError {
+  return new KeydeskError('VAULT_BUSY', 'Another Keydesk process took over refreshing this credential while this one was stalled; this one sent and stored nothing more. Try again in a moment.');
+}
+
 /**
- * Runs `fn` while holding the credential's refresh lease. `waited` tells `fn` that another process held the lease
- * first (it has probably refreshed already: re-read before spending the refresh token).
+ * Runs `fn` while holding the credential's refresh lease, renewed by a heartbeat until `fn` settles. `waited` tells
+ * `fn` that another process held the lease first (it has probably refreshed already: re-read before spending the
+ * refresh token); `lease` lets it check, before each request and before storing, that the lease is still its own.
  */
-export async function withRefreshLease<T>(db: Db, credentialId: string, fn: (waited: boolean) => Promise<T>, opts: LeaseOptions = {}): Promise<T> {
+export async function withRefreshLease<T>(db: Db, credentialId: string, fn: (waited: boolean, lease: HeldLease) => Promise<T>, opts: LeaseOptions = {}): Promise<T> {
   const holder = randomUUID();
   const ttl = opts.ttlMs ?? LEASE_TTL_MS;
   const poll = opts.pollMs ?? LEASE_POLL_MS;
-  const maxWait = opts.maxWaitMs ?? LEASE_MAX_WAIT_MS;
+  const maxWait = opts.maxWaitMs ?? ttl + (LEASE_MAX_WAIT_MS - LEASE_TTL_MS);
   const sleep = opts.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
   const started = Date.now();
   let waited = false;
@@ -76,9 +109,31 @@ export async function withRefreshLease<T>(db: Db, credentialId: string, fn: (wai
     }
     await sleep(poll);
   }
+  const lost = new AbortController();
+  const check = (): boolean => {
+    if (lost.signal.aborted) return false;
+    if (renewLease(db, credentialId, holder, Date.now(), ttl)) return true;
+    lost.abort(lostLease());
+    return false;
+  };
+  const heartbeat = setInterval(() => {
+    try {
+      check();
+    } catch {
+      /* the database could not be written just now (closing?): the next beat tries again */
+    }
+  }, Math.max(10, Math.floor(ttl / 3)));
+  heartbeat.unref();
+  const lease: HeldLease = {
+    signal: lost.signal,
+    assertHeld() {
+      if (!check()) throw lostLease();
+    }
+  };
   try {
-    return await fn(waited);
+    return await fn(waited, lease);
   } finally {
+    clearInterval(heartbeat);
     releaseLease(db, credentialId, holder);
   }
 }

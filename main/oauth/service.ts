@@ -4,14 +4,14 @@ import type { Clock } from '../clock.ts';
 import { KeydeskError, toErrorShape } from '../errors.ts';
 import type { EventBus } from '../events.ts';
 import { modeSpec, printable } from '../providers/catalog.ts';
-import { DEFAULT_TIMEOUT_MS, providerHttp } from '../providers/http.ts';
+import { DEFAULT_TIMEOUT_MS, providerHttp, type ProviderHttp } from '../providers/http.ts';
 import { makeScrubber } from '../providers/scrub.ts';
 import { validateName, validateValues, type CredentialStore, type CredentialSummary, type HealthUpdate } from '../vault/credentials.ts';
 import { Secret } from '../vault/secret.ts';
 import type { Vault } from '../vault/vault.ts';
 import { driverFor, isOAuthMode, type FlowDriver, type OAuthSource } from './drivers/index.ts';
 import { openExternalChecked, type OpenExternal } from './external.ts';
-import { withRefreshLease, type LeaseOptions } from './lease.ts';
+import { LEASE_TTL_MS, withRefreshLease, type HeldLease, type LeaseOptions } from './lease.ts';
 import { DEFAULT_FLOW_TIMEOUT_MS, startLoopback } from './loopback.ts';
 import { createPkce, newNonce, newState } from './pkce.ts';
 import { TOKEN_SECRET_NAMES, TokenEndpointError, needsRefresh, type TokenSet } from './tokens.ts';
@@ -138,7 +138,9 @@ export class OAuthService {
     this.#clock = opts.clock;
     this.#timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     this.#flowTimeoutMs = opts.flowTimeoutMs ?? DEFAULT_FLOW_TIMEOUT_MS;
-    this.#lease = opts.lease ?? {};
+    // The lease outlives one token request, so a holder that is alive but slow is never taken for dead (its heartbeat
+    // renews it meanwhile; the TTL matters only when the holder froze or died).
+    this.#lease = { ttlMs: Math.max(LEASE_TTL_MS, this.#timeoutMs + 10_000), ...opts.lease };
   }
 
   /**
@@ -150,8 +152,20 @@ export class OAuthService {
     return () => this.#reauthListeners.delete(fn);
   }
 
-  #deps(signal?: AbortSignal) {
-    return { http: providerHttp({ timeoutMs: this.#timeoutMs, ...(signal ? { signal } : {}) }), timeoutMs: this.#timeoutMs, clock: this.#clock };
+  /**
+   * The driver's dependencies. Under a refresh lease, every request first renews the lease (and is not sent when
+   * another process has taken it over), and a lost lease cancels the request in flight.
+   */
+  #deps(signal?: AbortSignal, lease?: HeldLease) {
+    const signals = [signal, lease?.signal].filter((x): x is AbortSignal => x !== undefined);
+    const base = providerHttp({ timeoutMs: this.#timeoutMs, ...(signals.length ? { signal: signals.length === 1 ? signals[0] : AbortSignal.any(signals) } : {}) });
+    const http: ProviderHttp = lease
+      ? (url, init) => {
+          lease.assertHeld();
+          return base(url, init);
+        }
+      : base;
+    return { http, timeoutMs: this.#timeoutMs, clock: this.#clock };
   }
 
   #oauthCredential(ref: string): CredentialSummary {
@@ -166,8 +180,22 @@ export class OAuthService {
     this.#events.emit('oauth.flow', p);
   }
 
-  /** Writes tokens and health in one transaction (the tokens, their expiry and the status never disagree). */
-  #store(id: string, tokens: TokenSet, keepRefreshToken: string | null, driver: FlowDriver, reason: 'connect' | 'refresh' | 'paste'): CredentialSummary {
+  /** The refresh token stored now (read inside a transaction, it is the one that will be replaced). */
+  #storedRefreshToken(id: string): string | null {
+    return this.#credentials.material(id).secrets[TOKEN_SECRET_NAMES.refresh]?.reveal() ?? null;
+  }
+
+  /**
+   * Writes tokens and health in one transaction (the tokens, their expiry and the status never disagree). With
+   * `spent` (a refresh), only if the stored refresh token is still the one this refresh spent: otherwise another
+   * process stored a newer token set (or the tokens were revoked) meanwhile, and that stays — the current credential
+   * is returned unchanged.
+   */
+  #store(id: string, tokens: TokenSet, keepRefreshToken: string | null, driver: FlowDriver, reason: 'connect' | 'refresh' | 'paste', spent?: string): CredentialSummary {
+    return this.#transaction(() => (spent !== undefined && this.#storedRefreshToken(id) !== spent ? this.#credentials.get(id) : this.#write(id, tokens, keepRefreshToken, driver, reason)));
+  }
+
+  #write(id: string, tokens: TokenSet, keepRefreshToken: string | null, driver: FlowDriver, reason: 'connect' | 'refresh' | 'paste'): CredentialSummary {
     const current = this.#credentials.get(id);
     const now = this.#clock.now().toISOString();
     const refreshToken = tokens.refreshToken ?? keepRefreshToken;
@@ -179,14 +207,12 @@ export class OAuthService {
       expires_at: tokens.expiresAt,
       refresh_token: tokens.refreshToken ? (reason === 'refresh' ? 'rotated' : 'issued') : refreshToken ? 'kept' : 'none'
     };
-    return this.#transaction(() => {
-      this.#credentials.setExtraSecrets(id, extra, { action, detail }, observedFor(tokens, current.observed, driver, reason, now));
-      return this.#credentials.recordHealth(
-        id,
-        { status: 'ok', lastError: null, checkedAt: now, expiresAt: tokens.expiresAt, expirySource: 'provider' },
-        { action: 'oauth.status', detail: { after: action } }
-      );
-    });
+    this.#credentials.setExtraSecrets(id, extra, { action, detail }, observedFor(tokens, current.observed, driver, reason, now));
+    return this.#credentials.recordHealth(
+      id,
+      { status: 'ok', lastError: null, checkedAt: now, expiresAt: tokens.expiresAt, expirySource: 'provider' },
+      { action: 'oauth.status', detail: { after: action } }
+    );
   }
 
   /** Several vault writes as one IMMEDIATE transaction (each write becomes a savepoint inside it). */
@@ -406,7 +432,7 @@ export class OAuthService {
     return withRefreshLease(
       this.#vault.db,
       id,
-      async () => {
+      async (_waited, lease) => {
         // Re-read under the lease: another process may have refreshed (and rotated the refresh token) meanwhile.
         const now = this.#credentials.material(id);
         const summary = this.#credentials.get(id);
@@ -415,15 +441,21 @@ export class OAuthService {
         if (mode === 'if-needed' && !needsRefresh(summary.expiresAt, this.#clock.now())) return summary;
         const refreshToken = now.secrets[TOKEN_SECRET_NAMES.refresh];
         if (!refreshToken) throw new KeydeskError('CREDENTIAL_NOT_READY', `"${printable(now.name)}" has no refresh token: sign in again.`);
-        const driver = await driverFor(now, this.#deps(signal));
+        const spent = refreshToken.reveal();
+        let driver: FlowDriver;
         let tokens: TokenSet;
         try {
-          tokens = await scrubbing([refreshToken.reveal(), accessNow, now.secrets.client_secret?.reveal()], () => driver.refresh(refreshToken.reveal()));
+          driver = await driverFor(now, this.#deps(signal, lease));
+          const d = driver;
+          tokens = await scrubbing([spent, accessNow, now.secrets.client_secret?.reveal()], () => d.refresh(spent));
         } catch (e) {
-          if (e instanceof KeydeskError) this.#recordFailure(id, e, 'oauth.refresh');
+          // A lost lease: another process owns this refresh now; what this one saw is not the credential's state.
+          if (lease.signal.aborted) throw lease.signal.reason instanceof KeydeskError ? lease.signal.reason : e;
+          // Only a verdict on the refresh token still stored is recorded (another process may have replaced it).
+          if (e instanceof KeydeskError && this.#storedRefreshToken(id) === spent) this.#recordFailure(id, e, 'oauth.refresh');
           throw e;
         }
-        return this.#store(id, tokens, refreshToken.reveal(), driver, 'refresh');
+        return this.#store(id, tokens, spent, driver, 'refresh', spent);
       },
       { ...this.#lease, ...(signal ? { signal } : {}) }
     );
