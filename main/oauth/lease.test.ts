@@ -89,6 +89,14 @@ describe('refresh lease (one refresher per credential across processes)', () => 
     expect(renewLease(d, 'c1', 'other', Date.now(), 1000)).toBe(true);
   });
 
+  it('a holder that died mid-refresh (its row left behind) blocks the next process only until the lease lapses; that one is told it waited', async () => {
+    const d = db();
+    tryAcquireLease(d, 'c1', 'killed -9', Date.now(), 150); // never renewed, never released
+    const ran = await withRefreshLease(d, 'c1', async (waited) => ({ waited, holder: (d.prepare('SELECT holder FROM oauth_refresh_leases').get() as { holder: string }).holder }), { pollMs: 10 });
+    expect(ran.waited).toBe(true);
+    expect(ran.holder).not.toBe('killed -9');
+  });
+
   it('gives up with VAULT_BUSY rather than waiting forever, and a cancelled wait says so', async () => {
     const d = db();
     tryAcquireLease(d, 'c1', 'stuck', Date.now(), 60_000);
