@@ -84,4 +84,21 @@ test.describe('re-auth prompts (static secret)', () => {
     await expect(banner).toContainText('1 action waiting');
     expect(app.executions.list()[0]?.status).toBe('awaiting_reauth');
   });
+
+  test('a locked window says actions are waiting for re-authentication, and one unlock leads to the banner', async ({ page, kd }) => {
+    const expired = peer.blocklist.addToken({ token: `blk_old3_${kd.canary}`, expired: true });
+    kd.secrets.push(expired);
+    const app = kd.session.app();
+    app.credentials.add({ name: 'Blocklist', provider: 'agentsoc_mail_block', mode: 'bearer_token', values: { token: expired, blocklist_url: peer.url } });
+    app.routing.bind('Blocklist', 'corp.example');
+    await app.executions.run({ capability: 'block_email_domain', target: 'bad.example', hostDomain: 'corp.example', reason: 'test' });
+    await kd.session.lock();
+    await kd.open();
+    await expect(page.getByRole('heading', { name: 'Keydesk is locked' })).toBeVisible();
+    await expect(page.getByText('1 action waits for re-authentication')).toBeVisible();
+    await expect(page.getByText(/Blocklist needs to be re-authenticated before the deadline/)).toBeVisible();
+    await kd.axe('lock screen with waiting actions');
+    await page.getByRole('button', { name: 'Unlock with the OS keychain' }).click();
+    await expect(page.getByRole('region', { name: /Re-authentication needed/ }).getByRole('button', { name: 'Enter a new secret for Blocklist' })).toBeVisible();
+  });
 });

@@ -1,13 +1,17 @@
 import { useState, type FormEvent } from 'react';
 import type { VaultStatus } from '../../../preload/contract.ts';
 import { isCallError, messageOf } from '../api/client.ts';
-import { useUnlock } from '../api/queries.ts';
+import { usePrompts, useUnlock } from '../api/queries.ts';
 import { Notice } from '../components/Notice.tsx';
 import { plural } from '../format.ts';
 
 /** The vault is locked: unlock (passphrase, or one click for a keychain vault), or browse read-only. */
 export function LockScreen({ status, onBrowse }: { status: VaultStatus; onBrowse: () => void }) {
   const unlock = useUnlock();
+  // Readable without the key: an analyst who comes back to a locked window learns at once that actions wait on them.
+  const prompts = usePrompts();
+  const waiting = (prompts.data ?? []).reduce((n, p) => n + p.waiting.length, 0);
+  const waitingOn = [...new Set((prompts.data ?? []).map((p) => p.credentialName))];
   const [pass, setPass] = useState('');
   const keychain = status.keySource === 'keychain';
   const submit = (e: FormEvent) => {
@@ -26,6 +30,11 @@ export function LockScreen({ status, onBrowse }: { status: VaultStatus; onBrowse
         <p>
           {plural(status.credentials, 'credential')} in <code className="path">{status.path}</code>. Names, health and the audit log stay readable while locked; secrets need the key.
         </p>
+        {waiting > 0 ? (
+          <Notice kind="warning" title={`${plural(waiting, 'action')} ${waiting === 1 ? 'waits' : 'wait'} for re-authentication`}>
+            {waitingOn.join(', ')} {waitingOn.length === 1 ? 'needs' : 'need'} to be re-authenticated before the deadline. Unlock, then re-authenticate from the banner: the waiting actions run when it succeeds.
+          </Notice>
+        ) : null}
         {keychain ? (
           <p>This vault keeps its key in the OS keychain.</p>
         ) : (
