@@ -60,4 +60,32 @@ test.describe('validation', () => {
     await expect(credentialRow(page, 'VPS one').getByRole('cell', { name: 'OK', exact: true })).toBeVisible();
     await kd.axe('credentials after validate all');
   });
+
+  test('"validate all" shows live progress while it runs, and Stop leaves the unchecked credentials as they were', async ({ page, kd }) => {
+    const app = kd.session.app();
+    for (const n of ['one', 'two', 'three', 'four', 'five', 'six', 'seven', 'eight', 'nine', 'ten']) {
+      const token = peer.hostinger.addToken({ token: `hst_${n}_${kd.canary}` });
+      kd.secrets.push(token);
+      app.credentials.add({ name: `VPS ${n}`, provider: 'hostinger', mode: 'api_token', values: { api_token: token, api_base_url: peer.url } });
+    }
+    // A slow provider: every answer takes a while, so the run is visibly in progress.
+    peer.control.latencyMs = 2_000;
+    try {
+      await kd.open();
+      await page.getByRole('button', { name: 'Validate all' }).click();
+      const progress = page.getByRole('progressbar', { name: /Checking…/ });
+      await expect(progress).toBeVisible();
+      await expect(page.getByText(/Checking… \d+ of 10 done/)).toBeVisible();
+      await page.getByRole('button', { name: 'Stop' }).click();
+      await expect(page.getByText(/Stopped: /)).toBeVisible();
+      await expect(page.getByText(/\d+ not checked/)).toBeVisible();
+      await expect(progress).toBeHidden();
+      // Those not reached keep their status (never checked), rather than being marked failed.
+      const unchecked = app.credentials.list().filter((c) => c.checkedAt === null);
+      expect(unchecked.length).toBeGreaterThan(0);
+      expect(unchecked.every((c) => c.status === 'unknown')).toBe(true);
+    } finally {
+      peer.control.latencyMs = 0;
+    }
+  });
 });
