@@ -56,7 +56,8 @@ test.describe('keychain vault', () => {
     await kd.session.lock();
     await kd.open();
     await expect(page.getByText('This vault keeps its key in the OS keychain.')).toBeVisible();
-    await page.getByRole('button', { name: 'Unlock with the OS keychain' }).click();
+    await expect(page.getByRole('button', { name: 'Unlock with the OS keychain' })).toBeFocused();
+    await page.keyboard.press('Enter');
     await expect(page.getByRole('heading', { name: 'No credentials yet' })).toBeVisible();
     expect(kd.session.isUnlocked()).toBe(true);
   });

@@ -50,7 +50,8 @@ export function LockScreen({ status, onBrowse }: { status: VaultStatus; onBrowse
         )}
         {unlock.error && !fieldError ? <Notice kind="error">{messageOf(unlock.error)}</Notice> : null}
         <div className="actions">
-          <button type="submit" className="primary" disabled={unlock.isPending}>
+          {/* A keychain vault has nothing to type: the one button has the focus, so Enter unlocks. */}
+          <button type="submit" className="primary" disabled={unlock.isPending} autoFocus={keychain}>
             {unlock.isPending ? 'Unlocking…' : keychain ? 'Unlock with the OS keychain' : 'Unlock'}
           </button>
           <button type="button" onClick={onBrowse}>
