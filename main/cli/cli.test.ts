@@ -57,9 +57,22 @@ describe('keydesk CLI', () => {
     expect(cli(['--vault', v, 'add', '--provider', 'hostinger']).status).toBe(2); // missing required options
     expect(cli(['--vault', v, 'init', '--key-source', 'floppy']).status).toBe(2);
 
+    // A script that asked for --json gets one JSON document for a usage error too (commander's words on stderr).
+    for (const args of [['frobnicate'], ['add', '--provider', 'hostinger'], ['bind']]) {
+      const usage = cli(['--vault', v, '--json', ...args]);
+      expect(usage.status, args.join(' ')).toBe(2);
+      expect(usage.json(), args.join(' ')).toEqual({ error: { code: 'INPUT_INVALID', message: expect.stringMatching(/\. See keydesk --help\.$/) } });
+      expect(usage.stderr).toMatch(/^error: /);
+    }
+
     const missing = cli(['--vault', v, '--json', 'list']);
     expect(missing.status).toBe(1);
     expect(missing.json()).toEqual({ error: { code: 'VAULT_NOT_FOUND', message: expect.stringContaining('keydesk init') } });
+    // A mistyped folder is "no vault here", not a damaged vault.
+    const typo = cli(['--vault', join(v, '..', 'no-such-folder', 'vault.sqlite'), '--json', 'status']);
+    expect(typo.status).toBe(1);
+    expect(typo.json()).toMatchObject({ error: { code: 'VAULT_NOT_FOUND' } });
+    expect(cli(['--version']).stdout).toMatch(/^\d+\.\d+\.\d+\n$/);
 
     cli(['--vault', v, 'init']);
     const again = cli(['--vault', v, 'init']);

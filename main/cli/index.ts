@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { KeydeskError } from '../errors.ts';
 import type { KeychainClient } from '../vault/keychain.ts';
@@ -24,12 +25,21 @@ export function buildProgram(ctx: CliContext): Command {
     .description('Keydesk: the credentials your response actions run with, in an encrypted local vault')
     .option('--vault <path>', 'the vault file (default: $KEYDESK_VAULT, else the app-data folder)')
     .option('--json', 'machine-readable output (one JSON document; errors as {"error":{code,message}})')
+    .version(packageVersion(), '--version', 'print the Keydesk version')
     .showHelpAfterError()
     .exitOverride()
     .configureOutput({ writeOut: (s) => ctx.io.stdout(s), writeErr: (s) => ctx.io.stderr(s) });
   for (const register of REGISTRARS) register(program, ctx);
   for (const sub of program.commands) applyOverrides(sub);
   return program;
+}
+
+function packageVersion(): string {
+  try {
+    return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: string }).version ?? 'unknown';
+  } catch {
+    return 'unknown';
+  }
 }
 
 function applyOverrides(cmd: Command): void {
@@ -48,6 +58,8 @@ export async function run(argv: string[], io: CliIO = processIO(), keychain?: Ke
     if (e instanceof CommanderError) {
       if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return EXIT.ok;
       if (e.code === 'commander.executeSubCommandAsync') return EXIT.ok;
+      // Commander has told a person on stderr; a script asked for --json gets its one JSON document too.
+      if (json) ctx.printError(true, new KeydeskError('INPUT_INVALID', `${e.message.replace(/^error: /, '')}. See keydesk --help.`));
       return EXIT.usage;
     }
     ctx.printError(json, e);
