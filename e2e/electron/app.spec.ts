@@ -23,7 +23,10 @@ test.describe('Keydesk in Electron', () => {
 
   test('starts hardened: window on app:// with the CSP, only window.keydesk exposed, navigation and window.open blocked', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'keydesk-electron-'));
-    const app = await electron.launch({ executablePath: binary!, args: [join(ROOT, 'out/main/index.js'), '--vault', join(dir, 'vault.sqlite')] });
+    // Its own data folder (main/index.ts sets userData to main/paths.ts's folder, which follows these variables), so
+    // a Keydesk the developer has open neither holds the single-instance lock nor shares its profile.
+    const env = { ...process.env, XDG_CONFIG_HOME: dir, APPDATA: dir, ...(process.platform === 'darwin' ? { HOME: dir } : {}) } as Record<string, string>;
+    const app = await electron.launch({ executablePath: binary!, args: [join(ROOT, 'out/main/index.js'), '--vault', join(dir, 'vault.sqlite')], env });
     try {
       const win = await app.firstWindow();
       await expect(win.getByRole('heading', { name: 'Create your Keydesk vault' })).toBeVisible();
