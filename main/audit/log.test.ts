@@ -1,7 +1,10 @@
 import { copyFileSync } from 'node:fs';
+import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
-import { SAMPLE, keychainVault, type TempVault } from '../testing/fixtures.ts';
+import { createApp, openApp } from '../app.ts';
+import { SAMPLE, keychainVault, tempDir, type TempVault } from '../testing/fixtures.ts';
+import { osKeychain, type KeychainClient } from '../vault/keychain.ts';
 import { canonicalJson } from './log.ts';
 
 const vaults: TempVault[] = [];
@@ -94,5 +97,78 @@ describe('audit chain', () => {
 
   it('canonical JSON sorts keys so equal details MAC the same', () => {
     expect(canonicalJson({ b: 1, a: { d: [1, 'x'], c: null } })).toBe('{"a":{"c":null,"d":[1,"x"]},"b":1}');
+  });
+});
+
+describe('the keychain anchor with two processes', () => {
+  it('security: a process anchoring an older head never lowers the anchor another process just raised', async () => {
+    const { dir, cleanup } = tempDir();
+    const vaultPath = join(dir, 'vault.sqlite');
+    const real = osKeychain();
+    // Between this process's read of the anchor and its write, another process appends and anchors a later head.
+    let meanwhile: (() => Promise<void>) | null = null;
+    const keychain: KeychainClient = {
+      get: (a) => real.get(a),
+      delete: (a) => real.delete(a),
+      set: async (a, value) => {
+        const other = a.endsWith('/audit-head') ? meanwhile : null;
+        meanwhile = null;
+        if (other) await other();
+        return real.set(a, value);
+      }
+    };
+    const app = await createApp({ vaultPath, actor: 'analyst:test (test)', keychain }, 'keychain');
+    try {
+      app.credentials.add({ name: 'one', ...SAMPLE.hostinger() }); // head 2
+      meanwhile = async () => {
+        const other = openApp({ vaultPath });
+        await other.vault.unlock();
+        other.credentials.add({ name: 'two', ...SAMPLE.hostinger() }); // head 3
+        expect(await other.audit.anchor()).toMatchObject({ seq: 3 });
+        await other.close();
+      };
+      expect(await app.audit.anchor()).toMatchObject({ seq: 3 });
+      expect(await app.audit.readAnchor()).toMatchObject({ seq: 3 });
+      // So cutting entry 3 off is still caught.
+      const raw = new Database(vaultPath);
+      raw.prepare('DELETE FROM audit_log WHERE seq = 3').run();
+      raw.close();
+      expect(await app.audit.verify()).toMatchObject({ ok: false, problem: 'truncated', firstBadSeq: 3 });
+    } finally {
+      await app.close();
+      cleanup();
+    }
+  });
+
+  it('a legitimate writer that appends and anchors while verify runs never makes it report "truncated"', async () => {
+    const { dir, cleanup } = tempDir();
+    const vaultPath = join(dir, 'vault.sqlite');
+    const real = osKeychain();
+    let meanwhile: (() => Promise<void>) | null = null;
+    const keychain: KeychainClient = {
+      // Just as verify asks the keychain for the anchor, another process writes entry 3 and anchors it.
+      get: async (a) => {
+        const other = a.endsWith('/audit-head') ? meanwhile : null;
+        meanwhile = null;
+        if (other) await other();
+        return real.get(a);
+      },
+      delete: (a) => real.delete(a),
+      set: (a, v) => real.set(a, v)
+    };
+    const app = await createApp({ vaultPath, actor: 'analyst:test (test)', keychain }, 'keychain');
+    try {
+      app.credentials.add({ name: 'one', ...SAMPLE.hostinger() });
+      meanwhile = async () => {
+        const other = openApp({ vaultPath });
+        await other.vault.unlock();
+        other.credentials.add({ name: 'two', ...SAMPLE.hostinger() });
+        await other.close(); // anchors entry 3
+      };
+      expect(await app.audit.verify()).toMatchObject({ ok: true, entries: 3, anchor: { seq: 3 } });
+    } finally {
+      await app.close();
+      cleanup();
+    }
   });
 });

@@ -38,21 +38,30 @@ export class AuditService {
    */
   async anchor(): Promise<AuditAnchor | null> {
     if (this.vault.meta().key_source !== 'keychain') return null;
-    const head = auditHead(this.vault.db);
-    if (!head) return null;
-    const current = await this.readAnchor().catch(() => null);
-    if (current && current.seq >= head.seq) {
-      this.vault.markAnchored();
-      return current;
+    let anchored: AuditAnchor | null = null;
+    // The app and the CLI anchor the same keychain entry. Between our read of it and our write, another process may
+    // anchor a later head, which our write then lowers. The head only grows and every writer anchors after it wrote,
+    // so re-reading the head after our write and anchoring again while it moved on leaves the entry at the latest head.
+    for (let round = 0; round < 5; round++) {
+      const head = auditHead(this.vault.db);
+      if (!head || (anchored && anchored.seq >= head.seq)) break;
+      const current = await this.readAnchor().catch(() => null);
+      if (current && current.seq >= head.seq) {
+        anchored = current;
+        continue;
+      }
+      anchored = { seq: head.seq, mac: head.mac.toString('hex') };
+      await this.vault.keychain.set(keychainAccounts.auditAnchor(this.vault.vaultId), JSON.stringify(anchored));
     }
-    const anchor = { seq: head.seq, mac: head.mac.toString('hex') };
-    await this.vault.keychain.set(keychainAccounts.auditAnchor(this.vault.vaultId), JSON.stringify(anchor));
     this.vault.markAnchored();
-    return anchor;
+    return anchored;
   }
 
   async verify(): Promise<AuditVerifyResult> {
     const key = this.vault.vaultKey('audit_mac');
-    return verifyAudit(this.vault.db, key, await this.readAnchor());
+    // The anchor first, the entries after: an anchor only ever names a committed entry, so entries read later
+    // include it, and a writer that appends and anchors meanwhile cannot make a sound log look truncated.
+    const anchor = await this.readAnchor();
+    return verifyAudit(this.vault.db, key, anchor);
   }
 }
