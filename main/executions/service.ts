@@ -18,6 +18,7 @@ import { LEASE_MS, claimAbandoned, formatOwner, newOwner, type Owner } from './o
 import {
   appendSteps,
   clearPrompt,
+  leftBehind,
   createRun,
   getRow,
   raisePrompt,
@@ -851,10 +852,13 @@ export class ExecutionService {
     if (!this.vault.isUnlocked()) return [];
     const nowIso = this.vault.clock.now().toISOString();
     const due = this.vault.db
-      .prepare("SELECT id, deadline, credential_id FROM executions WHERE status = 'awaiting_reauth' AND (deadline <= ? OR credential_id IS NULL) ORDER BY deadline")
-      .all(nowIso) as Pick<ExecutionRow, 'id' | 'deadline' | 'credential_id'>[];
+      .prepare("SELECT id, deadline, credential_id, revert_context FROM executions WHERE status = 'awaiting_reauth' AND (deadline <= ? OR credential_id IS NULL) ORDER BY deadline")
+      .all(nowIso) as Pick<ExecutionRow, 'id' | 'deadline' | 'credential_id' | 'revert_context'>[];
     const expired: string[] = [];
     for (const r of due) {
+      // "Not taken" only when it is true: a run rejected part-way may have changed something before it waited.
+      const partial = leftBehind(r.revert_context);
+      const outcome = partial ? `the action was not completed. ${partial}` : 'the action was not taken.';
       const ok = this.#safeWrite((w) => [
         transition(w, r.id, 'awaiting_reauth', 'expired_awaiting_reauth', {
           patch: { finished_at: w.now },
@@ -863,11 +867,11 @@ export class ExecutionService {
               at: w.now,
               message:
                 r.credential_id === null
-                  ? 'Its credential was removed while the run waited: the action was not taken.'
-                  : `No re-authentication before the deadline (${r.deadline}): the action was not taken.${w.now > (r.deadline ?? '') ? ' (Recorded when the vault was next unlocked.)' : ''}`
+                  ? `Its credential was removed while the run waited: ${outcome}`
+                  : `No re-authentication before the deadline (${r.deadline}): ${outcome}${w.now > (r.deadline ?? '') ? ' (Recorded when the vault was next unlocked.)' : ''}`
             }
           ],
-          auditDetail: { deadline: r.deadline }
+          auditDetail: { deadline: r.deadline, ...(partial ? { partial: true } : {}) }
         })
       ]);
       if (ok) expired.push(r.id);

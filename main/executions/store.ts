@@ -156,6 +156,31 @@ export function toView(r: ExecutionRow, now: Date): ExecutionView {
   };
 }
 
+/**
+ * What a run that ended before completing (its wait expired) may have left at the provider. Handlers capture their
+ * revert context before any call that changes something, so a run without one changed nothing. With one, the earlier
+ * attempt reached the provider: records marked `created` (a Gmail filter made in some mailboxes of a domain-wide
+ * block) are named; otherwise the change is possible but unknown.
+ */
+export function leftBehind(revertContext: string | JsonObject | null): string | null {
+  const rc = typeof revertContext === 'string' ? parseJson<unknown>(revertContext, null) : revertContext;
+  if (rc === null || typeof rc !== 'object') return null;
+  const created: string[] = [];
+  const walk = (v: unknown, depth: number): void => {
+    if (depth > 4 || v === null || typeof v !== 'object') return;
+    if (Array.isArray(v)) return v.forEach((x) => walk(x, depth + 1));
+    const o = v as Record<string, unknown>;
+    if (o.created === true) created.push(['mailbox', 'id', 'identity', 'entry_id', 'rule_id'].map((k) => (typeof o[k] === 'string' ? (o[k] as string) : '')).filter(Boolean).join(' '));
+    for (const x of Object.values(o)) if (x && typeof x === 'object') walk(x, depth + 1);
+  };
+  walk(rc, 0);
+  if (created.length > 0) {
+    const named = created.slice(0, 5).join(', ') + (created.length > 5 ? ` and ${created.length - 5} more` : '');
+    return `Its earlier attempt already created ${created.length} item(s) at the provider before the credential was rejected (${named}); they stay in place: remove them there by hand (the revert context lists them).`;
+  }
+  return 'Its earlier attempt reached the provider before the credential was rejected and may have changed part of it: check the provider (the revert context records the prior state).';
+}
+
 export function appendSteps(current: string, add: readonly StepEntry[]): string {
   const steps = [...parseSteps(current), ...add.map((s) => ({ at: s.at, message: s.message.length > MAX_STEP_LENGTH ? `${s.message.slice(0, MAX_STEP_LENGTH - 1)}…` : s.message }))];
   // Keep the first steps (what was asked) and the latest ones (what happened last) when a run is very chatty.

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { KeydeskError } from '../../errors.ts';
 import { parseDuration, isExecutionStatus } from '../../executions/lifecycle.ts';
 import type { PromptView, ResumeReport } from '../../executions/service.ts';
-import type { ExecutionView } from '../../executions/store.ts';
+import { leftBehind, type ExecutionView } from '../../executions/store.ts';
 import type { CliContext } from '../context.ts';
 import { keyValues, relativeTime, table } from '../format.ts';
 
@@ -24,8 +24,12 @@ export function outcomeLine(v: ExecutionView, now: Date): string {
       return `Execution ${id}: the revert failed (${v.error?.code ?? 'error'}): ${v.error?.message ?? ''}`;
     case 'awaiting_reauth':
       return `Execution ${id} is waiting for "${v.credentialName}" to be re-authenticated (${v.error?.code ?? ''}) until ${v.deadline} (${relativeTime(v.deadline, now)}). Re-authenticate with: keydesk reauth "${v.credentialName}"`;
-    case 'expired_awaiting_reauth':
-      return `Execution ${id} ended without acting: "${v.credentialName}" was not re-authenticated before ${v.deadline}.`;
+    case 'expired_awaiting_reauth': {
+      const partial = leftBehind(v.revertContext);
+      return partial
+        ? `Execution ${id} ended before completing: "${v.credentialName}" was not re-authenticated before ${v.deadline}. ${partial}`
+        : `Execution ${id} ended without acting: "${v.credentialName}" was not re-authenticated before ${v.deadline}.`;
+    }
     case 'failed':
       if (v.marker === 'superseded') return `Execution ${id} was not run: ${v.error?.message ?? `superseded by ${v.relatedId}`}`;
       if (v.marker === 'interrupted') return `Execution ${id} was interrupted: its effect is unknown. Check the provider before running it again.`;

@@ -114,6 +114,45 @@ describe('google_workspace block_email_domain', () => {
     expect([...actions.filters.values()].flat().filter((f) => f.criteria.from === '@evil.example')).toEqual([]);
     expect(failed.steps.map((s) => s.message).join('\n')).toMatch(/Removed the 2 filter\(s\) created before the failure/);
   });
+
+  // Gmail rejects the credential for the second mailbox of a domain-wide block: the first filter is already made.
+  const rejectCeo = () =>
+    g.route('POST', /^\/gmail\/v1\/users\/ceo%40corp\.example\/settings\/filters$/, (_req, res, ctx) =>
+      ctx.json(res, 401, { error: { code: 401, message: 'Request had invalid authentication credentials.', status: 'UNAUTHENTICATED' } })
+    );
+  const ours = () => [...actions.filters.entries()].flatMap(([m, fs]) => fs.filter((f) => f.criteria.from === '@phish.example').map(() => m)).sort();
+
+  it('rejected part-way: the run waits keeping what it made; the resumed run finishes without duplicates, and its revert removes every filter', async () => {
+    const allow = rejectCeo();
+    const waiting = await run('block_email_domain', 'phish.example', { hostDomain: 'corp.example' });
+    allow();
+    expect(waiting.status).toBe('awaiting_reauth');
+    const made = ours();
+    expect(made.length).toBeGreaterThan(0); // the mailboxes before ceo got their filter
+    expect(made).not.toContain('ceo@corp.example');
+    app.credentials.recordHealth('Corp Workspace', { status: 'ok', lastError: null, checkedAt: new Date().toISOString() });
+    const { resumed } = await app.executions.resumeWaiting('Corp Workspace');
+    expect(resumed.map((v) => [v.id, v.status])).toEqual([[waiting.id, 'succeeded']]);
+    expect(ours()).toEqual(['admin@corp.example', 'alice@corp.example', 'ceo@corp.example']); // one each
+    expect((await app.executions.revert(waiting.id)).status).toBe('reverted');
+    expect(ours()).toEqual([]); // including those the first attempt created
+  });
+
+  it('rejected part-way and left past the cutoff: it does not claim "not taken"; it names the filters that stay', async () => {
+    const allow = rejectCeo();
+    const waiting = await app.executions.run({ capability: 'block_email_domain', target: 'phish.example', hostDomain: 'corp.example', reason: 'phishing INC-31' }, { cutoffMs: 1 });
+    allow();
+    const made = ours();
+    await new Promise((r) => setTimeout(r, 5));
+    expect(app.executions.expireDue()).toEqual([waiting.id]);
+    const expired = app.executions.get(waiting.id);
+    expect(expired.status).toBe('expired_awaiting_reauth');
+    const last = expired.steps.at(-1)!.message;
+    expect(last).not.toMatch(/not taken/);
+    expect(last).toMatch(new RegExp(`already created ${made.length} item\\(s\\)`));
+    for (const m of made) expect(last).toContain(m);
+    expect(ours()).toEqual(made); // they are still there, as it says
+  });
 });
 
 describe('google_workspace disable_user (Directory API suspend)', () => {
