@@ -1,3 +1,4 @@
+import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SAMPLE, keychainVault, manualClock, vaultFilesBytes, type TempVault } from '../testing/fixtures.ts';
 import { PROVIDER_SPECS } from '../providers/catalog.ts';
@@ -158,6 +159,25 @@ describe('credentials', () => {
     expect(v.app.vault.db.prepare('SELECT count(*) AS n FROM credential_secrets').get()).toEqual({ n: 0 });
     expect(vaultFilesBytes(v.path).includes(wrapped)).toBe(false);
     expect(() => v.app.credentials.get(c.id)).toThrow(expect.objectContaining({ code: 'NOT_FOUND' }));
+  });
+
+  it('remove while another process is reading: the WAL copy of the wrapped key is reported, then gone once the reader is done and the handle closes', async () => {
+    const v = await vault();
+    const c = v.app.credentials.add({ name: 'h', ...SAMPLE.hostinger() });
+    const wrapped = (v.app.vault.db.prepare('SELECT wrapped_dek FROM credential_secrets WHERE credential_id = ?').get(c.id) as { wrapped_dek: Buffer }).wrapped_dek;
+    const reader = new Database(v.path); // another connection, as the app would be while the CLI removes
+    try {
+      reader.exec('BEGIN');
+      reader.prepare('SELECT count(*) AS n FROM credentials').get(); // holds a read snapshot of the WAL
+      const removed = v.app.credentials.remove(c.id);
+      expect(removed.walTruncated).toBe(false); // said, not hidden
+      expect(vaultFilesBytes(v.path).includes(wrapped)).toBe(true);
+      reader.exec('COMMIT'); // the reader is done, but keeps the vault open
+      await v.app.close();
+      expect(vaultFilesBytes(v.path).includes(wrapped)).toBe(false);
+    } finally {
+      reader.close();
+    }
   });
 
   it('addMany stores a batch in one transaction, one audit entry each; one bad item stores nothing', async () => {

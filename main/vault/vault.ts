@@ -8,7 +8,7 @@ import { appendAudit, type AuditEventInput } from '../audit/log.ts';
 import { EventBus } from '../events.ts';
 import { type KeyObject } from 'node:crypto';
 import { AAD, AuthenticationFailed, KEK_CHECK_PLAINTEXT, canonical, hmac, keyObject, open, randomKey, seal, wipe, type SymmetricKey } from './crypto.ts';
-import { applyPragmas, openDatabase, stmt, type Db } from './db.ts';
+import { BUSY_TIMEOUT_MS, applyPragmas, openDatabase, stmt, type Db } from './db.ts';
 import { keychainAccounts, osKeychain, type KeychainClient } from './keychain.ts';
 import { DEFAULT_KDF, MIN_PASSPHRASE_LENGTH, derivePassphraseKey, newSalt, parseKdfParams, type PassphraseSource } from './passphrase.ts';
 
@@ -92,6 +92,7 @@ export class Vault {
   #keychain: KeychainClient | null;
   #keys: UnlockedKeys | null = null;
   #wroteSinceAnchor = false;
+  #walPending = false;
   /** Change events for the UI: every committed audit entry, lock and unlock. */
   readonly events = new EventBus();
 
@@ -451,15 +452,43 @@ export class Vault {
     this.#wroteSinceAnchor = false;
   }
 
-  /** Checkpoints the WAL into the main file and truncates it, so freed pages (zeroed by secure_delete) are all that remain. */
-  checkpoint(): { busy: boolean } {
-    const r = this.db.pragma('wal_checkpoint(TRUNCATE)') as { busy: number; log: number; checkpointed: number }[];
-    return { busy: (r[0]?.busy ?? 0) !== 0 };
+  /**
+   * Checkpoints the WAL into the main file and truncates it, so freed pages (zeroed by secure_delete) are all that
+   * remain. It waits up to `waitMs` for readers in other processes to finish; while one still reads, the WAL keeps its
+   * old frames (with whatever was deleted) and the truncation is retried when this handle closes.
+   */
+  checkpoint(opts: { waitMs?: number } = {}): { busy: boolean } {
+    const wait = opts.waitMs ?? 2_000;
+    this.db.pragma(`busy_timeout = ${wait}`);
+    try {
+      const r = this.db.pragma('wal_checkpoint(TRUNCATE)') as { busy: number; log: number; checkpointed: number }[];
+      const busy = (r[0]?.busy ?? 0) !== 0;
+      this.#walPending = busy;
+      return { busy };
+    } finally {
+      this.db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+    }
+  }
+
+  /** True while a truncation that found a reader in the way is still owed (see checkpoint). */
+  get walPending(): boolean {
+    return this.#walPending;
   }
 
   close(): void {
     this.lock();
-    if (this.db.open) this.db.close();
+    if (this.db.open) {
+      // A removal whose WAL truncation met a reader: try once more now that it may be done (SQLite also truncates it
+      // when the last connection closes, but the app may keep the vault open for days).
+      if (this.#walPending) {
+        try {
+          this.checkpoint({ waitMs: 1_000 });
+        } catch {
+          /* best effort: closing must not fail */
+        }
+      }
+      this.db.close();
+    }
   }
 }
 

@@ -221,7 +221,7 @@ export function registerCredentialCommands(program: Command, ctx: CliContext): v
       await ctx.unlock(app, 'Removing a credential');
       const r = app.credentials.remove(ref);
       ctx.print(cmd, { removed: r }, () =>
-        `Removed ${r.name}; its key is destroyed.${r.walTruncated ? '' : '\nNote: another process holds the vault open, so the write-ahead log could not be truncated yet; it will be at the next checkpoint.'}\n`
+        `Removed ${r.name}; its key is destroyed.${r.walTruncated ? '' : '\nNote: another process was reading the vault, so its write-ahead log still holds an encrypted copy of the removed key. Keydesk truncates it when the reader is done — at the latest when the last Keydesk process closes the vault.'}\n`
       );
     });
 }
