@@ -23,6 +23,8 @@ export interface HostingerPeerState {
   revoke(token: string): void;
   /** When set, error bodies quote the token they were sent (a misbehaving API; for the canary tests). */
   echoSecrets: boolean;
+  /** How an echoed token is written (default: as sent) — e.g. UTF-16, base64 inside a header dump (canary tests). */
+  echoAs: ((token: string) => string) | null;
 }
 
 export interface HostingerPeer extends Peer {
@@ -43,6 +45,7 @@ export async function startHostingerPeer(opts: PeerOptions = {}): Promise<Hostin
   let actionSeq = 8_000_000;
   const state: HostingerPeerState = {
     echoSecrets: false,
+    echoAs: null,
     addToken(o = {}) {
       const token = o.token ?? `hst_${randomBytes(20).toString('hex')}`;
       tokens.set(token, { vms: o.vms ?? [sampleVm()], vpsAccess: o.vpsAccess ?? true });
@@ -57,7 +60,7 @@ export async function startHostingerPeer(opts: PeerOptions = {}): Promise<Hostin
   const peer = await startPeer((req, res, ctx) => {
     const given = bearer(req);
     const unauthenticated = (why: string) =>
-      ctx.json(res, 401, { message: state.echoSecrets && given ? `Unauthenticated: token ${given} ${why}` : 'Unauthenticated.', correlation_id: correlationId() });
+      ctx.json(res, 401, { message: state.echoSecrets && given ? `Unauthenticated: token ${state.echoAs ? state.echoAs(given) : given} ${why}` : 'Unauthenticated.', correlation_id: correlationId() });
 
     // One virtual machine, and its power actions (issue 5): GET …/{id}, POST …/{id}/stop, POST …/{id}/start. The VM's
     // state changes, so a revert is checked against what the action did; every call is authenticated like the list.

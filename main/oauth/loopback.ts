@@ -2,6 +2,7 @@ import { timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { KeydeskError } from '../errors.ts';
+import { printableText } from '../providers/scrub.ts';
 
 /**
  * The RFC 8252 loopback redirect receiver: one per flow, on 127.0.0.1 only, on a port the OS picks for this flow.
@@ -75,9 +76,12 @@ function sameSecret(a: string, b: string): boolean {
   return x.length === y.length && timingSafeEqual(x, y);
 }
 
-/** Printable, bounded text from a provider (error codes and descriptions are shown to the analyst). */
+/**
+ * Printable, bounded text from a provider (error codes and descriptions are shown to the analyst). Invisible
+ * characters are removed rather than replaced, so a secret interleaved with them stays whole for the scrubber.
+ */
 export function printableProviderText(s: string, max = 300): string {
-  const clean = s.replace(/[^\x20-\x7E]/g, '?').trim();
+  const clean = printableText(s).replace(/[^\x20-\x7E]/g, '?').trim();
   return clean.length > max ? `${clean.slice(0, max)}…` : clean;
 }
 

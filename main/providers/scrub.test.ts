@@ -1,6 +1,6 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { REDACTED, cleanErrorCode, cleanProviderText, scrubDeep, scrubSecrets, secretVariants } from './scrub.ts';
+import { REDACTED, base64Cores, cleanErrorCode, cleanProviderText, printableText, scrubDeep, scrubSecrets, secretVariants } from './scrub.ts';
 
 const TOKEN = 'canary-Tok3n/with+special=chars&<xml>"quoted"';
 
@@ -69,6 +69,25 @@ describe('scrubSecrets: a provider echoing a secret never gets it stored or show
     expect(scrubSecrets('The security token included in the request is invalid.', [TOKEN, 'AKIAIOSFODNN7EXAMPLE'])).toBe('The security token included in the request is invalid.');
   });
 
+  it('redacts the secret inside base64 at any alignment (a quoted Basic header), and its hex', () => {
+    const secret = 'peer-client-secret~0d6f2c1a';
+    for (const id of ['a', 'ab', 'abc']) {
+      const header = Buffer.from(`${id}:${secret}`).toString('base64');
+      const out = scrubSecrets(`bad client: Basic ${header}`, [secret]);
+      const visible = out.replace(REDACTED, '');
+      for (let i = 0; i < 4; i++) expect(Buffer.from(visible.slice(i), 'base64').toString('latin1'), id).not.toContain(secret.slice(0, 10));
+      expect(base64Cores(secret).some((c) => header.includes(c))).toBe(true);
+    }
+    expect(scrubSecrets(`key ${Buffer.from(secret).toString('hex').toUpperCase()}`, [secret])).toBe(`key ${REDACTED}`);
+  });
+
+  it('redacts form encoding that escapes what encodeURIComponent keeps (~ ! * ( ))', () => {
+    const secret = 'abc~!*()defghijk';
+    const form = new URLSearchParams({ s: secret }).toString().slice(2);
+    expect(form).toContain('%7E');
+    expect(scrubSecrets(`body was client_secret=${form}`, [secret])).toBe(`body was client_secret=${REDACTED}`);
+  });
+
   it('lists the encodings it knows for a value', () => {
     expect(secretVariants('a b/c')).toEqual(expect.arrayContaining(['a b/c', 'a%20b%2Fc', 'a+b%2Fc']));
   });
@@ -87,6 +106,17 @@ describe('cleanProviderText', () => {
 
   it('drops terminal escape sequences and control characters', () => {
     expect(cleanProviderText('bad\u001b[31m red \u001b[0m\r\nline\u0007', [])).toBe('bad red line');
+  });
+
+  it('a secret hidden between invisible characters (a UTF-16 echo read as UTF-8, zero-width spaces) is still redacted', () => {
+    const secret = 'canary-0123456789';
+    const utf16 = Buffer.from(`bad token ${secret}`, 'utf16le').toString('utf8');
+    expect(cleanProviderText(utf16, [secret])).toBe(`bad token ${REDACTED}`);
+    expect(cleanProviderText(`bad token ${[...secret].join('\u200b')}`, [secret])).toBe(`bad token ${REDACTED}`);
+  });
+
+  it('printableText keeps words apart at line breaks and drops invisible characters', () => {
+    expect(printableText('a\r\nb\tc\u0000d\u200be\u001b[1mf')).toBe('a b cdef');
   });
 
   it('returns an empty string for anything that is not text', () => {

@@ -11,7 +11,7 @@ export const REDACTED = '[redacted]';
 export const MIN_SCRUB_LENGTH = 6;
 /** Partial echoes: any run of this many characters taken from a long secret is redacted too. */
 export const PARTIAL_WINDOW = 16;
-const WITHHELD = '[provider message withheld: it may quote a secret]';
+export const WITHHELD = '[provider message withheld: it may quote a secret]';
 
 function xmlEscape(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&apos;');
@@ -46,8 +46,32 @@ export function secretCores(secret: string): string[] {
 }
 
 /**
- * The values a secret can travel as: itself, URL/form-encoded, JSON-escaped, XML-escaped; for a JSON secret (a key
- * file) also its secret-looking members, and for a PEM its base64 body and each of its lines.
+ * The base64 (and base64url) text that encodes `value` wherever it sits in an encoded stream — e.g. a client secret
+ * inside `Authorization: Basic base64(client_id:client_secret)` that a provider quotes back. The value's bytes can
+ * start at any of three offsets within a 3-byte group; for each, the characters that depend only on the value (not
+ * on its neighbours) are returned. Pure.
+ */
+export function base64Cores(value: string): string[] {
+  const bytes = Buffer.from(value, 'utf8');
+  const out: string[] = [];
+  for (let offset = 0; offset < 3; offset++) {
+    const buf = Buffer.concat([Buffer.alloc(offset), bytes]);
+    const full = Math.floor(buf.length / 3) * 4;
+    const core = buf.toString('base64').slice(offset > 0 ? 4 : 0, full);
+    if (core.length >= 8) out.push(core, core.replace(/\+/g, '-').replace(/\//g, '_'));
+  }
+  return out;
+}
+
+/** Percent-encoding as application/x-www-form-urlencoded does it (URLSearchParams: `~` `!` `*` `(` … escaped too). */
+function formEncoded(value: string): string {
+  return new URLSearchParams([['', value]]).toString().slice(1);
+}
+
+/**
+ * The values a secret can travel as: itself, URL/form-encoded (either case of hex digits), JSON-escaped, XML-escaped,
+ * hex, base64 at any alignment; for a JSON secret (a key file) also its secret-looking members, and for a PEM its
+ * base64 body and each of its lines.
  */
 export function secretVariants(secret: string): string[] {
   const parts = new Set<string>([secret, ...secretCores(secret)]);
@@ -65,10 +89,17 @@ export function secretVariants(secret: string): string[] {
   for (const p of parts) {
     if (p === '') continue;
     out.add(p);
-    out.add(encodeURIComponent(p));
-    out.add(encodeURIComponent(p).replace(/%20/g, '+'));
+    for (const e of [encodeURIComponent(p), formEncoded(p)]) {
+      out.add(e);
+      out.add(e.replace(/%20/g, '+'));
+      out.add(e.replace(/%[0-9A-F]{2}/g, (x) => x.toLowerCase()));
+    }
     out.add(JSON.stringify(p).slice(1, -1));
     out.add(xmlEscape(p));
+    const hex = Buffer.from(p, 'utf8').toString('hex');
+    out.add(hex);
+    out.add(hex.toUpperCase());
+    for (const b of base64Cores(p)) out.add(b);
   }
   return [...out];
 }
@@ -133,12 +164,29 @@ function redactPartials(text: string, windows: ReadonlySet<string>): string {
  */
 export function cleanProviderText(text: unknown, secrets: Scrubber | readonly string[], max = 300): string {
   if (typeof text !== 'string') return '';
-  // Scrub before anything else changes the text, so no edit can split a secret and hide it from the scrubber.
-  const scrubbed = asScrubber(secrets).scrub(text);
-  // eslint-disable-next-line no-control-regex
-  const printable = scrubbed.replace(/\u001b\[[0-9;?]*[A-Za-z]/g, '').replace(/[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u2028-\u202e\u2066-\u2069]+/g, ' ');
+  const scrubber = asScrubber(secrets);
+  // Scrub before anything else changes the text, so no edit can split a secret and hide it from the scrubber…
+  const scrubbed = scrubber.scrub(text);
+  // …and again after, so no invisible character (a UTF-16 echo's NULs, zero-width spaces) can hide one either.
+  const printable = scrubber.scrub(printableText(scrubbed));
   const collapsed = printable.replace(/\s+/g, ' ').trim();
   return collapsed.length > max ? `${collapsed.slice(0, max - 1)}…` : collapsed;
+}
+
+/**
+ * Text as a terminal or a page may show it: escape sequences dropped, line breaks and tabs as spaces, every other
+ * control or invisible formatting character removed (not replaced: a secret interleaved with NULs — a UTF-16 echo
+ * read as UTF-8 — or zero-width spaces comes back whole, where a scrubber can find it). Pure.
+ */
+export function printableText(text: string): string {
+  return (
+    text
+      // eslint-disable-next-line no-control-regex
+      .replace(/\u001b\[[0-9;?]*[A-Za-z]/g, '')
+      .replace(/[\t\n\v\f\r\u0085\u2028\u2029]+/g, ' ')
+      // eslint-disable-next-line no-control-regex
+      .replace(/[\u0000-\u001f\u007f-\u009f\u00ad\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]/g, '')
+  );
 }
 
 /** A provider error code made safe to store: a short token of letters, digits and ._:-, else PROVIDER_ERROR. */

@@ -7,6 +7,7 @@ import { isKeydeskError } from '../errors.ts';
 import { providerHttp, RetryAfterGate } from './http.ts';
 import { reconcileWithKnownExpiry, sanitizeOutcome } from './validation.ts';
 import { makeScrubber } from './scrub.ts';
+import { watchForLeaks } from '../../e2e/peers/leaks.ts';
 
 let peer: HostingerPeer;
 beforeAll(async () => {
@@ -219,6 +220,60 @@ describe('canary: a secret never reaches a stored error, an answer, an event or 
       expect(containsAnyEncoding(text, canary), what).toBeNull();
     }
   });
+});
+
+/**
+ * Whether `text` gives `secret` away in a form a reader could undo: as is, with invisible characters or whitespace
+ * taken out, form-decoded, or as hex or base64 (any alignment) of any 12 characters of it.
+ */
+function revealsSecret(text: string, secret: string): boolean {
+  const pieces = Array.from({ length: secret.length - 11 }, (_, i) => secret.slice(i, i + 12));
+  // eslint-disable-next-line no-control-regex
+  const forms = [text, text.replace(/[\s\u0000-\u001f\u007f-\u009f\u00ad\u200b-\u200f\u2060-\u2069\ufeff]/g, '')];
+  try {
+    forms.push(new URLSearchParams(`x=${text}`).get('x') ?? '');
+  } catch {
+    /* not form-encoded */
+  }
+  for (const run of text.match(/[0-9a-fA-F]{24,}/g) ?? []) forms.push(Buffer.from(run.length % 2 ? run.slice(1) : run, 'hex').toString('latin1'));
+  for (const run of text.match(/[A-Za-z0-9+/_-]{16,}/g) ?? []) {
+    for (let shift = 0; shift < 4; shift++) forms.push(Buffer.from(run.slice(shift).replace(/-/g, '+').replace(/_/g, '/'), 'base64').toString('latin1'));
+  }
+  return forms.some((f) => pieces.some((p) => f.includes(p)));
+}
+
+describe('canary: a secret echoed in an encoding never reaches a stored error, an answer, an event or the audit log', () => {
+  const encodings: [string, (t: string) => string][] = [
+    ['UTF-16 (NUL between characters)', (t) => [...t].map((c) => `${c}\u0000`).join('')],
+    ['zero-width spaces between characters', (t) => [...t].join('\u200b')],
+    ['base64 in a Basic header dump, offset 0', (t) => `Authorization: Basic ${Buffer.from(`ab:${t}`).toString('base64')}`],
+    ['base64 in a Basic header dump, offset 1', (t) => `Authorization: Basic ${Buffer.from(`abc:${t}`).toString('base64')}`],
+    ['base64 in a Basic header dump, offset 2', (t) => `Authorization: Basic ${Buffer.from(`abcd:${t}`).toString('base64')}`],
+    ['hex', (t) => Buffer.from(t).toString('hex')],
+    ['form-encoded (URLSearchParams escapes ~)', (t) => new URLSearchParams({ token: t }).toString()]
+  ];
+  for (const [how, encode] of encodings) {
+    it(`${how}`, async () => {
+      const { app } = await vault();
+      const canary = `hst~canary.${crypto.randomUUID()}`;
+      peer.hostinger.addToken({ token: canary });
+      peer.hostinger.revoke(canary);
+      peer.hostinger.echoSecrets = true;
+      peer.hostinger.echoAs = encode;
+      try {
+        addHostinger(app, 'echoed', canary);
+        const watch = watchForLeaks(app);
+        const run = await app.validation.validateAll();
+        expect(app.credentials.get('echoed').status).toBe('failed');
+        for (const [what, text] of watch.surfaces(run)) {
+          const s = typeof text === 'string' ? text : text.toString('latin1');
+          expect(revealsSecret(s, canary), `${what} gives the token away`).toBe(false);
+        }
+      } finally {
+        peer.hostinger.echoAs = null;
+      }
+    });
+  }
 });
 
 describe('sanitizeOutcome (the boundary with provider answers)', () => {
