@@ -106,4 +106,59 @@ describe('OAuth canary: no token or client secret escapes', () => {
     const file = vaultFilesBytes(v.path);
     for (const s of secrets) expect(containsAnyEncoding(file, s), 'the vault file holds tokens only encrypted').toBeNull();
   });
+
+  it('when a token endpoint echoes secrets encoded (UTF-16, a Basic header in base64) or into the granted scopes', async () => {
+    const { app } = v;
+    app.credentials.add({
+      name: 'Workspace echo',
+      provider: 'google_workspace',
+      mode: 'oauth_user',
+      values: { client_id: GOOGLE_CLIENT_ID, client_secret: GOOGLE_CLIENT_SECRET, authorization_url: peer.authorizationUrl, token_url: peer.tokenUrl, revocation_url: peer.revocationUrl }
+    });
+    await app.oauth.connect('Workspace echo', approve);
+    const spent = app.credentials.material('Workspace echo').secrets.refresh_token?.reveal() ?? '';
+    const errors: unknown[] = [];
+
+    // A successful refresh whose answer quotes the client secret and the new tokens as "granted scopes".
+    const newAccess = `ya29.canary-access-${crypto.randomUUID()}`;
+    const newRefresh = `1//canary-refresh-${crypto.randomUUID()}`;
+    peer.control.refreshError = {
+      status: 200,
+      count: 1,
+      body: { access_token: newAccess, refresh_token: newRefresh, token_type: 'Bearer', expires_in: '3599', scope: `openid ${GOOGLE_CLIENT_SECRET} ${newRefresh} email ${newAccess}` }
+    };
+    const refreshed = await app.oauth.refresh('Workspace echo');
+    expect(refreshed.observed.granted).toEqual(['email', 'openid']);
+
+    // A refusal that quotes the refresh token in UTF-16 and the client credentials as a Basic header.
+    const utf16 = [...newRefresh].map((c) => `${c}\u0000`).join('');
+    const basic = Buffer.from(`${GOOGLE_CLIENT_ID}:${GOOGLE_CLIENT_SECRET}`).toString('base64');
+    peer.control.refreshError = { status: 400, count: 1, body: { error: 'invalid_grant', error_description: `token ${utf16} revoked; Authorization: Basic ${basic}` } };
+    try {
+      await app.oauth.refresh('Workspace echo');
+    } catch (e) {
+      errors.push(e instanceof Error ? { message: e.message, shape: toErrorShape(e) } : e);
+    }
+    expect(errors).toHaveLength(1);
+    const stored = app.credentials.get('Workspace echo');
+    expect(stored.status).toBe('expired');
+
+    const places: Record<string, string> = {
+      logs: captured.join('\n'),
+      errors: JSON.stringify(errors),
+      audit: JSON.stringify([...app.audit.export()]),
+      summaries: JSON.stringify(app.credentials.list())
+    };
+    // eslint-disable-next-line no-control-regex
+    const plain = (t: string) => t.replace(/[\s\u0000-\u001f?]/g, '');
+    for (const [place, text] of Object.entries(places)) {
+      for (const s of [GOOGLE_CLIENT_SECRET, newAccess, newRefresh, spent]) {
+        expect(containsAnyEncoding(text, s), `${place} must not contain a secret`).toBeNull();
+        expect(plain(text).includes(s), `${place} must not spell a secret out between invisible characters`).toBe(false);
+      }
+      // Decode every base64-looking run at each alignment: no 12 characters of the client secret may come out.
+      const decoded = (text.match(/[A-Za-z0-9+/]{16,}/g) ?? []).flatMap((run) => [0, 1, 2, 3].map((i) => Buffer.from(run.slice(i), 'base64').toString('latin1')));
+      expect(decoded.some((d) => d.includes(GOOGLE_CLIENT_SECRET.slice(0, 12)) || d.includes(GOOGLE_CLIENT_SECRET.slice(-12))), `${place} must not quote the Basic credentials`).toBe(false);
+    }
+  });
 });

@@ -5,7 +5,7 @@ import { KeydeskError, toErrorShape } from '../errors.ts';
 import type { EventBus } from '../events.ts';
 import { modeSpec, printable } from '../providers/catalog.ts';
 import { DEFAULT_TIMEOUT_MS, providerHttp, type ProviderHttp } from '../providers/http.ts';
-import { makeScrubber } from '../providers/scrub.ts';
+import { REDACTED, WITHHELD, cleanProviderText, makeScrubber } from '../providers/scrub.ts';
 import { validateName, validateValues, type CredentialStore, type CredentialSummary, type HealthUpdate } from '../vault/credentials.ts';
 import { Secret } from '../vault/secret.ts';
 import type { Vault } from '../vault/vault.ts';
@@ -102,6 +102,21 @@ async function scrubbing<T>(secrets: readonly (string | null | undefined)[], fn:
   }
 }
 
+/**
+ * A token answer with its readable facts (granted scopes, account) cleaned of the secrets in play: a provider that
+ * echoes a token or the client secret into `scope` or an ID token claim must not turn it into readable metadata (or
+ * an audit entry). A scope or account that quoted a secret is dropped. Pure.
+ */
+export function withReadableFacts(tokens: TokenSet, secrets: readonly (string | null | undefined)[]): TokenSet {
+  const scrubber = makeScrubber(secrets.filter((x): x is string => typeof x === 'string' && x.length > 0));
+  const clean = (v: string): string | null => {
+    const c = cleanProviderText(v, scrubber, 512);
+    return c && !c.includes(REDACTED) && c !== WITHHELD ? c : null;
+  };
+  const scopes = tokens.scopes ? tokens.scopes.map(clean).filter((x): x is string => x !== null) : null;
+  return { ...tokens, scopes, account: tokens.account ? clean(tokens.account) : null };
+}
+
 /** Readable facts about the tokens, merged into the credential's `observed`. Never a token. */
 function observedFor(tokens: TokenSet, previous: Record<string, unknown>, driver: FlowDriver, reason: 'connect' | 'refresh' | 'paste', now: string): Record<string, unknown> {
   const prevOauth = (previous.oauth && typeof previous.oauth === 'object' ? previous.oauth : {}) as Record<string, unknown>;
@@ -195,10 +210,11 @@ export class OAuthService {
     return this.#transaction(() => (spent !== undefined && this.#storedRefreshToken(id) !== spent ? this.#credentials.get(id) : this.#write(id, tokens, keepRefreshToken, driver, reason)));
   }
 
-  #write(id: string, tokens: TokenSet, keepRefreshToken: string | null, driver: FlowDriver, reason: 'connect' | 'refresh' | 'paste'): CredentialSummary {
+  #write(id: string, answer: TokenSet, keepRefreshToken: string | null, driver: FlowDriver, reason: 'connect' | 'refresh' | 'paste'): CredentialSummary {
     const current = this.#credentials.get(id);
     const now = this.#clock.now().toISOString();
-    const refreshToken = tokens.refreshToken ?? keepRefreshToken;
+    const refreshToken = answer.refreshToken ?? keepRefreshToken;
+    const tokens = withReadableFacts(answer, [answer.accessToken, refreshToken, keepRefreshToken, this.#credentials.material(id).secrets.client_secret?.reveal()]);
     const extra: Record<string, string> = { [TOKEN_SECRET_NAMES.access]: tokens.accessToken, ...(refreshToken ? { [TOKEN_SECRET_NAMES.refresh]: refreshToken } : {}) };
     const action = reason === 'refresh' ? 'oauth.refresh' : reason === 'paste' ? 'oauth.paste_tokens' : 'oauth.connect';
     const detail = {
@@ -344,9 +360,10 @@ export class OAuthService {
     return { name, provider: input.provider, mode: input.mode, fields, secrets };
   }
 
-  #addWithTokens(input: NewOAuthCredential, source: OAuthSource & { name: string }, tokens: TokenSet, keepRefreshToken: string | null, driver: FlowDriver, reason: 'connect' | 'paste'): CredentialSummary {
+  #addWithTokens(input: NewOAuthCredential, source: OAuthSource & { name: string }, answer: TokenSet, keepRefreshToken: string | null, driver: FlowDriver, reason: 'connect' | 'paste'): CredentialSummary {
     const now = this.#clock.now().toISOString();
-    const refreshToken = tokens.refreshToken ?? keepRefreshToken;
+    const refreshToken = answer.refreshToken ?? keepRefreshToken;
+    const tokens = withReadableFacts(answer, [answer.accessToken, refreshToken, keepRefreshToken, source.secrets.client_secret?.reveal()]);
     return this.#transaction(() => {
       const added = this.#credentials.add({
         name: source.name,
