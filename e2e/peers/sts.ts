@@ -178,6 +178,8 @@ export interface StsPeerState {
   expireSessions(): void;
   /** When set, error messages quote the access key id and session token they were sent (for the canary tests). */
   echoSecrets: boolean;
+  /** When set, a correctly signed GetCallerIdentity gets this error instead (echoed like every error; canary tests). */
+  getCallerIdentityError: { status: number; code: string; message: string } | null;
 }
 
 export interface StsPeer extends Peer {
@@ -221,6 +223,7 @@ export async function startStsPeer(opts: PeerOptions & { account?: string } = {}
     sessions,
     assumeRoleCalls,
     echoSecrets: false,
+    getCallerIdentityError: null,
     addUser(o = {}) {
       const name = o.name ?? `analyst-${randomBytes(3).toString('hex')}`;
       const u: StsUser = {
@@ -303,6 +306,8 @@ export async function startStsPeer(opts: PeerOptions & { account?: string } = {}
     const requestId = randomUUID();
 
     if (action === 'GetCallerIdentity') {
+      const injected = state.getCallerIdentityError;
+      if (injected) return fail(injected.status, injected.code, injected.message);
       return sendXml(
         res,
         200,

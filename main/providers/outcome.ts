@@ -22,12 +22,18 @@ export function ok(observed: Observed, expiresAt?: string | null): ValidationOut
 
 /** The body as text, at most `max` bytes (a larger answer is treated as malformed). */
 export async function readText(res: Response, max = MAX_ANSWER_BYTES): Promise<string | null> {
+  const bytes = await readBytes(res, max);
+  return bytes === null ? null : Buffer.from(bytes).toString('utf8');
+}
+
+/** The body's bytes, at most `max` of them; null (and the rest of the body dropped) when the answer is larger. */
+export async function readBytes(res: Response, max = MAX_ANSWER_BYTES): Promise<Uint8Array | null> {
   const declared = Number(res.headers.get('content-length') ?? '0');
   if (declared > max) {
     await res.body?.cancel().catch(() => undefined);
     return null;
   }
-  if (!res.body) return '';
+  if (!res.body) return new Uint8Array(0);
   const reader = res.body.getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;
@@ -41,7 +47,7 @@ export async function readText(res: Response, max = MAX_ANSWER_BYTES): Promise<s
     }
     chunks.push(value);
   }
-  return Buffer.concat(chunks).toString('utf8');
+  return new Uint8Array(Buffer.concat(chunks));
 }
 
 /** JSON.parse that answers undefined instead of throwing. */

@@ -21,6 +21,7 @@ afterAll(async () => {
 afterEach(() => {
   peer.reset();
   peer.sts.echoSecrets = false;
+  peer.sts.getCallerIdentityError = null;
 });
 
 let n = 0;
@@ -168,5 +169,20 @@ describe('aws canary', () => {
     expect(second.results[0]?.credential.status).toBe('failed');
     const everything = [JSON.stringify(first), JSON.stringify(second), JSON.stringify(v.app.credentials.list()), JSON.stringify([...v.app.audit.export()])].join('\n');
     for (const canary of [keyId, secret, s.sessionToken, s.accessKeyId]) expect(containsAnyEncoding(everything, canary)).toBeNull();
+  });
+
+  it('the role session AssumeRole issued (never stored) is scrubbed too, when STS echoes it in its answer to GetCallerIdentity', async () => {
+    const u = peer.sts.addUser();
+    const role = peer.sts.addRole({ name: 'EchoSession', trusted: [u.accessKeyId] });
+    const c = assumeRole(u, role);
+    const before = new Set(peer.sts.sessions.keys());
+    peer.sts.echoSecrets = true;
+    peer.sts.getCallerIdentityError = { status: 400, code: 'ValidationError', message: 'request rejected' };
+    const r = await v.app.validation.validateAll({ refs: [c.id] });
+    const issued = [...peer.sts.sessions.values()].filter((x) => !before.has(x.accessKeyId));
+    expect(issued).toHaveLength(1);
+    expect(r.results[0]?.credential.lastError).toMatchObject({ code: 'ValidationError', message: expect.stringContaining('[redacted]') });
+    const everything = [JSON.stringify(r), JSON.stringify(v.app.credentials.list()), JSON.stringify([...v.app.audit.export()])].join('\n');
+    for (const canary of [issued[0]!.accessKeyId, issued[0]!.sessionToken, issued[0]!.secretAccessKey]) expect(containsAnyEncoding(everything, canary)).toBeNull();
   });
 });

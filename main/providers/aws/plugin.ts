@@ -1,7 +1,8 @@
 import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient, type AssumeRoleCommandInput } from '@aws-sdk/client-sts';
 import { KeydeskError } from '../../errors.ts';
 import { retryAfterMs, type ProviderHttp } from '../http.ts';
-import { MAX_ANSWER_BYTES, ok, outcome, outcomeFromThrown } from '../outcome.ts';
+import { MAX_ANSWER_BYTES, ok, outcome, outcomeFromThrown, readBytes } from '../outcome.ts';
+import { cleanErrorCode, makeScrubber } from '../scrub.ts';
 import type { Observed, ProviderPlugin, ValidateContext, ValidationOutcome } from '../plugin.ts';
 import { awsSpec } from './spec.ts';
 
@@ -48,8 +49,9 @@ export function sdkHandler(http: ProviderHttp, last: { answer: LastAnswer | null
       const body = typeof request.body === 'string' || request.body instanceof Uint8Array ? request.body : undefined;
       const res = await http(url, { method: request.method, headers, ...(body !== undefined ? { body } : {}), ...(options?.abortSignal ? { signal: options.abortSignal as AbortSignal } : {}) });
       last.answer = { status: res.status, retryAfter: res.headers.get('retry-after') };
-      const buf = new Uint8Array(await res.arrayBuffer());
-      if (buf.byteLength > MAX_ANSWER_BYTES) throw new KeydeskError('PROVIDER_ERROR', 'STS answered with an oversized body.');
+      // At most 1 MiB is read (an STS answer is a few hundred bytes): a huge body is not STS, and is not buffered.
+      const buf = await readBytes(res, MAX_ANSWER_BYTES);
+      if (buf === null) throw new KeydeskError('PROVIDER_ERROR', 'STS answered with an oversized body (check sts_endpoint).');
       const out: Record<string, string> = {};
       res.headers.forEach((v, k) => {
         out[k] = v;
@@ -187,6 +189,9 @@ async function validate(ctx: ValidateContext): Promise<ValidationOutcome> {
     }
   }
 
+  // The role session's keys are secrets too, though the vault never stores them: an STS (or proxy) that echoes what it
+  // was sent must not get them into a message. The validation service scrubs the stored secrets; these are scrubbed here.
+  const session = ctx.credential.mode === 'assume_role' ? makeScrubber([keys.accessKeyId, keys.secretAccessKey, keys.sessionToken ?? '']) : null;
   const sts = client(ctx, keys, last);
   try {
     const r = await sts.send(new GetCallerIdentityCommand({}), { abortSignal: ctx.signal });
@@ -197,7 +202,9 @@ async function validate(ctx: ValidateContext): Promise<ValidationOutcome> {
     // it is recorded with the identity, not as the credential's expiry (which would read "expired" an hour later).
     return ok(observed);
   } catch (e) {
-    return mapStsError(e, last.answer, 'GetCallerIdentity');
+    const o = mapStsError(e, last.answer, 'GetCallerIdentity');
+    if (!session || !o.error) return o;
+    return { ...o, error: { code: cleanErrorCode(o.error.code, session), message: session.scrub(o.error.message) } };
   } finally {
     sts.destroy();
   }
