@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { sampleVm, startHostingerPeer, type HostingerPeer } from '../../../e2e/peers/hostinger.ts';
 import type { KeydeskApp } from '../../app.ts';
-import { SAMPLE, keychainVault, type TempVault } from '../../testing/fixtures.ts';
+import { SAMPLE, containsAnyEncoding, keychainVault, type TempVault } from '../../testing/fixtures.ts';
 
 let tv: TempVault;
 let app: KeydeskApp;
@@ -60,5 +60,23 @@ describe('hostinger power (VPS stop; revert starts it)', () => {
     app.credentials.update('VPS', { values: { api_token: limited } });
     expect(await power('7')).toMatchObject({ status: 'failed', failureReason: 'credential_invalid' });
     expect(actions()).toEqual([]); // nothing was stopped
+  });
+
+  it('canary: the API token never reaches step logs, results, errors, events, prompts or the audit log — also when the API quotes it', async () => {
+    const canary = `hst_CANARY_${Date.now()}_0f1e2d3c4b5a69788796`;
+    peer.hostinger.addToken({ token: canary, vms: [sampleVm(VM), sampleVm(7)] });
+    app.credentials.update('VPS', { values: { api_token: canary } });
+    const seen: unknown[] = [];
+    for (const name of ['execution.changed', 'reauth.prompt', 'vault.changed'] as const) app.vault.events.on(name, (p) => seen.push(p));
+    const ok = await power(String(VM));
+    expect(ok.status).toBe('succeeded');
+    await app.executions.revert(ok.id);
+    peer.hostinger.echoSecrets = true;
+    peer.hostinger.revoke(canary); // 401 quoting the token
+    const waiting = await power('7');
+    expect(waiting.status).toBe('awaiting_reauth');
+    expect(waiting.error?.message).toContain('[redacted]');
+    const everything = JSON.stringify([app.executions.list(), app.executions.prompts(), app.audit.list(), seen, app.credentials.list()]);
+    expect(containsAnyEncoding(everything, canary)).toBeNull();
   });
 });
