@@ -482,7 +482,8 @@ export class CredentialStore {
 
   /**
    * Changes field values. Secret fields given replace the stored ones (a new DEK seals the result). Changing an
-   * endpoint override requires every required secret field again, so nobody can redirect an existing secret.
+   * endpoint override requires every secret it would send again (required ones, and optional ones stored now) and
+   * is refused while sign-in tokens are stored, so nobody can redirect an existing secret.
    */
   update(ref: string, input: UpdateInput): CredentialSummary {
     const current = this.material(ref);
@@ -496,13 +497,25 @@ export class CredentialStore {
 
     const changedEndpoints = mode.fields.filter((f) => f.endpoint && (values[f.name] ?? '') !== (current.fields[f.name] ?? current.secrets[f.name]?.reveal() ?? ''));
     if (changedEndpoints.length > 0) {
-      const needed = mode.fields.filter((f) => f.secret && f.required && (given[f.name] === undefined || given[f.name] === ''));
+      // Every secret that would follow the new endpoint comes from the caller: the required ones, and optional ones
+      // stored now (a session token, an OAuth client secret) unless they are cleared ("") with the change.
+      const needed = mode.fields.filter((f) => f.secret && ((f.required && (given[f.name] === undefined || given[f.name] === '')) || (!f.required && current.secrets[f.name] !== undefined && given[f.name] === undefined)));
       if (needed.length > 0) {
         const fieldErrors = Object.fromEntries(needed.map((f) => [f.name, `Enter ${f.label} again to change ${changedEndpoints.map((e) => e.label).join(', ')}`]));
         throw new KeydeskError(
           'INPUT_INVALID',
           `Changing ${changedEndpoints.map((e) => e.name).join(', ')} changes where the secret is sent, so the secret fields are required again: ${needed.map((f) => f.name).join(', ')}.`,
           { fields: fieldErrors }
+        );
+      }
+      // Secrets a sign-in stored (OAuth access and refresh tokens) cannot be given again here: they would go to the
+      // new endpoint. They must be revoked or forgotten first; the credential then signs in against the new one.
+      const held = Object.keys(current.secrets).filter((k) => !mode.fields.some((f) => f.name === k));
+      if (held.length > 0) {
+        throw new KeydeskError(
+          'INPUT_INVALID',
+          `Changing ${changedEndpoints.map((e) => e.name).join(', ')} would send the sign-in tokens this credential holds to the new endpoint. Revoke them first (keydesk revoke, or --local-only to forget them), then change it and sign in again.`,
+          { fields: Object.fromEntries(changedEndpoints.map((e) => [e.name, `Revoke the stored sign-in tokens before changing ${e.label}`])) }
         );
       }
     }
