@@ -158,6 +158,18 @@ describe('bad input never reaches the provider and records nothing', () => {
     expect(app.executions.list()).toHaveLength(0);
     expect(app.audit.list()).toHaveLength(auditBefore);
   });
+
+  it('revert and get take an execution id, not a pattern: "%" or "_" never picks a run', async () => {
+    const run = await block('phish.example');
+    const before = peer.control.requests.length;
+    for (const bad of ['%', '%%%%%%%%', '________', run.id.slice(0, 7), '', 42]) {
+      expect(await codeOf(app.executions.revert(bad as string)), String(bad)).toBe('INPUT_INVALID');
+      expect(() => app.executions.get(bad as string)).toThrow(expect.objectContaining({ code: 'INPUT_INVALID' }));
+    }
+    expect(await codeOf(app.executions.revert('00000000'))).toBe('NOT_FOUND');
+    expect(peer.control.requests).toHaveLength(before);
+    expect(app.executions.get(run.id).status).toBe('succeeded');
+  });
 });
 
 describe('re-authentication', () => {

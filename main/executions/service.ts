@@ -130,12 +130,12 @@ export class ExecutionService {
   // ------------------------------------------------------------------------------------------ reading (no key)
 
   get(id: string): ExecutionView {
-    if (typeof id !== 'string' || !/^[0-9a-f-]{8,36}$/i.test(id)) throw new KeydeskError('INPUT_INVALID', 'An execution id is the UUID keydesk executions shows.');
-    const row = this.#findRow(id);
-    return toView(row, this.vault.clock.now());
+    return toView(this.#findRow(id), this.vault.clock.now());
   }
 
-  #findRow(id: string): ExecutionRow {
+  /** By id or unique prefix. The id is checked first: it goes into a LIKE pattern, where % or _ would match any run. */
+  #findRow(id: unknown): ExecutionRow {
+    if (typeof id !== 'string' || !/^[0-9a-f-]{8,36}$/i.test(id)) throw new KeydeskError('INPUT_INVALID', 'An execution id is the UUID keydesk executions shows (or its first 8 or more characters).', { fields: { id: 'An execution id' } });
     const exact = getRow(this.vault, id);
     if (exact) return exact;
     // A unique prefix (at least 8 characters) is enough, as in git.
@@ -692,7 +692,7 @@ export class ExecutionService {
   /** Reverts a succeeded run (or retries a failed revert), from the revert context captured before its call. */
   async revert(idInput: string): Promise<ExecutionView> {
     this.vault.requireUnlocked();
-    const row = this.#findRow(typeof idInput === 'string' ? idInput : '');
+    const row = this.#findRow(idInput);
     const id = row.id;
     if (!REVERTIBLE_STATUSES.includes(row.status)) {
       throw new KeydeskError(

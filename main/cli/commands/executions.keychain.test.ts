@@ -101,7 +101,9 @@ describe('keydesk run / executions / revert / prompts', () => {
       ['run', 'teleport', '--target', 'x', '--host-domain', 'corp.example', '--reason', 'x'],
       ['run', 'power', '--target', '1234', '--credential', 'Blocklist', '--reason', 'x'],
       ['run', 'block_email_domain', '--target', 'phish.example', '--host-domain', 'corp.example', '--reason', 'x', '--cutoff', 'forever'],
-      ['executions', '--status', 'done']
+      ['executions', '--status', 'done'],
+      ['executions', '--limit', '0'],
+      ['revert', '%']
     ]) {
       const r = await kd(['--json', ...args]);
       expect(r.status, args.join(' ')).toBe(2);

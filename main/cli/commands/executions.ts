@@ -133,7 +133,7 @@ export function registerExecutionCommands(program: Command, ctx: CliContext): vo
     .description('list executions, newest first (no key needed)')
     .action((id: string | undefined, opts: { status?: string; credential?: string; limit?: string }, cmd: Command) => {
       if (opts.status !== undefined && !isExecutionStatus(opts.status)) throw new KeydeskError('INPUT_INVALID', `Unknown status "${opts.status.slice(0, 40)}".`, { fields: { status: 'Unknown status' } });
-      if (opts.limit !== undefined && !/^\d{1,5}$/.test(opts.limit)) throw new KeydeskError('INPUT_INVALID', '--limit is a whole number.');
+      if (opts.limit !== undefined && !/^[1-9]\d{0,4}$/.test(opts.limit)) throw new KeydeskError('INPUT_INVALID', '--limit is a whole number from 1 to 99999.', { fields: { limit: 'A whole number from 1' } });
       const app = ctx.open(cmd);
       const now = app.vault.clock.now();
       if (id !== undefined) {
