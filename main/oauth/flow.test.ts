@@ -405,6 +405,26 @@ describe('input and state checks', () => {
     await expect(app.oauth.connect('Locked later', httpBrowser())).rejects.toMatchObject({ code: 'VAULT_LOCKED' });
   });
 
+  it('a local discovery document that names a remote plain-http token endpoint is refused before the browser opens', async () => {
+    const { createServer } = await import('node:http');
+    const doc = (base: string) => ({ issuer: base, authorization_endpoint: `${base}/auth`, token_endpoint: 'http://idp.example.test/token', code_challenge_methods_supported: ['S256'], response_types_supported: ['code'] });
+    const server = createServer((req, res) => {
+      const base = `http://${req.headers.host ?? ''}`;
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(doc(base)));
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    try {
+      const port = (server.address() as { port: number }).port;
+      const { app } = await vaultWith(['Rogue discovery'], { discovery_url: `http://127.0.0.1:${port}/.well-known/openid-configuration` });
+      const opened: string[] = [];
+      await expect(app.oauth.connect('Rogue discovery', { openExternal: async (u) => void opened.push(u) })).rejects.toMatchObject({ code: 'OAUTH_FAILED', message: expect.stringContaining('token_endpoint') });
+      expect(opened).toEqual([]);
+    } finally {
+      await new Promise((r) => server.close(r));
+    }
+  });
+
   it('endpoints reach the browser only as https or loopback http: the spec refuses anything else before a flow can start', async () => {
     const { app } = await vaultWith([]);
     app.credentials.add({ name: 'Plain http', provider: 'oauth', mode: 'authorization_code', values: { authorization_url: 'http://127.0.0.1:9/auth', token_url: peer.tokenUrl, client_id: NATIVE_CLIENT_ID, scopes: 'openid' } });

@@ -1,5 +1,6 @@
 import * as oidc from 'openid-client';
 import { KeydeskError } from '../../errors.ts';
+import { endpointUrl } from '../../providers/spec.ts';
 import { presetById, withTenant, type OAuthPreset } from '../presets.ts';
 import { accountFromIdToken, expiryFromSeconds, hostOf, scopeList, tokenEndpointError, type TokenSet } from '../tokens.ts';
 import { libraryFailure } from './errors.ts';
@@ -74,6 +75,24 @@ function fail(what: 'exchange' | 'refresh' | 'revoke', host: string, e: unknown)
   return libraryFailure(label, host, e, LIBRARY, e instanceof oidc.ClientError ? e.message : undefined);
 }
 
+/**
+ * The endpoints a discovery document names get the rule the credential's own endpoint fields get: https, or plain
+ * http only to 127.0.0.1/localhost. (openid-client enforces https by itself, but not once plain http is allowed for a
+ * local test server: a local discovery document must not send the client secret or a code to a remote http host.)
+ */
+export function checkServerEndpoints(meta: { authorization_endpoint?: string | undefined; token_endpoint?: string | undefined; revocation_endpoint?: string | undefined }): void {
+  for (const [name, value] of [
+    ['authorization_endpoint', meta.authorization_endpoint],
+    ['token_endpoint', meta.token_endpoint],
+    ['revocation_endpoint', meta.revocation_endpoint]
+  ] as const) {
+    if (value === undefined) continue;
+    if (!endpointUrl(name).safeParse(value).success) {
+      throw new KeydeskError('OAUTH_FAILED', `The discovery document's ${name} (${hostOf(value)}) is neither https nor a loopback address; Keydesk sends nothing there. Nothing was stored.`);
+    }
+  }
+}
+
 export async function genericDriver(source: OAuthSource, deps: DriverDeps): Promise<FlowDriver> {
   const f = source.fields;
   const preset = presetById(f.preset);
@@ -133,6 +152,7 @@ export async function genericDriver(source: OAuthSource, deps: DriverDeps): Prom
   if (insecure) oidc.allowInsecureRequests(config);
 
   const meta = config.serverMetadata();
+  checkServerEndpoints(meta);
   const host = hostOf(meta.token_endpoint ?? ep.tokenUrl ?? '');
   const scopes = scopesOf(f);
   const openid = scopes.includes('openid');
