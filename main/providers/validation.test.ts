@@ -191,6 +191,19 @@ describe('ValidationService.validateAll', () => {
     expect(app.credentials.list().every((c) => c.checkedAt === null)).toBe(true);
     expect(peer.control.requests).toHaveLength(2);
   });
+
+  it('a generic OAuth credential is skipped with the way to check it (a refresh), its status untouched', async () => {
+    const { app } = await vault();
+    addHostinger(app, 'vps', peer.hostinger.addToken());
+    app.credentials.add({ name: 'Okta', provider: 'oauth', mode: 'authorization_code', values: { authorization_url: 'https://idp.example/auth', token_url: 'https://idp.example/token', client_id: 'keydesk', scopes: 'openid' } });
+    const run = await app.validation.validateAll();
+    expect(run.summary).toMatchObject({ total: 2, ok: 1, skipped: 1 });
+    expect(run.results.find((r) => r.credential.name === 'Okta')).toMatchObject({
+      recorded: false,
+      skipped: { code: 'UNSUPPORTED', message: 'oauth/authorization_code is an OAuth credential: a token refresh checks it (keydesk refresh Okta).' }
+    });
+    expect(app.credentials.get('Okta')).toMatchObject({ status: 'unknown', checkedAt: null });
+  });
 });
 
 describe('canary: a secret never reaches a stored error, an answer, an event or the audit log', () => {

@@ -4,7 +4,7 @@ import type { Clock } from '../clock.ts';
 import { KeydeskError, toErrorShape } from '../errors.ts';
 import type { EventBus } from '../events.ts';
 import { CREDENTIAL_STATUSES, type CredentialMaterial, type CredentialStore, type CredentialSummary, type LastError } from '../vault/credentials.ts';
-import { isProviderId } from './catalog.ts';
+import { isProviderId, providerSpec } from './catalog.ts';
 import { DEFAULT_TIMEOUT_MS, RetryAfterGate, providerHttp } from './http.ts';
 import { outcomeFromThrown } from './outcome.ts';
 import type { ProviderPlugin, ValidationOutcome } from './plugin.ts';
@@ -224,6 +224,10 @@ export class ValidationService {
     if (!isProviderId(summary.provider)) {
       return { credential: summary, recorded: false, skipped: { code: 'UNSUPPORTED', message: `Provider ${summary.provider} is not known to this version of Keydesk.` }, durationMs: 0 };
     }
+    // OAuth modes (the generic provider's included) are checked by a token refresh, never judged here.
+    if (providerSpec(summary.provider).modes.find((m) => m.id === summary.mode)?.oauth) {
+      return { credential: summary, recorded: false, skipped: { code: 'UNSUPPORTED', message: `${summary.provider}/${summary.mode} is an OAuth credential: a token refresh checks it (keydesk refresh ${summary.name}).` }, durationMs: 0 };
+    }
     let plugin: ProviderPlugin;
     try {
       plugin = await loadPlugin(summary.provider);
@@ -231,10 +235,7 @@ export class ValidationService {
       return { credential: summary, recorded: false, skipped: toErrorShape(e), durationMs: 0 };
     }
     if (plugin.validates && !plugin.validates.includes(summary.mode)) {
-      const why = plugin.spec.modes.find((m) => m.id === summary.mode)?.oauth
-        ? `${summary.provider}/${summary.mode} is an OAuth credential: a token refresh checks it (keydesk refresh ${summary.name}).`
-        : `${summary.provider}/${summary.mode} credentials cannot be validated yet.`;
-      return { credential: summary, recorded: false, skipped: { code: 'UNSUPPORTED', message: why }, durationMs: 0 };
+      return { credential: summary, recorded: false, skipped: { code: 'UNSUPPORTED', message: `${summary.provider}/${summary.mode} credentials cannot be validated yet.` }, durationMs: 0 };
     }
 
     let material: CredentialMaterial;
