@@ -60,7 +60,7 @@ export function renderExecution(v: ExecutionView, now: Date): string {
   return (
     keyValues([
       ['id', v.id],
-      ['status', `${v.status}${v.statusRecorded ? '' : ' (not yet written: the vault was locked when the deadline passed)'}`],
+      ['status', `${v.status}${v.statusRecorded ? '' : ' (its deadline passed while no Keydesk process had the vault unlocked: recorded at the next unlock)'}`],
       ['failure reason', v.failureReason],
       ['marker', v.marker ? `${v.marker}${v.relatedId ? ` (${v.relatedId})` : ''}` : null],
       ['capability', v.capability],
