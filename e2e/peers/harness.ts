@@ -62,10 +62,17 @@ export interface PeerOptions {
    * Google's OAuth endpoints and its APIs: hence the request path). Default: a plain `{error, message}`.
    */
   faultBody?: (fault: 'rate_limited' | 'server_error', url: URL) => unknown;
+  /** For providers that do not answer JSON (STS speaks XML): the generic fault's body as raw text, instead of faultBody. */
+  faultRaw?: (fault: 'rate_limited' | 'server_error', url: URL) => { contentType: string; body: string };
 }
 
 function freshControl(latencyMs = 0): PeerControl {
   return { fault: 'none', retryAfterSeconds: 1, rateLimitCount: Number.POSITIVE_INFINITY, latencyMs, inFlight: 0, maxInFlight: 0, requests: [] };
+}
+
+function sendRaw(res: ServerResponse, status: number, raw: { contentType: string; body: string }, headers: Record<string, string> = {}): void {
+  res.writeHead(status, { 'content-type': raw.contentType, 'content-length': Buffer.byteLength(raw.body), ...headers });
+  res.end(raw.body);
 }
 
 function sendJson(res: ServerResponse, status: number, value: unknown, headers: Record<string, string> = {}): void {
@@ -102,10 +109,13 @@ export async function startPeer(handler: PeerHandler, opts: PeerOptions = {}): P
         case 'rate_limited':
           if (control.rateLimitCount > 0) {
             control.rateLimitCount--;
-            return sendJson(res, 429, opts.faultBody?.('rate_limited', url) ?? { error: 'rate_limited', message: 'Too many requests' }, { 'retry-after': String(control.retryAfterSeconds) });
+            const retryAfter = { 'retry-after': String(control.retryAfterSeconds) };
+            if (opts.faultRaw) return sendRaw(res, 429, opts.faultRaw('rate_limited', url), retryAfter);
+            return sendJson(res, 429, opts.faultBody?.('rate_limited', url) ?? { error: 'rate_limited', message: 'Too many requests' }, retryAfter);
           }
           break;
         case 'server_error':
+          if (opts.faultRaw) return sendRaw(res, 500, opts.faultRaw('server_error', url));
           return sendJson(res, 500, opts.faultBody?.('server_error', url) ?? { error: 'internal', message: 'Internal server error' });
         case 'malformed':
           res.writeHead(200, { 'content-type': 'application/json' });

@@ -13,7 +13,9 @@ import { startPeer, type Peer, type PeerOptions } from './harness.ts';
  * GetCallerIdentity and AssumeRole (trust, external id, session policy, duration) are implemented; the temporary
  * credentials AssumeRole issues are accepted afterwards, until they expire.
  * Harness faults: wrong_secret → SignatureDoesNotMatch, expired → ExpiredToken, revoked → InvalidClientTokenId
- * (for every request); rate_limited, server_error, hang and malformed come from the harness.
+ * (for every request); rate_limited (429 `Throttling`, with Retry-After), server_error (500 `InternalFailure`), both in
+ * STS's XML, hang and malformed come from the harness. Real STS throttles with 400 `Throttling`: `getCallerIdentityError`
+ * can answer that too.
  */
 
 export const STS_NS = 'https://sts.amazonaws.com/doc/2011-06-15/';
@@ -196,13 +198,19 @@ function sendXml(res: ServerResponse, status: number, xml: string): void {
   res.end(body);
 }
 
+function stsErrorXml(code: string, message: string, type: 'Sender' | 'Receiver'): string {
+  return `<ErrorResponse xmlns="${STS_NS}">\n  <Error>\n    <Type>${type}</Type>\n    <Code>${xmlEscape(code)}</Code>\n    <Message>${xmlEscape(message)}</Message>\n  </Error>\n  <RequestId>${randomUUID()}</RequestId>\n</ErrorResponse>\n`;
+}
+
 /** An STS error in STS's own XML shape. */
 export function sendStsError(res: ServerResponse, status: number, code: string, message: string, type: 'Sender' | 'Receiver' = 'Sender'): void {
-  sendXml(
-    res,
-    status,
-    `<ErrorResponse xmlns="${STS_NS}">\n  <Error>\n    <Type>${type}</Type>\n    <Code>${xmlEscape(code)}</Code>\n    <Message>${xmlEscape(message)}</Message>\n  </Error>\n  <RequestId>${randomUUID()}</RequestId>\n</ErrorResponse>\n`
-  );
+  sendXml(res, status, stsErrorXml(code, message, type));
+}
+
+/** The harness's generic faults in STS's words: `Throttling` ("Rate exceeded") and `InternalFailure`, as XML. */
+export function stsFaultRaw(fault: 'rate_limited' | 'server_error'): { contentType: string; body: string } {
+  const xml = fault === 'rate_limited' ? stsErrorXml('Throttling', 'Rate exceeded', 'Sender') : stsErrorXml('InternalFailure', 'An internal error has occurred.', 'Receiver');
+  return { contentType: 'text/xml', body: `<?xml version="1.0" encoding="UTF-8"?>\n${xml}` };
 }
 
 function upperId(prefix: string): string {
@@ -356,7 +364,7 @@ export async function startStsPeer(opts: PeerOptions & { account?: string } = {}
     }
 
     return fail(400, 'InvalidAction', `Could not find operation ${action ?? '(none)'} for version 2011-06-15`);
-  }, opts);
+  }, { faultRaw: stsFaultRaw, ...opts });
 
   return Object.assign(peer, { sts: state });
 }

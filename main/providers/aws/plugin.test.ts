@@ -86,6 +86,10 @@ describe('aws access_key', () => {
     peer.setFault('rate_limited', { retryAfterSeconds: 90 });
     expect(await validate(c.id)).toMatchObject({ status: 'unknown', lastError: { code: 'Throttling', message: 'STS is rate-limiting requests; validate again in 90 s.' } });
     peer.reset();
+    // What STS itself answers when it throttles: HTTP 400 with the Throttling code (no Retry-After).
+    peer.sts.getCallerIdentityError = { status: 400, code: 'Throttling', message: 'Rate exceeded' };
+    expect(await validate(c.id)).toMatchObject({ status: 'unknown', lastError: { code: 'Throttling', message: 'STS is rate-limiting requests; validate again later.' } });
+    peer.sts.getCallerIdentityError = null;
     peer.setFault('malformed');
     expect(await validate(c.id)).toMatchObject({ status: 'unknown', lastError: { code: 'MALFORMED_RESPONSE' } });
     peer.reset();
