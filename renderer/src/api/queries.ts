@@ -63,7 +63,8 @@ export function useUpdateCredential() {
 
 export function useRemoveCredential() {
   const invalidate = useInvalidateAll();
-  return useMutation({ mutationFn: (id: string) => call('credentials.remove', { id }), onSuccess: invalidate });
+  // Not awaited: the caller leaves the deleted credential's page first, so the refresh does not ask for it again.
+  return useMutation({ mutationFn: (id: string) => call('credentials.remove', { id }), onSuccess: () => void invalidate() });
 }
 
 export function useVerifyAudit() {

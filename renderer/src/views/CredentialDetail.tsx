@@ -28,7 +28,9 @@ function ConfirmDelete({ c, onClose, onDeleted }: { c: CredentialView; onClose: 
         <button type="button" data-autofocus onClick={onClose}>
           Cancel
         </button>
-        <button type="button" className="danger" disabled={remove.isPending} onClick={() => remove.mutate(c.id, { onSuccess: onDeleted })}>
+        {/* mutateAsync, not mutate's onSuccess: the deletion's own event can refresh this page first, which unmounts the
+            dialog, and a mutate callback of an unmounted component never runs — the analyst was left on "gone". */}
+        <button type="button" className="danger" disabled={remove.isPending} onClick={() => void remove.mutateAsync(c.id).then(onDeleted, () => undefined)}>
           {remove.isPending ? 'Deleting…' : `Delete “${c.name}”`}
         </button>
       </div>
