@@ -56,6 +56,8 @@ export interface OidcPeerControl {
   tokenLatencyMs: number;
   /** Replaces the answer to the next `count` refresh requests (Google's invalid_rapt, a 500…), with `headers` added. */
   refreshError: { status: number; body: Record<string, string>; count: number; headers?: Record<string, string> } | null;
+  /** Rewrites successful token answers (after the real server produced them): a tampering or replaying middlebox. */
+  rewriteTokenAnswer: ((grantType: string, body: Record<string, unknown>) => Record<string, unknown>) | null;
 }
 
 export interface OidcPeer {
@@ -163,7 +165,7 @@ export async function startOidcPeer(opts: OidcPeerOptions = {}): Promise<OidcPee
   const port = (server.address() as AddressInfo).port;
   const issuer = `${opts.tls ? 'https' : 'http'}://127.0.0.1:${port}`;
   const store = new PeerStore();
-  const control: OidcPeerControl = { tokenLatencyMs: 0, refreshError: null };
+  const control: OidcPeerControl = { tokenLatencyMs: 0, refreshError: null, rewriteTokenAnswer: null };
   const tokenRequests: TokenRequest[] = [];
   const signingKey = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ format: 'jwk' });
 
@@ -247,6 +249,8 @@ export async function startOidcPeer(opts: OidcPeerOptions = {}): Promise<OidcPee
       ctx.type = 'json';
       ctx.body = injected.body;
       for (const [k, v] of Object.entries(injected.headers ?? {})) ctx.set(k, v);
+    } else if (control.rewriteTokenAnswer && ctx.status === 200 && ctx.body && typeof ctx.body === 'object') {
+      ctx.body = control.rewriteTokenAnswer(grantType, ctx.body as Record<string, unknown>);
     }
     const body = ctx.body as { error?: unknown } | null;
     tokenRequests.push({

@@ -113,6 +113,30 @@ describe('google_workspace oauth_user (google-auth-library OAuth2Client)', () =>
     expect(peer.tokenRequests.filter((t) => t.grantType === 'authorization_code' && t.status !== 200)).toHaveLength(0);
   });
 
+  it('OpenID Connect: the sign-in sends a nonce, and an ID token without it (a replayed or substituted answer) stores nothing', async () => {
+    const { app } = await vault();
+    app.credentials.add({ name: 'Workspace nonce', provider: 'google_workspace', mode: 'oauth_user', values: values() });
+    let authUrl = '';
+    await app.oauth.connect('Workspace nonce', { openExternal: async (u) => ((authUrl = u), approve.openExternal(u)) });
+    const nonce = new URL(authUrl).searchParams.get('nonce');
+    expect(nonce).toMatch(/^[\w-]{43}$/);
+
+    app.credentials.add({ name: 'Workspace replayed', provider: 'google_workspace', mode: 'oauth_user', values: values() });
+    // The ID token of another sign-in (its payload re-encoded with a foreign nonce; the signature is not what is checked).
+    peer.control.rewriteTokenAnswer = (grant, body) => {
+      if (grant !== 'authorization_code' || typeof body.id_token !== 'string') return body;
+      const [h, p, sig] = body.id_token.split('.');
+      const claims = { ...(JSON.parse(Buffer.from(p ?? '', 'base64url').toString('utf8')) as object), nonce: 'nonce-of-another-sign-in' };
+      return { ...body, id_token: `${h}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}.${sig}` };
+    };
+    try {
+      await expect(app.oauth.connect('Workspace replayed', approve)).rejects.toMatchObject({ code: 'OAUTH_FAILED', message: expect.stringContaining('nonce') });
+    } finally {
+      peer.control.rewriteTokenAnswer = null;
+    }
+    expect(tokensOf(app, 'Workspace replayed').access).toBeNull();
+  });
+
   it('a wrong client secret is the provider’s error, clearly, and nothing is stored', async () => {
     const { app } = await vault();
     app.credentials.add({ name: 'Workspace bad secret', provider: 'google_workspace', mode: 'oauth_user', values: { ...values(), client_secret: 'not-the-right-secret' } });

@@ -49,6 +49,20 @@ function fail(what: 'exchange' | 'refresh', host: string, e: unknown): KeydeskEr
   return libraryFailure(what === 'exchange' ? 'The code exchange' : 'The token refresh', host, e, LIBRARY);
 }
 
+/**
+ * The `nonce` claim of an ID token, read without checking its signature: the token came straight from the token
+ * endpoint over TLS (OpenID Connect Core §3.1.3.7 allows TLS validation in place of the signature there), and it is
+ * only compared with the nonce this sign-in sent.
+ */
+export function idTokenNonce(idToken: string): string | null {
+  try {
+    const claims = JSON.parse(Buffer.from(idToken.split('.')[1] ?? '', 'base64url').toString('utf8')) as { nonce?: unknown };
+    return typeof claims.nonce === 'string' ? claims.nonce : null;
+  } catch {
+    return null;
+  }
+}
+
 function toTokenSet(t: Credentials, now: Date, requested: string[] | null): TokenSet {
   if (typeof t.access_token !== 'string' || t.access_token === '') throw new KeydeskError('OAUTH_FAILED', 'The token endpoint answered without an access token. Nothing was stored.');
   // OAuth2Client turns expires_in into expiry_date with the real clock; carry the remaining lifetime over to ours.
@@ -73,6 +87,7 @@ export async function googleDriver(source: OAuthSource, deps: DriverDeps): Promi
   const revocationUrl = f.revocation_url ?? GOOGLE_DEFAULTS.revocationUrl;
   const scopes = f.scopes ? f.scopes.split(' ').filter(Boolean) : GOOGLE_DEFAULT_SCOPES;
   const host = hostOf(tokenUrl);
+  const openid = scopes.includes('openid');
   // RFC 9207: when the server names itself in the authorization response, it must be the server we sent the user to.
   const expectedIssuer = f.authorization_url ? new URL(authorizationUrl).origin : 'https://accounts.google.com';
 
@@ -103,7 +118,10 @@ export async function googleDriver(source: OAuthSource, deps: DriverDeps): Promi
         code_challenge: req.pkce.challenge,
         // google-auth-library types the method as its own enum; the value on the wire is "S256".
         code_challenge_method: req.pkce.method as never,
-        redirect_uri: req.redirectUri
+        redirect_uri: req.redirectUri,
+        // OpenID Connect: the ID token must carry this sign-in's nonce (checked in exchange). OAuth2Client passes any
+        // option through to the URL; its type does not list nonce.
+        ...(openid ? ({ nonce: req.nonce } as object) : {})
       });
     },
     async exchange(req, response) {
@@ -114,6 +132,9 @@ export async function googleDriver(source: OAuthSource, deps: DriverDeps): Promi
       const code = response.get('code') ?? '';
       try {
         const { tokens } = await client(req.redirectUri).getToken({ code, codeVerifier: req.pkce.verifier, redirect_uri: req.redirectUri });
+        if (openid && typeof tokens.id_token === 'string' && idTokenNonce(tokens.id_token) !== req.nonce) {
+          throw new KeydeskError('OAUTH_FAILED', `The ID token from ${host} does not carry this sign-in's nonce (a replayed or substituted answer). Nothing was stored.`);
+        }
         return toTokenSet(tokens, deps.clock.now(), scopes);
       } catch (e) {
         if (e instanceof KeydeskError) throw e;
