@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process';
 import { resolve } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openApp } from '../app.ts';
-import { keychainVault, type TempVault } from '../testing/fixtures.ts';
+import { SAMPLE, keychainVault, type TempVault } from '../testing/fixtures.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const vaults: TempVault[] = [];
@@ -53,5 +53,28 @@ describe('two processes writing one vault', () => {
     expect(await app.audit.verify()).toMatchObject({ ok: true, entries: 1 + 2 * n });
     expect(app.credentials.check().failures).toEqual([]);
     app.vault.close();
+  });
+});
+
+describe('an update racing a token refresh in another process', () => {
+  it('does not write back the tokens it read before the refresh (no lost update)', async () => {
+    const v = await keychainVault();
+    vaults.push(v);
+    v.app.credentials.add({ name: 'aws', ...SAMPLE.aws(), extra: { refresh_token: 'rt-1' } });
+    const child = spawn(process.execPath, ['main/vault/testing/refresh-child.ts', v.path, 'aws', '1500'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+    const lines: string[] = [];
+    const locked = new Promise<void>((ok) => child.stdout.on('data', (d: Buffer) => {
+      lines.push(...d.toString().split('\n').filter(Boolean));
+      if (lines.includes('locked')) ok();
+    }));
+    const exit = new Promise<number | null>((r) => child.once('exit', r));
+    await locked;
+    // The update waits for the child's lock; the child stores new tokens the moment it lets go.
+    v.app.credentials.update('aws', { values: { region: 'eu-west-1' } });
+    expect(await exit).toBe(0);
+    expect(lines).toContain('stored');
+    const m = v.app.credentials.material('aws');
+    expect(m.fields.region).toBe('eu-west-1');
+    expect(m.secrets.refresh_token?.reveal()).toBe('rt-2-from-the-other-process');
   });
 });

@@ -258,7 +258,9 @@ export class CredentialStore {
 
   #row(ref: string): CredentialRow {
     if (typeof ref !== 'string' || ref.length === 0 || ref.length > 128) throw new KeydeskError('INPUT_INVALID', 'Name a credential by its name or id.');
-    const row = stmt(this.vault.db, `SELECT ${SUMMARY_COLUMNS} FROM credentials WHERE id = ? OR name = ? COLLATE NOCASE`).get(ref, ref) as CredentialRow | undefined;
+    // Two indexed lookups, id first: `id = ? OR name = ?` made SQLite scan the whole table on every lookup.
+    const row = (stmt(this.vault.db, `SELECT ${SUMMARY_COLUMNS} FROM credentials WHERE id = ?`).get(ref) ??
+      stmt(this.vault.db, `SELECT ${SUMMARY_COLUMNS} FROM credentials WHERE name = ? COLLATE NOCASE`).get(ref)) as CredentialRow | undefined;
     if (!row) throw new KeydeskError('NOT_FOUND', `No credential named "${printable(ref)}".`);
     return row;
   }
@@ -486,6 +488,12 @@ export class CredentialStore {
    * is refused while sign-in tokens are stored, so nobody can redirect an existing secret.
    */
   update(ref: string, input: UpdateInput): CredentialSummary {
+    // Read, merge and write in one transaction: another process (an OAuth refresh in the app) may store new tokens
+    // between a read outside it and our write, and writing back the values read before would undo its change.
+    return this.vault.write((w) => this.#update(w, ref, input));
+  }
+
+  #update(w: WriteContext, ref: string, input: UpdateInput): CredentialSummary {
     const current = this.material(ref);
     const mode = modeSpec(current.provider, current.mode);
     const given = input.values ?? {};
@@ -526,7 +534,7 @@ export class CredentialStore {
     const { metadata, secretsSet } = readableMetadata(mode, values);
     const extra = Object.fromEntries(Object.entries(current.secrets).filter(([k]) => !mode.fields.some((f) => f.name === k)).map(([k, v]) => [k, v.reveal()]));
 
-    return this.vault.write((w) => {
+    {
       const r = this.#row(current.id);
       this.#assertHeader(r);
       const { wrapped, sealed } = this.#seal(w, r.id, r.provider, r.mode, { v: 1, values, extra });
@@ -557,16 +565,17 @@ export class CredentialStore {
         detail: { changed: changedFields.sort(), ...(analystExpiry !== undefined ? { expires_at: analystExpiry } : {}) }
       });
       return this.get(r.id);
-    });
+    }
   }
 
   /** Replaces the extra secrets (OAuth tokens) atomically, keeping the field values. */
   setExtraSecrets(ref: string, extra: Readonly<Record<string, string>>, audit: { action: string; detail?: Record<string, unknown> }, observed?: Record<string, unknown>): CredentialSummary {
-    const current = this.material(ref);
-    const mode = modeSpec(current.provider, current.mode);
-    const values: Record<string, string> = { ...current.fields };
-    for (const [k, v] of Object.entries(current.secrets)) if (mode.fields.some((f) => f.name === k)) values[k] = v.reveal();
     return this.vault.write((w) => {
+      // The field values are read inside the write, so a concurrent update of them in another process is kept.
+      const current = this.material(ref);
+      const mode = modeSpec(current.provider, current.mode);
+      const values: Record<string, string> = { ...current.fields };
+      for (const [k, v] of Object.entries(current.secrets)) if (mode.fields.some((f) => f.name === k)) values[k] = v.reveal();
       const r = this.#row(current.id);
       this.#assertHeader(r);
       const { wrapped, sealed } = this.#seal(w, r.id, r.provider, r.mode, { v: 1, values, extra: { ...extra } });
