@@ -66,6 +66,12 @@ describe('loopback redirect: pure checks', () => {
     expect(checkRequest({ method: 'POST', target: '/callback', host: '127.0.0.1:5000', contentType: undefined }, expect_)).toMatchObject({ ok: false, status: 405, allow: 'GET' });
   });
 
+  it('the path is the redirect path exactly as sent: no other authority, dot segments or encodings that normalise into it', () => {
+    for (const target of ['//evil.example/callback?code=a', '/x/../callback?code=a', '/%63allback?code=a', '/callback/?code=a', '/./callback']) {
+      expect(checkRequest({ method: 'GET', target, host: '127.0.0.1:5000', contentType: undefined }, expect_), target).toMatchObject({ ok: false });
+    }
+  });
+
   it('form_post: POST with a form body only', () => {
     const fp = { host: 'localhost:5000', path: '/', responseMode: 'form_post' as const };
     expect(checkRequest({ method: 'POST', target: '/', host: 'localhost:5000', contentType: 'application/x-www-form-urlencoded; charset=utf-8' }, fp)).toMatchObject({ ok: true });

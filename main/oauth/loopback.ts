@@ -49,14 +49,17 @@ export function checkRequest(req: RequestFacts, expect: CallbackExpectation): Re
     return { ok: false, status: 421, reason: 'This address is not the one Keydesk gave the sign-in page.' };
   }
   const target = req.target ?? '';
-  if (!target.startsWith('/')) return { ok: false, status: 400, reason: 'This request is not one Keydesk can read.' };
+  // Origin-form only ("/path?query"); "//host/path" would parse as another authority's path.
+  if (!target.startsWith('/') || target.startsWith('//')) return { ok: false, status: 400, reason: 'This request is not one Keydesk can read.' };
   let url: URL;
   try {
     url = new URL(target, `http://${expect.host}`);
   } catch {
     return { ok: false, status: 400, reason: 'This request is not one Keydesk can read.' };
   }
-  if (url.pathname !== expect.path) return { ok: false, status: 404, reason: 'Nothing here: this is not the sign-in answer address.' };
+  // The path exactly as sent: no dot segments or percent-encoding that a URL parser would normalise into ours.
+  const rawPath = target.split(/[?#]/, 1)[0];
+  if (url.pathname !== expect.path || rawPath !== expect.path) return { ok: false, status: 404, reason: 'Nothing here: this is not the sign-in answer address.' };
   if (method !== allowed) return { ok: false, status: 405, reason: `The sign-in answer must arrive by ${allowed}.`, allow: allowed };
   if (allowed === 'POST') {
     const ct = (req.contentType ?? '').split(';')[0]?.trim().toLowerCase();
