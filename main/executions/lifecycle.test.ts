@@ -87,6 +87,12 @@ describe('who owns a running execution', () => {
     expect(claimAbandoned('box|200|bbbb', past, me, now, false, alive)).toBe(true);
   });
 
+  it('pid reuse: a claim by an earlier process that had our pid is abandoned at once; a live reused pid waits out the lease', () => {
+    expect(claimAbandoned('box|100|cccc', future, me, now, false, () => true)).toBe(true); // we are pid 100 now
+    expect(claimAbandoned('box|200|dead', future, me, now, false, alive)).toBe(false); // pid 200 reused by a live process…
+    expect(claimAbandoned('box|200|dead', past, me, now, false, alive)).toBe(true); // …only until the lease runs out
+  });
+
   it('another machine: only the lease decides (its pids mean nothing here)', () => {
     expect(claimAbandoned('other|300|bbbb', future, me, now, false, alive)).toBe(false);
     expect(claimAbandoned('other|200|bbbb', past, me, now, false, alive)).toBe(true);

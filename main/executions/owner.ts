@@ -56,7 +56,11 @@ export function claimAbandoned(
 ): boolean {
   const owner = parseOwner(claimedBy);
   if (!owner) return true;
-  if (owner.host === me.host && owner.pid === me.pid && owner.nonce === me.nonce) return !ours;
+  if (owner.host === me.host && owner.pid === me.pid) {
+    // Our pid with another nonce is an earlier process that had our pid (a restart that got the same pid, as in a
+    // container): it cannot be alive, since we are that pid now — it must not wait out its lease.
+    return owner.nonce === me.nonce ? !ours : true;
+  }
   if (leaseUntil === null || Date.parse(leaseUntil) <= now.getTime()) return true;
   if (owner.host === me.host && !alive(owner.pid)) return true;
   return false;
