@@ -4,7 +4,8 @@ import { hostname } from 'node:os';
 /**
  * Which process runs an execution. The app and the CLI may share a vault, so "a run found running at start-up" is
  * one whose owner is gone: a process on this machine that no longer exists, or (any machine) a lease that ran out.
- * The lease bounds the damage of a recycled pid; it is renewed whenever the run records a step.
+ * The lease bounds the damage of a recycled pid; it is renewed whenever the run records its revert context (before
+ * each call that changes something — per mailbox in a domain-wide Gmail block).
  */
 
 /** How long a claim holds without a sign of life. Longer than any capability's provider calls with their timeouts. */
