@@ -58,6 +58,8 @@ export interface OidcPeerControl {
   refreshError: { status: number; body: Record<string, string>; count: number; headers?: Record<string, string> } | null;
   /** Rewrites successful token answers (after the real server produced them): a tampering or replaying middlebox. */
   rewriteTokenAnswer: ((grantType: string, body: Record<string, unknown>) => Record<string, unknown>) | null;
+  /** Lets `skip` revocation requests through, then answers the next `count` with an error, without revoking. */
+  revocationError: { status: number; body: Record<string, string>; count: number; skip?: number } | null;
 }
 
 export interface OidcPeer {
@@ -165,7 +167,7 @@ export async function startOidcPeer(opts: OidcPeerOptions = {}): Promise<OidcPee
   const port = (server.address() as AddressInfo).port;
   const issuer = `${opts.tls ? 'https' : 'http'}://127.0.0.1:${port}`;
   const store = new PeerStore();
-  const control: OidcPeerControl = { tokenLatencyMs: 0, refreshError: null, rewriteTokenAnswer: null };
+  const control: OidcPeerControl = { tokenLatencyMs: 0, refreshError: null, rewriteTokenAnswer: null, revocationError: null };
   const tokenRequests: TokenRequest[] = [];
   const signingKey = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ format: 'jwk' });
 
@@ -234,6 +236,18 @@ export async function startOidcPeer(opts: OidcPeerOptions = {}): Promise<OidcPee
       if (q.get('client_id') === MICROSOFT_CLIENT_ID && /(^| )offline_access( |$)/.test(q.get('scope') ?? '') && !q.has('prompt')) {
         q.set('prompt', 'consent');
         ctx.querystring = q.toString();
+      }
+    }
+    const revocationFault = control.revocationError;
+    if (ctx.method === 'POST' && ctx.path === '/token/revocation' && revocationFault && revocationFault.count > 0) {
+      if ((revocationFault.skip ?? 0) > 0) {
+        revocationFault.skip = (revocationFault.skip ?? 0) - 1;
+      } else {
+        revocationFault.count--;
+        ctx.status = revocationFault.status;
+        ctx.type = 'json';
+        ctx.body = revocationFault.body;
+        return;
       }
     }
     const isToken = ctx.method === 'POST' && ctx.path === '/token';

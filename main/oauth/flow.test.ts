@@ -383,6 +383,36 @@ describe('revocation', () => {
     await expect(app.oauth.connect('Revocable', httpBrowser())).resolves.toMatchObject({ status: 'ok' });
   });
 
+  it('the refresh token revoked but the access token not (a 503): the tokens are forgotten anyway, and the note says what was not confirmed', async () => {
+    const { app } = await vaultWith(['Half revoked']);
+    await app.oauth.connect('Half revoked', httpBrowser());
+    const { refresh } = tokensOf(app, 'Half revoked');
+    // Keydesk revokes the refresh token first, then the access token: the second request fails.
+    peer.control.revocationError = { status: 503, count: 1, skip: 1, body: { error: 'temporarily_unavailable', error_description: 'try later' } };
+    try {
+      const r = await app.oauth.revoke('Half revoked');
+      expect(r).toMatchObject({ revokedAtProvider: true, note: expect.stringContaining('revoking the access token failed'), credential: { status: 'expired', lastError: { code: 'revoked' } } });
+    } finally {
+      peer.control.revocationError = null;
+    }
+    expect(peer.liveRefreshTokens()).not.toContain(refresh);
+    expect(tokensOf(app, 'Half revoked')).toEqual({ access: null, refresh: null });
+  });
+
+  it('a refused refresh-token revocation changes nothing: the tokens stay and the error says why', async () => {
+    const { app } = await vaultWith(['Not revoked']);
+    await app.oauth.connect('Not revoked', httpBrowser());
+    const before = tokensOf(app, 'Not revoked');
+    peer.control.revocationError = { status: 503, count: 1, body: { error: 'temporarily_unavailable', error_description: 'try later' } };
+    try {
+      await expect(app.oauth.revoke('Not revoked')).rejects.toMatchObject({ code: 'PROVIDER_UNREACHABLE', message: expect.stringContaining('try again later') });
+    } finally {
+      peer.control.revocationError = null;
+    }
+    expect(tokensOf(app, 'Not revoked')).toEqual(before);
+    expect(app.credentials.get('Not revoked').status).toBe('ok');
+  });
+
   it('says plainly when the provider has no revocation endpoint, changing nothing unless asked to forget locally', async () => {
     const { app } = await vaultWith(['No endpoint'], { discovery_url: '', authorization_url: peer.authorizationUrl, token_url: peer.tokenUrl });
     await app.oauth.connect('No endpoint', httpBrowser());

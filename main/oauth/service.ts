@@ -48,7 +48,7 @@ export interface RevokeResult {
   credential: CredentialSummary;
   /** True when the provider confirmed the revocation (RFC 7009); false when only Keydesk's copy was removed. */
   revokedAtProvider: boolean;
-  /** Why the provider was not asked (it has no endpoint), with what to do instead. */
+  /** Why the provider was not asked (it has no endpoint), with what to do instead; or what it did not confirm. */
   note: string | null;
 }
 
@@ -536,6 +536,7 @@ export class OAuthService {
     const rt = material.secrets[TOKEN_SECRET_NAMES.refresh];
     if (!at && !rt) throw new KeydeskError('CREDENTIAL_NOT_READY', `"${printable(c.name)}" holds no tokens: there is nothing to revoke.`);
     let revokedAtProvider = false;
+    let partial: string | null = null;
     if (!opts.localOnly) {
       if (!driver.revoke) {
         throw new KeydeskError('UNSUPPORTED', `${driver.revocationNote ?? 'This provider has no RFC 7009 revocation endpoint.'} Nothing was changed; to forget Keydesk's copy of the tokens, revoke with --local-only.`);
@@ -543,15 +544,25 @@ export class OAuthService {
       const revoke = driver.revoke;
       const inPlay = [rt?.reveal(), at?.reveal(), material.secrets.client_secret?.reveal()];
       if (rt) await scrubbing(inPlay, () => revoke(rt.reveal(), 'refresh_token'));
-      if (at) await scrubbing(inPlay, () => revoke(at.reveal(), 'access_token'));
+      if (at) {
+        try {
+          await scrubbing(inPlay, () => revoke(at.reveal(), 'access_token'));
+        } catch (e) {
+          // The refresh token is revoked already (and with it, at most providers, the grant): keeping a dead refresh
+          // token would only make the credential look connected. Forget both, and say what was not confirmed.
+          if (!rt) throw e;
+          const shape = toErrorShape(e);
+          partial = `The refresh token was revoked, but revoking the access token failed (${shape.code}: ${shape.message}); the access token stops working when it expires${c.expiresAt ? ` (${c.expiresAt})` : ''}.`;
+        }
+      }
       revokedAtProvider = true;
     }
     const now = this.#clock.now().toISOString();
     const message = revokedAtProvider ? 'The tokens were revoked at the provider; sign in again to use this credential.' : 'Keydesk’s copy of the tokens was removed; sign in again to use this credential.';
     const credential = this.#transaction(() => {
-      this.#credentials.setExtraSecrets(c.id, {}, { action: 'oauth.revoke', detail: { at_provider: revokedAtProvider, library: driver.library } }, { oauth: { ...((c.observed.oauth as object | undefined) ?? {}), has_refresh_token: false, revoked_at: now } });
+      this.#credentials.setExtraSecrets(c.id, {}, { action: 'oauth.revoke', detail: { at_provider: revokedAtProvider, library: driver.library, ...(partial ? { access_token_revoked: false } : {}) } }, { oauth: { ...((c.observed.oauth as object | undefined) ?? {}), has_refresh_token: false, revoked_at: now } });
       return this.#credentials.recordHealth(c.id, { status: 'expired', lastError: { code: 'revoked', message }, checkedAt: now, expiresAt: null }, { action: 'oauth.status', detail: { after: 'oauth.revoke' } });
     });
-    return { credential, revokedAtProvider, note: revokedAtProvider ? null : driver.revocationNote };
+    return { credential, revokedAtProvider, note: revokedAtProvider ? partial : driver.revocationNote };
   }
 }

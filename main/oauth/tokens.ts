@@ -120,6 +120,9 @@ export function tokenEndpointError(
     return new TokenEndpointError('OAUTH_FAILED', `${info.host} refused to exchange the authorization code (${said}). Nothing was stored.`, { oauthError: error, httpStatus: status, expiredReason: null });
   }
   if (what === 'revoke') {
+    if ((status !== null && (status >= 500 || status === 429)) || UNAVAILABLE_ERRORS.has(error)) {
+      return new TokenEndpointError('PROVIDER_UNREACHABLE', `${info.host} could not take the revocation now (${status !== null ? `HTTP ${status}: ` : ''}${said}); try again later.`, { oauthError: error, httpStatus: status, expiredReason: null });
+    }
     return new TokenEndpointError('PROVIDER_REJECTED', `${info.host} refused the revocation (${said}).`, { oauthError: error, httpStatus: status, expiredReason: null });
   }
   if (expiredReason) {

@@ -196,7 +196,7 @@ export function registerOAuthCommands(program: Command, ctx: CliContext): void {
       const r = await app.oauth.revoke(ref, { localOnly: Boolean(opts.localOnly) });
       ctx.print(cmd, r, () =>
         r.revokedAtProvider
-          ? `Revoked ${r.credential.name}'s tokens at the provider and removed them from the vault. Sign in again with: keydesk connect "${r.credential.name}"\n`
+          ? `Revoked ${r.credential.name}'s tokens at the provider and removed them from the vault.${r.note ? ` ${r.note}` : ''} Sign in again with: keydesk connect "${r.credential.name}"\n`
           : `Removed ${r.credential.name}'s tokens from the vault; the provider was not asked.${r.note ? `\n${r.note}` : ''}\n`
       );
     });
