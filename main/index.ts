@@ -11,6 +11,7 @@ import { wireAutoLock } from './electron/power.ts';
 import { registerAppScheme, serveRenderer } from './electron/protocol.ts';
 import { createMainWindow, guardWebContents, hardenSession, openExternal } from './electron/window.ts';
 import { createIpcCore } from './ipc/index.ts';
+import { scrubPassphraseEnv } from './oauth/external.ts';
 import { defaultUserDataDir } from './paths.ts';
 import { vaultPathFrom } from './shell/args.ts';
 import { APP_URL } from './shell/assets.ts';
@@ -22,6 +23,8 @@ import { isDevelopment } from './shell/window.ts';
 const development = isDevelopment(process.env, app.isPackaged);
 const appUrl = development ? process.env.ELECTRON_RENDERER_URL! : APP_URL;
 const log = (line: string) => process.stderr.write(`keydesk: ${line}\n`);
+// The app never reads KEYDESK_PASSPHRASE (it asks on its lock screen); Electron's shell.openExternal would pass it on.
+scrubPassphraseEnv(process.env);
 
 // Before anything reads it (the single-instance lock lives in userData): the app's name and data folder are
 // Keydesk's whatever Electron was started with (`electron out/main/index.js` would otherwise be "Electron"), and

@@ -1,3 +1,5 @@
+import { spawnSync } from 'node:child_process';
+import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { openExternalChecked, openerCommand, scrubbedEnv } from './external.ts';
 
@@ -17,6 +19,21 @@ describe('opening the browser for a sign-in', () => {
   it('the OS opener never passes the vault passphrase to the child process', () => {
     const env = scrubbedEnv({ PATH: '/usr/bin', KEYDESK_PASSPHRASE: 'canary-pass-1', KEYDESK_NEW_PASSPHRASE: 'canary-pass-2', HOME: '/home/a' });
     expect(env).toEqual({ PATH: '/usr/bin', HOME: '/home/a' });
+  });
+
+  it('a process that scrubbed its own environment at start (the desktop app) hands no passphrase to children that inherit it', () => {
+    // The app's openExternal (Electron's) starts the OS opener with the app's own environment: a child that inherits it.
+    const script = `
+      const { scrubPassphraseEnv } = await import(${JSON.stringify(resolve(import.meta.dirname, 'external.ts'))});
+      scrubPassphraseEnv();
+      const { spawnSync } = await import('node:child_process');
+      const r = spawnSync(process.execPath, ['-e', 'process.stdout.write(JSON.stringify(process.env))'], { encoding: 'utf8' });
+      process.stdout.write(r.stdout);`;
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', env: { ...process.env, KEYDESK_PASSPHRASE: 'canary-pass-app-1', KEYDESK_NEW_PASSPHRASE: 'canary-pass-app-2' } });
+    expect(r.status).toBe(0);
+    const childEnv = JSON.parse(r.stdout) as Record<string, string>;
+    expect(childEnv.PATH).toBe(process.env.PATH);
+    expect(r.stdout).not.toContain('canary-pass-app');
   });
 
   it('uses each OS’s opener as an argv (no shell), and KEYDESK_BROWSER when set', () => {

@@ -23,6 +23,15 @@ export function scrubbedEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
 }
 
 /**
+ * Removes the passphrase variables from a process's own environment, in place. For the desktop app, at start: it never
+ * reads them (it asks on its lock screen), but Electron's `shell.openExternal` — and any child the app starts — runs
+ * with the app's environment, so an analyst who exported KEYDESK_PASSPHRASE for the CLI would hand it to the browser.
+ */
+export function scrubPassphraseEnv(env: NodeJS.ProcessEnv = process.env): void {
+  for (const k of SCRUBBED_ENV_VARS) delete env[k];
+}
+
+/**
  * The OS's "open this URL" command, as an argv (no shell): `xdg-open` on Linux and BSDs, `open` on macOS; on Windows
  * `rundll32 url.dll,FileProtocolHandler`, because `cmd /c start` re-parses `&` and `^` in the URL (every authorization
  * URL has `&`). `KEYDESK_BROWSER` (a command and its arguments, separated by spaces) overrides it; the URL is appended.
