@@ -199,6 +199,8 @@ describe('generic OAuth credential against oidc-provider', () => {
     const c = app.credentials.get('Revoked by admin');
     expect(c.status).toBe('expired');
     expect(c.lastError).toMatchObject({ code: 'invalid_grant' });
+    // No "expires in 59 min" beside "expired": the dead grant's access token is not shown as having a future.
+    expect(c.expiresAt).toBeNull();
     const count = peer.tokenRequests.length;
     await expect(app.oauth.accessToken('Revoked by admin')).rejects.toMatchObject({ code: 'CREDENTIAL_NOT_READY', message: expect.stringContaining('keydesk reauth') });
     expect(peer.tokenRequests.length).toBe(count);

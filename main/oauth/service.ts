@@ -245,7 +245,9 @@ export class OAuthService {
     const now = this.#clock.now().toISOString();
     let health: HealthUpdate | null = null;
     if (e instanceof TokenEndpointError && e.expiredReason) {
-      health = { status: 'expired', lastError: { code: e.expiredReason, message: e.message }, checkedAt: now };
+      // The access token's own expiry means nothing once the grant is dead (nothing uses it any more): lists say
+      // "expired", not "expired: invalid_grant … expires in 59 min".
+      health = { status: 'expired', lastError: { code: e.expiredReason, message: e.message }, checkedAt: now, expiresAt: null };
     } else if (e.code === 'PROVIDER_REJECTED') {
       health = { status: 'failed', lastError: { code: e instanceof TokenEndpointError ? e.oauthError : e.code, message: e.message }, checkedAt: now };
     } else if (e.code === 'PROVIDER_UNREACHABLE' || e.code === 'OAUTH_FAILED') {
