@@ -158,6 +158,30 @@ describe('binding', () => {
     expect(codeOf(() => app.routing.acceptSuggestions('Corp'))).toBe('AMBIGUOUS_BINDING');
     expect(app.routing.list({ credential: 'Corp' })).toEqual([]);
   });
+
+  it('security: a suggestion planted in the vault file is never bound (it would route another tenant’s actions here)', () => {
+    const c = m365('Corp');
+    app.credentials.recordHealth(c.id, { status: 'ok', lastError: null, checkedAt: new Date().toISOString(), observed: { suggestions: ['corp.example'] } });
+    const before = app.audit.list().length;
+    const raw = new Database(tv.path);
+    try {
+      const stored = JSON.parse((raw.prepare('SELECT observed FROM credentials WHERE id = ?').get(c.id) as { observed: string }).observed) as Record<string, unknown>;
+      raw.prepare('UPDATE credentials SET observed = ? WHERE id = ?').run(JSON.stringify({ ...stored, suggestions: ['corp.example', 'victim.example'] }), c.id);
+      expect(app.routing.suggestions('Corp')).toEqual(['corp.example', 'victim.example']); // shown as stored (display)…
+      expect(codeOf(() => app.routing.acceptSuggestions('Corp'))).toBe('BINDING_TAMPERED'); // …but never bound
+      // Stripping the MAC (or a list stored without one) is refused the same way.
+      raw.prepare('UPDATE credentials SET observed = ? WHERE id = ?').run(JSON.stringify({ suggestions: ['victim.example'] }), c.id);
+      expect(codeOf(() => app.routing.acceptSuggestions('Corp'))).toBe('BINDING_TAMPERED');
+    } finally {
+      raw.close();
+    }
+    expect(app.routing.list()).toEqual([]);
+    expect(app.audit.list()).toHaveLength(before);
+    // Validating again records the provider's list with a fresh MAC, and it binds.
+    app.credentials.recordHealth(c.id, { status: 'ok', lastError: null, checkedAt: new Date().toISOString(), observed: { suggestions: ['corp.example'] } });
+    expect(app.routing.acceptSuggestions('Corp').map((b) => b.domain)).toEqual(['corp.example']);
+    expect(app.credentials.get('Corp').observed).not.toHaveProperty('suggestions_mac'); // internal, never shown
+  });
 });
 
 describe('resolution', () => {

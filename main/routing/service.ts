@@ -145,9 +145,12 @@ export class RoutingService {
   /** Domains the provider said the tenant owns (validation's `observed.suggestions`), normalised, not yet bound to it. */
   suggestions(credentialRef: string): string[] {
     const c = this.credentials.get(credentialRef);
-    const raw = c.observed.suggestions;
+    return this.#unbound(c.id, c.observed.suggestions);
+  }
+
+  #unbound(credentialId: string, raw: unknown): string[] {
     if (!Array.isArray(raw)) return [];
-    const bound = new Set((this.vault.db.prepare('SELECT domain FROM bindings WHERE credential_id = ?').all(c.id) as { domain: string }[]).map((r) => r.domain));
+    const bound = new Set((this.vault.db.prepare('SELECT domain FROM bindings WHERE credential_id = ?').all(credentialId) as { domain: string }[]).map((r) => r.domain));
     const out = new Set<string>();
     for (const s of raw) {
       try {
@@ -274,7 +277,9 @@ export class RoutingService {
   acceptSuggestions(credentialRef: string, opts: { subdomains?: boolean; only?: readonly string[] } = {}): BindingView[] {
     this.vault.requireUnlocked();
     const cred = this.#bindable(credentialRef);
-    let domains = this.suggestions(cred.id);
+    // What is bound comes from the provider's answer as recorded with its MAC, never from the readable copy alone: a
+    // domain planted in the file would otherwise route another tenant's actions here.
+    let domains = this.#unbound(cred.id, this.credentials.verifiedSuggestions(cred.id));
     if (opts.only) {
       const wanted = new Set(opts.only.map((d) => normaliseDomain(d)));
       const unknown = [...wanted].filter((d) => !domains.includes(d));

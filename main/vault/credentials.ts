@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { KeydeskError } from '../errors.ts';
 import { modeSpec, printable, providerSpec } from '../providers/catalog.ts';
 import type { ModeSpec } from '../providers/spec.ts';
-import { AAD, AuthenticationFailed, equalBytes, open, randomKey, seal, wipe, type SymmetricKey } from './crypto.ts';
+import { canonicalJson } from '../audit/log.ts';
+import { AAD, AuthenticationFailed, canonical, equalBytes, hmac, open, randomKey, seal, wipe, type SymmetricKey } from './crypto.ts';
 import { Secret } from './secret.ts';
 import { stmt } from './db.ts';
 import { headerMac, type Vault, type WriteContext } from './vault.ts';
@@ -163,6 +164,13 @@ function readableMetadata(mode: ModeSpec, values: Record<string, string>): { met
   return { metadata, secretsSet };
 }
 
+function withoutMac(o: Record<string, unknown>): Record<string, unknown> {
+  if (!(SUGGESTIONS_MAC in o)) return o;
+  const { [SUGGESTIONS_MAC]: _mac, ...rest } = o;
+  void _mac;
+  return rest;
+}
+
 function parseJsonObject(s: string): Record<string, unknown> {
   if (s === '{}') return {};
   try {
@@ -171,6 +179,24 @@ function parseJsonObject(s: string): Record<string, unknown> {
   } catch {
     return {};
   }
+}
+
+/**
+ * Binding suggestions (the domains a provider said the tenant owns) steer which tenant a domain is bound to when the
+ * analyst accepts them, so they are stored with a MAC under the header key (`suggestions_mac` in the observed JSON),
+ * checked before they are bound. The rest of `observed` is display only.
+ */
+export const SUGGESTIONS_MAC = 'suggestions_mac';
+
+function suggestionsMac(key: SymmetricKey, credentialId: string, suggestions: unknown): string {
+  return hmac(key, canonical('keydesk/v1/suggestions', credentialId, canonicalJson(suggestions))).toString('hex');
+}
+
+/** The observed JSON to store: merged, with the suggestions' MAC made for what is stored now. */
+function observedToStore(w: WriteContext, credentialId: string, observed: Record<string, unknown>): string {
+  const { [SUGGESTIONS_MAC]: _old, ...rest } = observed;
+  void _old;
+  return JSON.stringify(rest.suggestions === undefined ? rest : { ...rest, [SUGGESTIONS_MAC]: suggestionsMac(w.vaultKey('header_mac'), credentialId, rest.suggestions) });
 }
 
 function toSummary(r: CredentialRow): CredentialSummary {
@@ -182,7 +208,7 @@ function toSummary(r: CredentialRow): CredentialSummary {
     mode: r.mode,
     metadata: meta.readable ?? {},
     secretsSet: meta.secretsSet ?? [],
-    observed: parseJsonObject(r.observed),
+    observed: withoutMac(parseJsonObject(r.observed)),
     status: r.status,
     lastError: r.last_error_code ? { code: r.last_error_code, message: r.last_error_message ?? '' } : null,
     checkedAt: r.checked_at,
@@ -361,7 +387,7 @@ export class CredentialStore {
         `INSERT INTO credentials (id, name, provider, mode, header_mac, metadata, observed, status, expires_at, expiry_source, created_at, updated_at, rotated_at)
          VALUES (?, ?, ?, ?, ?, ?, ?, 'unknown', ?, ?, ?, ?, ?)`
       )
-      .run(p.id, p.name, p.provider, p.mode, mac, JSON.stringify({ readable: p.metadata, secretsSet: p.secretsSet }), JSON.stringify(p.observed), p.expiresAt, p.expirySource, now, now, now);
+      .run(p.id, p.name, p.provider, p.mode, mac, JSON.stringify({ readable: p.metadata, secretsSet: p.secretsSet }), observedToStore(w, p.id, p.observed), p.expiresAt, p.expirySource, now, now, now);
     stmt(w.db, 'INSERT INTO credential_secrets (credential_id, kek_version, wrapped_dek, payload) VALUES (?, ?, ?, ?)').run(p.id, w.kekVersion, wrapped, sealed);
     w.audit({
       action: 'credential.add',
@@ -580,7 +606,7 @@ export class CredentialStore {
       this.#assertHeader(r);
       const { wrapped, sealed } = this.#seal(w, r.id, r.provider, r.mode, { v: 1, values, extra: { ...extra } });
       stmt(w.db, 'UPDATE credential_secrets SET kek_version = ?, wrapped_dek = ?, payload = ? WHERE credential_id = ?').run(w.kekVersion, wrapped, sealed, r.id);
-      const obs = observed ? JSON.stringify({ ...parseJsonObject(r.observed), ...observed }) : r.observed;
+      const obs = observed ? observedToStore(w, r.id, { ...parseJsonObject(r.observed), ...observed }) : r.observed;
       stmt(w.db, 'UPDATE credentials SET updated_at = ?, observed = ? WHERE id = ?').run(w.now, obs, r.id);
       w.audit({ action: audit.action, outcome: 'ok', credentialId: r.id, credentialName: r.name, detail: audit.detail ?? {} });
       return this.get(r.id);
@@ -622,7 +648,7 @@ export class CredentialStore {
   recordHealth(ref: string, h: HealthUpdate, audit: { action?: string; detail?: Record<string, unknown> } = {}): CredentialSummary {
     return this.vault.write((w) => {
       const r = this.#row(ref);
-      const observed = h.observed ? JSON.stringify({ ...parseJsonObject(r.observed), ...h.observed }) : r.observed;
+      const observed = h.observed ? observedToStore(w, r.id, { ...parseJsonObject(r.observed), ...h.observed }) : r.observed;
       const expiresAt = h.expiresAt === undefined || (r.expiry_source === 'analyst' && h.expiresAt !== null) ? r.expires_at : h.expiresAt;
       const expirySource = h.expiresAt === undefined || r.expiry_source === 'analyst' ? r.expiry_source : h.expiresAt ? (h.expirySource ?? 'provider') : null;
       stmt(w.db, 'UPDATE credentials SET status = ?, last_error_code = ?, last_error_message = ?, checked_at = ?, expires_at = ?, expiry_source = ?, observed = ? WHERE id = ?')
@@ -636,6 +662,25 @@ export class CredentialStore {
       });
       return this.get(r.id);
     });
+  }
+
+  /**
+   * The binding suggestions as the provider gave them (needs the key): null when there are none, and
+   * BINDING_TAMPERED when the stored list does not match its MAC (edited in the file, or stored by an older Keydesk).
+   */
+  verifiedSuggestions(ref: string): unknown[] | null {
+    const r = this.#row(ref);
+    const o = parseJsonObject(r.observed);
+    if (o.suggestions === undefined) return null;
+    const mac = o[SUGGESTIONS_MAC];
+    const expected = Buffer.from(suggestionsMac(this.vault.vaultKey('header_mac'), r.id, o.suggestions), 'hex');
+    if (!Array.isArray(o.suggestions) || typeof mac !== 'string' || !equalBytes(Buffer.from(mac, 'hex'), expected)) {
+      throw new KeydeskError(
+        'BINDING_TAMPERED',
+        `The domain suggestions stored for "${printable(r.name)}" do not match their MAC (changed in the vault file, or recorded by an older Keydesk), so they will not be bound. Validate it again to refresh them, or bind domains one by one.`
+      );
+    }
+    return o.suggestions as unknown[];
   }
 
   /** Decrypts every credential, like a backup tool's integrity check. Needs the key. */
