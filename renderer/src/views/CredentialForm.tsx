@@ -5,6 +5,7 @@ import { useOAuthFlow } from '../api/events.ts';
 import { useAddCredential, useOAuthCancel, useOAuthConnectNew, useProviders, useUpdateCredential, useValidate } from '../api/queries.ts';
 import { Dialog } from '../components/Dialog.tsx';
 import { Notice } from '../components/Notice.tsx';
+import { useWipeOnUnmount } from '../components/useWipeOnUnmount.ts';
 
 export type FormMode = { kind: 'add' } | { kind: 'edit'; credential: CredentialView; focusSecrets?: boolean };
 
@@ -282,11 +283,13 @@ export function ModeField(props: { id: string; field: FieldView; value: string; 
     'data-autofocus': props.autoFocus ? '' : undefined,
     placeholder: f.secret ? (props.editing && props.isSet ? 'set — type to replace' : '') : (f.placeholder ?? '')
   } as const;
-  const area = useRef<HTMLTextAreaElement>(null);
+  const wipe = useWipeOnUnmount<HTMLInputElement | HTMLTextAreaElement>();
   const loadFile = (file: File | undefined) => {
     if (!file) return;
     void file.text().then((text) => {
-      if (f.secret && area.current) area.current.value = text;
+      // A secret text area is uncontrolled: the loaded text is put in the field itself.
+      const el = f.secret ? document.getElementById(props.id) : null;
+      if (el instanceof HTMLTextAreaElement) el.value = text;
       props.onChange(text);
     });
   };
@@ -297,9 +300,9 @@ export function ModeField(props: { id: string; field: FieldView; value: string; 
         {f.secret ? <span className="badge">{props.editing && props.isSet ? 'secret · set' : 'secret'}</span> : null}
       </label>
       {f.multiline ? (
-        <textarea {...common} ref={area} rows={f.secret ? 4 : 3} className={f.secret ? 'masked' : undefined} onChange={(e) => props.onChange(e.target.value)} />
+        <textarea {...common} ref={wipe} rows={f.secret ? 4 : 3} className={f.secret ? 'masked' : undefined} onChange={(e) => props.onChange(e.target.value)} />
       ) : (
-        <input {...common} type={f.secret ? 'password' : f.kind === 'email' ? 'email' : f.kind === 'url' ? 'url' : 'text'} onChange={(e) => props.onChange(e.target.value)} />
+        <input {...common} ref={wipe} type={f.secret ? 'password' : f.kind === 'email' ? 'email' : f.kind === 'url' ? 'url' : 'text'} onChange={(e) => props.onChange(e.target.value)} />
       )}
       {f.multiline ? (
         <label className="file-load">

@@ -3,6 +3,7 @@ import type { VaultStatus } from '../../../preload/contract.ts';
 import { isCallError, messageOf } from '../api/client.ts';
 import { useCreateVault } from '../api/queries.ts';
 import { Notice } from '../components/Notice.tsx';
+import { useWipeOnUnmount } from '../components/useWipeOnUnmount.ts';
 
 const MIN = 8;
 
@@ -13,6 +14,7 @@ export function FirstRun({ status }: { status: VaultStatus }) {
   const [pass, setPass] = useState('');
   const [confirm, setConfirm] = useState('');
   const [local, setLocal] = useState<Record<string, string>>({});
+  const wipe = useWipeOnUnmount<HTMLInputElement>();
   // The passphrase inputs are uncontrolled (never mirrored into the HTML) and unmount with the other choice: forget
   // what they held, so what is submitted is always what the fields show.
   const choose = (s: 'keychain' | 'passphrase') => {
@@ -61,7 +63,7 @@ export function FirstRun({ status }: { status: VaultStatus }) {
           <>
             <div className="field">
               <label htmlFor="fr-pass">Passphrase</label>
-              <input id="fr-pass" type="password" autoComplete="new-password" onChange={(e) => setPass(e.target.value)} aria-invalid={fields.passphrase ? true : undefined} aria-describedby={fields.passphrase ? 'fr-pass-err' : 'fr-pass-help'} />
+              <input id="fr-pass" ref={wipe} type="password" autoComplete="new-password" onChange={(e) => setPass(e.target.value)} aria-invalid={fields.passphrase ? true : undefined} aria-describedby={fields.passphrase ? 'fr-pass-err' : 'fr-pass-help'} />
               <p id="fr-pass-help" className="help">
                 At least {MIN} characters. Keydesk cannot recover a forgotten passphrase.
               </p>
@@ -73,7 +75,7 @@ export function FirstRun({ status }: { status: VaultStatus }) {
             </div>
             <div className="field">
               <label htmlFor="fr-confirm">Passphrase again</label>
-              <input id="fr-confirm" type="password" autoComplete="new-password" onChange={(e) => setConfirm(e.target.value)} aria-invalid={fields.confirm ? true : undefined} aria-describedby={fields.confirm ? 'fr-confirm-err' : undefined} />
+              <input id="fr-confirm" ref={wipe} type="password" autoComplete="new-password" onChange={(e) => setConfirm(e.target.value)} aria-invalid={fields.confirm ? true : undefined} aria-describedby={fields.confirm ? 'fr-confirm-err' : undefined} />
               {fields.confirm ? (
                 <p id="fr-confirm-err" className="field-error">
                   {fields.confirm}

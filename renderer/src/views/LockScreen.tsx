@@ -3,6 +3,7 @@ import type { VaultStatus } from '../../../preload/contract.ts';
 import { isCallError, messageOf } from '../api/client.ts';
 import { usePrompts, useUnlock } from '../api/queries.ts';
 import { Notice } from '../components/Notice.tsx';
+import { useWipeOnUnmount } from '../components/useWipeOnUnmount.ts';
 import { plural } from '../format.ts';
 
 /** The vault is locked: unlock (passphrase, or one click for a keychain vault), or browse read-only. */
@@ -13,6 +14,7 @@ export function LockScreen({ status, onBrowse }: { status: VaultStatus; onBrowse
   const waiting = (prompts.data ?? []).reduce((n, p) => n + p.waiting.length, 0);
   const waitingOn = [...new Set((prompts.data ?? []).map((p) => p.credentialName))];
   const [pass, setPass] = useState('');
+  const wipe = useWipeOnUnmount<HTMLInputElement>();
   const keychain = status.keySource === 'keychain';
   const submit = (e: FormEvent) => {
     e.preventDefault();
@@ -40,7 +42,7 @@ export function LockScreen({ status, onBrowse }: { status: VaultStatus; onBrowse
         ) : (
           <div className="field">
             <label htmlFor="lock-pass">Vault passphrase</label>
-            <input id="lock-pass" type="password" autoComplete="current-password" onChange={(e) => setPass(e.target.value)} data-autofocus autoFocus aria-invalid={fieldError ? true : undefined} aria-describedby={fieldError ? 'lock-pass-err' : undefined} />
+            <input id="lock-pass" ref={wipe} type="password" autoComplete="current-password" onChange={(e) => setPass(e.target.value)} data-autofocus autoFocus aria-invalid={fieldError ? true : undefined} aria-describedby={fieldError ? 'lock-pass-err' : undefined} />
             {fieldError ? (
               <p id="lock-pass-err" className="field-error">
                 {fieldError}
