@@ -4,15 +4,22 @@ import { ipcMain, type BrowserWindow } from 'electron';
 import type { Result } from '../../preload/contract.ts';
 import { IPC_EVENT, IPC_INVOKE } from '../../preload/ipc-names.ts';
 import type { IpcCore } from '../ipc/index.ts';
-import { isAppSender, mayReceiveEvents } from '../ipc/sender.ts';
+import { isAppSender, mayReceiveEvents, type SenderInfo } from '../ipc/sender.ts';
 
 const FORBIDDEN: Result<never> = { ok: false, error: { code: 'FORBIDDEN_SENDER', message: 'Only the Keydesk window may call the app.' } };
 const POLL_MS = 3000;
 
 export function wireIpc(win: BrowserWindow, core: IpcCore, appUrl: string): () => void {
   ipcMain.handle(IPC_INVOKE, (event, channel: unknown, input: unknown) => {
-    const frame = event.senderFrame;
-    if (!isAppSender({ frame, url: frame?.url, detached: frame?.detached }, { mainFrame: win.webContents.mainFrame, appUrl })) return FORBIDDEN;
+    let sender: SenderInfo;
+    try {
+      // Reading a WebFrameMain whose render frame is gone throws ("Render frame was disposed…"): that sender is refused.
+      const frame = event.senderFrame;
+      sender = { frame, url: frame?.url, detached: frame?.detached };
+    } catch {
+      return FORBIDDEN;
+    }
+    if (!isAppSender(sender, { mainFrame: win.webContents.mainFrame, appUrl })) return FORBIDDEN;
     return core.dispatch(channel, input);
   });
   const stopForwarding = core.forward((name, payload) => {
