@@ -182,6 +182,8 @@ export interface StsPeerState {
   echoSecrets: boolean;
   /** When set, a correctly signed GetCallerIdentity gets this error instead (echoed like every error; canary tests). */
   getCallerIdentityError: { status: number; code: string; message: string } | null;
+  /** The peer's clock is this far from the real one (a client whose clock is off by the opposite amount). */
+  clockOffsetMs: number;
 }
 
 export interface StsPeer extends Peer {
@@ -232,6 +234,7 @@ export async function startStsPeer(opts: PeerOptions & { account?: string } = {}
     assumeRoleCalls,
     echoSecrets: false,
     getCallerIdentityError: null,
+    clockOffsetMs: 0,
     addUser(o = {}) {
       const name = o.name ?? `analyst-${randomBytes(3).toString('hex')}`;
       const u: StsUser = {
@@ -295,8 +298,17 @@ export async function startStsPeer(opts: PeerOptions & { account?: string } = {}
     );
     if (!verdict.ok) return fail(verdict.code === 'MissingAuthenticationToken' || verdict.code === 'IncompleteSignature' ? 400 : 403, verdict.code, verdict.message);
     if (verdict.service !== 'sts') return fail(403, 'SignatureDoesNotMatch', `Credential should be scoped to correct service: 'sts'.`);
-    const skew = Math.abs(verdict.signedAt.getTime() - Date.now());
-    if (skew > MAX_SKEW_MS) return fail(403, 'SignatureDoesNotMatch', 'Signature expired: the request time is more than 15 minutes from the server time.');
+    // AWS's own words for a request signed by a clock more than 15 minutes off (the peer's clock can be set ahead or
+    // behind with clockOffsetMs, as if this computer's clock were wrong).
+    const serverNow = Date.now() + state.clockOffsetMs;
+    const amz = (t: number) => new Date(t).toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
+    const signed = verdict.signedAt.getTime();
+    if (signed < serverNow - MAX_SKEW_MS) {
+      return fail(403, 'SignatureDoesNotMatch', `Signature expired: ${amz(signed)} is now earlier than ${amz(serverNow - MAX_SKEW_MS)} (${amz(serverNow)} - 15 min.)`);
+    }
+    if (signed > serverNow + MAX_SKEW_MS) {
+      return fail(403, 'SignatureDoesNotMatch', `Signature not yet current: ${amz(signed)} is still later than ${amz(serverNow + MAX_SKEW_MS)} (${amz(serverNow)} + 15 min.)`);
+    }
 
     const session = sessions.get(verdict.accessKeyId);
     if (session) {

@@ -22,6 +22,7 @@ afterEach(() => {
   peer.reset();
   peer.sts.echoSecrets = false;
   peer.sts.getCallerIdentityError = null;
+  peer.sts.clockOffsetMs = 0;
 });
 
 let n = 0;
@@ -95,6 +96,16 @@ describe('aws access_key', () => {
     peer.reset();
     peer.setFault('hang');
     expect(await validate(c.id, 200)).toMatchObject({ status: 'unknown', lastError: { code: 'PROVIDER_UNREACHABLE' } });
+  });
+
+  it('unknown, not failed: a clock more than 15 minutes off (AWS: "Signature expired" / "not yet current") says nothing about the keys', async () => {
+    const c = accessKey(peer.sts.addUser());
+    for (const offset of [20 * 60_000, -20 * 60_000]) {
+      peer.sts.clockOffsetMs = offset;
+      expect(await validate(c.id)).toMatchObject({ status: 'unknown', lastError: { code: 'SignatureDoesNotMatch', message: expect.stringContaining('clock') } });
+    }
+    peer.sts.clockOffsetMs = 0;
+    expect((await validate(c.id)).status).toBe('ok');
   });
 
   it('a 429 with a short Retry-After is waited out and the real answer recorded', async () => {

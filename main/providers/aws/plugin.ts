@@ -100,6 +100,10 @@ export function mapStsError(e: unknown, last: LastAnswer | null, during: 'Assume
   const err = (e ?? {}) as SdkError;
   const status = err.$metadata?.httpStatusCode ?? last?.status ?? 0;
   const code = typeof err.name === 'string' ? err.name : 'Error';
+  // A request signed by a clock more than 15 minutes off: this computer's clock, not the keys.
+  if (code === 'RequestExpired' || code === 'RequestTimeTooSkewed' || (code === 'SignatureDoesNotMatch' && /^Signature (expired|not yet current)/.test(err.message ?? ''))) {
+    return outcome('unknown', code, 'AWS refused the request’s timestamp: this computer’s clock is more than 15 minutes off. Correct the clock, then validate again.');
+  }
   switch (code) {
     case 'InvalidClientTokenId':
       return outcome('failed', code, 'AWS does not recognise the access key ID: it is wrong, deleted or deactivated. Create a new access key in IAM and update the credential.');
