@@ -58,7 +58,7 @@ async function vault(): Promise<KeydeskApp> {
 }
 
 type Mode = 'client_secret' | 'certificate';
-function addM365(a: KeydeskApp, name: string, mode: Mode, over: { secret?: string; certificate?: string; tenantId?: string } = {}) {
+function addM365(a: KeydeskApp, name: string, mode: Mode, over: { secret?: string; certificate?: string; tenantId?: string; graphEndpoint?: string } = {}) {
   return a.credentials.add({
     name,
     provider: 'microsoft_365',
@@ -68,7 +68,7 @@ function addM365(a: KeydeskApp, name: string, mode: Mode, over: { secret?: strin
       client_id: app.appId,
       ...(mode === 'client_secret' ? { client_secret: over.secret ?? secret } : { certificate_pem: over.certificate ?? cert.bundle }),
       authority_host: entra.url,
-      graph_endpoint: graph.url,
+      graph_endpoint: over.graphEndpoint ?? graph.url,
       exchange_endpoint: EXCHANGE
     }
   });
@@ -151,6 +151,12 @@ describe.each(['client_secret', 'certificate'] as const)('microsoft_365 %s', (mo
     addM365(a, `m365-graph401-${mode}`, mode);
     graph.setFault('revoked');
     expect((await a.validation.validate(`m365-graph401-${mode}`)).credential).toMatchObject({ status: 'failed', lastError: { code: 'InvalidAuthenticationToken' } });
+  });
+
+  it('unknown, not failed: a graph_endpoint that is not Graph (its 400 "Resource not found for the segment")', async () => {
+    const a = await vault();
+    const c = addM365(a, `m365-wrongbase-${mode}`, mode, { graphEndpoint: `${graph.url}/not-graph` });
+    expect((await a.validation.validate(c.id)).credential).toMatchObject({ status: 'unknown', lastError: { code: 'BadRequest', message: expect.stringContaining('graph_endpoint') } });
   });
 
   it('unknown: Entra 500, Graph 500, throttling, and a hang', async () => {

@@ -69,6 +69,11 @@ function organizationFailure(status: number, json: unknown, url: string): Valida
   if (status === 403) {
     return outcome('failed', code ?? 'HTTP_403', `The app may not read the organization: grant it the Organization.Read.All (or Directory.Read.All) application permission with admin consent.`);
   }
+  // GET /v1.0/organization is always a valid request to Graph: 400 or 404 means graph_endpoint is not Graph (a wrong
+  // override or proxy prefix), which says nothing about the credential.
+  if (status === 400 || status === 404) {
+    return outcome('unknown', code ?? `HTTP_${status}`, `${new URL(url).host} answered ${status} to GET /v1.0/organization: graph_endpoint does not point at Microsoft Graph. Check it, then validate again.`);
+  }
   if (status !== 200) return outcome('failed', code ?? `HTTP_${status}`, `${GRAPH} refused the organization lookup (HTTP ${status}).`);
   return malformed(GRAPH, 'the organization and its verified domains', url);
 }
