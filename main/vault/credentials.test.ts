@@ -193,4 +193,18 @@ describe('credentials', () => {
     expect(v.app.audit.list().filter((e) => e.action === 'credential.add')).toHaveLength(3);
     expect(await v.app.audit.verify()).toMatchObject({ ok: true });
   });
+
+  it('a generic OAuth preset or tenant steers the token endpoint: changing it needs the client secret again', async () => {
+    const v = await vault();
+    const c = v.app.credentials.add({
+      name: 'gh',
+      provider: 'oauth',
+      mode: 'authorization_code',
+      values: { preset: 'github', client_id: 'Iv1.0123456789', client_secret: 'gh_client_secret_0123', scopes: 'repo' }
+    });
+    const before = v.app.audit.list().length;
+    expect(() => v.app.credentials.update(c.id, { values: { preset: 'slack' } })).toThrow(expect.objectContaining({ code: 'INPUT_INVALID', fields: { client_secret: expect.any(String) } }));
+    expect(v.app.audit.list()).toHaveLength(before);
+    expect(v.app.credentials.update(c.id, { values: { preset: 'slack', client_secret: 'gh_client_secret_0123' } }).metadata.preset).toBe('slack');
+  });
 });

@@ -13,11 +13,14 @@ export const oauthSpec: ProviderSpec = {
       oauth: true,
       rotationDays: 90,
       fields: [
-        field({ name: 'preset', label: 'Preset', required: false, help: 'google, microsoft, github or slack prefill the URLs.', schema: pattern('Preset', /^(google|microsoft|github|slack)$/, 'one of google, microsoft, github, slack', 16) }),
+        field({ name: 'preset', label: 'Preset', required: false, endpoint: true, help: 'google, microsoft, github or slack prefill the URLs.', schema: pattern('Preset', /^(google|microsoft|github|slack)$/, 'one of google, microsoft, github, slack', 16) }),
         field({
           name: 'tenant',
           label: 'Tenant',
           required: false,
+          // The preset and the tenant pick the token endpoint, so they count as endpoint overrides: changing either
+          // needs the client secret again and is refused while sign-in tokens are stored.
+          endpoint: true,
           help: 'Microsoft preset only: your tenant id or domain (default organizations).',
           schema: pattern('Tenant', /^(organizations|common|consumers|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63})$/i, 'a tenant id (GUID), a verified domain, or organizations, common or consumers', 253)
         }),
