@@ -68,7 +68,7 @@ function secretValue(provider: string, mode: string, f: FieldView): string {
 }
 
 function readableValue(f: FieldView): string | null {
-  if (f.endpoint) return f.name === 'discovery_url' ? null : `${NOWHERE}/${f.name}`;
+  if (f.endpoint && f.kind === 'url') return f.name === 'discovery_url' ? null : `${NOWHERE}/${f.name}`;
   const fixed: Record<string, string> = {
     tenant_id: 'corp.example',
     subscription_id: randomUUID(),
