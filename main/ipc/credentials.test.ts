@@ -1,29 +1,14 @@
 import { describe, expect, it } from 'vitest';
+import { credentialSummary } from '../testing/fixtures.ts';
 import type { CredentialSummary } from '../vault/credentials.ts';
 import { credentialView } from './credentials.ts';
 
 const NOW = new Date('2026-11-21T12:00:00.000Z');
 
-function summary(over: Partial<CredentialSummary>): CredentialSummary {
-  return {
-    id: 'c1',
-    name: 'Blocklist',
-    provider: 'agentsoc_mail_block',
-    mode: 'bearer_token',
-    metadata: {},
-    secretsSet: ['token'],
-    observed: {},
-    status: 'unknown',
-    lastError: null,
-    checkedAt: null,
-    expiresAt: null,
-    expirySource: null,
-    createdAt: '2026-11-01T00:00:00.000Z',
-    updatedAt: '2026-11-01T00:00:00.000Z',
-    rotatedAt: '2026-08-01T00:00:00.000Z',
-    ...over
-  };
-}
+/** A blocklist token (one capability, 90-day rotation) last rotated on 1 August. */
+const summary = (over: Partial<CredentialSummary>) =>
+  credentialSummary({ name: 'Blocklist', provider: 'agentsoc_mail_block', mode: 'bearer_token', secretsSet: ['token'], rotatedAt: '2026-08-01T00:00:00.000Z', ...over });
+
 
 describe('the UI credential view follows the same lifecycle rules as the CLI', () => {
   it('a failed credential never reads "ready", whatever an earlier validation stored', () => {

@@ -1,29 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import type { CredentialSummary } from '../vault/credentials.ts';
+import { credentialSummary as summary } from '../testing/fixtures.ts';
 import { expiryView, lifecycleOf, readinessOf, rotationView, suggestionsOf } from './lifecycle.ts';
 
 const NOW = new Date('2026-11-21T12:00:00.000Z');
 
-function summary(over: Partial<CredentialSummary> = {}): CredentialSummary {
-  return {
-    id: 'c1',
-    name: 'cred',
-    provider: 'hostinger',
-    mode: 'api_token',
-    metadata: {},
-    secretsSet: ['api_token'],
-    observed: {},
-    status: 'unknown',
-    lastError: null,
-    checkedAt: null,
-    expiresAt: null,
-    expirySource: null,
-    createdAt: '2026-11-01T00:00:00.000Z',
-    updatedAt: '2026-11-01T00:00:00.000Z',
-    rotatedAt: '2026-11-01T00:00:00.000Z',
-    ...over
-  };
-}
 
 describe('expiryView', () => {
   it('says "expires in 3 days" and flags it soon', () => {

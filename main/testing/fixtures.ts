@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createApp, openApp, type AppConfig, type KeydeskApp } from '../app.ts';
 import type { Clock } from '../clock.ts';
+import type { CredentialSummary } from '../vault/credentials.ts';
 
 export const TEST_ACTOR = 'analyst:test (test)';
 
@@ -102,3 +103,25 @@ export const SAMPLE = {
     values: { token, blocklist_url: url }
   })
 } as const;
+
+/** A credential's readable summary, as the store would return it, for pure view/lifecycle tests. */
+export function credentialSummary(over: Partial<CredentialSummary> = {}): CredentialSummary {
+  return {
+    id: 'c1',
+    name: 'cred',
+    provider: 'hostinger',
+    mode: 'api_token',
+    metadata: {},
+    secretsSet: ['api_token'],
+    observed: {},
+    status: 'unknown',
+    lastError: null,
+    checkedAt: null,
+    expiresAt: null,
+    expirySource: null,
+    createdAt: '2026-11-01T00:00:00.000Z',
+    updatedAt: '2026-11-01T00:00:00.000Z',
+    rotatedAt: '2026-11-01T00:00:00.000Z',
+    ...over
+  };
+}
