@@ -421,10 +421,8 @@ export class CredentialStore {
    * credential), SECRET_TAMPERED (any other change).
    */
   material(ref: string): CredentialMaterial {
-    const keys = this.vault.requireUnlocked();
     const r = this.#row(ref);
-    this.#assertHeader(r);
-    const payload = this.#openPayload(r, keys.kek, keys.kekVersion);
+    const payload = this.#payloadOf(r);
     const secrets: Record<string, Secret> = {};
     const fields: Record<string, string> = {};
     const mode = modeSpec(r.provider, r.mode);
@@ -434,6 +432,13 @@ export class CredentialStore {
     }
     for (const [k, v] of Object.entries(payload.extra)) secrets[k] = new Secret(v);
     return { id: r.id, name: r.name, provider: r.provider, mode: r.mode, fields, secrets };
+  }
+
+  /** The decrypted payload of a row whose header MAC verifies: every field value, and the extra secrets (tokens). */
+  #payloadOf(r: CredentialRow): Payload {
+    const keys = this.vault.requireUnlocked();
+    this.#assertHeader(r);
+    return this.#openPayload(r, keys.kek, keys.kekVersion);
   }
 
   #secretRow(id: string): SecretRow {
@@ -520,20 +525,18 @@ export class CredentialStore {
   }
 
   #update(w: WriteContext, ref: string, input: UpdateInput): CredentialSummary {
-    const current = this.material(ref);
-    const mode = modeSpec(current.provider, current.mode);
+    const r = this.#row(ref);
+    const stored = this.#payloadOf(r);
+    const mode = modeSpec(r.provider, r.mode);
     const given = input.values ?? {};
     if (typeof given !== 'object') throw new KeydeskError('INPUT_INVALID', 'Field values must be an object.');
-    const merged: Record<string, unknown> = { ...current.fields };
-    for (const [k, v] of Object.entries(current.secrets)) if (mode.fields.some((f) => f.name === k)) merged[k] = v.reveal();
-    for (const [k, v] of Object.entries(given)) merged[k] = v;
-    const values = validateValues(mode, merged);
+    const values = validateValues(mode, { ...stored.values, ...given });
 
-    const changedEndpoints = mode.fields.filter((f) => f.endpoint && (values[f.name] ?? '') !== (current.fields[f.name] ?? current.secrets[f.name]?.reveal() ?? ''));
+    const changedEndpoints = mode.fields.filter((f) => f.endpoint && (values[f.name] ?? '') !== (stored.values[f.name] ?? ''));
     if (changedEndpoints.length > 0) {
       // Every secret that would follow the new endpoint comes from the caller: the required ones, and optional ones
       // stored now (a session token, an OAuth client secret) unless they are cleared ("") with the change.
-      const needed = mode.fields.filter((f) => f.secret && ((f.required && (given[f.name] === undefined || given[f.name] === '')) || (!f.required && current.secrets[f.name] !== undefined && given[f.name] === undefined)));
+      const needed = mode.fields.filter((f) => f.secret && ((f.required && (given[f.name] === undefined || given[f.name] === '')) || (!f.required && stored.values[f.name] !== undefined && given[f.name] === undefined)));
       if (needed.length > 0) {
         const fieldErrors = Object.fromEntries(needed.map((f) => [f.name, `Enter ${f.label} again to change ${changedEndpoints.map((e) => e.label).join(', ')}`]));
         throw new KeydeskError(
@@ -544,8 +547,7 @@ export class CredentialStore {
       }
       // Secrets a sign-in stored (OAuth access and refresh tokens) cannot be given again here: they would go to the
       // new endpoint. They must be revoked or forgotten first; the credential then signs in against the new one.
-      const held = Object.keys(current.secrets).filter((k) => !mode.fields.some((f) => f.name === k));
-      if (held.length > 0) {
+      if (Object.keys(stored.extra).length > 0) {
         throw new KeydeskError(
           'INPUT_INVALID',
           `Changing ${changedEndpoints.map((e) => e.name).join(', ')} would send the sign-in tokens this credential holds to the new endpoint. Revoke them first (keydesk revoke, or --local-only to forget them), then change it and sign in again.`,
@@ -553,57 +555,48 @@ export class CredentialStore {
         );
       }
     }
-    const secretChanged = mode.fields.some((f) => f.secret && given[f.name] !== undefined && (values[f.name] ?? '') !== (current.secrets[f.name]?.reveal() ?? ''));
+    const secretChanged = mode.fields.some((f) => f.secret && given[f.name] !== undefined && (values[f.name] ?? '') !== (stored.values[f.name] ?? ''));
     const changedFields = mode.fields.filter((f) => given[f.name] !== undefined).map((f) => f.name);
     const analystExpiry = input.expiresAt === undefined ? undefined : validateExpiry(input.expiresAt);
     const secretExpiry = mode.expiry?.(values) ?? null;
     const { metadata, secretsSet } = readableMetadata(mode, values);
-    const extra = Object.fromEntries(Object.entries(current.secrets).filter(([k]) => !mode.fields.some((f) => f.name === k)).map(([k, v]) => [k, v.reveal()]));
 
-    {
-      const r = this.#row(current.id);
-      this.#assertHeader(r);
-      const { wrapped, sealed } = this.#seal(w, r.id, r.provider, r.mode, { v: 1, values, extra });
-      let expiresAt = r.expires_at;
-      let expirySource = r.expiry_source;
-      if (analystExpiry !== undefined) {
-        expiresAt = analystExpiry ?? secretExpiry;
-        expirySource = analystExpiry ? 'analyst' : secretExpiry ? 'secret' : null;
-      } else if (secretChanged) {
-        // A new secret invalidates what we knew about the old one's expiry, unless the analyst set it.
-        expiresAt = expirySource === 'analyst' ? r.expires_at : secretExpiry;
-        expirySource = expirySource === 'analyst' ? 'analyst' : secretExpiry ? 'secret' : null;
-      }
-      stmt(w.db, 
-          `UPDATE credentials SET metadata = ?, updated_at = ?, rotated_at = CASE WHEN ? THEN ? ELSE rotated_at END,
-             status = CASE WHEN ? THEN 'unknown' ELSE status END,
-             last_error_code = CASE WHEN ? THEN NULL ELSE last_error_code END,
-             last_error_message = CASE WHEN ? THEN NULL ELSE last_error_message END,
-             expires_at = ?, expiry_source = ? WHERE id = ?`
-        )
-        .run(JSON.stringify({ readable: metadata, secretsSet }), w.now, secretChanged ? 1 : 0, w.now, secretChanged ? 1 : 0, secretChanged ? 1 : 0, secretChanged ? 1 : 0, expiresAt, expirySource, r.id);
-      stmt(w.db, 'UPDATE credential_secrets SET kek_version = ?, wrapped_dek = ?, payload = ? WHERE credential_id = ?').run(w.kekVersion, wrapped, sealed, r.id);
-      w.audit({
-        action: secretChanged ? 'credential.rotate_secret' : 'credential.update',
-        outcome: 'ok',
-        credentialId: r.id,
-        credentialName: r.name,
-        detail: { changed: changedFields.sort(), ...(analystExpiry !== undefined ? { expires_at: analystExpiry } : {}) }
-      });
-      return this.get(r.id);
+    const { wrapped, sealed } = this.#seal(w, r.id, r.provider, r.mode, { v: 1, values, extra: stored.extra });
+    let expiresAt = r.expires_at;
+    let expirySource = r.expiry_source;
+    if (analystExpiry !== undefined) {
+      expiresAt = analystExpiry ?? secretExpiry;
+      expirySource = analystExpiry ? 'analyst' : secretExpiry ? 'secret' : null;
+    } else if (secretChanged) {
+      // A new secret invalidates what we knew about the old one's expiry, unless the analyst set it.
+      expiresAt = expirySource === 'analyst' ? r.expires_at : secretExpiry;
+      expirySource = expirySource === 'analyst' ? 'analyst' : secretExpiry ? 'secret' : null;
     }
+    stmt(
+      w.db,
+      `UPDATE credentials SET metadata = ?, updated_at = ?, rotated_at = CASE WHEN ? THEN ? ELSE rotated_at END,
+         status = CASE WHEN ? THEN 'unknown' ELSE status END,
+         last_error_code = CASE WHEN ? THEN NULL ELSE last_error_code END,
+         last_error_message = CASE WHEN ? THEN NULL ELSE last_error_message END,
+         expires_at = ?, expiry_source = ? WHERE id = ?`
+    ).run(JSON.stringify({ readable: metadata, secretsSet }), w.now, secretChanged ? 1 : 0, w.now, secretChanged ? 1 : 0, secretChanged ? 1 : 0, secretChanged ? 1 : 0, expiresAt, expirySource, r.id);
+    stmt(w.db, 'UPDATE credential_secrets SET kek_version = ?, wrapped_dek = ?, payload = ? WHERE credential_id = ?').run(w.kekVersion, wrapped, sealed, r.id);
+    w.audit({
+      action: secretChanged ? 'credential.rotate_secret' : 'credential.update',
+      outcome: 'ok',
+      credentialId: r.id,
+      credentialName: r.name,
+      detail: { changed: changedFields.sort(), ...(analystExpiry !== undefined ? { expires_at: analystExpiry } : {}) }
+    });
+    return this.get(r.id);
   }
 
   /** Replaces the extra secrets (OAuth tokens) atomically, keeping the field values. */
   setExtraSecrets(ref: string, extra: Readonly<Record<string, string>>, audit: { action: string; detail?: Record<string, unknown> }, observed?: Record<string, unknown>): CredentialSummary {
     return this.vault.write((w) => {
       // The field values are read inside the write, so a concurrent update of them in another process is kept.
-      const current = this.material(ref);
-      const mode = modeSpec(current.provider, current.mode);
-      const values: Record<string, string> = { ...current.fields };
-      for (const [k, v] of Object.entries(current.secrets)) if (mode.fields.some((f) => f.name === k)) values[k] = v.reveal();
-      const r = this.#row(current.id);
-      this.#assertHeader(r);
+      const r = this.#row(ref);
+      const { values } = this.#payloadOf(r);
       const { wrapped, sealed } = this.#seal(w, r.id, r.provider, r.mode, { v: 1, values, extra: { ...extra } });
       stmt(w.db, 'UPDATE credential_secrets SET kek_version = ?, wrapped_dek = ?, payload = ? WHERE credential_id = ?').run(w.kekVersion, wrapped, sealed, r.id);
       const obs = observed ? observedToStore(w, r.id, { ...parseJsonObject(r.observed), ...observed }) : r.observed;
