@@ -285,7 +285,7 @@ export class Vault {
     const appended: { seq: number; action: string; credentialId: string | null }[] = [];
     const run = this.db.transaction((): T => {
       appended.length = 0;
-      if (this.#liveKekVersion() !== keys.kekVersion) throw keyRotatedError();
+      this.assertKeyCurrent();
       const now = this.clock.now().toISOString();
       const ctx: WriteContext = {
         db: this.db,
@@ -307,7 +307,6 @@ export class Vault {
       return result;
     } catch (e) {
       if ((e as { code?: string }).code === 'SQLITE_BUSY') throw new KeydeskError('VAULT_BUSY', 'The vault is busy in another Keydesk process; try again in a moment. Nothing was changed.');
-      if (e instanceof KeydeskError && e.code === 'KEY_ROTATED') this.lock();
       throw e;
     }
   }
