@@ -5,6 +5,7 @@ import type { JsonObject } from '../providers/plugin.ts';
 import type { WriteContext } from '../vault/vault.ts';
 import { executionIntact, executionMac } from './integrity.ts';
 import { assertTransition, effectiveStatus, type ExecutionStatus, type FailureReason, type Marker } from './lifecycle.ts';
+import type { ExecutionView as ExecutionWireView } from '../../preload/contract.ts';
 
 /**
  * The executions and re-auth prompt tables: rows, the views every surface shows, and the writes that move a run.
@@ -56,41 +57,12 @@ export interface ExecutionRow {
   mac: Buffer | null;
 }
 
-/** An execution as the CLI, IPC and events show it. Nothing here is secret. */
-export interface ExecutionView {
-  id: string;
-  capability: string;
-  target: string;
-  hostEmail: string | null;
-  hostDomain: string | null;
-  reason: string;
-  actor: string;
-  actorKind: 'analyst' | 'agent';
-  credentialId: string | null;
-  credentialName: string;
-  provider: string;
-  mode: string;
-  bindingId: string | null;
-  boundDomain: string | null;
-  /** The status now: a wait whose deadline passed reads expired_awaiting_reauth even before that is written. */
-  status: ExecutionStatus;
-  /** False while the effective status is not yet written (the vault was locked when the deadline passed). */
-  statusRecorded: boolean;
-  failureReason: FailureReason | null;
-  /** superseded (an identical run was already in effect: relatedId names it) or interrupted (the process died mid-run). */
-  marker: Marker | null;
-  relatedId: string | null;
-  error: { code: string; message: string } | null;
-  result: { summary: string; details?: JsonObject } | null;
+/**
+ * An execution as the CLI and the services see it: the contract's view (what the renderer gets) plus the revert
+ * context, which stays in main. Nothing here is secret.
+ */
+export interface ExecutionView extends Omit<ExecutionWireView, 'revertible'> {
   revertContext: JsonObject | null;
-  steps: StepEntry[];
-  /** While awaiting re-authentication: when the wait ends. */
-  deadline: string | null;
-  attempts: number;
-  createdAt: string;
-  updatedAt: string;
-  finishedAt: string | null;
-  revertedAt: string | null;
 }
 
 export interface PromptRow {
