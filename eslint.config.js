@@ -48,7 +48,12 @@ export default tseslint.config(
       'no-restricted-imports': [
         'error',
         {
-          paths: [{ name: 'electron', message: 'Only main/index.ts and main/electron/ may import electron; keep this code runnable under plain Node.' }],
+          paths: [
+            {
+              name: 'electron',
+              message: 'Only main/index.ts and main/electron/ may import electron; keep this code runnable under plain Node.'
+            }
+          ],
           patterns: [{ group: ['**/renderer/**'], message: 'main/ never imports the renderer.' }]
         }
       ]

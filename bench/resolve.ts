@@ -43,13 +43,19 @@ function paired(baseline: () => number, candidate: () => number, passes = 11): {
 }
 
 try {
-  const app = await createApp({ vaultPath: join(dir, 'vault.sqlite'), actor: 'analyst:bench (bench)' }, 'passphrase', () => Promise.resolve('benchmark passphrase'));
+  const app = await createApp({ vaultPath: join(dir, 'vault.sqlite'), actor: 'analyst:bench (bench)' }, 'passphrase', () =>
+    Promise.resolve('benchmark passphrase')
+  );
   const creds = app.credentials.addMany(
     Array.from({ length: CREDENTIALS }, (_, i) => ({
       name: `tenant-${i}`,
       provider: 'microsoft_365',
       mode: 'client_secret',
-      values: { tenant_id: '11111111-2222-3333-4444-555555555555', client_id: '66666666-7777-8888-9999-000000000000', client_secret: `bench-secret-${i}-value` }
+      values: {
+        tenant_id: '11111111-2222-3333-4444-555555555555',
+        client_id: '66666666-7777-8888-9999-000000000000',
+        client_secret: `bench-secret-${i}-value`
+      }
     }))
   );
   // 100,000 bindings with real MACs under the vault's binding key, written in one transaction (binding them one audited
@@ -62,7 +68,14 @@ try {
       const domain = `d${i}.tenant${i % CREDENTIALS}.example`;
       const subdomains = i % 3 === 0;
       const id = randomUUID();
-      ins.run(id, credentialId, domain, subdomains ? 1 : 0, w.now, bindingMac(w.vaultKey('binding_mac'), { id, credentialId, domain, subdomains }));
+      ins.run(
+        id,
+        credentialId,
+        domain,
+        subdomains ? 1 : 0,
+        w.now,
+        bindingMac(w.vaultKey('binding_mac'), { id, credentialId, domain, subdomains })
+      );
       domains.push({ domain, subdomains });
     }
   });
@@ -94,10 +107,16 @@ try {
   const warm = paired(baseline, resolveAll(hosts));
 
   const viaParent = hosts.filter((h) => h.startsWith('alice@mail.')).length;
-  console.log(`${N.toLocaleString('en')} bindings (1 in 3 covering subdomains), ${CREDENTIALS} credentials; ${LOOKUPS.toLocaleString('en')} mailboxes resolved, ${viaParent.toLocaleString('en')} of them through a parent binding`);
+  console.log(
+    `${N.toLocaleString('en')} bindings (1 in 3 covering subdomains), ${CREDENTIALS} credentials; ${LOOKUPS.toLocaleString('en')} mailboxes resolved, ${viaParent.toLocaleString('en')} of them through a parent binding`
+  );
   console.log(`baseline: one indexed SELECT of a binding by domain   ${warm.base.toFixed(2).padStart(7)} µs/op`);
-  console.log(`resolve, rows already verified this session           ${warm.cand.toFixed(2).padStart(7)} µs/op   ratio ${warm.ratio.toFixed(2)}x (median of paired passes; target <= 3x)`);
-  console.log(`resolve, first MAC check of every row (after unlock)  ${cold.cand.toFixed(2).padStart(7)} µs/op   ratio ${cold.ratio.toFixed(2)}x (informational: one HMAC per binding and per credential header)`);
+  console.log(
+    `resolve, rows already verified this session           ${warm.cand.toFixed(2).padStart(7)} µs/op   ratio ${warm.ratio.toFixed(2)}x (median of paired passes; target <= 3x)`
+  );
+  console.log(
+    `resolve, first MAC check of every row (after unlock)  ${cold.cand.toFixed(2).padStart(7)} µs/op   ratio ${cold.ratio.toFixed(2)}x (informational: one HMAC per binding and per credential header)`
+  );
   await app.close();
 } finally {
   rmSync(dir, { recursive: true, force: true });

@@ -22,7 +22,12 @@ const peer = await ask<{ url: string; tokens: string[] }>({ tokens: COUNT });
 const v = await passphraseVault('bench-passphrase-0123456789');
 try {
   peer.tokens.forEach((token, i) => {
-    v.app.credentials.add({ name: `vps-${String(i).padStart(3, '0')}`, provider: 'hostinger', mode: 'api_token', values: { api_token: token, api_base_url: peer.url } });
+    v.app.credentials.add({
+      name: `vps-${String(i).padStart(3, '0')}`,
+      provider: 'hostinger',
+      mode: 'api_token',
+      values: { api_token: token, api_base_url: peer.url }
+    });
   });
   // Warm-up: loads the plugin module once, as the first validation of a session would.
   await v.app.validation.validate('vps-000');
@@ -35,12 +40,18 @@ try {
   const ideal = (COUNT * (LATENCY_MS / 1000)) / CONCURRENCY;
 
   console.log(`validate --all: ${COUNT} hostinger credentials, peer latency ${LATENCY_MS} ms, concurrency ${CONCURRENCY}`);
-  console.log(`  results:        ${run.summary.ok} ok, ${run.summary.failed} failed, ${run.summary.expired} expired, ${run.summary.unknown} unknown, ${run.summary.skipped} skipped`);
-  console.log(`  wall time:      ${seconds.toFixed(2)} s (ideal ${ideal.toFixed(2)} s = ${COUNT} × ${LATENCY_MS / 1000} s / ${CONCURRENCY})`);
+  console.log(
+    `  results:        ${run.summary.ok} ok, ${run.summary.failed} failed, ${run.summary.expired} expired, ${run.summary.unknown} unknown, ${run.summary.skipped} skipped`
+  );
+  console.log(
+    `  wall time:      ${seconds.toFixed(2)} s (ideal ${ideal.toFixed(2)} s = ${COUNT} × ${LATENCY_MS / 1000} s / ${CONCURRENCY})`
+  );
   console.log(`  ratio to ideal: ${(seconds / ideal).toFixed(3)}× (target ≤ 1.15×)`);
   const stats = await ask<{ maxInFlight: number; requests: number }>('stats');
   console.log(`  peer max in flight: ${stats.maxInFlight} (limit ${CONCURRENCY}); requests: ${stats.requests}`);
-  console.log(`  machine load before the run: ${load.toFixed(2)} on ${cpus().length} CPUs${load > cpus().length / 2 ? ' (busy: the ratio is not a quiet-machine figure)' : ''}`);
+  console.log(
+    `  machine load before the run: ${load.toFixed(2)} on ${cpus().length} CPUs${load > cpus().length / 2 ? ' (busy: the ratio is not a quiet-machine figure)' : ''}`
+  );
 } finally {
   await v.cleanup();
   worker.postMessage('close');

@@ -35,7 +35,9 @@ const inputs = Array.from({ length: N }, (_, i) => ({
 
 try {
   // --- the service: one audited add per credential, batched in one transaction (CredentialStore.addMany)
-  const app = await createApp({ vaultPath: join(dir, 'service.sqlite'), actor: 'analyst:bench (bench)' }, 'passphrase', () => Promise.resolve(PASS));
+  const app = await createApp({ vaultPath: join(dir, 'service.sqlite'), actor: 'analyst:bench (bench)' }, 'passphrase', () =>
+    Promise.resolve(PASS)
+  );
   const created = time(() => app.credentials.addMany(inputs));
 
   // --- the floor: the same AES-GCM operations (DEK, seal payload, wrap DEK) and raw inserts of the same rows
@@ -44,28 +46,39 @@ try {
   const insCred = floorDb.prepare(
     `INSERT INTO credentials (id, name, provider, mode, header_mac, metadata, observed, status, created_at, updated_at, rotated_at) VALUES (?, ?, 'hostinger', 'api_token', ?, ?, '{}', 'unknown', ?, ?, ?)`
   );
-  const insSecret = floorDb.prepare('INSERT INTO credential_secrets (credential_id, kek_version, wrapped_dek, payload) VALUES (?, 1, ?, ?)');
-  const insAudit = floorDb.prepare("INSERT INTO audit_log (seq, at, actor, action, credential_id, credential_name, outcome, detail, mac) VALUES (?, ?, 'a', 'credential.add', ?, ?, 'ok', '{}', ?)");
+  const insSecret = floorDb.prepare(
+    'INSERT INTO credential_secrets (credential_id, kek_version, wrapped_dek, payload) VALUES (?, 1, ?, ?)'
+  );
+  const insAudit = floorDb.prepare(
+    "INSERT INTO audit_log (seq, at, actor, action, credential_id, credential_name, outcome, detail, mac) VALUES (?, ?, 'a', 'credential.add', ?, ?, 'ok', '{}', ?)"
+  );
   const mac = Buffer.alloc(32);
   const floorCreate = time(() =>
-    floorDb.transaction(() => {
-      inputs.forEach((inp, i) => {
-        const id = `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`;
-        const now = new Date().toISOString();
-        const dek = randomKey();
-        const payload = seal(dek, Buffer.from(JSON.stringify({ v: 1, values: inp.values, extra: {} })), AAD.payload(id, 'hostinger', 'api_token'));
-        const wrapped = seal(kek, dek, AAD.dek(id, 1));
-        insCred.run(id, inp.name, mac, '{"readable":{},"secretsSet":["api_token"]}', now, now, now);
-        insSecret.run(id, wrapped, payload);
-        insAudit.run(i + 1, now, id, inp.name, mac);
-      });
-    }).immediate()
+    floorDb
+      .transaction(() => {
+        inputs.forEach((inp, i) => {
+          const id = `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`;
+          const now = new Date().toISOString();
+          const dek = randomKey();
+          const payload = seal(
+            dek,
+            Buffer.from(JSON.stringify({ v: 1, values: inp.values, extra: {} })),
+            AAD.payload(id, 'hostinger', 'api_token')
+          );
+          const wrapped = seal(kek, dek, AAD.dek(id, 1));
+          insCred.run(id, inp.name, mac, '{"readable":{},"secretsSet":["api_token"]}', now, now, now);
+          insSecret.run(id, wrapped, payload);
+          insAudit.run(i + 1, now, id, inp.name, mac);
+        });
+      })
+      .immediate()
   );
   floorDb.close();
 
   // --- listing: the service's metadata list vs a raw SELECT of the same rows and columns
   const reader = openApp({ vaultPath: join(dir, 'service.sqlite') });
-  const sql = 'SELECT id, name, provider, mode, header_mac, metadata, observed, status, last_error_code, last_error_message, checked_at, expires_at, expiry_source, created_at, updated_at, rotated_at FROM credentials ORDER BY name COLLATE NOCASE';
+  const sql =
+    'SELECT id, name, provider, mode, header_mac, metadata, observed, status, last_error_code, last_error_message, checked_at, expires_at, expiry_source, created_at, updated_at, rotated_at FROM credentials ORDER BY name COLLATE NOCASE';
   const rawSelect = reader.vault.db.prepare(sql);
   const listMs: number[] = [];
   const rawMs: number[] = [];

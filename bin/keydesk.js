@@ -11,7 +11,11 @@ if (major < 22 || (major === 22 && minor < 12)) {
 }
 if (!process.features.typescript) {
   // Node 22.12–22.17 strip types only behind a flag: run ourselves again with it.
-  const r = spawnSync(process.execPath, ['--experimental-strip-types', '--disable-warning=ExperimentalWarning', fileURLToPath(import.meta.url), ...process.argv.slice(2)], { stdio: 'inherit' });
+  const r = spawnSync(
+    process.execPath,
+    ['--experimental-strip-types', '--disable-warning=ExperimentalWarning', fileURLToPath(import.meta.url), ...process.argv.slice(2)],
+    { stdio: 'inherit' }
+  );
   process.exit(r.status ?? 1);
 }
 const { run } = await import('../main/cli/index.ts');

@@ -12,6 +12,12 @@ export default {
   afterPack: './build/after-pack.mjs',
   extraMetadata: { main: 'out/main/index.js' },
   linux: { target: ['AppImage', 'deb'], category: 'Utility', executableName: 'keydesk' },
-  mac: { target: ['dmg'], category: 'public.app-category.developer-tools', hardenedRuntime: true, entitlements: 'build/entitlements.mac.plist', entitlementsInherit: 'build/entitlements.mac.plist' },
+  mac: {
+    target: ['dmg'],
+    category: 'public.app-category.developer-tools',
+    hardenedRuntime: true,
+    entitlements: 'build/entitlements.mac.plist',
+    entitlementsInherit: 'build/entitlements.mac.plist'
+  },
   win: { target: ['nsis'] }
 };

@@ -16,13 +16,20 @@ const mainFiles = ['main/index.js', ...readdirSync(join(OUT, 'main/chunks')).map
 /** Static `import … from "x"`, `export … from "x"` and dynamic `import("x")` specifiers of an ES module. */
 function specifiers(code: string): string[] {
   const out = new Set<string>();
-  for (const m of code.matchAll(/^\s*(?:import|export)\b[^'"]*?\bfrom\s*["']([^"']+)["']|^\s*import\s*["']([^"']+)["']|\bimport\(\s*["']([^"']+)["']\s*\)/gm)) out.add((m[1] ?? m[2] ?? m[3])!);
+  for (const m of code.matchAll(
+    /^\s*(?:import|export)\b[^'"]*?\bfrom\s*["']([^"']+)["']|^\s*import\s*["']([^"']+)["']|\bimport\(\s*["']([^"']+)["']\s*\)/gm
+  ))
+    out.add((m[1] ?? m[2] ?? m[3])!);
   return [...out];
 }
 
 test.describe('the built Electron app', () => {
   test('main is an ES module whose every import resolves: its own chunks, Node built-ins, electron, or a production dependency', () => {
-    const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { type?: string; main?: string; dependencies?: Record<string, string> };
+    const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
+      type?: string;
+      main?: string;
+      dependencies?: Record<string, string>;
+    };
     expect(pkg.type).toBe('module');
     expect(pkg.main).toBe('./out/main/index.js');
     const deps = new Set(Object.keys(pkg.dependencies ?? {}));
@@ -34,7 +41,12 @@ test.describe('the built Electron app', () => {
       for (const s of specifiers(code)) {
         if (s.startsWith('.')) {
           if (!existsSync(resolve(join(OUT, file), '..', s))) problems.push(`${file}: ${s} does not exist`);
-        } else if (!(s === 'electron' || s.startsWith('node:') || builtins.has(s) || deps.has(s.startsWith('@') ? s.split('/').slice(0, 2).join('/') : s.split('/')[0]!))) {
+        } else if (!(
+          s === 'electron' ||
+          s.startsWith('node:') ||
+          builtins.has(s) ||
+          deps.has(s.startsWith('@') ? s.split('/').slice(0, 2).join('/') : s.split('/')[0]!)
+        )) {
           problems.push(`${file}: ${s} is not a production dependency (a packaged app would not have it)`);
         }
       }

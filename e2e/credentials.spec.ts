@@ -51,7 +51,12 @@ test.describe('credentials', () => {
     await kd.axe('form with errors');
     // Nothing saved: not in the vault, no audit entry.
     expect(kd.session.app().credentials.list()).toEqual([]);
-    expect(kd.session.app().audit.list().map((e) => e.action)).toEqual(['vault.init']);
+    expect(
+      kd.session
+        .app()
+        .audit.list()
+        .map((e) => e.action)
+    ).toEqual(['vault.init']);
     // Escape closes the dialog; the typed secret leaves the DOM with it.
     await page.keyboard.press('Escape');
     await expect(dialog).toBeHidden();
@@ -59,7 +64,9 @@ test.describe('credentials', () => {
   });
 
   test('edit secrets shows "set" and an empty input; a new secret replaces it; delete asks by name', async ({ page, kd }) => {
-    kd.session.app().credentials.add({ name: 'VPS main', provider: 'hostinger', mode: 'api_token', values: { api_token: `old_${kd.canary}` } });
+    kd.session
+      .app()
+      .credentials.add({ name: 'VPS main', provider: 'hostinger', mode: 'api_token', values: { api_token: `old_${kd.canary}` } });
     await kd.open();
     await page.getByRole('button', { name: 'VPS main', exact: true }).click();
     await page.getByRole('button', { name: 'Edit secrets' }).click();
@@ -88,7 +95,12 @@ test.describe('credentials', () => {
   test('filter and search narrow the table; a write by the CLI in another process appears without reloading', async ({ page, kd }) => {
     const app = kd.session.app();
     app.credentials.add({ name: 'VPS main', provider: 'hostinger', mode: 'api_token', values: { api_token: 'abcdefghijklmnop1' } });
-    app.credentials.add({ name: 'Blocklist', provider: 'agentsoc_mail_block', mode: 'bearer_token', values: { token: 'abcdefghijklmnop2', blocklist_url: 'https://bl.example' } });
+    app.credentials.add({
+      name: 'Blocklist',
+      provider: 'agentsoc_mail_block',
+      mode: 'bearer_token',
+      values: { token: 'abcdefghijklmnop2', blocklist_url: 'https://bl.example' }
+    });
     await kd.open();
     await expect(page.getByRole('rowheader')).toHaveCount(2);
     await page.getByLabel('Search').fill('bl.example');
@@ -104,7 +116,12 @@ test.describe('credentials', () => {
     const { openApp } = await import('../main/app.ts');
     const cli = openApp({ vaultPath: kd.vaultPath, actor: 'analyst:cli (cli)' });
     await cli.vault.unlock();
-    cli.credentials.add({ name: 'Added from the CLI', provider: 'hostinger', mode: 'api_token', values: { api_token: 'abcdefghijklmnop3' } });
+    cli.credentials.add({
+      name: 'Added from the CLI',
+      provider: 'hostinger',
+      mode: 'api_token',
+      values: { api_token: 'abcdefghijklmnop3' }
+    });
     await cli.close();
     await expect(page.getByRole('rowheader', { name: 'Added from the CLI' })).toBeVisible();
   });

@@ -14,7 +14,10 @@ test('the served app carries the CSP; injected inline handlers, remote scripts a
 
   const outcome = await page.evaluate(async () => {
     const g = globalThis as unknown as {
-      document: { body: { insertAdjacentHTML(where: string, html: string): void }; addEventListener(t: string, fn: (e: { violatedDirective: string }) => void): void };
+      document: {
+        body: { insertAdjacentHTML(where: string, html: string): void };
+        addEventListener(t: string, fn: (e: { violatedDirective: string }) => void): void;
+      };
       pwned?: number;
       remote?: number;
       fetch(u: string): Promise<unknown>;

@@ -9,7 +9,12 @@ test.describe('domains', () => {
       mode: 'client_secret',
       values: { tenant_id: 'corp.example', client_id: '3f2504e0-4f89-41d3-9a0c-0305e82c3301', client_secret: `cs_${kd.canary}` }
     });
-    app.credentials.add({ name: 'Blocklist', provider: 'agentsoc_mail_block', mode: 'bearer_token', values: { token: `tok_${kd.canary}`, blocklist_url: 'https://blocklist.example' } });
+    app.credentials.add({
+      name: 'Blocklist',
+      provider: 'agentsoc_mail_block',
+      mode: 'bearer_token',
+      values: { token: `tok_${kd.canary}`, blocklist_url: 'https://blocklist.example' }
+    });
     await kd.open();
     await page.getByRole('navigation', { name: 'Main' }).getByRole('button', { name: 'Domains' }).click();
     await expect(page.getByRole('heading', { name: 'No domain is bound yet' })).toBeVisible();
@@ -30,7 +35,9 @@ test.describe('domains', () => {
     await page.getByLabel('Capability').selectOption('block_sender');
     await page.getByLabel('Protected mailbox or domain').fill('alice@corp.example');
     await page.getByRole('button', { name: 'Preview' }).click();
-    await expect(page.locator('.resolution')).toHaveText(/block_sender for alice@corp\.example → M365 Corp \(bound to corp\.example, exact match, bindings verified\)/);
+    await expect(page.locator('.resolution')).toHaveText(
+      /block_sender for alice@corp\.example → M365 Corp \(bound to corp\.example, exact match, bindings verified\)/
+    );
     await page.getByLabel('Protected mailbox or domain').fill('bob@eu.corp.example');
     await page.getByRole('button', { name: 'Preview' }).click();
     await expect(page.locator('.resolution')).toHaveText(/→ M365 Corp \(bound to corp\.example, parent domain covering subdomains/);
@@ -44,7 +51,9 @@ test.describe('domains', () => {
     await page.getByRole('button', { name: 'Bind', exact: true }).click();
     await expect(page.getByLabel('Domain', { exact: true })).toHaveAttribute('aria-invalid', 'true');
     await expect(page.getByText('Already bound to M365 Corp')).toBeVisible();
-    await expect(page.getByRole('alert').filter({ hasText: 'would make routing block_email_domain for corp.example ambiguous' })).toBeVisible();
+    await expect(
+      page.getByRole('alert').filter({ hasText: 'would make routing block_email_domain for corp.example ambiguous' })
+    ).toBeVisible();
     expect(app.routing.list().map((b) => [b.domain, b.credentialName])).toEqual([['corp.example', 'M365 Corp']]);
     await kd.axe('domains');
 
@@ -57,7 +66,12 @@ test.describe('domains', () => {
 
   test('locked: bindings stay readable and the preview says it is unverified', async ({ page, kd }) => {
     const app = kd.session.app();
-    app.credentials.add({ name: 'Blocklist', provider: 'agentsoc_mail_block', mode: 'bearer_token', values: { token: `tok_${kd.canary}`, blocklist_url: 'https://blocklist.example' } });
+    app.credentials.add({
+      name: 'Blocklist',
+      provider: 'agentsoc_mail_block',
+      mode: 'bearer_token',
+      values: { token: `tok_${kd.canary}`, blocklist_url: 'https://blocklist.example' }
+    });
     app.routing.bind('Blocklist', 'corp.example');
     await kd.session.lock();
     await kd.open();

@@ -1,8 +1,13 @@
 import { expect, test } from './harness/fixtures.ts';
 
 test.describe('keyboard', () => {
-  test('skip link, tab order, Enter opens the dialog, focus stays trapped inside, Escape closes and returns focus', async ({ page, kd }) => {
-    kd.session.app().credentials.add({ name: 'VPS main', provider: 'hostinger', mode: 'api_token', values: { api_token: `tok_${kd.canary}` } });
+  test('skip link, tab order, Enter opens the dialog, focus stays trapped inside, Escape closes and returns focus', async ({
+    page,
+    kd
+  }) => {
+    kd.session
+      .app()
+      .credentials.add({ name: 'VPS main', provider: 'hostinger', mode: 'api_token', values: { api_token: `tok_${kd.canary}` } });
     await kd.open();
     await expect(page.getByRole('rowheader', { name: 'VPS main' })).toBeVisible();
 
@@ -11,7 +16,10 @@ test.describe('keyboard', () => {
     // The focused control shows a focus ring.
     const outline = await page.evaluate(() => {
       // Typed without the DOM library (e2e/ is checked with the Node tsconfig).
-      const g = globalThis as unknown as { document: { activeElement: unknown }; getComputedStyle(e: unknown): { outlineStyle: string; outlineWidth: string } };
+      const g = globalThis as unknown as {
+        document: { activeElement: unknown };
+        getComputedStyle(e: unknown): { outlineStyle: string; outlineWidth: string };
+      };
       const s = g.getComputedStyle(g.document.activeElement);
       return { style: s.outlineStyle, width: parseFloat(s.outlineWidth) };
     });
@@ -55,7 +63,9 @@ test.describe('keyboard', () => {
 // write, a scheduled validation, the "checked 3 min ago" clock); that must never move the analyst's focus or lose
 // what they are typing.
 test('a background refresh under an open dialog keeps the focus in the field being typed in', async ({ page, kd }) => {
-  kd.session.app().credentials.add({ name: 'VPS main', provider: 'hostinger', mode: 'api_token', values: { api_token: `tok_${kd.canary}` } });
+  kd.session
+    .app()
+    .credentials.add({ name: 'VPS main', provider: 'hostinger', mode: 'api_token', values: { api_token: `tok_${kd.canary}` } });
   await kd.open();
   await page.getByRole('button', { name: 'Add credential' }).first().click();
   const dialog = page.getByRole('dialog', { name: 'Add a credential' });

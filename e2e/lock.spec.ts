@@ -32,7 +32,9 @@ test.describe('lock and unlock (passphrase vault)', () => {
 
   test('locked, read only: everything not secret stays visible and clearly marked; secret work asks to unlock', async ({ page, kd }) => {
     await kd.session.unlock('correct horse battery staple');
-    kd.session.app().credentials.add({ name: 'VPS main', provider: 'hostinger', mode: 'api_token', values: { api_token: `tok_${kd.canary}` } });
+    kd.session
+      .app()
+      .credentials.add({ name: 'VPS main', provider: 'hostinger', mode: 'api_token', values: { api_token: `tok_${kd.canary}` } });
     await kd.session.lock();
     await kd.open();
     await page.getByRole('button', { name: 'Browse read-only' }).click();

@@ -35,7 +35,12 @@ test.describe('OAuth sign-in (oidc-provider on loopback)', () => {
 
   test('an expired OAuth credential: one click re-authenticates it in the browser and it is OK again', async ({ page, kd }) => {
     const app = kd.session.app();
-    app.credentials.add({ name: 'Peer SSO', provider: 'oauth', mode: 'authorization_code', values: { discovery_url: oidc.discoveryUrl, client_id: NATIVE_CLIENT_ID, scopes: 'openid offline_access api.read' } });
+    app.credentials.add({
+      name: 'Peer SSO',
+      provider: 'oauth',
+      mode: 'authorization_code',
+      values: { discovery_url: oidc.discoveryUrl, client_id: NATIVE_CLIENT_ID, scopes: 'openid offline_access api.read' }
+    });
     await app.oauth.connect('Peer SSO', { openExternal: kd.session.config.openExternal! });
     await kd.lastSignIn();
     // An administrator withdraws the grant: the next refresh answers invalid_grant and the credential is expired.

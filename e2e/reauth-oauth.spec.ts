@@ -28,7 +28,10 @@ test.afterAll(async () => {
   await Promise.all([g.close(), oidc.close()]);
 });
 
-test('expired OAuth credential → the banner → one click → sign-in in a second page → the waiting run resumes to succeeded', async ({ page, kd }) => {
+test('expired OAuth credential → the banner → one click → sign-in in a second page → the waiting run resumes to succeeded', async ({
+  page,
+  kd
+}) => {
   // The OAuth client secret travels to the token endpoint on every refresh: it is planted like the canary.
   kd.secrets.push(GOOGLE_CLIENT_SECRET);
   const app = kd.session.app();
@@ -36,7 +39,14 @@ test('expired OAuth credential → the banner → one click → sign-in in a sec
     name: 'Workspace admin',
     provider: 'google_workspace',
     mode: 'oauth_user',
-    values: { client_id: GOOGLE_CLIENT_ID, client_secret: GOOGLE_CLIENT_SECRET, authorization_url: oidc.authorizationUrl, token_url: oidc.tokenUrl, revocation_url: oidc.revocationUrl, api_base_url: g.url }
+    values: {
+      client_id: GOOGLE_CLIENT_ID,
+      client_secret: GOOGLE_CLIENT_SECRET,
+      authorization_url: oidc.authorizationUrl,
+      token_url: oidc.tokenUrl,
+      revocation_url: oidc.revocationUrl,
+      api_base_url: g.url
+    }
   });
   await app.oauth.connect('Workspace admin', { openExternal: kd.session.config.openExternal! });
   await kd.lastSignIn();

@@ -10,12 +10,20 @@ test.afterAll(async () => {
 });
 
 test.describe('re-auth prompts (static secret)', () => {
-  test('a run on an expired token waits → the banner appears → one click, a new secret → the same run resumes and succeeds', async ({ page, kd }) => {
+  test('a run on an expired token waits → the banner appears → one click, a new secret → the same run resumes and succeeds', async ({
+    page,
+    kd
+  }) => {
     const expired = peer.blocklist.addToken({ token: `blk_old_${kd.canary}`, expired: true });
     const fresh = peer.blocklist.addToken({ token: `blk_new_${kd.canary}` });
     kd.secrets.push(expired, fresh);
     const app = kd.session.app();
-    app.credentials.add({ name: 'Blocklist', provider: 'agentsoc_mail_block', mode: 'bearer_token', values: { token: expired, blocklist_url: peer.url } });
+    app.credentials.add({
+      name: 'Blocklist',
+      provider: 'agentsoc_mail_block',
+      mode: 'bearer_token',
+      values: { token: expired, blocklist_url: peer.url }
+    });
     app.routing.bind('Blocklist', 'corp.example');
     await kd.open();
 
@@ -49,7 +57,9 @@ test.describe('re-auth prompts (static secret)', () => {
     await dialog.getByLabel(/Replace bearer token/).fill(fresh);
     await dialog.getByRole('button', { name: 'Save, check and resume' }).click();
 
-    await expect(page.getByText(/Blocklist re-authenticated\. Resumed 1 action: block_email_domain → evil\.example: succeeded\./)).toBeVisible();
+    await expect(
+      page.getByText(/Blocklist re-authenticated\. Resumed 1 action: block_email_domain → evil\.example: succeeded\./)
+    ).toBeVisible();
     await expect(banner.getByRole('heading')).toHaveCount(0);
     const row = page.getByRole('row').filter({ has: page.getByRole('rowheader', { name: 'block_email_domain → evil.example' }) });
     await expect(row.getByRole('cell', { name: 'Succeeded' })).toBeVisible();
@@ -69,7 +79,12 @@ test.describe('re-auth prompts (static secret)', () => {
     const expired = peer.blocklist.addToken({ token: `blk_old2_${kd.canary}`, expired: true });
     kd.secrets.push(expired);
     const app = kd.session.app();
-    app.credentials.add({ name: 'Blocklist', provider: 'agentsoc_mail_block', mode: 'bearer_token', values: { token: expired, blocklist_url: peer.url } });
+    app.credentials.add({
+      name: 'Blocklist',
+      provider: 'agentsoc_mail_block',
+      mode: 'bearer_token',
+      values: { token: expired, blocklist_url: peer.url }
+    });
     app.routing.bind('Blocklist', 'corp.example');
     await app.executions.run({ capability: 'block_email_domain', target: 'bad.example', hostDomain: 'corp.example', reason: 'test' });
     await kd.open();
@@ -89,7 +104,12 @@ test.describe('re-auth prompts (static secret)', () => {
     const expired = peer.blocklist.addToken({ token: `blk_old3_${kd.canary}`, expired: true });
     kd.secrets.push(expired);
     const app = kd.session.app();
-    app.credentials.add({ name: 'Blocklist', provider: 'agentsoc_mail_block', mode: 'bearer_token', values: { token: expired, blocklist_url: peer.url } });
+    app.credentials.add({
+      name: 'Blocklist',
+      provider: 'agentsoc_mail_block',
+      mode: 'bearer_token',
+      values: { token: expired, blocklist_url: peer.url }
+    });
     app.routing.bind('Blocklist', 'corp.example');
     await app.executions.run({ capability: 'block_email_domain', target: 'bad.example', hostDomain: 'corp.example', reason: 'test' });
     await kd.session.lock();
@@ -99,6 +119,8 @@ test.describe('re-auth prompts (static secret)', () => {
     await expect(page.getByText(/Blocklist needs to be re-authenticated before the deadline/)).toBeVisible();
     await kd.axe('lock screen with waiting actions');
     await page.getByRole('button', { name: 'Unlock with the OS keychain' }).click();
-    await expect(page.getByRole('region', { name: /Re-authentication needed/ }).getByRole('button', { name: 'Enter a new secret for Blocklist' })).toBeVisible();
+    await expect(
+      page.getByRole('region', { name: /Re-authentication needed/ }).getByRole('button', { name: 'Enter a new secret for Blocklist' })
+    ).toBeVisible();
   });
 });

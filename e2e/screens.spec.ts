@@ -23,10 +23,30 @@ test('main screens, for the README', async ({ page, kd }) => {
   const blocklistToken = blocklist.blocklist.addToken();
   const expiredBlocklist = blocklist.blocklist.addToken({ expired: true });
   kd.secrets.push(vpsToken, revoked, blocklistToken, expiredBlocklist);
-  app.credentials.add({ name: 'VPS fleet (Hostinger)', provider: 'hostinger', mode: 'api_token', values: { api_token: vpsToken, api_base_url: hostinger.url } });
-  app.credentials.add({ name: 'VPS legacy', provider: 'hostinger', mode: 'api_token', values: { api_token: revoked, api_base_url: hostinger.url } });
-  app.credentials.add({ name: 'Phishing blocklist', provider: 'agentsoc_mail_block', mode: 'bearer_token', values: { token: blocklistToken, blocklist_url: blocklist.url } });
-  app.credentials.add({ name: 'Blocklist (subsidiary)', provider: 'agentsoc_mail_block', mode: 'bearer_token', values: { token: expiredBlocklist, blocklist_url: blocklist.url } });
+  app.credentials.add({
+    name: 'VPS fleet (Hostinger)',
+    provider: 'hostinger',
+    mode: 'api_token',
+    values: { api_token: vpsToken, api_base_url: hostinger.url }
+  });
+  app.credentials.add({
+    name: 'VPS legacy',
+    provider: 'hostinger',
+    mode: 'api_token',
+    values: { api_token: revoked, api_base_url: hostinger.url }
+  });
+  app.credentials.add({
+    name: 'Phishing blocklist',
+    provider: 'agentsoc_mail_block',
+    mode: 'bearer_token',
+    values: { token: blocklistToken, blocklist_url: blocklist.url }
+  });
+  app.credentials.add({
+    name: 'Blocklist (subsidiary)',
+    provider: 'agentsoc_mail_block',
+    mode: 'bearer_token',
+    values: { token: expiredBlocklist, blocklist_url: blocklist.url }
+  });
   app.credentials.add({
     name: 'M365 Corp',
     provider: 'microsoft_365',
@@ -34,16 +54,32 @@ test('main screens, for the README', async ({ page, kd }) => {
     values: { tenant_id: 'corp.example', client_id: '3f2504e0-4f89-41d3-9a0c-0305e82c3301', client_secret: `cs_${kd.canary}` },
     expiresAt: new Date(Date.now() + 5 * 86_400_000).toISOString().slice(0, 10)
   });
-  app.credentials.add({ name: 'Okta SSO', provider: 'oauth', mode: 'authorization_code', values: { discovery_url: oidc.discoveryUrl, client_id: NATIVE_CLIENT_ID, scopes: 'openid offline_access api.read' } });
+  app.credentials.add({
+    name: 'Okta SSO',
+    provider: 'oauth',
+    mode: 'authorization_code',
+    values: { discovery_url: oidc.discoveryUrl, client_id: NATIVE_CLIENT_ID, scopes: 'openid offline_access api.read' }
+  });
   await app.oauth.connect('Okta SSO', { openExternal: kd.session.config.openExternal! });
   await kd.lastSignIn();
   hostinger.hostinger.revoke(revoked);
-  for (const name of ['VPS fleet (Hostinger)', 'VPS legacy', 'Phishing blocklist', 'Blocklist (subsidiary)']) await app.validation.validate(name);
+  for (const name of ['VPS fleet (Hostinger)', 'VPS legacy', 'Phishing blocklist', 'Blocklist (subsidiary)'])
+    await app.validation.validate(name);
   app.routing.bind('M365 Corp', 'corp.example', { subdomains: true });
   app.routing.bind('Phishing blocklist', 'mail.corp.example');
   app.routing.bind('Blocklist (subsidiary)', 'subsidiary.example');
-  await app.executions.run({ capability: 'block_email_domain', target: 'evil-invoices.example', hostDomain: 'mail.corp.example', reason: 'INC-4711 invoice phishing wave' });
-  await app.executions.run({ capability: 'block_email_domain', target: 'login-verify.example', hostDomain: 'subsidiary.example', reason: 'INC-4712 credential phishing' });
+  await app.executions.run({
+    capability: 'block_email_domain',
+    target: 'evil-invoices.example',
+    hostDomain: 'mail.corp.example',
+    reason: 'INC-4711 invoice phishing wave'
+  });
+  await app.executions.run({
+    capability: 'block_email_domain',
+    target: 'login-verify.example',
+    hostDomain: 'subsidiary.example',
+    reason: 'INC-4712 credential phishing'
+  });
   kd.secrets.push(...oidc.issuedTokens());
 
   await kd.open();

@@ -3,7 +3,10 @@
 // HTML (React mirrors a controlled input's value into a `value` attribute) and never pre-filled on edit.
 import { expect, finalFieldValues, test } from './harness/fixtures.ts';
 
-test('a typed secret never reaches the page HTML — not while typing, not after a refused save — and edit never pre-fills it', async ({ page, kd }) => {
+test('a typed secret never reaches the page HTML — not while typing, not after a refused save — and edit never pre-fills it', async ({
+  page,
+  kd
+}) => {
   await kd.open();
   await page.getByRole('button', { name: 'Add credential' }).first().click();
   const dialog = page.getByRole('dialog', { name: 'Add a credential' });

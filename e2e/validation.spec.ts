@@ -48,7 +48,9 @@ test.describe('validation', () => {
     await dialog.getByRole('button', { name: 'Add credential' }).click();
     await expect(page.getByRole('heading', { level: 1, name: /VPS one/ })).toContainText('OK');
 
-    kd.session.app().credentials.add({ name: 'VPS two', provider: 'hostinger', mode: 'api_token', values: { api_token: bad, api_base_url: peer.url } });
+    kd.session
+      .app()
+      .credentials.add({ name: 'VPS two', provider: 'hostinger', mode: 'api_token', values: { api_token: bad, api_base_url: peer.url } });
     peer.hostinger.revoke(bad);
     await page.getByRole('button', { name: '← All credentials' }).click();
     await expect(credentialRow(page, 'VPS two').getByRole('cell', { name: 'Unknown', exact: true })).toBeVisible();
@@ -66,7 +68,12 @@ test.describe('validation', () => {
     for (const n of ['one', 'two', 'three', 'four', 'five', 'six', 'seven', 'eight', 'nine', 'ten']) {
       const token = peer.hostinger.addToken({ token: `hst_${n}_${kd.canary}` });
       kd.secrets.push(token);
-      app.credentials.add({ name: `VPS ${n}`, provider: 'hostinger', mode: 'api_token', values: { api_token: token, api_base_url: peer.url } });
+      app.credentials.add({
+        name: `VPS ${n}`,
+        provider: 'hostinger',
+        mode: 'api_token',
+        values: { api_token: token, api_base_url: peer.url }
+      });
     }
     // A slow provider: every answer takes a while, so the run is visibly in progress.
     peer.control.latencyMs = 2_000;

@@ -95,7 +95,11 @@ function assemble(config: AppConfig, vault: Vault): KeydeskApp {
 }
 
 export function openApp(config: AppConfig): KeydeskApp {
-  const vault = Vault.open(config.vaultPath, { clock: config.clock ?? systemClock, ...(config.keychain ? { keychain: config.keychain } : {}), ...(config.actor ? { actor: config.actor } : {}) });
+  const vault = Vault.open(config.vaultPath, {
+    clock: config.clock ?? systemClock,
+    ...(config.keychain ? { keychain: config.keychain } : {}),
+    ...(config.actor ? { actor: config.actor } : {})
+  });
   return assemble(config, vault);
 }
 

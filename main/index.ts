@@ -50,38 +50,41 @@ if (!app.requestSingleInstanceLock()) {
   // Any web contents that appears (there should be none but the window's) gets the same guards.
   app.on('web-contents-created', (_e, contents) => guardWebContents(contents, appUrl));
 
-  void app.whenReady().then(async () => {
-    let user = 'unknown';
-    try {
-      user = userInfo().username;
-    } catch {
-      /* no passwd entry */
-    }
-    session = new AppSession({ vaultPath: vaultPathFrom(process.argv, process.env), actor: `analyst:${user} (app)`, openExternal });
-    const startProblem = await session.unlockOnStart();
-    if (startProblem) log(`vault stays locked: ${startProblem.code}`);
+  void app
+    .whenReady()
+    .then(async () => {
+      let user = 'unknown';
+      try {
+        user = userInfo().username;
+      } catch {
+        /* no passwd entry */
+      }
+      session = new AppSession({ vaultPath: vaultPathFrom(process.argv, process.env), actor: `analyst:${user} (app)`, openExternal });
+      const startProblem = await session.unlockOnStart();
+      if (startProblem) log(`vault stays locked: ${startProblem.code}`);
 
-    const config = { preloadPath: join(import.meta.dirname, '../preload/index.cjs'), appUrl, development };
-    hardenSession(config);
-    if (!development) serveRenderer(join(import.meta.dirname, '../renderer'));
-    const core = createIpcCore(session, { log });
-    win = createMainWindow(config);
-    disposers.push(wireIpc(win, core, appUrl));
-    disposers.push(wireReauthNotifications(session, () => win));
+      const config = { preloadPath: join(import.meta.dirname, '../preload/index.cjs'), appUrl, development };
+      hardenSession(config);
+      if (!development) serveRenderer(join(import.meta.dirname, '../renderer'));
+      const core = createIpcCore(session, { log });
+      win = createMainWindow(config);
+      disposers.push(wireIpc(win, core, appUrl));
+      disposers.push(wireReauthNotifications(session, () => win));
 
-    const s = session;
-    disposers.push(wireAutoLock({ isUnlocked: () => s.isUnlocked(), lock: () => s.lock(), minutes: () => s.autoLockMinutes }));
-    const scheduler = createScheduler({ clock: s.clock, isUnlocked: () => s.isUnlocked(), log });
-    for (const task of backgroundTasks(s)) scheduler.add(task);
-    const tick = setInterval(() => void scheduler.tick(), 5000);
-    disposers.push(() => clearInterval(tick));
-  }).catch((e: unknown) => {
-    // A start that fails says so instead of leaving no window. toErrorShape: Keydesk's own message, never foreign text.
-    const problem = toErrorShape(e);
-    log(`start failed: ${problem.code}`);
-    dialog.showErrorBox('Keydesk could not start', problem.message);
-    app.exit(1);
-  });
+      const s = session;
+      disposers.push(wireAutoLock({ isUnlocked: () => s.isUnlocked(), lock: () => s.lock(), minutes: () => s.autoLockMinutes }));
+      const scheduler = createScheduler({ clock: s.clock, isUnlocked: () => s.isUnlocked(), log });
+      for (const task of backgroundTasks(s)) scheduler.add(task);
+      const tick = setInterval(() => void scheduler.tick(), 5000);
+      disposers.push(() => clearInterval(tick));
+    })
+    .catch((e: unknown) => {
+      // A start that fails says so instead of leaving no window. toErrorShape: Keydesk's own message, never foreign text.
+      const problem = toErrorShape(e);
+      log(`start failed: ${problem.code}`);
+      dialog.showErrorBox('Keydesk could not start', problem.message);
+      app.exit(1);
+    });
 
   app.on('window-all-closed', () => app.quit());
 

@@ -1,6 +1,14 @@
 // The object the preload exposes as window.keydesk. Pure (no electron import): the preload builds it over
 // ipcRenderer, and the e2e harness builds the very same object over Playwright bindings.
-import { CHANNEL_NAMES, EVENT_NAMES, type ChannelName, type EventName, type KeydeskBridge, type KeydeskEvents, type Result } from './contract.ts';
+import {
+  CHANNEL_NAMES,
+  EVENT_NAMES,
+  type ChannelName,
+  type EventName,
+  type KeydeskBridge,
+  type KeydeskEvents,
+  type Result
+} from './contract.ts';
 
 /** Sends one call to main. Must resolve with the result envelope main answered. */
 export type Invoke = (channel: ChannelName, input: unknown) => Promise<unknown>;
@@ -34,7 +42,8 @@ function asResult(v: unknown): Result<never> {
 export function createBridge(invoke: Invoke, subscribe: Subscribe): KeydeskBridge {
   const bridge: KeydeskBridge = {
     async invoke(channel, input) {
-      if (typeof channel !== 'string' || !channels.has(channel)) return failure('UNKNOWN_CHANNEL', 'No such channel in the Keydesk contract.');
+      if (typeof channel !== 'string' || !channels.has(channel))
+        return failure('UNKNOWN_CHANNEL', 'No such channel in the Keydesk contract.');
       try {
         return asResult(await invoke(channel, input));
       } catch {

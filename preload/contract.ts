@@ -85,7 +85,8 @@ export interface OAuthFlowEvent {
 }
 export type EventName = keyof KeydeskEvents;
 
-export type ExecutionStatusName = 'pending' | 'running' | 'succeeded' | 'failed' | 'reverted' | 'revert_failed' | 'awaiting_reauth' | 'expired_awaiting_reauth';
+export type ExecutionStatusName =
+  'pending' | 'running' | 'succeeded' | 'failed' | 'reverted' | 'revert_failed' | 'awaiting_reauth' | 'expired_awaiting_reauth';
 
 /** Ids, the capability, its target and the new status: never a secret. */
 export interface ExecutionChanged {
@@ -138,7 +139,14 @@ export interface ValidationProgress {
  * Every event name, at run time (the preload and the IPC layer forward only these). Adding an event to
  * KeydeskEvents without listing it here fails the type check below.
  */
-export const EVENT_NAMES = ['vault.changed', 'vault.lock', 'validation.progress', 'execution.changed', 'reauth.prompt', 'oauth.flow'] as const satisfies readonly EventName[];
+export const EVENT_NAMES = [
+  'vault.changed',
+  'vault.lock',
+  'validation.progress',
+  'execution.changed',
+  'reauth.prompt',
+  'oauth.flow'
+] as const satisfies readonly EventName[];
 type _EveryEventListed = Exclude<EventName, (typeof EVENT_NAMES)[number]> extends never ? true : never;
 export const _everyEventListed: _EveryEventListed = true;
 
@@ -191,7 +199,10 @@ export const vaultChannels = {
   'vault.status': { input: NoInput, output: returns<VaultStatus>() },
   'vault.create': {
     input: z
-      .strictObject({ keySource: z.enum(['keychain', 'passphrase'], 'Choose the OS keychain or a passphrase'), passphrase: Passphrase.optional() })
+      .strictObject({
+        keySource: z.enum(['keychain', 'passphrase'], 'Choose the OS keychain or a passphrase'),
+        passphrase: Passphrase.optional()
+      })
       .superRefine((v, ctx) => {
         if (v.keySource === 'passphrase' && (v.passphrase ?? '').length < PASSPHRASE_MIN_LENGTH) {
           ctx.addIssue({ code: 'custom', path: ['passphrase'], message: `Use at least ${PASSPHRASE_MIN_LENGTH} characters` });
@@ -312,7 +323,10 @@ export const credentialChannels = {
   'credentials.get': { input: z.strictObject({ id: Ref }), output: returns<CredentialView>() },
   'credentials.add': { input: CredentialAdd, output: returns<CredentialView>() },
   'credentials.update': { input: CredentialUpdate, output: returns<CredentialView>() },
-  'credentials.rename': { input: z.strictObject({ id: Ref, name: z.string().max(256, 'A name is at most 64 characters') }), output: returns<CredentialView>() },
+  'credentials.rename': {
+    input: z.strictObject({ id: Ref, name: z.string().max(256, 'A name is at most 64 characters') }),
+    output: returns<CredentialView>()
+  },
   'credentials.remove': { input: z.strictObject({ id: Ref }), output: returns<{ id: string; name: string }>() }
 } as const;
 
@@ -413,11 +427,18 @@ export const bindingChannels = {
     input: z.strictObject({ credentialId: Ref, domain: DomainInput, subdomains: z.boolean('Yes or no').optional() }),
     output: returns<BindingView & { change: 'added' | 'updated' | 'unchanged' }>()
   },
-  'bindings.unbind': { input: z.strictObject({ credentialId: Ref, domain: DomainInput }), output: returns<{ id: string; credentialName: string; domain: string }>() },
+  'bindings.unbind': {
+    input: z.strictObject({ credentialId: Ref, domain: DomainInput }),
+    output: returns<{ id: string; credentialName: string; domain: string }>()
+  },
   /** Domains the provider says the tenant owns, not yet bound to this credential. */
   'bindings.suggestions': { input: z.strictObject({ credentialId: Ref }), output: returns<string[]>() },
   'bindings.acceptSuggestions': {
-    input: z.strictObject({ credentialId: Ref, domains: z.array(DomainInput).max(200, 'At most 200 domains at once').optional(), subdomains: z.boolean('Yes or no').optional() }),
+    input: z.strictObject({
+      credentialId: Ref,
+      domains: z.array(DomainInput).max(200, 'At most 200 domains at once').optional(),
+      subdomains: z.boolean('Yes or no').optional()
+    }),
     output: returns<BindingView[]>()
   },
   /** "block_sender for alice@corp.example → M365 Corp". Verified when unlocked; a labelled unverified preview while locked. */
@@ -497,7 +518,16 @@ export interface ResumeView {
   claimedElsewhere: string[];
 }
 
-const EXECUTION_STATUSES = ['pending', 'running', 'succeeded', 'failed', 'reverted', 'revert_failed', 'awaiting_reauth', 'expired_awaiting_reauth'] as const;
+const EXECUTION_STATUSES = [
+  'pending',
+  'running',
+  'succeeded',
+  'failed',
+  'reverted',
+  'revert_failed',
+  'awaiting_reauth',
+  'expired_awaiting_reauth'
+] as const;
 
 export const executionChannels = {
   'executions.capabilities': { input: NoInput, output: returns<CapabilityShapeView[]>() },
@@ -534,7 +564,10 @@ export const promptChannels = {
    * is validated, and only when it is ok do the waiting runs resume. A locked vault unlocks first, in the same
    * gesture (`passphrase` for a passphrase vault).
    */
-  'prompts.reauthWithSecrets': { input: z.strictObject({ credentialId: Ref, values: FieldValues, passphrase: Passphrase.optional() }), output: returns<ResumeView>() }
+  'prompts.reauthWithSecrets': {
+    input: z.strictObject({ credentialId: Ref, values: FieldValues, passphrase: Passphrase.optional() }),
+    output: returns<ResumeView>()
+  }
 } as const;
 
 export const oauthChannels = {
@@ -558,12 +591,24 @@ export const oauthChannels = {
 } as const;
 
 /** Every channel of every domain. A channel name appears exactly once (mergeDomains refuses a duplicate at load). */
-export const CHANNELS = mergeDomains(vaultChannels, providerChannels, credentialChannels, auditChannels, validationChannels, bindingChannels, executionChannels, promptChannels, oauthChannels);
+export const CHANNELS = mergeDomains(
+  vaultChannels,
+  providerChannels,
+  credentialChannels,
+  auditChannels,
+  validationChannels,
+  bindingChannels,
+  executionChannels,
+  promptChannels,
+  oauthChannels
+);
 
 type UnionToIntersection<U> = (U extends unknown ? (x: U) => void : never) extends (x: infer I) => void ? I : never;
 
 /** Merges the domain maps; a channel name declared by two domains is a programming error caught at load. */
-function mergeDomains<T extends readonly Record<string, { input: z.ZodType; output: Returns<unknown> }>[]>(...domains: T): Readonly<UnionToIntersection<T[number]>> {
+function mergeDomains<T extends readonly Record<string, { input: z.ZodType; output: Returns<unknown> }>[]>(
+  ...domains: T
+): Readonly<UnionToIntersection<T[number]>> {
   const out: Record<string, unknown> = {};
   for (const d of domains) {
     for (const [k, v] of Object.entries(d)) {
@@ -583,7 +628,6 @@ export type ChannelParsed<C extends ChannelName> = z.output<Channels[C]['input']
 export type ChannelOutput<C extends ChannelName> = Channels[C]['output'] extends Returns<infer T> ? T : never;
 
 export const CHANNEL_NAMES = Object.freeze(Object.keys(CHANNELS)) as readonly ChannelName[];
-
 
 /** The one object the preload exposes as `window.keydesk`. */
 export interface KeydeskBridge {

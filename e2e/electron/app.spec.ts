@@ -19,14 +19,24 @@ function electronBinary(): string | null {
 const binary = electronBinary();
 
 test.describe('Keydesk in Electron', () => {
-  test.skip(binary === null, 'No Electron binary (node_modules/electron/path.txt or dist/ missing): it cannot be downloaded here. Run `npm install` where the Electron download is allowed to run this spec.');
+  test.skip(
+    binary === null,
+    'No Electron binary (node_modules/electron/path.txt or dist/ missing): it cannot be downloaded here. Run `npm install` where the Electron download is allowed to run this spec.'
+  );
 
   test('starts hardened: window on app:// with the CSP, only window.keydesk exposed, navigation and window.open blocked', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'keydesk-electron-'));
     // Its own data folder (main/index.ts sets userData to main/paths.ts's folder, which follows these variables), so
     // a Keydesk the developer has open neither holds the single-instance lock nor shares its profile.
-    const env = { ...process.env, XDG_CONFIG_HOME: dir, APPDATA: dir, ...(process.platform === 'darwin' ? { HOME: dir } : {}) } as Record<string, string>;
-    const app = await electron.launch({ executablePath: binary!, args: [join(ROOT, 'out/main/index.js'), '--vault', join(dir, 'vault.sqlite')], env });
+    const env = { ...process.env, XDG_CONFIG_HOME: dir, APPDATA: dir, ...(process.platform === 'darwin' ? { HOME: dir } : {}) } as Record<
+      string,
+      string
+    >;
+    const app = await electron.launch({
+      executablePath: binary!,
+      args: [join(ROOT, 'out/main/index.js'), '--vault', join(dir, 'vault.sqlite')],
+      env
+    });
     try {
       const win = await app.firstWindow();
       await expect(win.getByRole('heading', { name: 'Create your Keydesk vault' })).toBeVisible();
@@ -34,7 +44,12 @@ test.describe('Keydesk in Electron', () => {
 
       const exposed = await win.evaluate(() => {
         const w = globalThis as unknown as Record<string, unknown>;
-        return { keydesk: Object.keys((w.keydesk as object) ?? {}).sort(), process: typeof w.process, require: typeof w.require, ipc: typeof w.ipcRenderer };
+        return {
+          keydesk: Object.keys((w.keydesk as object) ?? {}).sort(),
+          process: typeof w.process,
+          require: typeof w.require,
+          ipc: typeof w.ipcRenderer
+        };
       });
       expect(exposed).toEqual({ keydesk: ['invoke', 'on'], process: 'undefined', require: 'undefined', ipc: 'undefined' });
 

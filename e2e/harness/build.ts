@@ -10,7 +10,10 @@ export const BRIDGE_SCRIPT = join(ROOT, 'out/e2e/bridge.js');
 /** Builds the renderer exactly as `npm run build` does (electron-vite), then the in-page bridge script. */
 export async function buildForE2E(): Promise<void> {
   if (process.env.KEYDESK_E2E_SKIP_BUILD !== '1') {
-    execFileSync(process.execPath, [join(ROOT, 'node_modules/electron-vite/bin/electron-vite.js'), 'build'], { cwd: ROOT, stdio: 'ignore' });
+    execFileSync(process.execPath, [join(ROOT, 'node_modules/electron-vite/bin/electron-vite.js'), 'build'], {
+      cwd: ROOT,
+      stdio: 'ignore'
+    });
   }
   const out = await build({
     configFile: false,

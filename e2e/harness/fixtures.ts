@@ -48,7 +48,10 @@ export interface Keydesk {
   expectConsoleErrors(re: RegExp): void;
 }
 
-export const test = base.extend<{ kd: Keydesk; vaultKind: 'none' | 'keychain' | 'passphrase'; passphrase: string }, { rendererUrl: string }>({
+export const test = base.extend<
+  { kd: Keydesk; vaultKind: 'none' | 'keychain' | 'passphrase'; passphrase: string },
+  { rendererUrl: string }
+>({
   vaultKind: ['keychain', { option: true }],
   passphrase: ['correct horse battery staple', { option: true }],
   rendererUrl: [
@@ -65,7 +68,12 @@ export const test = base.extend<{ kd: Keydesk; vaultKind: 'none' | 'keychain' | 
     const vaultPath = join(dir, 'vault.sqlite');
     const signIns: ChromiumSignIn[] = [];
     // Sign-ins the "system browser" has opened, in order; lastSignIn() takes the next one, waiting for it if need be.
-    const external = { decision: 'approve' as 'approve' | 'deny', opened: [] as ChromiumSignIn[], taken: 0, notify: null as (() => void) | null };
+    const external = {
+      decision: 'approve' as 'approve' | 'deny',
+      opened: [] as ChromiumSignIn[],
+      taken: 0,
+      notify: null as (() => void) | null
+    };
     const browser = page.context().browser();
     const session = new AppSession({
       vaultPath,
@@ -99,7 +107,9 @@ export const test = base.extend<{ kd: Keydesk; vaultKind: 'none' | 'keychain' | 
     });
     await page.exposeBinding('__keydeskInvoke', async (source, channel: unknown, input: unknown) => {
       // The same pure sender check as main/electron/ipc.ts: the page's main frame, on the app's origin.
-      const r = isAppSender({ frame: source.frame, url: source.frame.url() }, { mainFrame: page.mainFrame(), appUrl: rendererUrl }) ? await core.dispatch(channel, input) : FORBIDDEN;
+      const r = isAppSender({ frame: source.frame, url: source.frame.url() }, { mainFrame: page.mainFrame(), appUrl: rendererUrl })
+        ? await core.dispatch(channel, input)
+        : FORBIDDEN;
       answers.push(JSON.stringify(r));
       return r;
     });
@@ -170,7 +180,10 @@ export const test = base.extend<{ kd: Keydesk; vaultKind: 'none' | 'keychain' | 
     // Canary: never in an IPC answer, an event, a main-process log line, or the final DOM — its HTML and what its
     // form fields hold (an uncontrolled input's value is not in the HTML).
     const dom = page.isClosed() ? '' : `${await page.content()}\n${(await finalFieldValues(page)).join('\n')}`;
-    const logs = testInfo.annotations.filter((a) => a.type === 'main-log').map((a) => a.description ?? '').join('\n');
+    const logs = testInfo.annotations
+      .filter((a) => a.type === 'main-log')
+      .map((a) => a.description ?? '')
+      .join('\n');
     expect(answers.join('\n'), 'IPC answers hold the canary').not.toContain(canary);
     expect(JSON.stringify(events), 'events hold the canary').not.toContain(canary);
     expect(logs, 'main-process log lines hold the canary').not.toContain(canary);

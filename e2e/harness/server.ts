@@ -4,7 +4,14 @@ import type { AddressInfo } from 'node:net';
 import { extname, join, normalize, sep } from 'node:path';
 import { RENDERER_CSP } from '../../main/shell/csp.ts';
 
-const TYPES: Record<string, string> = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8', '.svg': 'image/svg+xml', '.png': 'image/png', '.ico': 'image/x-icon' };
+const TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.ico': 'image/x-icon'
+};
 
 /** Serves the built renderer on 127.0.0.1 with the app's CSP header, as the app:// protocol does in Electron. */
 export async function serveRenderer(root: string): Promise<{ url: string; close(): Promise<void> }> {
@@ -20,7 +27,12 @@ export async function serveRenderer(root: string): Promise<{ url: string; close(
       }
       try {
         const body = await readFile(file);
-        res.writeHead(200, { 'content-type': type, 'content-security-policy': RENDERER_CSP, 'x-content-type-options': 'nosniff', 'cache-control': 'no-store' });
+        res.writeHead(200, {
+          'content-type': type,
+          'content-security-policy': RENDERER_CSP,
+          'x-content-type-options': 'nosniff',
+          'cache-control': 'no-store'
+        });
         res.end(body);
       } catch {
         res.writeHead(404).end();

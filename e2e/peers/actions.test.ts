@@ -42,14 +42,23 @@ describe('Graph and Exchange action endpoints', () => {
     const res = await fetch(entra.tokenEndpoint(tenantId), {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ grant_type: 'client_credentials', client_id: app.appId, client_secret: secret, scope: `${resource}/.default` })
+      body: new URLSearchParams({
+        grant_type: 'client_credentials',
+        client_id: app.appId,
+        client_secret: secret,
+        scope: `${resource}/.default`
+      })
     });
     return ((await res.json()) as { access_token: string }).access_token;
   };
 
   it('Graph: no token 401, a token for another resource 401, a role that may only read 403 on PATCH; nothing changes', async () => {
     const patch = (t: string | null) =>
-      fetch(`${graph.url}/v1.0/users/alice@corp.example`, { method: 'PATCH', headers: { 'content-type': 'application/json', ...(t ? { authorization: `Bearer ${t}` } : {}) }, body: '{"accountEnabled":false}' });
+      fetch(`${graph.url}/v1.0/users/alice@corp.example`, {
+        method: 'PATCH',
+        headers: { 'content-type': 'application/json', ...(t ? { authorization: `Bearer ${t}` } : {}) },
+        body: '{"accountEnabled":false}'
+      });
     expect((await patch(null)).status).toBe(401);
     expect((await patch(await token(exchange.url))).status).toBe(401);
     const readOnly = await token(graph.url);
@@ -59,11 +68,19 @@ describe('Graph and Exchange action endpoints', () => {
   });
 
   it('Exchange InvokeCommand: a Graph token 401, no anchor mailbox 400, no Exchange admin role 403', async () => {
-    const invoke = (t: string, headers: Record<string, string> = { 'x-anchormailbox': `APP:SystemMailbox{bb558c35-97f1-4cb9-8ff7-d53741dc928c}@${tenantId}` }) =>
+    const invoke = (
+      t: string,
+      headers: Record<string, string> = { 'x-anchormailbox': `APP:SystemMailbox{bb558c35-97f1-4cb9-8ff7-d53741dc928c}@${tenantId}` }
+    ) =>
       fetch(`${exchange.url}/adminapi/beta/${tenantId}/InvokeCommand`, {
         method: 'POST',
         headers: { authorization: `Bearer ${t}`, 'content-type': 'application/json', ...headers },
-        body: JSON.stringify({ CmdletInput: { CmdletName: 'New-TenantAllowBlockListItems', Parameters: { ListType: 'Sender', Block: true, Entries: ['evil.example'] } } })
+        body: JSON.stringify({
+          CmdletInput: {
+            CmdletName: 'New-TenantAllowBlockListItems',
+            Parameters: { ListType: 'Sender', Block: true, Entries: ['evil.example'] }
+          }
+        })
       });
     expect((await invoke(await token(graph.url))).status).toBe(401);
     const t = await token(exchange.url);
@@ -86,7 +103,15 @@ describe('Gmail and Directory action endpoints', () => {
     const made = g.createServiceAccount({ projectId: 'p' });
     key = made.keyFile;
     clientId = made.sa.clientId;
-    g.addCustomer({ id: 'C0x', domains: [{ domainName: 'corp.example', isPrimary: true, verified: true }], users: [{ primaryEmail: 'admin@corp.example', isAdmin: true }, { primaryEmail: 'ceo@corp.example' }, { primaryEmail: 'alice@corp.example' }] });
+    g.addCustomer({
+      id: 'C0x',
+      domains: [{ domainName: 'corp.example', isPrimary: true, verified: true }],
+      users: [
+        { primaryEmail: 'admin@corp.example', isAdmin: true },
+        { primaryEmail: 'ceo@corp.example' },
+        { primaryEmail: 'alice@corp.example' }
+      ]
+    });
     g.delegate('C0x', clientId, [GMAIL_SETTINGS_BASIC, DIRECTORY_SCOPES.user, DIRECTORY_SCOPES.userRead]);
   });
   afterAll(async () => {
@@ -95,8 +120,16 @@ describe('Gmail and Directory action endpoints', () => {
 
   const tokenAs = async (subject: string, scope: string) => {
     const now = Math.floor(Date.now() / 1000);
-    const assertion = signJwt({ alg: 'RS256', kid: key.private_key_id }, { iss: key.client_email, sub: subject, scope, aud: 'https://oauth2.googleapis.com/token', iat: now, exp: now + 600 }, createPrivateKey(key.private_key));
-    const res = await fetch(`${g.url}/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ grant_type: 'urn:ietf:params:oauth:grant-type:jwt-bearer', assertion }) });
+    const assertion = signJwt(
+      { alg: 'RS256', kid: key.private_key_id },
+      { iss: key.client_email, sub: subject, scope, aud: 'https://oauth2.googleapis.com/token', iat: now, exp: now + 600 },
+      createPrivateKey(key.private_key)
+    );
+    const res = await fetch(`${g.url}/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ grant_type: 'urn:ietf:params:oauth:grant-type:jwt-bearer', assertion })
+    });
     return ((await res.json()) as { access_token: string }).access_token;
   };
   const createFilter = (t: string, user: string) =>
@@ -116,7 +149,11 @@ describe('Gmail and Directory action endpoints', () => {
 
   it('Directory: suspending needs an administrator and the read-write scope', async () => {
     const suspend = (t: string) =>
-      fetch(`${g.url}/admin/directory/v1/users/ceo%40corp.example`, { method: 'PATCH', headers: { authorization: `Bearer ${t}`, 'content-type': 'application/json' }, body: '{"suspended":true}' });
+      fetch(`${g.url}/admin/directory/v1/users/ceo%40corp.example`, {
+        method: 'PATCH',
+        headers: { authorization: `Bearer ${t}`, 'content-type': 'application/json' },
+        body: '{"suspended":true}'
+      });
     expect((await suspend(await tokenAs('alice@corp.example', DIRECTORY_SCOPES.user))).status).toBe(403);
     expect((await suspend(await tokenAs('admin@corp.example', DIRECTORY_SCOPES.userRead))).status).toBe(403);
     expect(g.customers.get('C0x')?.users.get('ceo@corp.example')?.suspended).toBe(false);

@@ -30,15 +30,32 @@ export interface ArmPeer extends Peer {
 /** ARM's words for the generic faults. */
 export function armFaultBody(fault: 'rate_limited' | 'server_error'): unknown {
   return fault === 'rate_limited'
-    ? { error: { code: 'TooManyRequests', message: 'The request is being throttled as the limit has been reached for operation type - Read_ObservationWindow_00:05:00.' } }
-    : { error: { code: 'InternalServerError', message: 'Encountered internal server error. Diagnostic information: timestamp, subscription id, tracking id.' } };
+    ? {
+        error: {
+          code: 'TooManyRequests',
+          message: 'The request is being throttled as the limit has been reached for operation type - Read_ObservationWindow_00:05:00.'
+        }
+      }
+    : {
+        error: {
+          code: 'InternalServerError',
+          message: 'Encountered internal server error. Diagnostic information: timestamp, subscription id, tracking id.'
+        }
+      };
 }
 
 export async function startArmPeer(entra: EntraPeer, opts: PeerOptions = {}): Promise<ArmPeer> {
   const state = { subscriptions: new Map<string, ArmSubscription>(), answers: [] as string[], echo: { text: null as string | null } };
   let self = '';
 
-  const armError = (res: ServerResponse, ctx: PeerContext, status: number, code: string, message: string, headers: Record<string, string> = {}) => {
+  const armError = (
+    res: ServerResponse,
+    ctx: PeerContext,
+    status: number,
+    code: string,
+    message: string,
+    headers: Record<string, string> = {}
+  ) => {
     const m = state.echo.text ? `${message} ${state.echo.text}` : message;
     state.answers.push(m);
     ctx.json(res, status, { error: { code, message: m } }, { 'x-ms-request-id': randomUUID(), ...headers });
@@ -53,46 +70,68 @@ export async function startArmPeer(entra: EntraPeer, opts: PeerOptions = {}): Pr
     }
     const claims = fault === 'wrong_secret' || fault === 'revoked' ? null : entra.verifyAccessToken(token, self);
     if (fault === 'expired') {
-      armError(res, ctx, 401, 'ExpiredAuthenticationToken', 'The access token expiry UTC time is earlier than current UTC time.', { 'www-authenticate': 'Bearer error="invalid_token", error_description="The access token has expired"' });
+      armError(res, ctx, 401, 'ExpiredAuthenticationToken', 'The access token expiry UTC time is earlier than current UTC time.', {
+        'www-authenticate': 'Bearer error="invalid_token", error_description="The access token has expired"'
+      });
       return null;
     }
     if (!claims) {
-      armError(res, ctx, 401, 'InvalidAuthenticationToken', 'The access token is invalid.', { 'www-authenticate': 'Bearer error="invalid_token"' });
+      armError(res, ctx, 401, 'InvalidAuthenticationToken', 'The access token is invalid.', {
+        'www-authenticate': 'Bearer error="invalid_token"'
+      });
       return null;
     }
     return claims;
   };
 
-  const peer = await startPeer((req, res, ctx) => {
-    const m = /^\/subscriptions\/([^/]+)$/.exec(ctx.url.pathname);
-    if (!m || req.method !== 'GET') return armError(res, ctx, 404, 'NotFound', `The resource path ${ctx.url.pathname} is not supported by this peer.`);
-    if (!ctx.url.searchParams.get('api-version')) return armError(res, ctx, 400, 'MissingApiVersionParameter', 'The api-version query parameter (?api-version=) is required for all requests.');
-    const claims = authenticate(req, res, ctx);
-    if (!claims) return;
-    const id = decodeURIComponent(m[1]!).toLowerCase();
-    const sub = state.subscriptions.get(id);
-    if (!sub) return armError(res, ctx, 404, 'SubscriptionNotFound', `The subscription '${id}' could not be found.`);
-    if (sub.tenantId !== claims.tid) return armError(res, ctx, 401, 'InvalidAuthenticationTokenTenant', `The access token is from the wrong issuer. It must match the tenant associated with this subscription.`);
-    if (!sub.readers.has(claims.oid)) {
-      return armError(
-        res,
-        ctx,
-        403,
-        'AuthorizationFailed',
-        `The client '${claims.appid}' with object id '${claims.oid}' does not have authorization to perform action 'Microsoft.Resources/subscriptions/read' over scope '/subscriptions/${id}' or the scope is invalid. If access was recently granted, please refresh your credentials.`
-      );
-    }
-    ctx.json(res, 200, {
-      id: `/subscriptions/${sub.subscriptionId}`,
-      authorizationSource: 'RoleBased',
-      managedByTenants: [],
-      subscriptionId: sub.subscriptionId,
-      tenantId: sub.tenantId,
-      displayName: sub.displayName,
-      state: sub.state,
-      subscriptionPolicies: { locationPlacementId: 'Public_2014-09-01', quotaId: 'PayAsYouGo_2014-09-01', spendingLimit: 'Off' }
-    });
-  }, { ...opts, faultBody: armFaultBody });
+  const peer = await startPeer(
+    (req, res, ctx) => {
+      const m = /^\/subscriptions\/([^/]+)$/.exec(ctx.url.pathname);
+      if (!m || req.method !== 'GET')
+        return armError(res, ctx, 404, 'NotFound', `The resource path ${ctx.url.pathname} is not supported by this peer.`);
+      if (!ctx.url.searchParams.get('api-version'))
+        return armError(
+          res,
+          ctx,
+          400,
+          'MissingApiVersionParameter',
+          'The api-version query parameter (?api-version=) is required for all requests.'
+        );
+      const claims = authenticate(req, res, ctx);
+      if (!claims) return;
+      const id = decodeURIComponent(m[1]!).toLowerCase();
+      const sub = state.subscriptions.get(id);
+      if (!sub) return armError(res, ctx, 404, 'SubscriptionNotFound', `The subscription '${id}' could not be found.`);
+      if (sub.tenantId !== claims.tid)
+        return armError(
+          res,
+          ctx,
+          401,
+          'InvalidAuthenticationTokenTenant',
+          `The access token is from the wrong issuer. It must match the tenant associated with this subscription.`
+        );
+      if (!sub.readers.has(claims.oid)) {
+        return armError(
+          res,
+          ctx,
+          403,
+          'AuthorizationFailed',
+          `The client '${claims.appid}' with object id '${claims.oid}' does not have authorization to perform action 'Microsoft.Resources/subscriptions/read' over scope '/subscriptions/${id}' or the scope is invalid. If access was recently granted, please refresh your credentials.`
+        );
+      }
+      ctx.json(res, 200, {
+        id: `/subscriptions/${sub.subscriptionId}`,
+        authorizationSource: 'RoleBased',
+        managedByTenants: [],
+        subscriptionId: sub.subscriptionId,
+        tenantId: sub.tenantId,
+        displayName: sub.displayName,
+        state: sub.state,
+        subscriptionPolicies: { locationPlacementId: 'Public_2014-09-01', quotaId: 'PayAsYouGo_2014-09-01', spendingLimit: 'Off' }
+      });
+    },
+    { ...opts, faultBody: armFaultBody }
+  );
   self = peer.url;
 
   return {
@@ -105,7 +144,13 @@ export async function startArmPeer(entra: EntraPeer, opts: PeerOptions = {}): Pr
       state.echo.text = null;
     },
     addSubscription({ tenantId, readers = [], displayName, subscriptionId }) {
-      const s: ArmSubscription = { subscriptionId: (subscriptionId ?? randomUUID()).toLowerCase(), displayName: displayName ?? 'SOC production', state: 'Enabled', tenantId, readers: new Set(readers) };
+      const s: ArmSubscription = {
+        subscriptionId: (subscriptionId ?? randomUUID()).toLowerCase(),
+        displayName: displayName ?? 'SOC production',
+        state: 'Enabled',
+        tenantId,
+        readers: new Set(readers)
+      };
       state.subscriptions.set(s.subscriptionId, s);
       return s;
     }

@@ -14,7 +14,10 @@ describe('the blocklist service peer (docs/blocklist-api.md)', () => {
   const call = (token: string | null, method: string, path: string, body?: unknown) =>
     fetch(`${peer.url}${path}`, {
       method,
-      headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+      headers: {
+        ...(token ? { authorization: `Bearer ${token}` } : {}),
+        ...(body !== undefined ? { 'content-type': 'application/json' } : {})
+      },
       ...(body !== undefined ? { body: typeof body === 'string' ? body : JSON.stringify(body) } : {})
     });
 
@@ -46,7 +49,9 @@ describe('the blocklist service peer (docs/blocklist-api.md)', () => {
     const again = await call(token, 'POST', '/v1/entries', { type: 'domain', value: 'evil.example', reason: 'again' });
     expect(again.status).toBe(409);
     expect(await again.json()).toMatchObject({ error: 'already_exists', id });
-    const listed = (await (await call(token, 'GET', '/v1/entries?value=evil.example')).json()) as { entries: { id: string; value: string }[] };
+    const listed = (await (await call(token, 'GET', '/v1/entries?value=evil.example')).json()) as {
+      entries: { id: string; value: string }[];
+    };
     expect(listed.entries).toEqual([expect.objectContaining({ id, value: 'evil.example', type: 'domain' })]);
     expect((await call(token, 'DELETE', `/v1/entries/${id}`)).status).toBe(204);
     expect((await call(token, 'DELETE', `/v1/entries/${id}`)).status).toBe(404);
@@ -55,7 +60,12 @@ describe('the blocklist service peer (docs/blocklist-api.md)', () => {
   it('refuses bad entries with 400 invalid_request and changes nothing', async () => {
     peer.reset();
     const token = peer.blocklist.addToken();
-    for (const body of ['not json', { type: 'ip', value: '192.0.2.1' }, { type: 'domain', value: 'not a domain' }, { type: 'domain', value: 'ok.example', reason: 7 }]) {
+    for (const body of [
+      'not json',
+      { type: 'ip', value: '192.0.2.1' },
+      { type: 'domain', value: 'not a domain' },
+      { type: 'domain', value: 'ok.example', reason: 7 }
+    ]) {
       const res = await call(token, 'POST', '/v1/entries', body);
       expect(res.status).toBe(400);
       expect(await res.json()).toMatchObject({ error: 'invalid_request' });

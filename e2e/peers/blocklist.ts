@@ -63,9 +63,23 @@ export async function startBlocklistPeer(opts: PeerOptions = {}): Promise<Blockl
     }
   };
 
-  const unauthorized = (res: ServerResponse, ctx: PeerContext, error: 'invalid_token' | 'token_expired' | 'token_revoked', given: string | null) => {
-    const words = { invalid_token: 'The token is not valid.', token_expired: 'The token has expired.', token_revoked: 'The token was revoked.' }[error];
-    ctx.json(res, 401, { error, message: state.echoSecrets && given ? `${words} Token: ${given}` : words }, { 'www-authenticate': `Bearer error="invalid_token"` });
+  const unauthorized = (
+    res: ServerResponse,
+    ctx: PeerContext,
+    error: 'invalid_token' | 'token_expired' | 'token_revoked',
+    given: string | null
+  ) => {
+    const words = {
+      invalid_token: 'The token is not valid.',
+      token_expired: 'The token has expired.',
+      token_revoked: 'The token was revoked.'
+    }[error];
+    ctx.json(
+      res,
+      401,
+      { error, message: state.echoSecrets && given ? `${words} Token: ${given}` : words },
+      { 'www-authenticate': `Bearer error="invalid_token"` }
+    );
   };
 
   const peer = await startPeer((req, res, ctx) => {
@@ -83,13 +97,15 @@ export async function startBlocklistPeer(opts: PeerOptions = {}): Promise<Blockl
     if (path === '/v1/entries' && req.method === 'GET') {
       const limitRaw = ctx.url.searchParams.get('limit') ?? '100';
       const limit = Number(limitRaw);
-      if (!/^\d+$/.test(limitRaw) || limit < 1 || limit > 1000) return ctx.json(res, 400, { error: 'invalid_request', message: 'limit must be 1–1000.' });
+      if (!/^\d+$/.test(limitRaw) || limit < 1 || limit > 1000)
+        return ctx.json(res, 400, { error: 'invalid_request', message: 'limit must be 1–1000.' });
       const value = ctx.url.searchParams.get('value');
       const list = [...entries.values()].filter((e) => value === null || e.value === value.toLowerCase());
       return ctx.json(res, 200, { entries: list.slice(0, limit), next_cursor: null });
     }
     if (path === '/v1/entries' && req.method === 'POST') {
-      if (!t.scopes.has('write')) return ctx.json(res, 403, { error: 'insufficient_scope', message: 'This token may only read the blocklist.' });
+      if (!t.scopes.has('write'))
+        return ctx.json(res, 403, { error: 'insufficient_scope', message: 'This token may only read the blocklist.' });
       let body: unknown;
       try {
         body = JSON.parse(ctx.body);
@@ -105,13 +121,20 @@ export async function startBlocklistPeer(opts: PeerOptions = {}): Promise<Blockl
       }
       const existing = [...entries.values()].find((e) => e.type === 'domain' && e.value === value);
       if (existing) return ctx.json(res, 409, { error: 'already_exists', message: 'The entry already exists.', id: existing.id });
-      const entry: BlocklistEntry = { id: randomUUID(), type: 'domain', value, reason: typeof b.reason === 'string' ? b.reason : '', created_at: new Date().toISOString() };
+      const entry: BlocklistEntry = {
+        id: randomUUID(),
+        type: 'domain',
+        value,
+        reason: typeof b.reason === 'string' ? b.reason : '',
+        created_at: new Date().toISOString()
+      };
       entries.set(entry.id, entry);
       return ctx.json(res, 201, { id: entry.id });
     }
     const m = /^\/v1\/entries\/([A-Za-z0-9-]{1,64})$/.exec(path);
     if (m && req.method === 'DELETE') {
-      if (!t.scopes.has('write')) return ctx.json(res, 403, { error: 'insufficient_scope', message: 'This token may only read the blocklist.' });
+      if (!t.scopes.has('write'))
+        return ctx.json(res, 403, { error: 'insufficient_scope', message: 'This token may only read the blocklist.' });
       if (!entries.delete(m[1] as string)) return ctx.json(res, 404, { error: 'not_found', message: 'No such entry.' });
       res.writeHead(204);
       return void res.end();

@@ -79,11 +79,22 @@ const TRACE = () => randomUUID();
 export function entraFaultBody(fault: 'rate_limited' | 'server_error'): unknown {
   const [error, code, text] =
     fault === 'rate_limited'
-      ? ['temporarily_unavailable', 50196, 'The server terminated an operation because it encountered a client request loop. Please contact your app vendor.']
+      ? [
+          'temporarily_unavailable',
+          50196,
+          'The server terminated an operation because it encountered a client request loop. Please contact your app vendor.'
+        ]
       : ['server_error', 90033, 'A transient error has occurred. Please try again.'];
   const ts = new Date().toISOString().replace('T', ' ').slice(0, 19) + 'Z';
   const trace = TRACE();
-  return { error, error_description: `AADSTS${code}: ${text} Trace ID: ${trace} Correlation ID: ${TRACE()} Timestamp: ${ts}`, error_codes: [code], timestamp: ts, trace_id: trace, correlation_id: TRACE() };
+  return {
+    error,
+    error_description: `AADSTS${code}: ${text} Trace ID: ${trace} Correlation ID: ${TRACE()} Timestamp: ${ts}`,
+    error_codes: [code],
+    timestamp: ts,
+    trace_id: trace,
+    correlation_id: TRACE()
+  };
 }
 
 export async function startEntraPeer(opts: Omit<PeerOptions, 'tls'> & { ca?: TestCa } = {}): Promise<EntraPeer> {
@@ -111,7 +122,15 @@ export async function startEntraPeer(opts: Omit<PeerOptions, 'tls'> & { ca?: Tes
     const ts = new Date().toISOString().replace('T', ' ').slice(0, 19) + 'Z';
     const desc = `AADSTS${code}: ${text}${state.echo.text ? ` ${state.echo.text}` : ''} Trace ID: ${trace} Correlation ID: ${correlation} Timestamp: ${ts}`;
     state.answers.push(desc);
-    ctx.json(res, status, { error, error_description: desc, error_codes: [code], timestamp: ts, trace_id: trace, correlation_id: correlation, error_uri: `${baseUrl}/error?code=${code}` });
+    ctx.json(res, status, {
+      error,
+      error_description: desc,
+      error_codes: [code],
+      timestamp: ts,
+      trace_id: trace,
+      correlation_id: correlation,
+      error_uri: `${baseUrl}/error?code=${code}`
+    });
   };
 
   const tokenEndpoint = (tenant: string) => `${baseUrl}/${tenant}/oauth2/v2.0/token`;
@@ -119,65 +138,159 @@ export async function startEntraPeer(opts: Omit<PeerOptions, 'tls'> & { ca?: Tes
   function clientCredentials(res: ServerResponse, ctx: PeerContext, tenantRef: string, form: URLSearchParams): void {
     const tenant = findTenant(tenantRef);
     if (!tenant) {
-      return aadError(res, ctx, 400, 'invalid_request', 90002, `Tenant '${tenantRef}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud. Check with your subscription administrator, this may happen if there are no active subscriptions for the tenant.`);
+      return aadError(
+        res,
+        ctx,
+        400,
+        'invalid_request',
+        90002,
+        `Tenant '${tenantRef}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud. Check with your subscription administrator, this may happen if there are no active subscriptions for the tenant.`
+      );
     }
-    if (form.get('grant_type') !== 'client_credentials') return aadError(res, ctx, 400, 'unsupported_grant_type', 70003, 'The app requested an unsupported grant type.');
+    if (form.get('grant_type') !== 'client_credentials')
+      return aadError(res, ctx, 400, 'unsupported_grant_type', 70003, 'The app requested an unsupported grant type.');
     const clientId = form.get('client_id') ?? '';
     const app = tenant.apps.get(clientId.toLowerCase());
     const fault = ctx.control.fault;
     if (!app || fault === 'revoked') {
-      return aadError(res, ctx, 400, 'unauthorized_client', 700016, `Application with identifier '${clientId}' was not found in the directory '${tenantRef}'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You may have sent your authentication request to the wrong tenant.`);
+      return aadError(
+        res,
+        ctx,
+        400,
+        'unauthorized_client',
+        700016,
+        `Application with identifier '${clientId}' was not found in the directory '${tenantRef}'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You may have sent your authentication request to the wrong tenant.`
+      );
     }
-    if (app.disabled) return aadError(res, ctx, 400, 'unauthorized_client', 7000112, `Application '${app.appId}'(${app.displayName}) is disabled.`);
+    if (app.disabled)
+      return aadError(res, ctx, 400, 'unauthorized_client', 7000112, `Application '${app.appId}'(${app.displayName}) is disabled.`);
 
     // --- client authentication: a secret or a certificate assertion ---
     const assertionType = form.get('client_assertion_type');
     const now = new Date();
     if (assertionType !== null) {
-      if (assertionType !== 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer') return aadError(res, ctx, 400, 'invalid_request', 90105, 'The client assertion type is not supported.');
+      if (assertionType !== 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer')
+        return aadError(res, ctx, 400, 'invalid_request', 90105, 'The client assertion type is not supported.');
       const jwt = decodeJwt(form.get('client_assertion') ?? '');
       if (!jwt) return aadError(res, ctx, 401, 'invalid_client', 50027, 'JWT token is invalid or malformed.');
       const x5t = typeof jwt.header.x5t === 'string' ? Buffer.from(jwt.header.x5t, 'base64url').toString('hex').toUpperCase() : null;
-      const x5t256 = typeof jwt.header['x5t#S256'] === 'string' ? Buffer.from(jwt.header['x5t#S256'], 'base64url').toString('hex').toUpperCase() : null;
+      const x5t256 =
+        typeof jwt.header['x5t#S256'] === 'string' ? Buffer.from(jwt.header['x5t#S256'], 'base64url').toString('hex').toUpperCase() : null;
       const used = x5t256 ?? x5t ?? '';
       const cert = app.certificates.find((c) => (x5t256 !== null && c.sha256 === x5t256) || (x5t !== null && c.sha1 === x5t));
       if (!cert || fault === 'wrong_secret') {
-        return aadError(res, ctx, 401, 'invalid_client', 700027, `The certificate with identifier used to sign the client assertion is not registered on application. [Reason - The key was not found., Thumbprint of key used by client: '${used}', Please visit the Azure Portal, Graph Explorer or directly use MS Graph to see configured keys for app Id '${app.appId}'.]`);
+        return aadError(
+          res,
+          ctx,
+          401,
+          'invalid_client',
+          700027,
+          `The certificate with identifier used to sign the client assertion is not registered on application. [Reason - The key was not found., Thumbprint of key used by client: '${used}', Please visit the Azure Portal, Graph Explorer or directly use MS Graph to see configured keys for app Id '${app.appId}'.]`
+        );
       }
-      if (!verifyJwtSignature(jwt, cert.cert.publicKey, ['RS256', 'PS256'])) return aadError(res, ctx, 401, 'invalid_client', 700027, 'Client assertion failed signature validation.');
+      if (!verifyJwtSignature(jwt, cert.cert.publicKey, ['RS256', 'PS256']))
+        return aadError(res, ctx, 401, 'invalid_client', 700027, 'Client assertion failed signature validation.');
       if (fault === 'expired' || new Date(cert.cert.validTo) < now) {
-        return aadError(res, ctx, 401, 'invalid_client', 700027, `The certificate with identifier used to sign the client assertion is expired on application. [Reason - The key used is expired., Thumbprint of key used by client: '${used}', Found key 'Start=${new Date(cert.cert.validFrom).toISOString()}, End=${new Date(cert.cert.validTo).toISOString()}']`);
+        return aadError(
+          res,
+          ctx,
+          401,
+          'invalid_client',
+          700027,
+          `The certificate with identifier used to sign the client assertion is expired on application. [Reason - The key used is expired., Thumbprint of key used by client: '${used}', Found key 'Start=${new Date(cert.cert.validFrom).toISOString()}, End=${new Date(cert.cert.validTo).toISOString()}']`
+        );
       }
       const { aud, iss, sub, exp, nbf } = jwt.claims;
-      if (iss !== app.appId || sub !== app.appId) return aadError(res, ctx, 401, 'invalid_client', 700021, "Client assertion application identifier doesn't match 'client_id' parameter.");
-      if (aud !== tokenEndpoint(tenantRef) && aud !== tokenEndpoint(tenant.id)) return aadError(res, ctx, 401, 'invalid_client', 700212, 'The audience claim of the client assertion is not this token endpoint.');
+      if (iss !== app.appId || sub !== app.appId)
+        return aadError(
+          res,
+          ctx,
+          401,
+          'invalid_client',
+          700021,
+          "Client assertion application identifier doesn't match 'client_id' parameter."
+        );
+      if (aud !== tokenEndpoint(tenantRef) && aud !== tokenEndpoint(tenant.id))
+        return aadError(res, ctx, 401, 'invalid_client', 700212, 'The audience claim of the client assertion is not this token endpoint.');
       const t = nowSeconds();
       if (typeof exp !== 'number' || exp < t - 300 || (typeof nbf === 'number' && nbf > t + 300)) {
-        return aadError(res, ctx, 401, 'invalid_client', 700024, `Client assertion is not within its valid time range. Current time: ${now.toISOString()}.`);
+        return aadError(
+          res,
+          ctx,
+          401,
+          'invalid_client',
+          700024,
+          `Client assertion is not within its valid time range. Current time: ${now.toISOString()}.`
+        );
       }
     } else {
       const given = form.get('client_secret');
-      if (given === null) return aadError(res, ctx, 401, 'invalid_client', 7000218, "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.");
+      if (given === null)
+        return aadError(
+          res,
+          ctx,
+          401,
+          'invalid_client',
+          7000218,
+          "The request body must contain the following parameter: 'client_assertion' or 'client_secret'."
+        );
       const match = app.secrets.find((s) => s.value === given);
       if (!match || fault === 'wrong_secret') {
-        return aadError(res, ctx, 401, 'invalid_client', 7000215, `Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '${app.appId}'.`);
+        return aadError(
+          res,
+          ctx,
+          401,
+          'invalid_client',
+          7000215,
+          `Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '${app.appId}'.`
+        );
       }
       if (fault === 'expired' || match.endDateTime < now) {
-        return aadError(res, ctx, 401, 'invalid_client', 7000222, `The provided client secret keys for app '${app.appId}' are expired. Visit the Azure portal to create new keys for your app: https://aka.ms/NewClientSecret, or consider using certificate credentials for added security: https://aka.ms/certCreds.`);
+        return aadError(
+          res,
+          ctx,
+          401,
+          'invalid_client',
+          7000222,
+          `The provided client secret keys for app '${app.appId}' are expired. Visit the Azure portal to create new keys for your app: https://aka.ms/NewClientSecret, or consider using certificate credentials for added security: https://aka.ms/certCreds.`
+        );
       }
     }
 
     // --- the resource ---
     const scope = form.get('scope') ?? '';
     const m = /^(.+)\/\.default$/.exec(scope.trim());
-    if (!m) return aadError(res, ctx, 400, 'invalid_scope', 1002012, `The provided value for scope ${scope} is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier (application ID URI).`);
+    if (!m)
+      return aadError(
+        res,
+        ctx,
+        400,
+        'invalid_scope',
+        1002012,
+        `The provided value for scope ${scope} is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier (application ID URI).`
+      );
     let resource: string;
     try {
       resource = new URL(m[1]!).origin;
     } catch {
-      return aadError(res, ctx, 400, 'invalid_resource', 500011, `The resource principal named ${m[1]} was not found in the tenant named ${tenantRef}.`);
+      return aadError(
+        res,
+        ctx,
+        400,
+        'invalid_resource',
+        500011,
+        `The resource principal named ${m[1]} was not found in the tenant named ${tenantRef}.`
+      );
     }
-    if (!state.resources.has(resource)) return aadError(res, ctx, 400, 'invalid_resource', 500011, `The resource principal named ${resource} was not found in the tenant named ${tenantRef}.`);
+    if (!state.resources.has(resource))
+      return aadError(
+        res,
+        ctx,
+        400,
+        'invalid_resource',
+        500011,
+        `The resource principal named ${resource} was not found in the tenant named ${tenantRef}.`
+      );
 
     const iat = nowSeconds();
     const roles = app.roles.get(resource) ?? [];
@@ -252,7 +365,11 @@ export async function startEntraPeer(opts: Omit<PeerOptions, 'tls'> & { ca?: Tes
     ca,
     tokenEndpoint,
     addTenant(t = {}) {
-      const tenant: EntraTenant = { id: (t.id ?? randomUUID()).toLowerCase(), domains: (t.domains ?? [`keydesk${randomBytes(3).toString('hex')}.onmicrosoft.com`]).map((d) => d.toLowerCase()), apps: new Map() };
+      const tenant: EntraTenant = {
+        id: (t.id ?? randomUUID()).toLowerCase(),
+        domains: (t.domains ?? [`keydesk${randomBytes(3).toString('hex')}.onmicrosoft.com`]).map((d) => d.toLowerCase()),
+        apps: new Map()
+      };
       state.tenants.set(tenant.id, tenant);
       return tenant;
     },
@@ -272,13 +389,21 @@ export async function startEntraPeer(opts: Omit<PeerOptions, 'tls'> & { ca?: Tes
       return app;
     },
     addSecret(app, s = {}) {
-      const secret: EntraSecret = { id: randomUUID(), value: s.value ?? `${randomBytes(3).toString('hex')}~${randomBytes(24).toString('base64url')}`, endDateTime: s.endDateTime ?? new Date(Date.now() + 180 * 24 * 3600_000) };
+      const secret: EntraSecret = {
+        id: randomUUID(),
+        value: s.value ?? `${randomBytes(3).toString('hex')}~${randomBytes(24).toString('base64url')}`,
+        endDateTime: s.endDateTime ?? new Date(Date.now() + 180 * 24 * 3600_000)
+      };
       app.secrets.push(secret);
       return secret;
     },
     addCertificate(app, certPem) {
       const cert = new X509Certificate(certPem);
-      const entry: EntraCertificate = { cert, sha1: createHash('sha1').update(cert.raw).digest('hex').toUpperCase(), sha256: createHash('sha256').update(cert.raw).digest('hex').toUpperCase() };
+      const entry: EntraCertificate = {
+        cert,
+        sha1: createHash('sha1').update(cert.raw).digest('hex').toUpperCase(),
+        sha256: createHash('sha256').update(cert.raw).digest('hex').toUpperCase()
+      };
       app.certificates.push(entry);
       return entry;
     },

@@ -43,14 +43,24 @@ export async function startExchangePeer(entra: EntraPeer, opts: PeerOptions = {}
   let self = '';
 
   const odataError = (res: ServerResponse, ctx: PeerContext, status: number, code: string, message: string) =>
-    ctx.json(res, status, { error: { code, message, details: [{ code, target: '', message }], innererror: { message, type: 'Microsoft.Exchange.Admin.OData.Core.ODataServiceException', stacktrace: '', internalexception: null } } });
+    ctx.json(res, status, {
+      error: {
+        code,
+        message,
+        details: [{ code, target: '', message }],
+        innererror: { message, type: 'Microsoft.Exchange.Admin.OData.Core.ODataServiceException', stacktrace: '', internalexception: null }
+      }
+    });
 
   const peer = await startPeer((req, res, ctx) => {
     const m = /^\/adminapi\/beta\/([^/]+)\/InvokeCommand$/.exec(ctx.url.pathname);
     if (!m || req.method !== 'POST') return odataError(res, ctx, 404, 'NotFound', 'The requested resource was not found.');
     const token = bearer(req);
     if (!token || ctx.control.fault === 'expired' || ctx.control.fault === 'wrong_secret' || ctx.control.fault === 'revoked') {
-      res.setHeader('www-authenticate', 'Bearer client_id="00000002-0000-0ff1-ce00-000000000000", token_types="app_asserted_user_v1 service_asserted_app_v1", error="invalid_token"');
+      res.setHeader(
+        'www-authenticate',
+        'Bearer client_id="00000002-0000-0ff1-ce00-000000000000", token_types="app_asserted_user_v1 service_asserted_app_v1", error="invalid_token"'
+      );
       return odataError(res, ctx, 401, 'Unauthorized', 'The token is missing, expired or not valid for this endpoint.');
     }
     const claims = entra.verifyAccessToken(token, self);
@@ -58,12 +68,22 @@ export async function startExchangePeer(entra: EntraPeer, opts: PeerOptions = {}
     if (!claims) return odataError(res, ctx, 401, 'Unauthorized', 'The token is not valid for this endpoint.');
     const tenantKnown = claims.tid === tenant || [...entra.tenants.values()].some((t) => t.id === claims.tid && t.domains.includes(tenant));
     if (!tenantKnown) return odataError(res, ctx, 401, 'Unauthorized', 'The token was issued for another tenant.');
-    if (!(claims.roles ?? []).includes(EXCHANGE_MANAGE_AS_APP)) return odataError(res, ctx, 403, 'Forbidden', `The application is not granted the ${EXCHANGE_MANAGE_AS_APP} permission.`);
-    if (typeof req.headers['x-anchormailbox'] !== 'string' || !/^(APP|UPN):SystemMailbox\{[0-9a-f-]{36}\}@\S+$/i.test(req.headers['x-anchormailbox'])) {
+    if (!(claims.roles ?? []).includes(EXCHANGE_MANAGE_AS_APP))
+      return odataError(res, ctx, 403, 'Forbidden', `The application is not granted the ${EXCHANGE_MANAGE_AS_APP} permission.`);
+    if (
+      typeof req.headers['x-anchormailbox'] !== 'string' ||
+      !/^(APP|UPN):SystemMailbox\{[0-9a-f-]{36}\}@\S+$/i.test(req.headers['x-anchormailbox'])
+    ) {
       return odataError(res, ctx, 400, 'BadRequest', 'The X-AnchorMailbox header is missing or malformed.');
     }
     if (!admins.has(`${claims.tid}|${claims.appid}`)) {
-      return odataError(res, ctx, 403, 'Forbidden', "The user isn't assigned to any management roles. Assign the app an Exchange admin role (e.g. Security Administrator).");
+      return odataError(
+        res,
+        ctx,
+        403,
+        'Forbidden',
+        "The user isn't assigned to any management roles. Assign the app an Exchange admin role (e.g. Security Administrator)."
+      );
     }
     let input: { CmdletName?: unknown; Parameters?: unknown };
     try {
@@ -76,18 +96,44 @@ export async function startExchangePeer(entra: EntraPeer, opts: PeerOptions = {}
     invocations.push({ cmdlet, parameters: p });
     const list = entries.get(claims.tid) ?? [];
     entries.set(claims.tid, list);
-    const ok = (value: unknown[]) => ctx.json(res, 200, { '@odata.context': `${self}/adminapi/beta/${claims.tid}/$metadata#Collection(Exchange.GenericHashTable)`, value });
-    if (p.ListType !== 'Sender') return odataError(res, ctx, 400, 'BadRequest', '|Microsoft.Exchange.Management.Tasks.ValidationException|ListType must be Sender for this endpoint.');
-    const values = Array.isArray(p.Entries) ? (p.Entries as unknown[]).filter((v): v is string => typeof v === 'string').map((v) => v.toLowerCase()) : [];
+    const ok = (value: unknown[]) =>
+      ctx.json(res, 200, {
+        '@odata.context': `${self}/adminapi/beta/${claims.tid}/$metadata#Collection(Exchange.GenericHashTable)`,
+        value
+      });
+    if (p.ListType !== 'Sender')
+      return odataError(
+        res,
+        ctx,
+        400,
+        'BadRequest',
+        '|Microsoft.Exchange.Management.Tasks.ValidationException|ListType must be Sender for this endpoint.'
+      );
+    const values = Array.isArray(p.Entries)
+      ? (p.Entries as unknown[]).filter((v): v is string => typeof v === 'string').map((v) => v.toLowerCase())
+      : [];
     switch (cmdlet) {
       case 'Get-TenantAllowBlockListItems': {
         const entry = typeof p.Entry === 'string' ? p.Entry.toLowerCase() : null;
         return ok(list.filter((e) => (entry === null || e.Value === entry) && (p.Block !== true || e.Action === 'Block')));
       }
       case 'New-TenantAllowBlockListItems': {
-        if (p.Block !== true || values.length === 0) return odataError(res, ctx, 400, 'BadRequest', '|Microsoft.Exchange.Management.Tasks.ValidationException|Give Entries and -Block.');
+        if (p.Block !== true || values.length === 0)
+          return odataError(
+            res,
+            ctx,
+            400,
+            'BadRequest',
+            '|Microsoft.Exchange.Management.Tasks.ValidationException|Give Entries and -Block.'
+          );
         if (values.some((v) => list.some((e) => e.Value === v))) {
-          return odataError(res, ctx, 400, 'BadRequest', '|Microsoft.Exchange.Management.Tasks.ValidationException|Entry already exists in the Tenant Allow/Block List.');
+          return odataError(
+            res,
+            ctx,
+            400,
+            'BadRequest',
+            '|Microsoft.Exchange.Management.Tasks.ValidationException|Entry already exists in the Tenant Allow/Block List.'
+          );
         }
         const now = new Date().toISOString();
         const added = values.map((v): TablEntry => ({
@@ -105,12 +151,28 @@ export async function startExchangePeer(entra: EntraPeer, opts: PeerOptions = {}
       case 'Remove-TenantAllowBlockListItems': {
         const ids = Array.isArray(p.Ids) ? (p.Ids as unknown[]).filter((v): v is string => typeof v === 'string') : [];
         const gone = list.filter((e) => ids.includes(e.Identity) || values.includes(e.Value));
-        if (gone.length === 0) return odataError(res, ctx, 404, 'NotFound', '|Microsoft.Exchange.Management.Tasks.ManagementObjectNotFoundException|The entry was not found.');
-        entries.set(claims.tid, list.filter((e) => !gone.includes(e)));
+        if (gone.length === 0)
+          return odataError(
+            res,
+            ctx,
+            404,
+            'NotFound',
+            '|Microsoft.Exchange.Management.Tasks.ManagementObjectNotFoundException|The entry was not found.'
+          );
+        entries.set(
+          claims.tid,
+          list.filter((e) => !gone.includes(e))
+        );
         return ok([]);
       }
       default:
-        return odataError(res, ctx, 400, 'BadRequest', `The term '${cmdlet.slice(0, 60)}' is not recognized as a cmdlet this endpoint runs.`);
+        return odataError(
+          res,
+          ctx,
+          400,
+          'BadRequest',
+          `The term '${cmdlet.slice(0, 60)}' is not recognized as a cmdlet this endpoint runs.`
+        );
     }
   }, opts);
   self = peer.url;

@@ -31,7 +31,15 @@ export interface GoogleActions {
   uninstall(): void;
 }
 
-function apiError(g: GooglePeer, ctx: PeerContext, res: ServerResponse, code: number, status: string, message: string, reason: string): void {
+function apiError(
+  g: GooglePeer,
+  ctx: PeerContext,
+  res: ServerResponse,
+  code: number,
+  status: string,
+  message: string,
+  reason: string
+): void {
   g.answers.push(message);
   ctx.json(res, code, { error: { code, message, errors: [{ message, domain: 'global', reason }], status } });
 }
@@ -78,7 +86,8 @@ export function installGoogleActions(g: GooglePeer): GoogleActions {
     const u = administered(issued.subject, key, ctx, res);
     if (!u) return;
     const body = parse(ctx.body);
-    if (!body || typeof body.suspended !== 'boolean') return apiError(g, ctx, res, 400, 'INVALID_ARGUMENT', 'Invalid Input: suspended', 'invalid');
+    if (!body || typeof body.suspended !== 'boolean')
+      return apiError(g, ctx, res, 400, 'INVALID_ARGUMENT', 'Invalid Input: suspended', 'invalid');
     u.suspended = body.suspended;
     state.calls.push({ method: req.method ?? 'PATCH', who: u.primaryEmail, what: `suspended=${String(body.suspended)}` });
     ctx.json(res, 200, directoryUser(u, find(u.primaryEmail)!.customer.id));
@@ -109,7 +118,11 @@ export function installGoogleActions(g: GooglePeer): GoogleActions {
     g.route('PATCH', /^\/admin\/directory\/v1\/users\/([^/]+)$/, (req, res, ctx, [key]) => changeUser(req, res, ctx, key!)),
     g.route('PUT', /^\/admin\/directory\/v1\/users\/([^/]+)$/, (req, res, ctx, [key]) => changeUser(req, res, ctx, key!)),
     g.route('GET', /^\/gmail\/v1\/users\/([^/]+)\/profile$/, (req, res, ctx, [userId]) => {
-      const issued = g.authorize(req, res, ctx, [GMAIL_SETTINGS_BASIC, 'https://mail.google.com/', 'https://www.googleapis.com/auth/gmail.readonly']);
+      const issued = g.authorize(req, res, ctx, [
+        GMAIL_SETTINGS_BASIC,
+        'https://mail.google.com/',
+        'https://www.googleapis.com/auth/gmail.readonly'
+      ]);
       if (!issued) return;
       const who = mailbox(issued.subject, userId!, ctx, res);
       if (who) ctx.json(res, 200, { emailAddress: who, messagesTotal: 0, threadsTotal: 0, historyId: '1' });
@@ -131,13 +144,19 @@ export function installGoogleActions(g: GooglePeer): GoogleActions {
       const criteria = body?.criteria;
       const action = body?.action;
       if (!criteria || typeof criteria !== 'object' || !action || typeof action !== 'object' || Object.keys(criteria).length === 0) {
-        return apiError(g, ctx, res, 400, 'INVALID_ARGUMENT', 'Filter doesn\'t have any criteria', 'invalidArgument');
+        return apiError(g, ctx, res, 400, 'INVALID_ARGUMENT', "Filter doesn't have any criteria", 'invalidArgument');
       }
       const list = state.filters.get(who) ?? [];
-      if (list.some((f) => JSON.stringify(f.criteria) === JSON.stringify(criteria) && JSON.stringify(f.action) === JSON.stringify(action))) {
+      if (
+        list.some((f) => JSON.stringify(f.criteria) === JSON.stringify(criteria) && JSON.stringify(f.action) === JSON.stringify(action))
+      ) {
         return apiError(g, ctx, res, 400, 'FAILED_PRECONDITION', 'Filter already exists', 'failedPrecondition');
       }
-      const filter: GmailFilter = { id: `ANe1Bm${randomBytes(12).toString('hex')}`, criteria: criteria as Record<string, unknown>, action: action as Record<string, unknown> };
+      const filter: GmailFilter = {
+        id: `ANe1Bm${randomBytes(12).toString('hex')}`,
+        criteria: criteria as Record<string, unknown>,
+        action: action as Record<string, unknown>
+      };
       state.filters.set(who, [...list, filter]);
       state.calls.push({ method: 'POST', who, what: `filter ${JSON.stringify(criteria)}` });
       ctx.json(res, 200, filter);
@@ -150,7 +169,10 @@ export function installGoogleActions(g: GooglePeer): GoogleActions {
       const list = state.filters.get(who) ?? [];
       const fid = decodeURIComponent(id!);
       if (!list.some((f) => f.id === fid)) return apiError(g, ctx, res, 404, 'NOT_FOUND', 'Requested entity was not found.', 'notFound');
-      state.filters.set(who, list.filter((f) => f.id !== fid));
+      state.filters.set(
+        who,
+        list.filter((f) => f.id !== fid)
+      );
       state.calls.push({ method: 'DELETE', who, what: `filter ${fid}` });
       res.writeHead(204);
       res.end();

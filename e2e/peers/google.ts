@@ -18,7 +18,11 @@ import { decodeJwt, nowSeconds, signJwt, verifyJwtSignature } from './jwt.ts';
  * Routes are a table (`peer.route`) so later work can add Directory users.update or Gmail filters beside these.
  */
 
-export const GOOGLE_TOKEN_AUDIENCES = ['https://oauth2.googleapis.com/token', 'https://accounts.google.com/o/oauth2/token', 'https://www.googleapis.com/oauth2/v4/token'];
+export const GOOGLE_TOKEN_AUDIENCES = [
+  'https://oauth2.googleapis.com/token',
+  'https://accounts.google.com/o/oauth2/token',
+  'https://www.googleapis.com/oauth2/v4/token'
+];
 export const CLOUD_PLATFORM = 'https://www.googleapis.com/auth/cloud-platform';
 export const CLOUD_PLATFORM_READ = 'https://www.googleapis.com/auth/cloud-platform.read-only';
 export const DIRECTORY_SCOPES = {
@@ -30,8 +34,10 @@ export const DIRECTORY_SCOPES = {
 
 /** What Google answers when a service account's key no longer exists, has expired or was never its key. */
 export const INVALID_JWT_SIGNATURE = 'Invalid JWT Signature.';
-const UNAUTHORIZED_CLIENT = 'Client is unauthorized to retrieve access tokens using this method, or client not authorized for any of the scopes requested.';
-const CLOCK = 'Invalid JWT: Token must be a short-lived token (60 minutes) and in a reasonable timeframe. Check your iat and exp values in the JWT claim.';
+const UNAUTHORIZED_CLIENT =
+  'Client is unauthorized to retrieve access tokens using this method, or client not authorized for any of the scopes requested.';
+const CLOCK =
+  'Invalid JWT: Token must be a short-lived token (60 minutes) and in a reasonable timeframe. Check your iat and exp values in the JWT claim.';
 
 export interface ServiceAccountKeyFile {
   type: 'service_account';
@@ -131,7 +137,12 @@ export interface GooglePeer extends Peer {
   delegate(customerId: string, clientId: string, scopes: readonly string[]): void;
   addProject(p: { projectId: string; projectNumber: string; name?: string; readers?: string[] }): Project;
   /** A workload identity pool provider trusting an OIDC issuer whose signing key the test holds. */
-  addWorkloadProvider(p: { projectNumber: string; pool: string; provider: string; impersonable?: string[] }): WorkloadProvider & { idpPrivateKey: KeyObject; subjectToken(claims?: Record<string, unknown>): string };
+  addWorkloadProvider(p: {
+    projectNumber: string;
+    pool: string;
+    provider: string;
+    impersonable?: string[];
+  }): WorkloadProvider & { idpPrivateKey: KeyObject; subjectToken(claims?: Record<string, unknown>): string };
   /** The subject token a `url` credential source serves (`GET /idp/token`). */
   idp: { token: string | null; format: 'text' | 'json' };
   /** Adds a route in front of the others (later work, or a test overriding one answer); returns its removal. */
@@ -149,14 +160,37 @@ export function googleFaultBody(fault: 'rate_limited' | 'server_error', url: URL
   if (fault === 'rate_limited') {
     return oauth
       ? { error: 'rate_limit_exceeded', error_description: 'Rate Limit Exceeded' }
-      : { error: { code: 429, message: 'Quota exceeded for quota metric \'Queries\' and limit \'Queries per minute\'.', errors: [{ message: 'Rate Limit Exceeded', domain: 'usageLimits', reason: 'rateLimitExceeded' }], status: 'RESOURCE_EXHAUSTED' } };
+      : {
+          error: {
+            code: 429,
+            message: "Quota exceeded for quota metric 'Queries' and limit 'Queries per minute'.",
+            errors: [{ message: 'Rate Limit Exceeded', domain: 'usageLimits', reason: 'rateLimitExceeded' }],
+            status: 'RESOURCE_EXHAUSTED'
+          }
+        };
   }
   return oauth
     ? { error: 'internal_failure', error_description: 'Backend Error' }
-    : { error: { code: 500, message: 'Internal error encountered.', errors: [{ message: 'Internal error encountered.', domain: 'global', reason: 'backendError' }], status: 'INTERNAL' } };
+    : {
+        error: {
+          code: 500,
+          message: 'Internal error encountered.',
+          errors: [{ message: 'Internal error encountered.', domain: 'global', reason: 'backendError' }],
+          status: 'INTERNAL'
+        }
+      };
 }
 
-function apiError(ctx: PeerContext, res: ServerResponse, peer: { answers: string[] }, code: number, status: string, message: string, reason: string, extra: Record<string, string> = {}): void {
+function apiError(
+  ctx: PeerContext,
+  res: ServerResponse,
+  peer: { answers: string[] },
+  code: number,
+  status: string,
+  message: string,
+  reason: string,
+  extra: Record<string, string> = {}
+): void {
   peer.answers.push(message);
   ctx.json(res, code, { error: { code, message, errors: [{ message, domain: 'global', reason }], status, ...extra } });
 }
@@ -199,14 +233,28 @@ export async function startGooglePeer(opts: PeerOptions = {}): Promise<GooglePee
     const t = bearer(req);
     const issued = t ? state.tokens.get(t) : undefined;
     if (!issued || issued.expiresAt < nowSeconds()) {
-      apiError(ctx, res, state, 401, 'UNAUTHENTICATED', 'Request had invalid authentication credentials. Expected OAuth 2 access token, login cookie or other valid authentication credential.', 'authError', {});
+      apiError(
+        ctx,
+        res,
+        state,
+        401,
+        'UNAUTHENTICATED',
+        'Request had invalid authentication credentials. Expected OAuth 2 access token, login cookie or other valid authentication credential.',
+        'authError',
+        {}
+      );
       return null;
     }
     if (!anyOf.some((s) => issued.scopes.has(s))) {
       apiError(ctx, res, state, 403, 'PERMISSION_DENIED', 'Request had insufficient authentication scopes.', 'insufficientPermissions', {});
       return null;
     }
-    state.apiCalls.push({ method: req.method ?? 'GET', path: ctx.url.pathname, scopes: [...issued.scopes].sort(), subject: issued.subject });
+    state.apiCalls.push({
+      method: req.method ?? 'GET',
+      path: ctx.url.pathname,
+      scopes: [...issued.scopes].sort(),
+      subject: issued.subject
+    });
     return issued;
   }
 
@@ -215,7 +263,8 @@ export async function startGooglePeer(opts: PeerOptions = {}): Promise<GooglePee
     const fault = ctx.control.fault;
     if (fault === 'wrong_secret' || fault === 'expired') return oauthError(res, ctx, 400, 'invalid_grant', INVALID_JWT_SIGNATURE);
     if (fault === 'revoked') return oauthError(res, ctx, 400, 'invalid_grant', 'Invalid grant: account not found');
-    if (form.get('grant_type') !== 'urn:ietf:params:oauth:grant-type:jwt-bearer') return oauthError(res, ctx, 400, 'unsupported_grant_type', 'Invalid grant_type: ' + String(form.get('grant_type')));
+    if (form.get('grant_type') !== 'urn:ietf:params:oauth:grant-type:jwt-bearer')
+      return oauthError(res, ctx, 400, 'unsupported_grant_type', 'Invalid grant_type: ' + String(form.get('grant_type')));
     const jwt = decodeJwt(form.get('assertion') ?? '');
     if (!jwt) return oauthError(res, ctx, 400, 'invalid_grant', 'Invalid JWT format.');
     const iss = jwt.claims.iss;
@@ -223,19 +272,24 @@ export async function startGooglePeer(opts: PeerOptions = {}): Promise<GooglePee
     if (!sa) return oauthError(res, ctx, 400, 'invalid_grant', 'Invalid grant: account not found');
     const kid = typeof jwt.header.kid === 'string' ? jwt.header.kid : null;
     const candidates = kid && sa.keys.has(kid) ? [sa.keys.get(kid)!] : [...sa.keys.values()];
-    if (!candidates.some((k) => verifyJwtSignature(jwt, k, ['RS256']))) return oauthError(res, ctx, 400, 'invalid_grant', INVALID_JWT_SIGNATURE);
+    if (!candidates.some((k) => verifyJwtSignature(jwt, k, ['RS256'])))
+      return oauthError(res, ctx, 400, 'invalid_grant', INVALID_JWT_SIGNATURE);
     if (sa.disabled) return oauthError(res, ctx, 400, 'invalid_grant', 'Robot is disabled.');
     const { aud, iat, exp, scope, sub } = jwt.claims;
-    if (typeof aud !== 'string' || !GOOGLE_TOKEN_AUDIENCES.includes(aud)) return oauthError(res, ctx, 400, 'invalid_grant', 'Invalid JWT: Failed audience check.');
+    if (typeof aud !== 'string' || !GOOGLE_TOKEN_AUDIENCES.includes(aud))
+      return oauthError(res, ctx, 400, 'invalid_grant', 'Invalid JWT: Failed audience check.');
     const now = nowSeconds();
-    if (typeof iat !== 'number' || typeof exp !== 'number' || exp - iat > 3600 || exp <= iat || iat > now + 300 || exp < now - 300) return oauthError(res, ctx, 400, 'invalid_grant', CLOCK);
-    if (typeof scope !== 'string' || scope.trim() === '') return oauthError(res, ctx, 400, 'invalid_scope', 'Invalid OAuth scope or ID token audience provided.');
+    if (typeof iat !== 'number' || typeof exp !== 'number' || exp - iat > 3600 || exp <= iat || iat > now + 300 || exp < now - 300)
+      return oauthError(res, ctx, 400, 'invalid_grant', CLOCK);
+    if (typeof scope !== 'string' || scope.trim() === '')
+      return oauthError(res, ctx, 400, 'invalid_scope', 'Invalid OAuth scope or ID token audience provided.');
     const scopes = new Set(scope.split(' ').filter(Boolean));
     if (typeof sub === 'string' && sub !== '' && sub !== sa.email) {
       const found = findUser(sub);
       if (!found) return oauthError(res, ctx, 400, 'invalid_grant', 'Invalid email or User ID');
       const granted = found.customer.delegations.get(sa.clientId);
-      if (!granted || [...scopes].some((s) => !granted.has(s))) return oauthError(res, ctx, 401, 'unauthorized_client', UNAUTHORIZED_CLIENT);
+      if (!granted || [...scopes].some((s) => !granted.has(s)))
+        return oauthError(res, ctx, 401, 'unauthorized_client', UNAUTHORIZED_CLIENT);
       const { token, lifetime } = issue({ principal: sa.email, subject: found.user.primaryEmail, scopes });
       return ctx.json(res, 200, { access_token: token, expires_in: lifetime, token_type: 'Bearer' });
     }
@@ -247,27 +301,58 @@ export async function startGooglePeer(opts: PeerOptions = {}): Promise<GooglePee
   function stsExchange(res: ServerResponse, ctx: PeerContext, form: URLSearchParams): void {
     const fault = ctx.control.fault;
     if (fault === 'wrong_secret') return oauthError(res, ctx, 400, 'invalid_grant', 'The provided subject token has an invalid signature.');
-    if (fault === 'expired') return oauthError(res, ctx, 400, 'invalid_grant', `ID Token issued at ${nowSeconds() - 7200} is stale to sign-in.`);
-    if (fault === 'revoked') return oauthError(res, ctx, 400, 'invalid_target', 'The target service indicated by the "audience" parameters is invalid. This might either be because the pool or provider is disabled or deleted or because it doesn\'t exist.');
-    if (form.get('grant_type') !== 'urn:ietf:params:oauth:grant-type:token-exchange') return oauthError(res, ctx, 400, 'unsupported_grant_type', 'Unsupported grant type.');
-    if (form.get('requested_token_type') !== 'urn:ietf:params:oauth:token-type:access_token') return oauthError(res, ctx, 400, 'invalid_request', 'Invalid requested_token_type.');
+    if (fault === 'expired')
+      return oauthError(res, ctx, 400, 'invalid_grant', `ID Token issued at ${nowSeconds() - 7200} is stale to sign-in.`);
+    if (fault === 'revoked')
+      return oauthError(
+        res,
+        ctx,
+        400,
+        'invalid_target',
+        'The target service indicated by the "audience" parameters is invalid. This might either be because the pool or provider is disabled or deleted or because it doesn\'t exist.'
+      );
+    if (form.get('grant_type') !== 'urn:ietf:params:oauth:grant-type:token-exchange')
+      return oauthError(res, ctx, 400, 'unsupported_grant_type', 'Unsupported grant type.');
+    if (form.get('requested_token_type') !== 'urn:ietf:params:oauth:token-type:access_token')
+      return oauthError(res, ctx, 400, 'invalid_request', 'Invalid requested_token_type.');
     const provider = state.workloadProviders.get(form.get('audience') ?? '');
-    if (!provider) return oauthError(res, ctx, 400, 'invalid_target', 'The target service indicated by the "audience" parameters is invalid. This might either be because the pool or provider is disabled or deleted or because it doesn\'t exist.');
+    if (!provider)
+      return oauthError(
+        res,
+        ctx,
+        400,
+        'invalid_target',
+        'The target service indicated by the "audience" parameters is invalid. This might either be because the pool or provider is disabled or deleted or because it doesn\'t exist.'
+      );
     const type = form.get('subject_token_type');
-    if (type !== 'urn:ietf:params:oauth:token-type:jwt' && type !== 'urn:ietf:params:oauth:token-type:id_token') return oauthError(res, ctx, 400, 'invalid_request', 'Invalid subject_token_type.');
+    if (type !== 'urn:ietf:params:oauth:token-type:jwt' && type !== 'urn:ietf:params:oauth:token-type:id_token')
+      return oauthError(res, ctx, 400, 'invalid_request', 'Invalid subject_token_type.');
     const jwt = decodeJwt(form.get('subject_token') ?? '');
     if (!jwt) return oauthError(res, ctx, 400, 'invalid_grant', 'Unable to parse the ID Token.');
-    if (!verifyJwtSignature(jwt, provider.idpKey, ['RS256'])) return oauthError(res, ctx, 400, 'invalid_grant', 'The provided subject token has an invalid signature.');
+    if (!verifyJwtSignature(jwt, provider.idpKey, ['RS256']))
+      return oauthError(res, ctx, 400, 'invalid_grant', 'The provided subject token has an invalid signature.');
     const { iss, aud, exp, iat, sub } = jwt.claims;
-    if (iss !== provider.issuer) return oauthError(res, ctx, 400, 'invalid_grant', 'The issuer in ID Token does not match the expected ones.');
+    if (iss !== provider.issuer)
+      return oauthError(res, ctx, 400, 'invalid_grant', 'The issuer in ID Token does not match the expected ones.');
     const audiences = Array.isArray(aud) ? aud : [aud];
-    if (!audiences.includes(`https:${provider.audience}`)) return oauthError(res, ctx, 400, 'invalid_grant', 'The audience in ID Token does not match the expected audience.');
-    if (typeof exp !== 'number' || exp < nowSeconds()) return oauthError(res, ctx, 400, 'invalid_grant', `ID Token issued at ${typeof iat === 'number' ? iat : 0} is stale to sign-in.`);
+    if (!audiences.includes(`https:${provider.audience}`))
+      return oauthError(res, ctx, 400, 'invalid_grant', 'The audience in ID Token does not match the expected audience.');
+    if (typeof exp !== 'number' || exp < nowSeconds())
+      return oauthError(res, ctx, 400, 'invalid_grant', `ID Token issued at ${typeof iat === 'number' ? iat : 0} is stale to sign-in.`);
     if (typeof sub !== 'string' || sub === '') return oauthError(res, ctx, 400, 'invalid_grant', 'The ID Token has no subject.');
     const pool = /workloadIdentityPools\/[^/]+/.exec(provider.audience)?.[0] ?? '';
     const principal = `principal://iam.googleapis.com/projects/${provider.projectNumber}/locations/global/${pool}/subject/${sub}`;
-    const { token, lifetime } = issue({ principal, subject: null, scopes: new Set((form.get('scope') ?? CLOUD_PLATFORM).split(' ').filter(Boolean)) });
-    ctx.json(res, 200, { access_token: token, issued_token_type: 'urn:ietf:params:oauth:token-type:access_token', token_type: 'Bearer', expires_in: lifetime });
+    const { token, lifetime } = issue({
+      principal,
+      subject: null,
+      scopes: new Set((form.get('scope') ?? CLOUD_PLATFORM).split(' ').filter(Boolean))
+    });
+    ctx.json(res, 200, {
+      access_token: token,
+      issued_token_type: 'urn:ietf:params:oauth:token-type:access_token',
+      token_type: 'Bearer',
+      expires_in: lifetime
+    });
   }
 
   routes.push({
@@ -291,7 +376,15 @@ export async function startGooglePeer(opts: PeerOptions = {}): Promise<GooglePee
       const email = decodeURIComponent(emailEnc!);
       const provider = [...state.workloadProviders.values()].find((p) => issued.principal.includes(`/projects/${p.projectNumber}/`));
       if (!state.serviceAccounts.has(email) || !provider?.impersonable.has(email)) {
-        return apiError(ctx, res, state, 403, 'PERMISSION_DENIED', "Permission 'iam.serviceAccounts.getAccessToken' denied on resource (or it may not exist).", 'forbidden');
+        return apiError(
+          ctx,
+          res,
+          state,
+          403,
+          'PERMISSION_DENIED',
+          "Permission 'iam.serviceAccounts.getAccessToken' denied on resource (or it may not exist).",
+          'forbidden'
+        );
       }
       let body: { scope?: unknown; lifetime?: unknown };
       try {
@@ -319,16 +412,33 @@ export async function startGooglePeer(opts: PeerOptions = {}): Promise<GooglePee
   });
 
   // --- Cloud Resource Manager ----------------------------------------------------------------------
-  const projectGet = (v: 'v1' | 'v3'): RouteHandler => (req, res, ctx, [idEnc]) => {
-    const issued = authorize(req, res, ctx, [CLOUD_PLATFORM, CLOUD_PLATFORM_READ]);
-    if (!issued) return;
-    const id = decodeURIComponent(idEnc!);
-    const p = state.projects.get(id) ?? [...state.projects.values()].find((x) => x.projectNumber === id);
-    // Google answers 403 for a project that does not exist too, so callers cannot probe for project ids.
-    if (!p || !p.readers.has(issued.principal)) return apiError(ctx, res, state, 403, 'PERMISSION_DENIED', 'The caller does not have permission', 'forbidden');
-    if (v === 'v1') return ctx.json(res, 200, { projectNumber: p.projectNumber, projectId: p.projectId, lifecycleState: 'ACTIVE', name: p.name, createTime: '2024-01-01T00:00:00.000Z' });
-    ctx.json(res, 200, { name: `projects/${p.projectNumber}`, parent: 'organizations/1', projectId: p.projectId, state: 'ACTIVE', displayName: p.name, createTime: '2024-01-01T00:00:00.000Z' });
-  };
+  const projectGet =
+    (v: 'v1' | 'v3'): RouteHandler =>
+    (req, res, ctx, [idEnc]) => {
+      const issued = authorize(req, res, ctx, [CLOUD_PLATFORM, CLOUD_PLATFORM_READ]);
+      if (!issued) return;
+      const id = decodeURIComponent(idEnc!);
+      const p = state.projects.get(id) ?? [...state.projects.values()].find((x) => x.projectNumber === id);
+      // Google answers 403 for a project that does not exist too, so callers cannot probe for project ids.
+      if (!p || !p.readers.has(issued.principal))
+        return apiError(ctx, res, state, 403, 'PERMISSION_DENIED', 'The caller does not have permission', 'forbidden');
+      if (v === 'v1')
+        return ctx.json(res, 200, {
+          projectNumber: p.projectNumber,
+          projectId: p.projectId,
+          lifecycleState: 'ACTIVE',
+          name: p.name,
+          createTime: '2024-01-01T00:00:00.000Z'
+        });
+      ctx.json(res, 200, {
+        name: `projects/${p.projectNumber}`,
+        parent: 'organizations/1',
+        projectId: p.projectId,
+        state: 'ACTIVE',
+        displayName: p.name,
+        createTime: '2024-01-01T00:00:00.000Z'
+      });
+    };
   routes.push({ method: 'GET', pattern: /^\/v1\/projects\/([^/]+)$/, handler: projectGet('v1') });
   routes.push({ method: 'GET', pattern: /^\/v3\/projects\/([^/]+)$/, handler: projectGet('v3') });
 
@@ -385,15 +495,18 @@ export async function startGooglePeer(opts: PeerOptions = {}): Promise<GooglePee
     }
   });
 
-  const peer = await startPeer(async (req, res, ctx) => {
-    const path = ctx.url.pathname;
-    for (const r of routes) {
-      if (r.method !== req.method) continue;
-      const m = r.pattern.exec(path);
-      if (m) return r.handler(req, res, ctx, m.slice(1));
-    }
-    apiError(ctx, res, state, 404, 'NOT_FOUND', `The requested URL ${path} was not found on this server.`, 'notFound');
-  }, { ...opts, faultBody: googleFaultBody });
+  const peer = await startPeer(
+    async (req, res, ctx) => {
+      const path = ctx.url.pathname;
+      for (const r of routes) {
+        if (r.method !== req.method) continue;
+        const m = r.pattern.exec(path);
+        if (m) return r.handler(req, res, ctx, m.slice(1));
+      }
+      apiError(ctx, res, state, 404, 'NOT_FOUND', `The requested URL ${path} was not found on this server.`, 'notFound');
+    },
+    { ...opts, faultBody: googleFaultBody }
+  );
 
   const keyFileFor = (sa: ServiceAccount, keyId: string, privateKey: KeyObject): ServiceAccountKeyFile => ({
     type: 'service_account',
@@ -448,7 +561,13 @@ export async function startGooglePeer(opts: PeerOptions = {}): Promise<GooglePee
     addUser,
     createServiceAccount({ projectId, name }) {
       const email = `${name ?? `keydesk-${randomBytes(3).toString('hex')}`}@${projectId}.iam.gserviceaccount.com`;
-      const sa: ServiceAccount = { email, clientId: String(100000000000000000000n + BigInt(`0x${randomBytes(7).toString('hex')}`)), projectId, keys: new Map(), disabled: false };
+      const sa: ServiceAccount = {
+        email,
+        clientId: String(100000000000000000000n + BigInt(`0x${randomBytes(7).toString('hex')}`)),
+        projectId,
+        keys: new Map(),
+        disabled: false
+      };
       state.serviceAccounts.set(email, sa);
       return { sa, keyFile: newKey(sa) };
     },
@@ -484,7 +603,11 @@ export async function startGooglePeer(opts: PeerOptions = {}): Promise<GooglePee
         idpPrivateKey: privateKey,
         subjectToken(claims = {}) {
           const now = nowSeconds();
-          return signJwt({ alg: 'RS256', kid: 'idp-1' }, { iss: issuer, aud: `https:${audience}`, sub: `workload-${randomUUID()}`, iat: now, exp: now + 3600, ...claims }, privateKey);
+          return signJwt(
+            { alg: 'RS256', kid: 'idp-1' },
+            { iss: issuer, aud: `https:${audience}`, sub: `workload-${randomUUID()}`, iat: now, exp: now + 3600, ...claims },
+            privateKey
+          );
         }
       };
     },

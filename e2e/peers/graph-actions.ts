@@ -55,7 +55,13 @@ export function installGraphActions(graph: GraphPeer): GraphActions {
   const state: GraphActions = { rules: new Map(), revocations: new Map(), calls: [], uninstall: () => undefined };
   const removers: (() => void)[] = [];
   const notFound = (res: Parameters<GraphPeer['graphError']>[0], ctx: Parameters<GraphPeer['graphError']>[1], ref: string) =>
-    graph.graphError(res, ctx, 404, 'Request_ResourceNotFound', `Resource '${decodeURIComponent(ref)}' does not exist or one of its queried reference-property objects are not present.`);
+    graph.graphError(
+      res,
+      ctx,
+      404,
+      'Request_ResourceNotFound',
+      `Resource '${decodeURIComponent(ref)}' does not exist or one of its queried reference-property objects are not present.`
+    );
 
   removers.push(
     graph.route('GET', /^\/v1\.0\/users\/([^/]+)$/, (req, res, ctx, [ref]) => {
@@ -72,7 +78,13 @@ export function installGraphActions(graph: GraphPeer): GraphActions {
       if (!u) return notFound(res, ctx, ref!);
       const body = parse(ctx.body);
       if (!body || typeof body.accountEnabled !== 'boolean' || Object.keys(body).length !== 1) {
-        return graph.graphError(res, ctx, 400, 'Request_BadRequest', 'Invalid value specified for property accountEnabled of resource User.');
+        return graph.graphError(
+          res,
+          ctx,
+          400,
+          'Request_BadRequest',
+          'Invalid value specified for property accountEnabled of resource User.'
+        );
       }
       u.accountEnabled = body.accountEnabled;
       state.calls.push({ method: 'PATCH', user: u.userPrincipalName, what: `accountEnabled=${String(body.accountEnabled)}` });
@@ -93,7 +105,10 @@ export function installGraphActions(graph: GraphPeer): GraphActions {
       if (!who) return;
       const u = findUser(who.tenant, ref!);
       if (!u) return notFound(res, ctx, ref!);
-      ctx.json(res, 200, { '@odata.context': `${graph.url}/v1.0/$metadata#users('${u.id}')/mailFolders('inbox')/messageRules`, value: state.rules.get(u.id) ?? [] });
+      ctx.json(res, 200, {
+        '@odata.context': `${graph.url}/v1.0/$metadata#users('${u.id}')/mailFolders('inbox')/messageRules`,
+        value: state.rules.get(u.id) ?? []
+      });
     }),
     graph.route('POST', /^\/v1\.0\/users\/([^/]+)\/mailFolders\/inbox\/messageRules$/, (req, res, ctx, [ref]) => {
       const who = graph.authorize(req, res, ctx, RULE_WRITE_ROLES);
@@ -101,7 +116,13 @@ export function installGraphActions(graph: GraphPeer): GraphActions {
       const u = findUser(who.tenant, ref!);
       if (!u) return notFound(res, ctx, ref!);
       const body = parse(ctx.body);
-      if (!body || typeof body.displayName !== 'string' || !body.displayName || typeof body.conditions !== 'object' || typeof body.actions !== 'object') {
+      if (
+        !body ||
+        typeof body.displayName !== 'string' ||
+        !body.displayName ||
+        typeof body.conditions !== 'object' ||
+        typeof body.actions !== 'object'
+      ) {
         return graph.graphError(res, ctx, 400, 'ErrorInvalidRequest', 'The rule needs a displayName, conditions and actions.');
       }
       const rule: MessageRule = {
@@ -114,7 +135,10 @@ export function installGraphActions(graph: GraphPeer): GraphActions {
       };
       state.rules.set(u.id, [...(state.rules.get(u.id) ?? []), rule]);
       state.calls.push({ method: 'POST', user: u.userPrincipalName, what: `messageRule ${rule.displayName}` });
-      ctx.json(res, 201, { '@odata.context': `${graph.url}/v1.0/$metadata#users('${u.id}')/mailFolders('inbox')/messageRules/$entity`, ...rule });
+      ctx.json(res, 201, {
+        '@odata.context': `${graph.url}/v1.0/$metadata#users('${u.id}')/mailFolders('inbox')/messageRules/$entity`,
+        ...rule
+      });
     }),
     graph.route('DELETE', /^\/v1\.0\/users\/([^/]+)\/mailFolders\/inbox\/messageRules\/([^/]+)$/, (req, res, ctx, [ref, ruleId]) => {
       const who = graph.authorize(req, res, ctx, RULE_WRITE_ROLES);
@@ -123,8 +147,12 @@ export function installGraphActions(graph: GraphPeer): GraphActions {
       if (!u) return notFound(res, ctx, ref!);
       const list = state.rules.get(u.id) ?? [];
       const id = decodeURIComponent(ruleId!);
-      if (!list.some((r) => r.id === id)) return graph.graphError(res, ctx, 404, 'ErrorItemNotFound', 'The specified object was not found in the store.');
-      state.rules.set(u.id, list.filter((r) => r.id !== id));
+      if (!list.some((r) => r.id === id))
+        return graph.graphError(res, ctx, 404, 'ErrorItemNotFound', 'The specified object was not found in the store.');
+      state.rules.set(
+        u.id,
+        list.filter((r) => r.id !== id)
+      );
       state.calls.push({ method: 'DELETE', user: u.userPrincipalName, what: `messageRule ${id}` });
       res.writeHead(204);
       res.end();

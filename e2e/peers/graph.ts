@@ -48,17 +48,30 @@ export interface GraphPeer extends Peer {
   /** Adds a route in front of the others (later work, or a test overriding one answer); returns its removal. */
   route(method: string, pattern: RegExp, handler: RouteHandler): () => void;
   /** The token's claims and tenant when it is valid and carries one of `anyOfRoles`; otherwise answers 401/403 and returns null. */
-  authorize(req: IncomingMessage, res: ServerResponse, ctx: PeerContext, anyOfRoles: readonly string[]): { claims: AccessTokenClaims; tenant: GraphTenant } | null;
+  authorize(
+    req: IncomingMessage,
+    res: ServerResponse,
+    ctx: PeerContext,
+    anyOfRoles: readonly string[]
+  ): { claims: AccessTokenClaims; tenant: GraphTenant } | null;
   graphError(res: ServerResponse, ctx: PeerContext, status: number, code: string, message: string): void;
 }
 
-export const ORGANIZATION_READ_ROLES = ['Organization.Read.All', 'Organization.ReadWrite.All', 'Directory.Read.All', 'Directory.ReadWrite.All'];
+export const ORGANIZATION_READ_ROLES = [
+  'Organization.Read.All',
+  'Organization.ReadWrite.All',
+  'Directory.Read.All',
+  'Directory.ReadWrite.All'
+];
 
 /** Graph's words for the generic faults. */
 export function graphFaultBody(fault: 'rate_limited' | 'server_error'): unknown {
   const id = randomUUID();
-  const [code, message] = fault === 'rate_limited' ? ['TooManyRequests', 'Too many requests.'] : ['generalException', 'General exception while processing.'];
-  return { error: { code, message, innerError: { date: new Date().toISOString().slice(0, 19), 'request-id': id, 'client-request-id': id } } };
+  const [code, message] =
+    fault === 'rate_limited' ? ['TooManyRequests', 'Too many requests.'] : ['generalException', 'General exception while processing.'];
+  return {
+    error: { code, message, innerError: { date: new Date().toISOString().slice(0, 19), 'request-id': id, 'client-request-id': id } }
+  };
 }
 
 export async function startGraphPeer(entra: EntraPeer, opts: PeerOptions = {}): Promise<GraphPeer> {
@@ -70,7 +83,14 @@ export async function startGraphPeer(entra: EntraPeer, opts: PeerOptions = {}): 
     const m = state.echo.text ? `${message} ${state.echo.text}` : message;
     state.answers.push(m);
     const id = randomUUID();
-    ctx.json(res, status, { error: { code, message: m, innerError: { date: new Date().toISOString().slice(0, 19), 'request-id': id, 'client-request-id': id } } }, { 'request-id': id });
+    ctx.json(
+      res,
+      status,
+      {
+        error: { code, message: m, innerError: { date: new Date().toISOString().slice(0, 19), 'request-id': id, 'client-request-id': id } }
+      },
+      { 'request-id': id }
+    );
   };
 
   const authorize: GraphPeer['authorize'] = (req, res, ctx, anyOfRoles) => {
@@ -125,20 +145,29 @@ export async function startGraphPeer(entra: EntraPeer, opts: PeerOptions = {}): 
     }
   });
 
-  const peer = await startPeer(async (req, res, ctx) => {
-    for (const r of routes) {
-      if (r.method !== req.method) continue;
-      const m = r.pattern.exec(ctx.url.pathname);
-      if (m) return r.handler(req, res, ctx, m.slice(1));
-    }
-    graphError(res, ctx, 400, 'BadRequest', `Resource not found for the segment '${ctx.url.pathname.split('/').pop() ?? ''}'.`);
-  }, { ...opts, faultBody: graphFaultBody });
+  const peer = await startPeer(
+    async (req, res, ctx) => {
+      for (const r of routes) {
+        if (r.method !== req.method) continue;
+        const m = r.pattern.exec(ctx.url.pathname);
+        if (m) return r.handler(req, res, ctx, m.slice(1));
+      }
+      graphError(res, ctx, 400, 'BadRequest', `Resource not found for the segment '${ctx.url.pathname.split('/').pop() ?? ''}'.`);
+    },
+    { ...opts, faultBody: graphFaultBody }
+  );
   self = peer.url;
 
   const addUser: GraphPeer['addUser'] = (tenantId, u) => {
     const t = state.tenants.get(tenantId);
     if (!t) throw new Error(`no tenant ${tenantId}`);
-    const user: GraphUser = { id: randomUUID(), displayName: u.userPrincipalName.split('@')[0] ?? 'user', mail: u.userPrincipalName, accountEnabled: true, ...u };
+    const user: GraphUser = {
+      id: randomUUID(),
+      displayName: u.userPrincipalName.split('@')[0] ?? 'user',
+      mail: u.userPrincipalName,
+      accountEnabled: true,
+      ...u
+    };
     t.users.set(user.id, user);
     return user;
   };
@@ -159,7 +188,13 @@ export async function startGraphPeer(entra: EntraPeer, opts: PeerOptions = {}): 
       const t: GraphTenant = {
         id: id.toLowerCase(),
         displayName: displayName ?? 'Contoso',
-        verifiedDomains: domains.map((name, i) => ({ name, type: 'Managed', isDefault: i === 0, isInitial: name.endsWith('.onmicrosoft.com'), capabilities: 'Email, OfficeCommunicationsOnline' })),
+        verifiedDomains: domains.map((name, i) => ({
+          name,
+          type: 'Managed',
+          isDefault: i === 0,
+          isInitial: name.endsWith('.onmicrosoft.com'),
+          capabilities: 'Email, OfficeCommunicationsOnline'
+        })),
         users: new Map()
       };
       state.tenants.set(t.id, t);

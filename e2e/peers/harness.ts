@@ -67,10 +67,23 @@ export interface PeerOptions {
 }
 
 function freshControl(latencyMs = 0): PeerControl {
-  return { fault: 'none', retryAfterSeconds: 1, rateLimitCount: Number.POSITIVE_INFINITY, latencyMs, inFlight: 0, maxInFlight: 0, requests: [] };
+  return {
+    fault: 'none',
+    retryAfterSeconds: 1,
+    rateLimitCount: Number.POSITIVE_INFINITY,
+    latencyMs,
+    inFlight: 0,
+    maxInFlight: 0,
+    requests: []
+  };
 }
 
-function sendRaw(res: ServerResponse, status: number, raw: { contentType: string; body: string }, headers: Record<string, string> = {}): void {
+function sendRaw(
+  res: ServerResponse,
+  status: number,
+  raw: { contentType: string; body: string },
+  headers: Record<string, string> = {}
+): void {
   res.writeHead(status, { 'content-type': raw.contentType, 'content-length': Buffer.byteLength(raw.body), ...headers });
   res.end(raw.body);
 }
@@ -111,7 +124,12 @@ export async function startPeer(handler: PeerHandler, opts: PeerOptions = {}): P
             control.rateLimitCount--;
             const retryAfter = { 'retry-after': String(control.retryAfterSeconds) };
             if (opts.faultRaw) return sendRaw(res, 429, opts.faultRaw('rate_limited', url), retryAfter);
-            return sendJson(res, 429, opts.faultBody?.('rate_limited', url) ?? { error: 'rate_limited', message: 'Too many requests' }, retryAfter);
+            return sendJson(
+              res,
+              429,
+              opts.faultBody?.('rate_limited', url) ?? { error: 'rate_limited', message: 'Too many requests' },
+              retryAfter
+            );
           }
           break;
         case 'server_error':
@@ -129,7 +147,9 @@ export async function startPeer(handler: PeerHandler, opts: PeerOptions = {}): P
       else res.destroy();
     }
   };
-  const server: Server = opts.tls ? createHttpsServer({ key: opts.tls.key, cert: opts.tls.cert }, (q, s) => void listener(q, s)) : createHttpServer((q, s) => void listener(q, s));
+  const server: Server = opts.tls
+    ? createHttpsServer({ key: opts.tls.key, cert: opts.tls.cert }, (q, s) => void listener(q, s))
+    : createHttpServer((q, s) => void listener(q, s));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => resolve());

@@ -10,7 +10,8 @@ describe('the Hostinger VPS API peer', () => {
     await peer.close();
   });
 
-  const list = (token?: string) => fetch(`${peer.url}/api/vps/v1/virtual-machines`, { headers: token ? { authorization: `Bearer ${token}` } : {} });
+  const list = (token?: string) =>
+    fetch(`${peer.url}/api/vps/v1/virtual-machines`, { headers: token ? { authorization: `Bearer ${token}` } : {} });
 
   it('listens on 127.0.0.1 only', () => {
     expect(new URL(peer.url).hostname).toBe('127.0.0.1');

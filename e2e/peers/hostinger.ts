@@ -32,7 +32,13 @@ export interface HostingerPeer extends Peer {
 }
 
 export function sampleVm(id = 1268054): HostingerVm {
-  return { id, hostname: `srv${id}.hstgr.cloud`, state: 'running', plan: 'KVM 2', ipv4: [{ id: id + 1, address: '192.0.2.10', ptr: null }] };
+  return {
+    id,
+    hostname: `srv${id}.hstgr.cloud`,
+    state: 'running',
+    plan: 'KVM 2',
+    ipv4: [{ id: id + 1, address: '192.0.2.10', ptr: null }]
+  };
 }
 
 function correlationId(): string {
@@ -60,33 +66,46 @@ export async function startHostingerPeer(opts: PeerOptions = {}): Promise<Hostin
   const peer = await startPeer((req, res, ctx) => {
     const given = bearer(req);
     const unauthenticated = (why: string) =>
-      ctx.json(res, 401, { message: state.echoSecrets && given ? `Unauthenticated: token ${state.echoAs ? state.echoAs(given) : given} ${why}` : 'Unauthenticated.', correlation_id: correlationId() });
+      ctx.json(res, 401, {
+        message:
+          state.echoSecrets && given ? `Unauthenticated: token ${state.echoAs ? state.echoAs(given) : given} ${why}` : 'Unauthenticated.',
+        correlation_id: correlationId()
+      });
 
     // One virtual machine, and its power actions (issue 5): GET …/{id}, POST …/{id}/stop, POST …/{id}/start. The VM's
     // state changes, so a revert is checked against what the action did; every call is authenticated like the list.
     const vmPath = /^\/api\/vps\/v1\/virtual-machines\/(\d{1,12})(?:\/(stop|start))?$/.exec(ctx.url.pathname);
     if (vmPath) {
-      if (ctx.control.fault === 'wrong_secret' || ctx.control.fault === 'revoked' || ctx.control.fault === 'expired') return unauthenticated(ctx.control.fault);
+      if (ctx.control.fault === 'wrong_secret' || ctx.control.fault === 'revoked' || ctx.control.fault === 'expired')
+        return unauthenticated(ctx.control.fault);
       const owner = given ? tokens.get(given) : undefined;
       if (!given || !owner || revoked.has(given)) return unauthenticated(owner ? 'revoked' : 'unknown');
       if (!owner.vpsAccess) return ctx.json(res, 403, { message: 'This action is unauthorized.', correlation_id: correlationId() });
       const vm = owner.vms.find((v) => v.id === Number(vmPath[1]));
       if (!vm) return ctx.json(res, 404, { message: 'Virtual machine not found.', correlation_id: correlationId() });
       const action = vmPath[2];
-      if (!action) return req.method === 'GET' ? ctx.json(res, 200, vm) : ctx.json(res, 405, { message: 'Method not allowed.', correlation_id: correlationId() });
+      if (!action)
+        return req.method === 'GET'
+          ? ctx.json(res, 200, vm)
+          : ctx.json(res, 405, { message: 'Method not allowed.', correlation_id: correlationId() });
       if (req.method !== 'POST') return ctx.json(res, 405, { message: 'Method not allowed.', correlation_id: correlationId() });
       vm.state = action === 'stop' ? 'stopped' : 'running';
       const at = new Date().toISOString();
       return ctx.json(res, 200, { id: ++actionSeq, name: action, state: 'success', created_at: at, updated_at: at });
     }
-    if (ctx.url.pathname !== '/api/vps/v1/virtual-machines') return ctx.json(res, 404, { message: 'Not found.', correlation_id: correlationId() });
+    if (ctx.url.pathname !== '/api/vps/v1/virtual-machines')
+      return ctx.json(res, 404, { message: 'Not found.', correlation_id: correlationId() });
     if (req.method !== 'GET') return ctx.json(res, 405, { message: 'Method not allowed.', correlation_id: correlationId() });
-    if (ctx.control.fault === 'wrong_secret' || ctx.control.fault === 'revoked' || ctx.control.fault === 'expired') return unauthenticated(ctx.control.fault);
+    if (ctx.control.fault === 'wrong_secret' || ctx.control.fault === 'revoked' || ctx.control.fault === 'expired')
+      return unauthenticated(ctx.control.fault);
     if (!given) return unauthenticated('missing');
     const entry = tokens.get(given);
     if (!entry || revoked.has(given)) return unauthenticated(entry ? 'revoked' : 'unknown');
     if (!entry.vpsAccess) {
-      return ctx.json(res, 403, { message: state.echoSecrets ? `Token ${given} has no access to the VPS API.` : 'This action is unauthorized.', correlation_id: correlationId() });
+      return ctx.json(res, 403, {
+        message: state.echoSecrets ? `Token ${given} has no access to the VPS API.` : 'This action is unauthorized.',
+        correlation_id: correlationId()
+      });
     }
     return ctx.json(res, 200, entry.vms);
   }, opts);

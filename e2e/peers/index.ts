@@ -14,7 +14,9 @@ export function googleApiAcceptsOidcTokens(g: GooglePeer, oidc: OidcPeer, as: { 
   const original = tokens.get.bind(tokens);
   tokens.get = (token: string): IssuedToken | undefined =>
     original(token) ??
-    (oidc.issuedTokens().includes(token) ? { principal: GOOGLE_CLIENT_ID, subject: as.subject, scopes: new Set(as.scopes), expiresAt: Math.floor(Date.now() / 1000) + 3600 } : undefined);
+    (oidc.issuedTokens().includes(token)
+      ? { principal: GOOGLE_CLIENT_ID, subject: as.subject, scopes: new Set(as.scopes), expiresAt: Math.floor(Date.now() / 1000) + 3600 }
+      : undefined);
   return () => {
     tokens.get = original;
   };

@@ -15,7 +15,10 @@ export function signJwt(header: JwtHeader, claims: JwtClaims, privateKey: KeyObj
   const key = typeof privateKey === 'string' ? createPrivateKey(privateKey) : privateKey;
   const alg = header.alg ?? 'RS256';
   const input = `${b64u(JSON.stringify({ typ: 'JWT', ...header, alg }))}.${b64u(JSON.stringify(claims))}`;
-  const sig = alg === 'PS256' ? sign('sha256', Buffer.from(input), { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 }) : sign('sha256', Buffer.from(input), key);
+  const sig =
+    alg === 'PS256'
+      ? sign('sha256', Buffer.from(input), { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 })
+      : sign('sha256', Buffer.from(input), key);
   return `${input}.${b64u(sig)}`;
 }
 
@@ -34,7 +37,12 @@ export function decodeJwt(token: string): DecodedJwt | null {
     const header = JSON.parse(Buffer.from(parts[0]!, 'base64url').toString('utf8')) as unknown;
     const claims = JSON.parse(Buffer.from(parts[1]!, 'base64url').toString('utf8')) as unknown;
     if (!header || typeof header !== 'object' || !claims || typeof claims !== 'object') return null;
-    return { header: header as JwtHeader, claims: claims as JwtClaims, signingInput: `${parts[0]}.${parts[1]}`, signature: Buffer.from(parts[2]!, 'base64url') };
+    return {
+      header: header as JwtHeader,
+      claims: claims as JwtClaims,
+      signingInput: `${parts[0]}.${parts[1]}`,
+      signature: Buffer.from(parts[2]!, 'base64url')
+    };
   } catch {
     return null;
   }
@@ -47,7 +55,13 @@ export function verifyJwtSignature(jwt: DecodedJwt, publicKey: KeyObject | strin
   const key = typeof publicKey === 'string' ? createPublicKey(publicKey) : publicKey;
   try {
     if (alg === 'RS256') return verify('sha256', Buffer.from(jwt.signingInput), key, jwt.signature);
-    if (alg === 'PS256') return verify('sha256', Buffer.from(jwt.signingInput), { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: constants.RSA_PSS_SALTLEN_AUTO }, jwt.signature);
+    if (alg === 'PS256')
+      return verify(
+        'sha256',
+        Buffer.from(jwt.signingInput),
+        { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: constants.RSA_PSS_SALTLEN_AUTO },
+        jwt.signature
+      );
   } catch {
     return false;
   }

@@ -119,7 +119,8 @@ export async function signIn(authorizationUrl: string, opts: SignInOptions = {})
       continue;
     }
     const html = await res.text();
-    if (res.status >= 400 && !/<form/i.test(html)) throw new Error(`the authorization server answered ${res.status} at ${url.pathname}: ${html.slice(0, 200)}`);
+    if (res.status >= 400 && !/<form/i.test(html))
+      throw new Error(`the authorization server answered ${res.status} at ${url.pathname}: ${html.slice(0, 200)}`);
     const form = firstForm(html, url);
     if (!form) throw new Error(`no form on the page at ${url.pathname}`);
     const prompt = form.inputs.get('prompt');

@@ -7,7 +7,14 @@ import { chromium, type Browser } from '@playwright/test';
  * page — to Keydesk's loopback listener. Test support only.
  */
 
-export const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'];
+export const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--no-first-run'
+];
 
 export interface ChromiumSignIn {
   /** Give this to connect(): it opens the URL in a fresh browser context and signs in. */
@@ -21,7 +28,10 @@ export async function launchChromium(): Promise<Browser> {
   return chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
 }
 
-export function chromiumSignIn(browser: Browser, opts: { login?: string; decision?: 'approve' | 'deny'; ignoreHttpsErrors?: boolean } = {}): ChromiumSignIn {
+export function chromiumSignIn(
+  browser: Browser,
+  opts: { login?: string; decision?: 'approve' | 'deny'; ignoreHttpsErrors?: boolean } = {}
+): ChromiumSignIn {
   let done: Promise<{ url: string; text: string }> = Promise.reject(new Error('the browser was never opened'));
   done.catch(() => undefined);
   const contexts: { close(): Promise<void> }[] = [];

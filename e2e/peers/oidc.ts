@@ -178,7 +178,12 @@ export async function startOidcPeer(opts: OidcPeerOptions = {}): Promise<OidcPee
   };
   const provider = new Provider(issuer, {
     clients: [
-      { ...nativeClient, client_id: NATIVE_CLIENT_ID, token_endpoint_auth_method: 'none', redirect_uris: ['http://127.0.0.1/callback', 'http://localhost/callback'] },
+      {
+        ...nativeClient,
+        client_id: NATIVE_CLIENT_ID,
+        token_endpoint_auth_method: 'none',
+        redirect_uris: ['http://127.0.0.1/callback', 'http://localhost/callback']
+      },
       {
         ...nativeClient,
         client_id: GOOGLE_CLIENT_ID,
@@ -216,7 +221,13 @@ export async function startOidcPeer(opts: OidcPeerOptions = {}): Promise<OidcPee
     },
     findAccount: async (_ctx: unknown, sub: string) => ({
       accountId: sub,
-      claims: async () => ({ sub, email: `${sub}@peer.example`, email_verified: true, name: sub, preferred_username: `${sub}@peer.example` })
+      claims: async () => ({
+        sub,
+        email: `${sub}@peer.example`,
+        email_verified: true,
+        name: sub,
+        preferred_username: `${sub}@peer.example`
+      })
     }),
     renderError: async (ctx: KoaContext, out: Record<string, string>) => {
       ctx.type = 'html';
@@ -228,7 +239,8 @@ export async function startOidcPeer(opts: OidcPeerOptions = {}): Promise<OidcPee
   provider.use(async (ctx, next) => {
     // Entra publishes each tenant's configuration at {authority}/v2.0/.well-known/openid-configuration, which is where
     // MSAL reads it: serve the provider's own discovery document there too.
-    if (ctx.method === 'GET' && /^\/[^/]+\/v2\.0\/\.well-known\/openid-configuration$/.test(ctx.path)) ctx.path = '/.well-known/openid-configuration';
+    if (ctx.method === 'GET' && /^\/[^/]+\/v2\.0\/\.well-known\/openid-configuration$/.test(ctx.path))
+      ctx.path = '/.well-known/openid-configuration';
     if (ctx.method === 'GET' && ctx.path === '/auth') {
       // Entra grants offline_access without prompt=consent (OpenID Connect lets a server require it; oidc-provider
       // does). For the Entra stand-in client, ask for consent on its behalf so it gets refresh tokens like Entra's.

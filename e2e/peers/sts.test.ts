@@ -28,23 +28,42 @@ function vector(over: Partial<SignedRequest> & { signedHeaders: string; signatur
   };
 }
 
-const GET_VANILLA = vector({ signedHeaders: 'host;x-amz-date', signature: '5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf31' });
+const GET_VANILLA = vector({
+  signedHeaders: 'host;x-amz-date',
+  signature: '5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf31'
+});
 
 describe('verifySigV4 against AWS’s published SigV4 test vectors', () => {
   it('get-vanilla verifies', async () => {
-    expect(await verifySigV4(GET_VANILLA, suiteSecret)).toMatchObject({ ok: true, accessKeyId: 'AKIDEXAMPLE', region: 'us-east-1', service: 'service' });
+    expect(await verifySigV4(GET_VANILLA, suiteSecret)).toMatchObject({
+      ok: true,
+      accessKeyId: 'AKIDEXAMPLE',
+      region: 'us-east-1',
+      service: 'service'
+    });
   });
 
   it('get-vanilla-query-order-key-case verifies (the query is sorted before signing)', async () => {
     const r = await verifySigV4(
-      vector({ query: { Param2: 'value2', Param1: 'value1' }, signedHeaders: 'host;x-amz-date', signature: 'b97d918cfa904a5beff61c982a1b6f458b799221646efd99d3219ec94cdf2500' }),
+      vector({
+        query: { Param2: 'value2', Param1: 'value1' },
+        signedHeaders: 'host;x-amz-date',
+        signature: 'b97d918cfa904a5beff61c982a1b6f458b799221646efd99d3219ec94cdf2500'
+      }),
       suiteSecret
     );
     expect(r.ok).toBe(true);
   });
 
   it('get-utf8 verifies from the percent-encoded path as sent on the wire', async () => {
-    const r = await verifySigV4(vector({ path: '/%E1%88%B4', signedHeaders: 'host;x-amz-date', signature: '8318018e0b0f223aa2bbf98705b62bb787dc9c0e678f255a891fd03141be5d85' }), suiteSecret);
+    const r = await verifySigV4(
+      vector({
+        path: '/%E1%88%B4',
+        signedHeaders: 'host;x-amz-date',
+        signature: '8318018e0b0f223aa2bbf98705b62bb787dc9c0e678f255a891fd03141be5d85'
+      }),
+      suiteSecret
+    );
     expect(r.ok).toBe(true);
   });
 
@@ -86,18 +105,35 @@ describe('verifySigV4 against AWS’s published SigV4 test vectors', () => {
   it('rejects a tampered request: another path, another body, another signed header value', async () => {
     expect(await verifySigV4({ ...GET_VANILLA, path: '/other' }, suiteSecret)).toMatchObject({ ok: false, code: 'SignatureDoesNotMatch' });
     expect(await verifySigV4({ ...GET_VANILLA, body: 'x' }, suiteSecret)).toMatchObject({ ok: false, code: 'SignatureDoesNotMatch' });
-    expect(await verifySigV4({ ...GET_VANILLA, headers: { ...GET_VANILLA.headers, host: 'evil.example' } }, suiteSecret)).toMatchObject({ ok: false, code: 'SignatureDoesNotMatch' });
+    expect(await verifySigV4({ ...GET_VANILLA, headers: { ...GET_VANILLA.headers, host: 'evil.example' } }, suiteSecret)).toMatchObject({
+      ok: false,
+      code: 'SignatureDoesNotMatch'
+    });
   });
 
   it('rejects an unknown access key id (InvalidClientTokenId) and a missing or garbled header', async () => {
     expect(await verifySigV4(GET_VANILLA, () => null)).toMatchObject({ ok: false, code: 'InvalidClientTokenId' });
-    expect(await verifySigV4({ ...GET_VANILLA, headers: { host: 'example.amazonaws.com' } }, suiteSecret)).toMatchObject({ ok: false, code: 'MissingAuthenticationToken' });
-    expect(await verifySigV4({ ...GET_VANILLA, headers: { ...GET_VANILLA.headers, authorization: 'AWS4-HMAC-SHA256 Credential=x' } }, suiteSecret)).toMatchObject({ ok: false, code: 'IncompleteSignature' });
+    expect(await verifySigV4({ ...GET_VANILLA, headers: { host: 'example.amazonaws.com' } }, suiteSecret)).toMatchObject({
+      ok: false,
+      code: 'MissingAuthenticationToken'
+    });
+    expect(
+      await verifySigV4(
+        { ...GET_VANILLA, headers: { ...GET_VANILLA.headers, authorization: 'AWS4-HMAC-SHA256 Credential=x' } },
+        suiteSecret
+      )
+    ).toMatchObject({ ok: false, code: 'IncompleteSignature' });
   });
 
   it('refuses a signed x-amz-content-sha256 that is not the body’s hash', async () => {
     const r = await verifySigV4(
-      vector({ method: 'POST', body: 'Action=AssumeRole', headers: { 'x-amz-content-sha256': 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855' }, signedHeaders: 'host;x-amz-content-sha256;x-amz-date', signature: '0'.repeat(64) }),
+      vector({
+        method: 'POST',
+        body: 'Action=AssumeRole',
+        headers: { 'x-amz-content-sha256': 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855' },
+        signedHeaders: 'host;x-amz-content-sha256;x-amz-date',
+        signature: '0'.repeat(64)
+      }),
       suiteSecret
     );
     expect(r).toMatchObject({ ok: false, code: 'SignatureDoesNotMatch' });
@@ -115,7 +151,11 @@ describe('the STS peer against the real AWS SDK (its own HTTP handler)', () => {
 
   const sts = (keys: { accessKeyId: string; secretAccessKey: string; sessionToken?: string }) =>
     new STSClient({ region: 'eu-west-1', endpoint: peer.url, credentials: keys, maxAttempts: 1, ignoreConfiguredEndpointUrls: true });
-  const errorName = async (p: Promise<unknown>) => p.then(() => 'no error', (e: { name?: string }) => e.name);
+  const errorName = async (p: Promise<unknown>) =>
+    p.then(
+      () => 'no error',
+      (e: { name?: string }) => e.name
+    );
 
   it('listens on 127.0.0.1 only', () => {
     expect(new URL(peer.url).hostname).toBe('127.0.0.1');
@@ -131,8 +171,12 @@ describe('the STS peer against the real AWS SDK (its own HTTP handler)', () => {
   it('checks the signature for real: a wrong secret is SignatureDoesNotMatch, an unknown or deleted key InvalidClientTokenId', async () => {
     peer.reset();
     const u = peer.sts.addUser();
-    expect(await errorName(sts({ ...u, secretAccessKey: `${u.secretAccessKey.slice(0, -1)}X` }).send(new GetCallerIdentityCommand({})))).toBe('SignatureDoesNotMatch');
-    expect(await errorName(sts({ ...u, accessKeyId: 'AKIAUNKNOWNUNKNOWN00' }).send(new GetCallerIdentityCommand({})))).toBe('InvalidClientTokenId');
+    expect(
+      await errorName(sts({ ...u, secretAccessKey: `${u.secretAccessKey.slice(0, -1)}X` }).send(new GetCallerIdentityCommand({})))
+    ).toBe('SignatureDoesNotMatch');
+    expect(await errorName(sts({ ...u, accessKeyId: 'AKIAUNKNOWNUNKNOWN00' }).send(new GetCallerIdentityCommand({})))).toBe(
+      'InvalidClientTokenId'
+    );
     peer.sts.deleteKey(u.accessKeyId);
     expect(await errorName(sts(u).send(new GetCallerIdentityCommand({})))).toBe('InvalidClientTokenId');
   });
@@ -141,7 +185,15 @@ describe('the STS peer against the real AWS SDK (its own HTTP handler)', () => {
     peer.reset();
     const u = peer.sts.addUser();
     const role = peer.sts.addRole({ name: 'Responder', trusted: [u.accessKeyId], externalId: 'ext-0001' });
-    const r = await sts(u).send(new AssumeRoleCommand({ RoleArn: role, RoleSessionName: 's1', ExternalId: 'ext-0001', DurationSeconds: 900, Policy: '{"Version":"2012-10-17","Statement":[]}' }));
+    const r = await sts(u).send(
+      new AssumeRoleCommand({
+        RoleArn: role,
+        RoleSessionName: 's1',
+        ExternalId: 'ext-0001',
+        DurationSeconds: 900,
+        Policy: '{"Version":"2012-10-17","Statement":[]}'
+      })
+    );
     const c = r.Credentials;
     expect(c?.AccessKeyId).toMatch(/^ASIA/);
     expect(c?.Expiration?.getTime()).toBeGreaterThan(Date.now() + 800_000);
@@ -157,10 +209,24 @@ describe('the STS peer against the real AWS SDK (its own HTTP handler)', () => {
     const u = peer.sts.addUser();
     const stranger = peer.sts.addUser();
     const role = peer.sts.addRole({ name: 'Guarded', trusted: [u.accessKeyId], externalId: 'ext-0002', maxSessionDuration: 3600 });
-    expect(await errorName(sts(stranger).send(new AssumeRoleCommand({ RoleArn: role, RoleSessionName: 'keydesk-test', ExternalId: 'ext-0002' })))).toBe('AccessDenied');
-    expect(await errorName(sts(u).send(new AssumeRoleCommand({ RoleArn: role, RoleSessionName: 'keydesk-test', ExternalId: 'wrong' })))).toBe('AccessDenied');
-    expect(await errorName(sts(u).send(new AssumeRoleCommand({ RoleArn: role, RoleSessionName: 'keydesk-test', ExternalId: 'ext-0002', DurationSeconds: 7200 })))).toBe('ValidationError');
-    expect(await errorName(sts(u).send(new AssumeRoleCommand({ RoleArn: role, RoleSessionName: 'keydesk-test', ExternalId: 'ext-0002', Policy: 'not json' })))).toBe('MalformedPolicyDocumentException');
+    expect(
+      await errorName(sts(stranger).send(new AssumeRoleCommand({ RoleArn: role, RoleSessionName: 'keydesk-test', ExternalId: 'ext-0002' })))
+    ).toBe('AccessDenied');
+    expect(
+      await errorName(sts(u).send(new AssumeRoleCommand({ RoleArn: role, RoleSessionName: 'keydesk-test', ExternalId: 'wrong' })))
+    ).toBe('AccessDenied');
+    expect(
+      await errorName(
+        sts(u).send(
+          new AssumeRoleCommand({ RoleArn: role, RoleSessionName: 'keydesk-test', ExternalId: 'ext-0002', DurationSeconds: 7200 })
+        )
+      )
+    ).toBe('ValidationError');
+    expect(
+      await errorName(
+        sts(u).send(new AssumeRoleCommand({ RoleArn: role, RoleSessionName: 'keydesk-test', ExternalId: 'ext-0002', Policy: 'not json' }))
+      )
+    ).toBe('MalformedPolicyDocumentException');
   });
 
   it('answers the harness credential faults with STS’s own codes', async () => {
@@ -179,7 +245,11 @@ describe('the STS peer against the real AWS SDK (its own HTTP handler)', () => {
 
   it('speaks STS’s XML error format', async () => {
     peer.reset();
-    const res = await fetch(peer.url, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'Action=GetCallerIdentity&Version=2011-06-15' });
+    const res = await fetch(peer.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'Action=GetCallerIdentity&Version=2011-06-15'
+    });
     expect(res.status).toBe(400);
     expect(res.headers.get('content-type')).toBe('text/xml');
     const xml = await res.text();
@@ -190,7 +260,13 @@ describe('the STS peer against the real AWS SDK (its own HTTP handler)', () => {
   it('refuses a request signed for another service', async () => {
     peer.reset();
     const u = peer.sts.addUser();
-    const s3scoped = new STSClient({ region: 'eu-west-1', endpoint: peer.url, credentials: u, maxAttempts: 1, signingName: 's3' } as STSClientConfig);
+    const s3scoped = new STSClient({
+      region: 'eu-west-1',
+      endpoint: peer.url,
+      credentials: u,
+      maxAttempts: 1,
+      signingName: 's3'
+    } as STSClientConfig);
     const e = await s3scoped.send(new GetCallerIdentityCommand({})).then(
       () => null,
       (x: Error) => x

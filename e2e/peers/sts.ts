@@ -35,12 +35,16 @@ export interface SignedRequest {
   body: string;
 }
 
-export type SigV4Failure = { ok: false; code: 'MissingAuthenticationToken' | 'IncompleteSignature' | 'InvalidClientTokenId' | 'SignatureDoesNotMatch'; message: string };
+export type SigV4Failure = {
+  ok: false;
+  code: 'MissingAuthenticationToken' | 'IncompleteSignature' | 'InvalidClientTokenId' | 'SignatureDoesNotMatch';
+  message: string;
+};
 export type SigV4Result =
-  | { ok: true; accessKeyId: string; region: string; service: string; signedAt: Date; signedHeaders: string[] }
-  | SigV4Failure;
+  { ok: true; accessKeyId: string; region: string; service: string; signedAt: Date; signedHeaders: string[] } | SigV4Failure;
 
-const AUTH_RE = /^AWS4-HMAC-SHA256 Credential=([^/,\s]+)\/(\d{8})\/([a-z0-9-]+)\/([a-z0-9-]+)\/aws4_request,\s*SignedHeaders=([a-z0-9;-]+),\s*Signature=([0-9a-f]{64})$/;
+const AUTH_RE =
+  /^AWS4-HMAC-SHA256 Credential=([^/,\s]+)\/(\d{8})\/([a-z0-9-]+)\/([a-z0-9-]+)\/aws4_request,\s*SignedHeaders=([a-z0-9;-]+),\s*Signature=([0-9a-f]{64})$/;
 
 function headerValue(v: string | string[] | undefined): string | undefined {
   return Array.isArray(v) ? v.join(',') : v;
@@ -78,16 +82,34 @@ export async function verifySigV4(req: SignedRequest, secretFor: (accessKeyId: s
   const auth = headerValue(req.headers.authorization);
   if (!auth) return { ok: false, code: 'MissingAuthenticationToken', message: 'Request is missing Authentication Token' };
   const m = AUTH_RE.exec(auth);
-  if (!m) return { ok: false, code: 'IncompleteSignature', message: 'Authorization header requires Credential, SignedHeaders and Signature parameters.' };
-  const [, accessKeyId, day, region, service, signedList, signature] = m as unknown as [string, string, string, string, string, string, string];
+  if (!m)
+    return {
+      ok: false,
+      code: 'IncompleteSignature',
+      message: 'Authorization header requires Credential, SignedHeaders and Signature parameters.'
+    };
+  const [, accessKeyId, day, region, service, signedList, signature] = m as unknown as [
+    string,
+    string,
+    string,
+    string,
+    string,
+    string,
+    string
+  ];
   const secret = secretFor(accessKeyId);
-  if (secret === null) return { ok: false, code: 'InvalidClientTokenId', message: 'The security token included in the request is invalid.' };
+  if (secret === null)
+    return { ok: false, code: 'InvalidClientTokenId', message: 'The security token included in the request is invalid.' };
   const signedHeaders = signedList.split(';');
   if (!signedHeaders.includes('host')) return { ok: false, code: 'SignatureDoesNotMatch', message: SIGNATURE_MISMATCH };
   const amzDate = headerValue(req.headers['x-amz-date']);
   const signedAt = amzDate ? parseAmzDate(amzDate) : null;
   if (!signedAt || !signedHeaders.includes('x-amz-date') || amzDate?.slice(0, 8) !== day) {
-    return { ok: false, code: 'IncompleteSignature', message: 'The request must carry a signed X-Amz-Date header matching the credential scope date.' };
+    return {
+      ok: false,
+      code: 'IncompleteSignature',
+      message: 'The request must carry a signed X-Amz-Date header matching the credential scope date.'
+    };
   }
   const headers: Record<string, string> = {};
   for (const name of signedHeaders) {
@@ -109,7 +131,15 @@ export async function verifySigV4(req: SignedRequest, secretFor: (accessKeyId: s
     uriEscapePath: true
   });
   const signed = await signer.sign(
-    { method: req.method, protocol: 'https:', hostname: (headers.host ?? '').replace(/:\d+$/, ''), path: decodePath(req.path), query: req.query, headers, body: req.body },
+    {
+      method: req.method,
+      protocol: 'https:',
+      hostname: (headers.host ?? '').replace(/:\d+$/, ''),
+      path: decodePath(req.path),
+      query: req.query,
+      headers,
+      body: req.body
+    },
     { signingDate: signedAt, signableHeaders: new Set(signedHeaders), signingRegion: region, signingService: service }
   );
   const expected = /Signature=([0-9a-f]{64})$/.exec(String((signed.headers as Record<string, string>).authorization ?? ''))?.[1] ?? '';
@@ -205,13 +235,22 @@ function stsErrorXml(code: string, message: string, type: 'Sender' | 'Receiver')
 }
 
 /** An STS error in STS's own XML shape. */
-export function sendStsError(res: ServerResponse, status: number, code: string, message: string, type: 'Sender' | 'Receiver' = 'Sender'): void {
+export function sendStsError(
+  res: ServerResponse,
+  status: number,
+  code: string,
+  message: string,
+  type: 'Sender' | 'Receiver' = 'Sender'
+): void {
   sendXml(res, status, stsErrorXml(code, message, type));
 }
 
 /** The harness's generic faults in STS's words: `Throttling` ("Rate exceeded") and `InternalFailure`, as XML. */
 export function stsFaultRaw(fault: 'rate_limited' | 'server_error'): { contentType: string; body: string } {
-  const xml = fault === 'rate_limited' ? stsErrorXml('Throttling', 'Rate exceeded', 'Sender') : stsErrorXml('InternalFailure', 'An internal error has occurred.', 'Receiver');
+  const xml =
+    fault === 'rate_limited'
+      ? stsErrorXml('Throttling', 'Rate exceeded', 'Sender')
+      : stsErrorXml('InternalFailure', 'An internal error has occurred.', 'Receiver');
   return { contentType: 'text/xml', body: `<?xml version="1.0" encoding="UTF-8"?>\n${xml}` };
 }
 
@@ -252,7 +291,12 @@ export async function startStsPeer(opts: PeerOptions & { account?: string } = {}
     },
     addRole(o) {
       const arn = `arn:aws:iam::${account}:role/${o.name}`;
-      roles.set(arn, { arn, trusted: new Set(o.trusted), externalId: o.externalId ?? null, maxSessionDuration: o.maxSessionDuration ?? 3600 });
+      roles.set(arn, {
+        arn,
+        trusted: new Set(o.trusted),
+        externalId: o.externalId ?? null,
+        maxSessionDuration: o.maxSessionDuration ?? 3600
+      });
       return arn;
     },
     issueSession(roleArn, o = {}) {
@@ -276,107 +320,146 @@ export async function startStsPeer(opts: PeerOptions & { account?: string } = {}
     }
   };
 
-  const peer = await startPeer(async (req, res, ctx) => {
-    const isForm = String(req.headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded');
-    const params = req.method === 'POST' && isForm ? new URLSearchParams(ctx.body) : ctx.url.searchParams;
-    const echo = (base: string) => {
-      if (!state.echoSecrets) return base;
-      const key = /Credential=([^/]+)/.exec(String(req.headers.authorization ?? ''))?.[1] ?? '';
-      const token = String(req.headers['x-amz-security-token'] ?? '');
-      return `${base} (AccessKeyId ${key}${token ? `, session token ${token}` : ''})`;
-    };
-    /** Every error of this request, quoting the caller's key id and token when the peer is told to misbehave. */
-    const fail = (status: number, code: string, message: string) => sendStsError(res, status, code, echo(message));
+  const peer = await startPeer(
+    async (req, res, ctx) => {
+      const isForm = String(req.headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded');
+      const params = req.method === 'POST' && isForm ? new URLSearchParams(ctx.body) : ctx.url.searchParams;
+      const echo = (base: string) => {
+        if (!state.echoSecrets) return base;
+        const key = /Credential=([^/]+)/.exec(String(req.headers.authorization ?? ''))?.[1] ?? '';
+        const token = String(req.headers['x-amz-security-token'] ?? '');
+        return `${base} (AccessKeyId ${key}${token ? `, session token ${token}` : ''})`;
+      };
+      /** Every error of this request, quoting the caller's key id and token when the peer is told to misbehave. */
+      const fail = (status: number, code: string, message: string) => sendStsError(res, status, code, echo(message));
 
-    if (ctx.control.fault === 'wrong_secret') return fail(403, 'SignatureDoesNotMatch', SIGNATURE_MISMATCH);
-    if (ctx.control.fault === 'expired') return fail(400, 'ExpiredToken', 'The security token included in the request is expired');
-    if (ctx.control.fault === 'revoked') return fail(403, 'InvalidClientTokenId', 'The security token included in the request is invalid.');
-
-    const verdict = await verifySigV4(
-      { method: req.method ?? 'GET', path: ctx.url.pathname, query: queryOf(ctx.url), headers: req.headers as IncomingHttpHeaders, body: ctx.body },
-      (id) => users.get(id)?.secretAccessKey ?? sessions.get(id)?.secretAccessKey ?? null
-    );
-    if (!verdict.ok) return fail(verdict.code === 'MissingAuthenticationToken' || verdict.code === 'IncompleteSignature' ? 400 : 403, verdict.code, verdict.message);
-    if (verdict.service !== 'sts') return fail(403, 'SignatureDoesNotMatch', `Credential should be scoped to correct service: 'sts'.`);
-    // AWS's own words for a request signed by a clock more than 15 minutes off (the peer's clock can be set ahead or
-    // behind with clockOffsetMs, as if this computer's clock were wrong).
-    const serverNow = Date.now() + state.clockOffsetMs;
-    const amz = (t: number) => new Date(t).toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
-    const signed = verdict.signedAt.getTime();
-    if (signed < serverNow - MAX_SKEW_MS) {
-      return fail(403, 'SignatureDoesNotMatch', `Signature expired: ${amz(signed)} is now earlier than ${amz(serverNow - MAX_SKEW_MS)} (${amz(serverNow)} - 15 min.)`);
-    }
-    if (signed > serverNow + MAX_SKEW_MS) {
-      return fail(403, 'SignatureDoesNotMatch', `Signature not yet current: ${amz(signed)} is still later than ${amz(serverNow + MAX_SKEW_MS)} (${amz(serverNow)} + 15 min.)`);
-    }
-
-    const session = sessions.get(verdict.accessKeyId);
-    if (session) {
-      const token = req.headers['x-amz-security-token'];
-      if (token !== session.sessionToken || !verdict.signedHeaders.includes('x-amz-security-token')) {
+      if (ctx.control.fault === 'wrong_secret') return fail(403, 'SignatureDoesNotMatch', SIGNATURE_MISMATCH);
+      if (ctx.control.fault === 'expired') return fail(400, 'ExpiredToken', 'The security token included in the request is expired');
+      if (ctx.control.fault === 'revoked')
         return fail(403, 'InvalidClientTokenId', 'The security token included in the request is invalid.');
-      }
-      if (session.expiresAt <= Date.now()) return fail(400, 'ExpiredToken', 'The security token included in the request is expired');
-    }
-    const caller = session ?? users.get(verdict.accessKeyId);
-    if (!caller) return fail(403, 'InvalidClientTokenId', 'The security token included in the request is invalid.');
 
-    if (params.get('Version') !== '2011-06-15') return fail(400, 'InvalidAction', `Could not find operation for version ${params.get('Version') ?? '(none)'}`);
-    const action = params.get('Action');
-    const requestId = randomUUID();
-
-    if (action === 'GetCallerIdentity') {
-      const injected = state.getCallerIdentityError;
-      if (injected) return fail(injected.status, injected.code, injected.message);
-      return sendXml(
-        res,
-        200,
-        `<GetCallerIdentityResponse xmlns="${STS_NS}">\n  <GetCallerIdentityResult>\n    <Arn>${xmlEscape(caller.arn)}</Arn>\n    <UserId>${xmlEscape(caller.userId)}</UserId>\n    <Account>${account}</Account>\n  </GetCallerIdentityResult>\n  <ResponseMetadata>\n    <RequestId>${requestId}</RequestId>\n  </ResponseMetadata>\n</GetCallerIdentityResponse>\n`
+      const verdict = await verifySigV4(
+        {
+          method: req.method ?? 'GET',
+          path: ctx.url.pathname,
+          query: queryOf(ctx.url),
+          headers: req.headers as IncomingHttpHeaders,
+          body: ctx.body
+        },
+        (id) => users.get(id)?.secretAccessKey ?? sessions.get(id)?.secretAccessKey ?? null
       );
-    }
+      if (!verdict.ok)
+        return fail(
+          verdict.code === 'MissingAuthenticationToken' || verdict.code === 'IncompleteSignature' ? 400 : 403,
+          verdict.code,
+          verdict.message
+        );
+      if (verdict.service !== 'sts') return fail(403, 'SignatureDoesNotMatch', `Credential should be scoped to correct service: 'sts'.`);
+      // AWS's own words for a request signed by a clock more than 15 minutes off (the peer's clock can be set ahead or
+      // behind with clockOffsetMs, as if this computer's clock were wrong).
+      const serverNow = Date.now() + state.clockOffsetMs;
+      const amz = (t: number) =>
+        new Date(t)
+          .toISOString()
+          .replace(/[-:]/g, '')
+          .replace(/\.\d{3}/, '');
+      const signed = verdict.signedAt.getTime();
+      if (signed < serverNow - MAX_SKEW_MS) {
+        return fail(
+          403,
+          'SignatureDoesNotMatch',
+          `Signature expired: ${amz(signed)} is now earlier than ${amz(serverNow - MAX_SKEW_MS)} (${amz(serverNow)} - 15 min.)`
+        );
+      }
+      if (signed > serverNow + MAX_SKEW_MS) {
+        return fail(
+          403,
+          'SignatureDoesNotMatch',
+          `Signature not yet current: ${amz(signed)} is still later than ${amz(serverNow + MAX_SKEW_MS)} (${amz(serverNow)} + 15 min.)`
+        );
+      }
 
-    if (action === 'AssumeRole') {
-      const roleArn = params.get('RoleArn') ?? '';
-      const roleSessionName = params.get('RoleSessionName') ?? '';
-      const externalId = params.get('ExternalId');
-      const policy = params.get('Policy');
-      const durationRaw = params.get('DurationSeconds');
-      const durationSeconds = durationRaw === null ? 3600 : Number(durationRaw);
-      assumeRoleCalls.push({ roleArn, roleSessionName, externalId, policy, durationSeconds, by: verdict.accessKeyId });
-      if (!/^[\w+=,.@-]{2,64}$/.test(roleSessionName)) {
-        return fail(400, 'ValidationError', `1 validation error detected: Value '${roleSessionName}' at 'roleSessionName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]*`);
-      }
-      if (!Number.isInteger(durationSeconds) || durationSeconds < 900) {
-        return fail(400, 'ValidationError', `1 validation error detected: Value '${String(durationRaw)}' at 'durationSeconds' failed to satisfy constraint: Member must have value greater than or equal to 900`);
-      }
-      const role = roles.get(roleArn);
-      const denied = `User: ${caller.arn} is not authorized to perform: sts:AssumeRole on resource: ${roleArn}`;
-      if (!role || !role.trusted.has(session ? session.roleArn : verdict.accessKeyId)) return fail(403, 'AccessDenied', denied);
-      if (role.externalId !== null && externalId !== role.externalId) return fail(403, 'AccessDenied', denied);
-      if (durationSeconds > role.maxSessionDuration) return fail(400, 'ValidationError', 'The requested DurationSeconds exceeds the MaxSessionDuration set for this role.');
-      if (policy !== null) {
-        let parsed: unknown;
-        try {
-          parsed = JSON.parse(policy);
-        } catch {
-          parsed = null;
+      const session = sessions.get(verdict.accessKeyId);
+      if (session) {
+        const token = req.headers['x-amz-security-token'];
+        if (token !== session.sessionToken || !verdict.signedHeaders.includes('x-amz-security-token')) {
+          return fail(403, 'InvalidClientTokenId', 'The security token included in the request is invalid.');
         }
-        if (!parsed || typeof parsed !== 'object' || !('Statement' in parsed)) return fail(400, 'MalformedPolicyDocument', 'The policy is not in the valid JSON format.');
-        if (policy.length > 2048) return fail(400, 'PackedPolicyTooLarge', 'Packed policy consumes 120% of allotted space, please use smaller policy.');
+        if (session.expiresAt <= Date.now()) return fail(400, 'ExpiredToken', 'The security token included in the request is expired');
       }
-      const s = state.issueSession(role.arn, { durationSeconds });
-      s.arn = `arn:aws:sts::${account}:assumed-role/${role.arn.split('/').pop() ?? 'role'}/${roleSessionName}`;
-      s.userId = `${s.userId.split(':')[0] ?? ''}:${roleSessionName}`;
-      const expiration = new Date(s.expiresAt).toISOString().replace(/\.\d{3}Z$/, 'Z');
-      return sendXml(
-        res,
-        200,
-        `<AssumeRoleResponse xmlns="${STS_NS}">\n  <AssumeRoleResult>\n    <AssumedRoleUser>\n      <Arn>${xmlEscape(s.arn)}</Arn>\n      <AssumedRoleId>${xmlEscape(s.userId)}</AssumedRoleId>\n    </AssumedRoleUser>\n    <Credentials>\n      <AccessKeyId>${s.accessKeyId}</AccessKeyId>\n      <SecretAccessKey>${xmlEscape(s.secretAccessKey)}</SecretAccessKey>\n      <SessionToken>${xmlEscape(s.sessionToken)}</SessionToken>\n      <Expiration>${expiration}</Expiration>\n    </Credentials>\n${policy !== null ? '    <PackedPolicySize>6</PackedPolicySize>\n' : ''}  </AssumeRoleResult>\n  <ResponseMetadata>\n    <RequestId>${requestId}</RequestId>\n  </ResponseMetadata>\n</AssumeRoleResponse>\n`
-      );
-    }
+      const caller = session ?? users.get(verdict.accessKeyId);
+      if (!caller) return fail(403, 'InvalidClientTokenId', 'The security token included in the request is invalid.');
 
-    return fail(400, 'InvalidAction', `Could not find operation ${action ?? '(none)'} for version 2011-06-15`);
-  }, { faultRaw: stsFaultRaw, ...opts });
+      if (params.get('Version') !== '2011-06-15')
+        return fail(400, 'InvalidAction', `Could not find operation for version ${params.get('Version') ?? '(none)'}`);
+      const action = params.get('Action');
+      const requestId = randomUUID();
+
+      if (action === 'GetCallerIdentity') {
+        const injected = state.getCallerIdentityError;
+        if (injected) return fail(injected.status, injected.code, injected.message);
+        return sendXml(
+          res,
+          200,
+          `<GetCallerIdentityResponse xmlns="${STS_NS}">\n  <GetCallerIdentityResult>\n    <Arn>${xmlEscape(caller.arn)}</Arn>\n    <UserId>${xmlEscape(caller.userId)}</UserId>\n    <Account>${account}</Account>\n  </GetCallerIdentityResult>\n  <ResponseMetadata>\n    <RequestId>${requestId}</RequestId>\n  </ResponseMetadata>\n</GetCallerIdentityResponse>\n`
+        );
+      }
+
+      if (action === 'AssumeRole') {
+        const roleArn = params.get('RoleArn') ?? '';
+        const roleSessionName = params.get('RoleSessionName') ?? '';
+        const externalId = params.get('ExternalId');
+        const policy = params.get('Policy');
+        const durationRaw = params.get('DurationSeconds');
+        const durationSeconds = durationRaw === null ? 3600 : Number(durationRaw);
+        assumeRoleCalls.push({ roleArn, roleSessionName, externalId, policy, durationSeconds, by: verdict.accessKeyId });
+        if (!/^[\w+=,.@-]{2,64}$/.test(roleSessionName)) {
+          return fail(
+            400,
+            'ValidationError',
+            `1 validation error detected: Value '${roleSessionName}' at 'roleSessionName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]*`
+          );
+        }
+        if (!Number.isInteger(durationSeconds) || durationSeconds < 900) {
+          return fail(
+            400,
+            'ValidationError',
+            `1 validation error detected: Value '${String(durationRaw)}' at 'durationSeconds' failed to satisfy constraint: Member must have value greater than or equal to 900`
+          );
+        }
+        const role = roles.get(roleArn);
+        const denied = `User: ${caller.arn} is not authorized to perform: sts:AssumeRole on resource: ${roleArn}`;
+        if (!role || !role.trusted.has(session ? session.roleArn : verdict.accessKeyId)) return fail(403, 'AccessDenied', denied);
+        if (role.externalId !== null && externalId !== role.externalId) return fail(403, 'AccessDenied', denied);
+        if (durationSeconds > role.maxSessionDuration)
+          return fail(400, 'ValidationError', 'The requested DurationSeconds exceeds the MaxSessionDuration set for this role.');
+        if (policy !== null) {
+          let parsed: unknown;
+          try {
+            parsed = JSON.parse(policy);
+          } catch {
+            parsed = null;
+          }
+          if (!parsed || typeof parsed !== 'object' || !('Statement' in parsed))
+            return fail(400, 'MalformedPolicyDocument', 'The policy is not in the valid JSON format.');
+          if (policy.length > 2048)
+            return fail(400, 'PackedPolicyTooLarge', 'Packed policy consumes 120% of allotted space, please use smaller policy.');
+        }
+        const s = state.issueSession(role.arn, { durationSeconds });
+        s.arn = `arn:aws:sts::${account}:assumed-role/${role.arn.split('/').pop() ?? 'role'}/${roleSessionName}`;
+        s.userId = `${s.userId.split(':')[0] ?? ''}:${roleSessionName}`;
+        const expiration = new Date(s.expiresAt).toISOString().replace(/\.\d{3}Z$/, 'Z');
+        return sendXml(
+          res,
+          200,
+          `<AssumeRoleResponse xmlns="${STS_NS}">\n  <AssumeRoleResult>\n    <AssumedRoleUser>\n      <Arn>${xmlEscape(s.arn)}</Arn>\n      <AssumedRoleId>${xmlEscape(s.userId)}</AssumedRoleId>\n    </AssumedRoleUser>\n    <Credentials>\n      <AccessKeyId>${s.accessKeyId}</AccessKeyId>\n      <SecretAccessKey>${xmlEscape(s.secretAccessKey)}</SecretAccessKey>\n      <SessionToken>${xmlEscape(s.sessionToken)}</SessionToken>\n      <Expiration>${expiration}</Expiration>\n    </Credentials>\n${policy !== null ? '    <PackedPolicySize>6</PackedPolicySize>\n' : ''}  </AssumeRoleResult>\n  <ResponseMetadata>\n    <RequestId>${requestId}</RequestId>\n  </ResponseMetadata>\n</AssumeRoleResponse>\n`
+        );
+      }
+
+      return fail(400, 'InvalidAction', `Could not find operation ${action ?? '(none)'} for version 2011-06-15`);
+    },
+    { faultRaw: stsFaultRaw, ...opts }
+  );
 
   return Object.assign(peer, { sts: state });
 }

@@ -82,7 +82,10 @@ function buildCert(p: CertParams): string {
     explicit(3, seq(...p.extensions))
   );
   const der = seq(tbs, SHA256_RSA, bits(sign('sha256', tbs, p.signingKey)));
-  const b64 = der.toString('base64').replace(/(.{64})/g, '$1\n').trim();
+  const b64 = der
+    .toString('base64')
+    .replace(/(.{64})/g, '$1\n')
+    .trim();
   return `-----BEGIN CERTIFICATE-----\n${b64}\n-----END CERTIFICATE-----\n`;
 }
 
@@ -134,7 +137,11 @@ export function createTestCa(cn = 'Keydesk Test CA'): TestCa {
           ext(
             '2.5.29.17',
             false,
-            seq(tlv(0x87, Buffer.from([127, 0, 0, 1])), tlv(0x87, Buffer.concat([Buffer.alloc(15), Buffer.from([1])])), tlv(0x82, Buffer.from('localhost')))
+            seq(
+              tlv(0x87, Buffer.from([127, 0, 0, 1])),
+              tlv(0x87, Buffer.concat([Buffer.alloc(15), Buffer.from([1])])),
+              tlv(0x82, Buffer.from('localhost'))
+            )
           )
         ]
       });

@@ -54,7 +54,12 @@ describe('audit chain', () => {
   it('names a removed entry', async () => {
     const { v, raw } = await history();
     raw.prepare('DELETE FROM audit_log WHERE seq = 3').run();
-    expect(await v.app.audit.verify()).toMatchObject({ ok: false, firstBadSeq: 3, problem: 'removed', message: expect.stringContaining('entry 3 is missing') });
+    expect(await v.app.audit.verify()).toMatchObject({
+      ok: false,
+      firstBadSeq: 3,
+      problem: 'removed',
+      message: expect.stringContaining('entry 3 is missing')
+    });
   });
 
   it('names a removal hidden by renumbering as an edit at that point', async () => {

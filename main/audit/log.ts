@@ -82,7 +82,10 @@ export function appendAudit(db: Database, key: SymmetricKey, e: AuditEventInput 
   };
   const seq = (last?.seq ?? 0) + 1;
   const mac = macFor(key, last?.mac ?? GENESIS, row);
-  stmt(db, 'INSERT INTO audit_log (seq, at, actor, action, credential_id, credential_name, outcome, detail, mac) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)').run(seq, row.at, row.actor, row.action, row.credential_id, row.credential_name, row.outcome, row.detail, mac);
+  stmt(
+    db,
+    'INSERT INTO audit_log (seq, at, actor, action, credential_id, credential_name, outcome, detail, mac) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)'
+  ).run(seq, row.at, row.actor, row.action, row.credential_id, row.credential_name, row.outcome, row.detail, mac);
   return seq;
 }
 
@@ -161,17 +164,35 @@ export function verifyAudit(db: Database, key: SymmetricKey, anchor: AuditAnchor
   for (const r of rows) {
     if (r.seq !== expected) {
       const missing = r.seq - expected === 1 ? `entry ${expected} is missing` : `entries ${expected}–${r.seq - 1} are missing`;
-      return { ok: false, entries: rows.length, firstBadSeq: expected, problem: 'removed', message: `Audit log broken: ${missing} (removed).` };
+      return {
+        ok: false,
+        entries: rows.length,
+        firstBadSeq: expected,
+        problem: 'removed',
+        message: `Audit log broken: ${missing} (removed).`
+      };
     }
     if (!equalBytes(macFor(key, prev, r), r.mac)) {
       // Does this entry chain from some other entry (or from the start)? Then it was moved, not edited.
       const candidates = [GENESIS, ...rows.map((x) => x.mac)];
       const movedFrom = candidates.some((c) => !c.equals(prev) && equalBytes(macFor(key, c, r), r.mac));
       if (movedFrom) {
-        return { ok: false, entries: rows.length, firstBadSeq: r.seq, problem: 'reordered', message: `Audit log broken: entry ${r.seq} is out of order (entries were reordered or inserted).` };
+        return {
+          ok: false,
+          entries: rows.length,
+          firstBadSeq: r.seq,
+          problem: 'reordered',
+          message: `Audit log broken: entry ${r.seq} is out of order (entries were reordered or inserted).`
+        };
       }
       const hint = r.seq > 1 ? ' (or the entry before it was removed and the rest renumbered)' : '';
-      return { ok: false, entries: rows.length, firstBadSeq: r.seq, problem: 'edited', message: `Audit log broken: entry ${r.seq} was edited${hint}.` };
+      return {
+        ok: false,
+        entries: rows.length,
+        firstBadSeq: r.seq,
+        problem: 'edited',
+        message: `Audit log broken: entry ${r.seq} was edited${hint}.`
+      };
     }
     prev = r.mac;
     expected++;

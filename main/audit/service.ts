@@ -1,7 +1,16 @@
 import { KeydeskError } from '../errors.ts';
 import { keychainAccounts } from '../vault/keychain.ts';
 import type { Vault } from '../vault/vault.ts';
-import { auditHead, iterateAudit, readAudit, verifyAudit, type AuditAnchor, type AuditEntry, type AuditQuery, type AuditVerifyResult } from './log.ts';
+import {
+  auditHead,
+  iterateAudit,
+  readAudit,
+  verifyAudit,
+  type AuditAnchor,
+  type AuditEntry,
+  type AuditQuery,
+  type AuditVerifyResult
+} from './log.ts';
 
 /** Audit reads (no key), verification (key) and the OS-keychain anchor of the chain's head. */
 export class AuditService {
@@ -25,7 +34,8 @@ export class AuditService {
     if (raw === null) return null;
     try {
       const a = JSON.parse(raw) as Partial<AuditAnchor>;
-      if (typeof a.seq === 'number' && Number.isInteger(a.seq) && a.seq >= 0 && typeof a.mac === 'string') return { seq: a.seq, mac: a.mac };
+      if (typeof a.seq === 'number' && Number.isInteger(a.seq) && a.seq >= 0 && typeof a.mac === 'string')
+        return { seq: a.seq, mac: a.mac };
     } catch {
       /* fall through */
     }

@@ -38,7 +38,12 @@ describe('secrets never leak (canary)', () => {
     };
 
     expect(run(['init']).status).toBe(0);
-    expect(run(['add', '--provider', 'hostinger', '--mode', 'api_token', '--name', 'canary', '--secrets-from', '-'], JSON.stringify({ api_token: c1 })).status).toBe(0);
+    expect(
+      run(
+        ['add', '--provider', 'hostinger', '--mode', 'api_token', '--name', 'canary', '--secrets-from', '-'],
+        JSON.stringify({ api_token: c1 })
+      ).status
+    ).toBe(0);
     leakCheck(v, [c1], outputs);
     run(['list']);
     run(['--json', 'list']);
@@ -51,13 +56,23 @@ describe('secrets never leak (canary)', () => {
     const exported = run(['audit', 'export']);
     expect(exported.stdout.split('\n').filter(Boolean).length).toBeGreaterThanOrEqual(4);
     // Error paths: the secret must not be echoed back.
-    expect(run(['add', '--provider', 'hostinger', '--mode', 'api_token', '--name', 'bad', '--secrets-from', '-'], JSON.stringify({ api_token: `${c3} has spaces` })).status).toBe(2);
-    expect(run(['add', '--provider', 'hostinger', '--mode', 'api_token', '--name', 'bad', '--secrets-from', '-'], `{"api_token": "${c3}"`).status).toBe(2);
+    expect(
+      run(
+        ['add', '--provider', 'hostinger', '--mode', 'api_token', '--name', 'bad', '--secrets-from', '-'],
+        JSON.stringify({ api_token: `${c3} has spaces` })
+      ).status
+    ).toBe(2);
+    expect(
+      run(['add', '--provider', 'hostinger', '--mode', 'api_token', '--name', 'bad', '--secrets-from', '-'], `{"api_token": "${c3}"`).status
+    ).toBe(2);
     expect(run(['add', '--provider', 'hostinger', '--mode', 'api_token', '--name', 'bad', '--field', `api_token=${c3}`]).status).toBe(2);
     leakCheck(v, [c1, c2, c3], outputs);
 
     const raw = new Database(v, { readonly: true });
-    const { wrapped_dek: wrapped, payload } = raw.prepare('SELECT wrapped_dek, payload FROM credential_secrets').get() as { wrapped_dek: Buffer; payload: Buffer };
+    const { wrapped_dek: wrapped, payload } = raw.prepare('SELECT wrapped_dek, payload FROM credential_secrets').get() as {
+      wrapped_dek: Buffer;
+      payload: Buffer;
+    };
     raw.close();
     expect(vaultFilesBytes(v).includes(wrapped)).toBe(true);
     expect(run(['remove', 'canary']).status).toBe(0);
@@ -76,7 +91,10 @@ describe('secrets never leak (canary)', () => {
     const env = { KEYDESK_PASSPHRASE: pass };
     const outputs = [
       cli(['--vault', v, 'init', '--key-source', 'passphrase'], { env }),
-      cli(['--vault', v, 'add', '--provider', 'hostinger', '--mode', 'api_token', '--name', 'h', '--secrets-from', '-'], { env, input: JSON.stringify({ api_token: 'hst_token_0123456789ab' }) }),
+      cli(['--vault', v, 'add', '--provider', 'hostinger', '--mode', 'api_token', '--name', 'h', '--secrets-from', '-'], {
+        env,
+        input: JSON.stringify({ api_token: 'hst_token_0123456789ab' })
+      }),
       cli(['--vault', v, 'rotate-key'], { env }),
       cli(['--vault', v, 'check'], { env: { KEYDESK_PASSPHRASE: `${pass}-wrong` } }),
       cli(['--vault', v, 'audit', 'export'])

@@ -19,7 +19,10 @@ describe('keydesk CLI', () => {
   it('init, add from stdin, list, show, status — with stable --json', () => {
     const v = vaultPath();
     expect(cli(['--vault', v, 'init']).status).toBe(0);
-    const add = cli(['--vault', v, '--json', 'add', '--provider', 'hostinger', '--mode', 'api_token', '--name', 'Hostinger prod', '--secrets-from', '-'], { input: HOSTINGER });
+    const add = cli(
+      ['--vault', v, '--json', 'add', '--provider', 'hostinger', '--mode', 'api_token', '--name', 'Hostinger prod', '--secrets-from', '-'],
+      { input: HOSTINGER }
+    );
     expect(add.status).toBe(0);
     const added = add.json<{ credential: { id: string; name: string; status: string } }>().credential;
     expect(added).toMatchObject({ name: 'Hostinger prod', status: 'unknown' });
@@ -30,10 +33,16 @@ describe('keydesk CLI', () => {
     expect(list.stdout).toMatch(/Hostinger prod\s+hostinger\s+api_token\s+unknown/);
 
     const show = cli(['--vault', v, '--json', 'show', added.id]);
-    expect(show.json<{ credential: { name: string; secretsSet: string[] } }>().credential).toMatchObject({ name: 'Hostinger prod', secretsSet: ['api_token'] });
+    expect(show.json<{ credential: { name: string; secretsSet: string[] } }>().credential).toMatchObject({
+      name: 'Hostinger prod',
+      secretsSet: ['api_token']
+    });
 
     const status = cli(['--json', 'status'], { env: { KEYDESK_VAULT: v } });
-    expect(status.json<{ vault: { credentials: number; keySource: string } }>().vault).toMatchObject({ credentials: 1, keySource: 'keychain' });
+    expect(status.json<{ vault: { credentials: number; keySource: string } }>().vault).toMatchObject({
+      credentials: 1,
+      keySource: 'keychain'
+    });
   });
 
   it('reads secrets from a file, and refuses secrets on the command line (exit 2, nothing stored)', () => {
@@ -43,7 +52,19 @@ describe('keydesk CLI', () => {
     writeFileSync(f, HOSTINGER, { mode: 0o600 });
     expect(cli(['--vault', v, 'add', '--provider', 'hostinger', '--mode', 'api_token', '--name', 'h', '--secrets-from', f]).status).toBe(0);
 
-    const argv = cli(['--vault', v, 'add', '--provider', 'hostinger', '--mode', 'api_token', '--name', 'h2', '--field', 'api_token=hst_on_the_command_line']);
+    const argv = cli([
+      '--vault',
+      v,
+      'add',
+      '--provider',
+      'hostinger',
+      '--mode',
+      'api_token',
+      '--name',
+      'h2',
+      '--field',
+      'api_token=hst_on_the_command_line'
+    ]);
     expect(argv.status).toBe(2);
     expect(argv.stderr).toContain('[INPUT_INVALID]');
     expect(argv.stderr).toContain('--secrets-from');
@@ -61,7 +82,9 @@ describe('keydesk CLI', () => {
     for (const args of [['frobnicate'], ['add', '--provider', 'hostinger'], ['bind']]) {
       const usage = cli(['--vault', v, '--json', ...args]);
       expect(usage.status, args.join(' ')).toBe(2);
-      expect(usage.json(), args.join(' ')).toEqual({ error: { code: 'INPUT_INVALID', message: expect.stringMatching(/\. See keydesk --help\.$/) } });
+      expect(usage.json(), args.join(' ')).toEqual({
+        error: { code: 'INPUT_INVALID', message: expect.stringMatching(/\. See keydesk --help\.$/) }
+      });
       expect(usage.stderr).toMatch(/^error: /);
     }
 
@@ -79,7 +102,9 @@ describe('keydesk CLI', () => {
     expect(again.status).toBe(1);
     expect(again.stderr).toContain('[VAULT_EXISTS]');
 
-    const badJson = cli(['--vault', v, 'add', '--provider', 'hostinger', '--mode', 'api_token', '--name', 'h', '--secrets-from', '-'], { input: '{"api_token": "hst_half_written' });
+    const badJson = cli(['--vault', v, 'add', '--provider', 'hostinger', '--mode', 'api_token', '--name', 'h', '--secrets-from', '-'], {
+      input: '{"api_token": "hst_half_written'
+    });
     expect(badJson.status).toBe(2);
     expect(badJson.stderr).not.toContain('hst_half_written');
     expect(cli(['--vault', v, 'show', 'nobody']).status).toBe(1);
@@ -89,14 +114,22 @@ describe('keydesk CLI', () => {
     const v = vaultPath();
     const pass = { KEYDESK_PASSPHRASE: 'offline inspection passphrase' };
     expect(cli(['--vault', v, 'init', '--key-source', 'passphrase'], { env: pass }).status).toBe(0);
-    expect(cli(['--vault', v, 'add', '--provider', 'hostinger', '--mode', 'api_token', '--name', 'h', '--secrets-from', '-'], { env: pass, input: HOSTINGER }).status).toBe(0);
+    expect(
+      cli(['--vault', v, 'add', '--provider', 'hostinger', '--mode', 'api_token', '--name', 'h', '--secrets-from', '-'], {
+        env: pass,
+        input: HOSTINGER
+      }).status
+    ).toBe(0);
 
     const noPass = { KEYDESK_PASSPHRASE: undefined };
     for (const args of [['status'], ['list'], ['show', 'h'], ['audit', 'export']]) {
       const r = cli(['--vault', v, ...args], { env: noPass });
       expect(r.status, args.join(' ')).toBe(0);
     }
-    const lines = cli(['--vault', v, 'audit', 'export'], { env: noPass }).stdout.trim().split('\n').map((l) => JSON.parse(l) as { seq: number; action: string });
+    const lines = cli(['--vault', v, 'audit', 'export'], { env: noPass })
+      .stdout.trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { seq: number; action: string });
     expect(lines.map((e) => [e.seq, e.action])).toEqual([
       [1, 'vault.init'],
       [2, 'credential.add']
@@ -117,7 +150,9 @@ describe('keydesk CLI', () => {
   it('rotate-key: keychain, passphrase (new salt) and --change-passphrase', () => {
     const v = vaultPath();
     cli(['--vault', v, 'init']);
-    cli(['--vault', v, 'add', '--provider', 'hostinger', '--mode', 'api_token', '--name', 'h', '--secrets-from', '-'], { input: HOSTINGER });
+    cli(['--vault', v, 'add', '--provider', 'hostinger', '--mode', 'api_token', '--name', 'h', '--secrets-from', '-'], {
+      input: HOSTINGER
+    });
     const rot = cli(['--vault', v, '--json', 'rotate-key']);
     expect(rot.json()).toEqual({ kekVersion: 2, rewrapped: 1 });
     expect(cli(['--vault', v, 'check']).stdout).toContain('OK: 1 credential decrypted');
@@ -126,11 +161,15 @@ describe('keydesk CLI', () => {
     const env = { KEYDESK_PASSPHRASE: 'first passphrase 1' };
     cli(['--vault', p, 'init', '--key-source', 'passphrase'], { env });
     expect(cli(['--vault', p, 'rotate-key'], { env }).status).toBe(0);
-    const changed = cli(['--vault', p, 'rotate-key', '--change-passphrase'], { env: { ...env, KEYDESK_NEW_PASSPHRASE: 'second passphrase 2' } });
+    const changed = cli(['--vault', p, 'rotate-key', '--change-passphrase'], {
+      env: { ...env, KEYDESK_NEW_PASSPHRASE: 'second passphrase 2' }
+    });
     expect(changed.status).toBe(0);
     expect(cli(['--vault', p, 'check'], { env }).stderr).toContain('[WRONG_PASSPHRASE]');
     expect(cli(['--vault', p, 'check'], { env: { KEYDESK_PASSPHRASE: 'second passphrase 2' } }).status).toBe(0);
-    const noTty = cli(['--vault', p, 'rotate-key', '--change-passphrase'], { env: { KEYDESK_PASSPHRASE: 'second passphrase 2', KEYDESK_NEW_PASSPHRASE: undefined } });
+    const noTty = cli(['--vault', p, 'rotate-key', '--change-passphrase'], {
+      env: { KEYDESK_PASSPHRASE: 'second passphrase 2', KEYDESK_NEW_PASSPHRASE: undefined }
+    });
     expect(noTty.status).toBe(1);
     expect(noTty.stderr).toContain('KEYDESK_NEW_PASSPHRASE');
   });
@@ -138,13 +177,33 @@ describe('keydesk CLI', () => {
   it('update, rename, remove, and check exits 1 when a credential fails authentication', () => {
     const v = vaultPath();
     cli(['--vault', v, 'init']);
-    cli(['--vault', v, 'add', '--provider', 'aws', '--mode', 'access_key', '--name', 'a', '--field', 'region=us-east-1', '--secrets-from', '-'], {
-      input: JSON.stringify({ access_key_id: 'AKIAIOSFODNN7EXAMPLE', secret_access_key: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY' })
-    });
+    cli(
+      [
+        '--vault',
+        v,
+        'add',
+        '--provider',
+        'aws',
+        '--mode',
+        'access_key',
+        '--name',
+        'a',
+        '--field',
+        'region=us-east-1',
+        '--secrets-from',
+        '-'
+      ],
+      {
+        input: JSON.stringify({ access_key_id: 'AKIAIOSFODNN7EXAMPLE', secret_access_key: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY' })
+      }
+    );
     expect(cli(['--vault', v, 'update', 'a', '--field', 'region=eu-west-1']).status).toBe(0);
     expect(cli(['--vault', v, 'update', 'a']).status).toBe(2);
     expect(cli(['--vault', v, 'rename', 'a', 'AWS prod']).status).toBe(0);
-    expect(cli(['--vault', v, '--json', 'show', 'aws prod']).json<{ credential: { metadata: Record<string, string> } }>().credential.metadata.region).toBe('eu-west-1');
+    expect(
+      cli(['--vault', v, '--json', 'show', 'aws prod']).json<{ credential: { metadata: Record<string, string> } }>().credential.metadata
+        .region
+    ).toBe('eu-west-1');
     const raw = new Database(v);
     raw.prepare("UPDATE credentials SET mode = 'assume_role'").run();
     raw.close();

@@ -18,7 +18,15 @@ export const EXIT = { ok: 0, failure: 1, usage: 2 } as const;
 export type CommandRegistrar = (program: Command, ctx: CliContext) => void;
 
 /** Command groups. Later features add theirs here. */
-const REGISTRARS: CommandRegistrar[] = [registerVaultCommands, registerCredentialCommands, registerAuditCommands, registerProviderCommands, registerRoutingCommands, registerExecutionCommands, registerOAuthCommands];
+const REGISTRARS: CommandRegistrar[] = [
+  registerVaultCommands,
+  registerCredentialCommands,
+  registerAuditCommands,
+  registerProviderCommands,
+  registerRoutingCommands,
+  registerExecutionCommands,
+  registerOAuthCommands
+];
 
 export function buildProgram(ctx: CliContext): Command {
   const program = new Command('keydesk')

@@ -89,7 +89,10 @@ export function passphraseFrom(io: CliIO, opts: { envVar?: string; question?: st
       const fromEnv = io.env[envVar];
       if (fromEnv !== undefined && fromEnv !== '') return fromEnv;
       if (!io.promptHidden) {
-        throw new KeydeskError('PASSPHRASE_REQUIRED', `This needs the vault passphrase: set ${envVar}, or run keydesk in a terminal to be asked.`);
+        throw new KeydeskError(
+          'PASSPHRASE_REQUIRED',
+          `This needs the vault passphrase: set ${envVar}, or run keydesk in a terminal to be asked.`
+        );
       }
       const first = await io.promptHidden(opts.question ?? 'Vault passphrase: ');
       if (opts.confirm) {

@@ -7,7 +7,9 @@ import { RENDERER_CSP } from '../shell/csp.ts';
 
 /** Must run before `app.ready`. A standard, secure scheme gives the renderer a real origin (app://keydesk). */
 export function registerAppScheme(): void {
-  protocol.registerSchemesAsPrivileged([{ scheme: APP_SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: false, corsEnabled: false, stream: false } }]);
+  protocol.registerSchemesAsPrivileged([
+    { scheme: APP_SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: false, corsEnabled: false, stream: false } }
+  ]);
 }
 
 export function serveRenderer(rootDir: string): void {
@@ -18,7 +20,12 @@ export function serveRenderer(rootDir: string): void {
       const body = await readFile(asset.path);
       return new Response(body, {
         status: 200,
-        headers: { 'content-type': asset.contentType, 'content-security-policy': RENDERER_CSP, 'x-content-type-options': 'nosniff', 'cache-control': 'no-store' }
+        headers: {
+          'content-type': asset.contentType,
+          'content-security-policy': RENDERER_CSP,
+          'x-content-type-options': 'nosniff',
+          'cache-control': 'no-store'
+        }
       });
     } catch {
       return new Response('Not found', { status: 404, headers: { 'content-type': 'text/plain' } });

@@ -26,23 +26,40 @@ export function words(body: unknown): string {
 }
 
 /** The ActionError for a non-success answer. `what` names the call ("Graph PATCH /users/alice"). */
-export function failure(a: Answer, what: string, opts: { expiredCodes?: readonly string[]; reauthStatuses?: readonly number[] } = {}): ActionError {
+export function failure(
+  a: Answer,
+  what: string,
+  opts: { expiredCodes?: readonly string[]; reauthStatuses?: readonly number[] } = {}
+): ActionError {
   const code = providerCode(a.body) ?? `HTTP_${a.status}`;
   const said = words(a.body);
   if (a.status === 401 || opts.reauthStatuses?.includes(a.status)) {
     const expired = opts.expiredCodes?.includes(code) ?? false;
-    return new ActionError('reauth', code, `${what} was refused: the credential was rejected (${a.status} ${code})${said}.`, { credentialStatus: expired ? 'expired' : 'failed' });
+    return new ActionError('reauth', code, `${what} was refused: the credential was rejected (${a.status} ${code})${said}.`, {
+      credentialStatus: expired ? 'expired' : 'failed'
+    });
   }
-  if (a.status === 403) return new ActionError('credential_invalid', code, `${what} was refused: the credential lacks the permission for it (403 ${code})${said}.`);
+  if (a.status === 403)
+    return new ActionError(
+      'credential_invalid',
+      code,
+      `${what} was refused: the credential lacks the permission for it (403 ${code})${said}.`
+    );
   if (a.status === 404) return new ActionError('inventory_not_found', code, `${what}: not found (404 ${code})${said}.`);
-  if (a.status === 400 || a.status === 422) return new ActionError('input_invalid', code, `${what} was refused as invalid (${a.status} ${code})${said}.`);
-  if (a.status === 429) return new ActionError('cloud_api_error', code, `${what}: the provider is rate-limiting requests (429). Try again later.`);
+  if (a.status === 400 || a.status === 422)
+    return new ActionError('input_invalid', code, `${what} was refused as invalid (${a.status} ${code})${said}.`);
+  if (a.status === 429)
+    return new ActionError('cloud_api_error', code, `${what}: the provider is rate-limiting requests (429). Try again later.`);
   return new ActionError('cloud_api_error', code, `${what} failed (${a.status} ${code})${said}.`);
 }
 
 /** A success answer that is not the JSON we expect. */
 export function malformedAnswer(what: string): ActionError {
-  return new ActionError('cloud_api_error', 'MALFORMED_RESPONSE', `${what} answered, but not in the form Keydesk expects; its effect is unknown. Check the provider before retrying.`);
+  return new ActionError(
+    'cloud_api_error',
+    'MALFORMED_RESPONSE',
+    `${what} answered, but not in the form Keydesk expects; its effect is unknown. Check the provider before retrying.`
+  );
 }
 
 export function str(v: unknown): string | null {

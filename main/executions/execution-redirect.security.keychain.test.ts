@@ -22,8 +22,13 @@ afterEach(async () => {
   await tv.cleanup();
 });
 
-const edit = (id: string, column: string, value: string | null) => raw.prepare(`UPDATE executions SET ${column} = ? WHERE id = ?`).run(value, id);
-const codeOf = async (p: Promise<unknown>) => p.then(() => 'no error', (e: { code?: string }) => e.code);
+const edit = (id: string, column: string, value: string | null) =>
+  raw.prepare(`UPDATE executions SET ${column} = ? WHERE id = ?`).run(value, id);
+const codeOf = async (p: Promise<unknown>) =>
+  p.then(
+    () => 'no error',
+    (e: { code?: string }) => e.code
+  );
 const refusals = () => app.audit.list().filter((a) => a.action === 'execution.refused');
 
 describe('revert context edited in the file', () => {
@@ -37,7 +42,12 @@ describe('revert context edited in the file', () => {
   });
   afterEach(() => peer.close());
 
-  const state = async (id: number) => ((await (await fetch(`${peer.url}/api/vps/v1/virtual-machines/${id}`, { headers: { authorization: `Bearer ${token}` } })).json()) as { state: string }).state;
+  const state = async (id: number) =>
+    (
+      (await (await fetch(`${peer.url}/api/vps/v1/virtual-machines/${id}`, { headers: { authorization: `Bearer ${token}` } })).json()) as {
+        state: string;
+      }
+    ).state;
   const posts = () => peer.control.requests.filter((r) => r.method === 'POST').map((r) => r.path);
 
   it('cannot point a revert at another VPS: refused with EXECUTION_TAMPERED before any call, audited, run unchanged', async () => {
@@ -58,7 +68,10 @@ describe('revert context edited in the file', () => {
     expect(await codeOf(app.executions.revert(run.id))).toBe('EXECUTION_TAMPERED');
     edit(run.id, 'target', '1268054');
     raw.prepare('UPDATE executions SET mac = NULL WHERE id = ?').run(run.id);
-    await expect(app.executions.revert(run.id)).rejects.toMatchObject({ code: 'EXECUTION_TAMPERED', message: expect.stringContaining('no integrity MAC') });
+    await expect(app.executions.revert(run.id)).rejects.toMatchObject({
+      code: 'EXECUTION_TAMPERED',
+      message: expect.stringContaining('no integrity MAC')
+    });
     expect(posts()).toEqual(['/api/vps/v1/virtual-machines/1268054/stop']);
   });
 
@@ -84,7 +97,11 @@ describe('a waiting run edited in the file', () => {
 
   const posts = () => peer.control.requests.filter((r) => r.method === 'POST').length;
   const waitOn = async (target: string) => {
-    app.credentials.recordHealth('Tenant A', { status: 'expired', lastError: { code: 'token_expired', message: 'x' }, checkedAt: app.vault.clock.now().toISOString() });
+    app.credentials.recordHealth('Tenant A', {
+      status: 'expired',
+      lastError: { code: 'token_expired', message: 'x' },
+      checkedAt: app.vault.clock.now().toISOString()
+    });
     const run = await app.executions.run({ capability: 'block_email_domain', target, hostDomain: 'a.example', reason: 'phish' });
     expect(run.status).toBe('awaiting_reauth');
     return run;
@@ -94,7 +111,9 @@ describe('a waiting run edited in the file', () => {
     const run = await waitOn('phish.example');
     edit(run.id, 'target', 'partner.example');
     const report = await app.executions.reauthWithSecrets('Tenant A', { token: peer.blocklist.addToken() });
-    expect(report.resumed.map((v) => [v.id, v.status, v.failureReason, v.error?.code])).toEqual([[run.id, 'failed', 'input_invalid', 'EXECUTION_TAMPERED']]);
+    expect(report.resumed.map((v) => [v.id, v.status, v.failureReason, v.error?.code])).toEqual([
+      [run.id, 'failed', 'input_invalid', 'EXECUTION_TAMPERED']
+    ]);
     expect(posts()).toBe(0);
   });
 
@@ -108,11 +127,20 @@ describe('a waiting run edited in the file', () => {
   });
 
   it('an edited run cannot pass for "already in effect": the new run is refused, nothing is recorded', async () => {
-    const done = await app.executions.run({ capability: 'block_email_domain', target: 'phish.example', hostDomain: 'a.example', reason: 'phish' });
+    const done = await app.executions.run({
+      capability: 'block_email_domain',
+      target: 'phish.example',
+      hostDomain: 'a.example',
+      reason: 'phish'
+    });
     expect(done.status).toBe('succeeded');
     edit(done.id, 'revert_context', JSON.stringify({ value: 'phish.example', entry_id: 'someone-elses', created: true }));
     const before = app.executions.list().length;
-    expect(await codeOf(app.executions.run({ capability: 'block_email_domain', target: 'phish.example', hostDomain: 'a.example', reason: 'again' }))).toBe('EXECUTION_TAMPERED');
+    expect(
+      await codeOf(
+        app.executions.run({ capability: 'block_email_domain', target: 'phish.example', hostDomain: 'a.example', reason: 'again' })
+      )
+    ).toBe('EXECUTION_TAMPERED');
     expect(app.executions.list()).toHaveLength(before);
     expect(refusals()).toHaveLength(1);
     expect(posts()).toBe(1);

@@ -53,11 +53,14 @@ function bad(message: string, field: string, short: string): KeydeskError {
 }
 
 export function validateReason(v: unknown): string {
-  if (typeof v !== 'string' || v.trim() === '') throw bad('A reason is required: say why this action runs (it goes to the audit log).', 'reason', 'A reason is required');
+  if (typeof v !== 'string' || v.trim() === '')
+    throw bad('A reason is required: say why this action runs (it goes to the audit log).', 'reason', 'A reason is required');
   const r = v.normalize('NFC').trim();
   // eslint-disable-next-line no-control-regex
-  if (/[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/.test(r)) throw bad('The reason must be one line of plain text (no control characters).', 'reason', 'One line of plain text');
-  if (r.length > MAX_REASON_LENGTH) throw bad(`The reason is at most ${MAX_REASON_LENGTH} characters.`, 'reason', `At most ${MAX_REASON_LENGTH} characters`);
+  if (/[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/.test(r))
+    throw bad('The reason must be one line of plain text (no control characters).', 'reason', 'One line of plain text');
+  if (r.length > MAX_REASON_LENGTH)
+    throw bad(`The reason is at most ${MAX_REASON_LENGTH} characters.`, 'reason', `At most ${MAX_REASON_LENGTH} characters`);
   return r;
 }
 
@@ -69,7 +72,12 @@ function optionalString(v: unknown, field: string): string | null {
 
 export function validateTarget(capability: CapabilityId, v: unknown): string {
   const kind = CAPABILITY_SHAPES[capability].target;
-  if (typeof v !== 'string' || v.trim() === '') throw bad(`${capability} needs a target (${kind === 'email' ? 'an email address' : kind === 'domain' ? 'a domain' : kind === 'ip' ? 'an IP address' : 'a resource id'}).`, 'target', 'A target is required');
+  if (typeof v !== 'string' || v.trim() === '')
+    throw bad(
+      `${capability} needs a target (${kind === 'email' ? 'an email address' : kind === 'domain' ? 'a domain' : kind === 'ip' ? 'an IP address' : 'a resource id'}).`,
+      'target',
+      'A target is required'
+    );
   switch (kind) {
     case 'email':
       return normaliseMailbox(v, 'target').address;
@@ -82,7 +90,8 @@ export function validateTarget(capability: CapabilityId, v: unknown): string {
     }
     case 'resource': {
       const s = v.trim();
-      if (!RESOURCE_RE.test(s)) throw bad(`"${echo(s)}" is not a resource id (letters, digits and . _ : / -, at most 128 characters).`, 'target', 'A resource id');
+      if (!RESOURCE_RE.test(s))
+        throw bad(`"${echo(s)}" is not a resource id (letters, digits and . _ : / -, at most 128 characters).`, 'target', 'A resource id');
       return s;
     }
   }
@@ -105,10 +114,25 @@ export function validateRunRequest(input: RunRequestInput): RunRequest {
   let host: Host | null = null;
 
   if (shape.host === 'none') {
-    if (hostEmail || hostDomain) throw bad(`${capability} acts on a resource, not a tenant: it takes no host_email or host_domain.`, 'host', 'No host for this capability');
-    if (!credential) throw bad(`${capability} acts on a resource: name the credential to run it with (--credential NAME).`, 'credential', 'Name the credential');
+    if (hostEmail || hostDomain)
+      throw bad(
+        `${capability} acts on a resource, not a tenant: it takes no host_email or host_domain.`,
+        'host',
+        'No host for this capability'
+      );
+    if (!credential)
+      throw bad(
+        `${capability} acts on a resource: name the credential to run it with (--credential NAME).`,
+        'credential',
+        'Name the credential'
+      );
   } else if (shape.host === 'email') {
-    if (hostDomain || !hostEmail) throw bad(`${capability} acts on one protected mailbox: give host_email (the mailbox to protect), not host_domain.`, 'host_email', 'The protected mailbox is required');
+    if (hostDomain || !hostEmail)
+      throw bad(
+        `${capability} acts on one protected mailbox: give host_email (the mailbox to protect), not host_domain.`,
+        'host_email',
+        'The protected mailbox is required'
+      );
     host = parseHost({ hostEmail });
   } else if (shape.host === 'email_or_domain') {
     host = parseHost({ hostEmail, hostDomain });
@@ -116,14 +140,23 @@ export function validateRunRequest(input: RunRequestInput): RunRequest {
     const targetDomain = target.slice(target.lastIndexOf('@') + 1);
     host = hostEmail || hostDomain ? parseHost({ hostEmail, hostDomain }) : { kind: 'domain', value: targetDomain, domain: targetDomain };
     if (!isWithin(targetDomain, host.domain)) {
-      throw bad(`${target} is not in ${host.domain}: ${capability} acts on the tenant that owns the user's own domain. Give host_domain ${targetDomain} (or leave the host out).`, 'target', 'Not in the host domain');
+      throw bad(
+        `${target} is not in ${host.domain}: ${capability} acts on the tenant that owns the user's own domain. Give host_domain ${targetDomain} (or leave the host out).`,
+        'target',
+        'Not in the host domain'
+      );
     }
   }
 
   if (capability === 'block_email_domain' && host && isWithin(host.domain, target)) {
-    throw bad(`Refusing to block ${target} into ${host.value}: that is the protected tenant's own domain.`, 'target', 'The protected domain itself');
+    throw bad(
+      `Refusing to block ${target} into ${host.value}: that is the protected tenant's own domain.`,
+      'target',
+      'The protected domain itself'
+    );
   }
-  if (capability === 'block_sender' && host && host.value === target) throw bad(`Refusing to block ${target} into its own mailbox.`, 'target', 'The protected mailbox itself');
+  if (capability === 'block_sender' && host && host.value === target)
+    throw bad(`Refusing to block ${target} into its own mailbox.`, 'target', 'The protected mailbox itself');
   return { capability, target, host, reason, credential };
 }
 

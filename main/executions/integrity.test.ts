@@ -37,8 +37,12 @@ describe('execution integrity MAC', () => {
 
   it('a row without a MAC (older schema, or stripped) is not intact, and says so', () => {
     expect(executionIntact(key, { ...row, mac: null })).toBe(false);
-    expect(() => assertExecutionIntact(key, { ...row, mac: null }, 'reverted')).toThrow(expect.objectContaining({ code: 'EXECUTION_TAMPERED', message: expect.stringContaining('no integrity MAC') }));
-    expect(() => assertExecutionIntact(key, { ...row, target: '42', mac: executionMac(key, row) }, 'reverted')).toThrow(expect.objectContaining({ code: 'EXECUTION_TAMPERED', message: expect.stringContaining('changed in the vault file') }));
+    expect(() => assertExecutionIntact(key, { ...row, mac: null }, 'reverted')).toThrow(
+      expect.objectContaining({ code: 'EXECUTION_TAMPERED', message: expect.stringContaining('no integrity MAC') })
+    );
+    expect(() => assertExecutionIntact(key, { ...row, target: '42', mac: executionMac(key, row) }, 'reverted')).toThrow(
+      expect.objectContaining({ code: 'EXECUTION_TAMPERED', message: expect.stringContaining('changed in the vault file') })
+    );
   });
 
   it('is domain-separated from the credential header MAC made with the same key', () => {

@@ -29,7 +29,20 @@ export interface ExecutionSteering {
 export function executionMac(key: SymmetricKey, r: ExecutionSteering): Buffer {
   return hmac(
     key,
-    canonical('keydesk/v1/execution', r.id, r.capability, r.target, r.host_email, r.host_domain, r.reason, r.credential_id, r.provider, r.mode, r.dedupe_key, r.revert_context)
+    canonical(
+      'keydesk/v1/execution',
+      r.id,
+      r.capability,
+      r.target,
+      r.host_email,
+      r.host_domain,
+      r.reason,
+      r.credential_id,
+      r.provider,
+      r.mode,
+      r.dedupe_key,
+      r.revert_context
+    )
   );
 }
 

@@ -30,7 +30,9 @@ describe('the execution lifecycle', () => {
   it('creates runs as pending, or as failed only when superseded', () => {
     expect(canTransition(null, 'pending')).toBe(true);
     expect(() => assertTransition(null, 'failed', { marker: 'superseded' })).not.toThrow();
-    expect(() => assertTransition(null, 'failed', { failureReason: 'cloud_api_error' })).toThrow(expect.objectContaining({ code: 'EXECUTION_CONFLICT' }));
+    expect(() => assertTransition(null, 'failed', { failureReason: 'cloud_api_error' })).toThrow(
+      expect.objectContaining({ code: 'EXECUTION_CONFLICT' })
+    );
     for (const s of ['running', 'succeeded', 'awaiting_reauth', 'reverted'] as const) expect(canTransition(null, s)).toBe(false);
   });
 
@@ -38,7 +40,9 @@ describe('the execution lifecycle', () => {
     expect(() => assertTransition('running', 'failed')).toThrow(/failure reason/);
     expect(() => assertTransition('running', 'failed', { failureReason: 'inventory_not_found' })).not.toThrow();
     expect(() => assertTransition('running', 'failed', { marker: 'interrupted' })).not.toThrow();
-    expect(() => assertTransition('running', 'succeeded', { failureReason: 'cloud_api_error' })).toThrow(expect.objectContaining({ code: 'EXECUTION_CONFLICT' }));
+    expect(() => assertTransition('running', 'succeeded', { failureReason: 'cloud_api_error' })).toThrow(
+      expect.objectContaining({ code: 'EXECUTION_CONFLICT' })
+    );
   });
 
   it('final statuses say they are final', () => {
@@ -60,7 +64,8 @@ describe('the execution lifecycle', () => {
     expect(parseDuration('1h')).toBe(3_600_000);
     expect(parseDuration('2d')).toBe(172_800_000);
     expect(parseDuration('45')).toBe(45_000);
-    for (const bad of ['', '0s', '500ms', '8d', '1 h', '-1h', 'soon', '1e3']) expect(() => parseDuration(bad)).toThrow(expect.objectContaining({ code: 'INPUT_INVALID' }));
+    for (const bad of ['', '0s', '500ms', '8d', '1 h', '-1h', 'soon', '1e3'])
+      expect(() => parseDuration(bad)).toThrow(expect.objectContaining({ code: 'INPUT_INVALID' }));
   });
 });
 

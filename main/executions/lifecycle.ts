@@ -14,7 +14,16 @@ import { KeydeskError } from '../errors.ts';
  * A run is created `pending`, or directly `failed` when it is superseded by an identical run already in effect.
  */
 
-export const EXECUTION_STATUSES = ['pending', 'running', 'succeeded', 'failed', 'reverted', 'revert_failed', 'awaiting_reauth', 'expired_awaiting_reauth'] as const;
+export const EXECUTION_STATUSES = [
+  'pending',
+  'running',
+  'succeeded',
+  'failed',
+  'reverted',
+  'revert_failed',
+  'awaiting_reauth',
+  'expired_awaiting_reauth'
+] as const;
 export type ExecutionStatus = (typeof EXECUTION_STATUSES)[number];
 
 export const FAILURE_REASONS = ['credential_invalid', 'cloud_api_error', 'inventory_not_found', 'input_invalid'] as const;
@@ -55,16 +64,25 @@ export function canTransition(from: ExecutionStatus | null, to: ExecutionStatus)
  * Throws EXECUTION_CONFLICT unless `from → to` is one of DESIGN.md's transitions (`from` null = creation). A failed
  * run must say why (a failure reason, or the superseded / interrupted marker); other statuses carry no failure reason.
  */
-export function assertTransition(from: ExecutionStatus | null, to: ExecutionStatus, facts: { failureReason?: FailureReason | null; marker?: Marker | null } = {}): void {
+export function assertTransition(
+  from: ExecutionStatus | null,
+  to: ExecutionStatus,
+  facts: { failureReason?: FailureReason | null; marker?: Marker | null } = {}
+): void {
   if (!canTransition(from, to)) {
     throw new KeydeskError(
       'EXECUTION_CONFLICT',
-      from === null ? `A run cannot start as ${to}.` : `A run that is ${from} cannot become ${to}${TRANSITIONS[from].length ? ` (from ${from} it can become ${TRANSITIONS[from].join(' or ')})` : ` (${from} is final)`}.`
+      from === null
+        ? `A run cannot start as ${to}.`
+        : `A run that is ${from} cannot become ${to}${TRANSITIONS[from].length ? ` (from ${from} it can become ${TRANSITIONS[from].join(' or ')})` : ` (${from} is final)`}.`
     );
   }
-  if (from === null && to === 'failed' && facts.marker !== 'superseded') throw new KeydeskError('EXECUTION_CONFLICT', 'Only a superseded run is created as failed.');
-  if (to === 'failed' && !facts.failureReason && !facts.marker) throw new KeydeskError('EXECUTION_CONFLICT', 'A failed run needs a failure reason or a marker (superseded, interrupted).');
-  if (to !== 'failed' && facts.failureReason) throw new KeydeskError('EXECUTION_CONFLICT', `Only a failed run has a failure reason (not ${to}).`);
+  if (from === null && to === 'failed' && facts.marker !== 'superseded')
+    throw new KeydeskError('EXECUTION_CONFLICT', 'Only a superseded run is created as failed.');
+  if (to === 'failed' && !facts.failureReason && !facts.marker)
+    throw new KeydeskError('EXECUTION_CONFLICT', 'A failed run needs a failure reason or a marker (superseded, interrupted).');
+  if (to !== 'failed' && facts.failureReason)
+    throw new KeydeskError('EXECUTION_CONFLICT', `Only a failed run has a failure reason (not ${to}).`);
 }
 
 export function isFinal(s: ExecutionStatus): boolean {
@@ -89,7 +107,9 @@ export function parseDuration(input: unknown, field = 'cutoff'): number {
   const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
   const ms = m ? Number(m[1]) * unit[(m[2] ?? 's') as keyof typeof unit] : NaN;
   if (!Number.isFinite(ms) || ms < 1000 || ms > 7 * 86_400_000) {
-    throw new KeydeskError('INPUT_INVALID', `The ${field} is a duration from 1s to 7d, such as 90s, 30m, 1h or 2d.`, { fields: { [field]: 'Use a duration such as 30m or 1h' } });
+    throw new KeydeskError('INPUT_INVALID', `The ${field} is a duration from 1s to 7d, such as 90s, 30m, 1h or 2d.`, {
+      fields: { [field]: 'Use a duration such as 30m or 1h' }
+    });
   }
   return ms;
 }

@@ -37,23 +37,46 @@ afterEach(async () => {
 
 const posts = () => peer.control.requests.filter((r) => r.method === 'POST').length;
 const block = (domain: string, extra: Record<string, unknown> = {}) =>
-  app.executions.run({ capability: 'block_email_domain', target: domain, hostDomain: 'corp.example', reason: 'phishing wave INC-7', ...extra });
-const codeOf = async (p: Promise<unknown>) => p.then(() => 'no error', (e: { code?: string }) => e.code);
+  app.executions.run({
+    capability: 'block_email_domain',
+    target: domain,
+    hostDomain: 'corp.example',
+    reason: 'phishing wave INC-7',
+    ...extra
+  });
+const codeOf = async (p: Promise<unknown>) =>
+  p.then(
+    () => 'no error',
+    (e: { code?: string }) => e.code
+  );
 
 function statusEvents(id: string): string[] {
-  return events.filter((e) => e.name === 'execution.changed' && (e.payload as KeydeskEvents['execution.changed']).id === id).map((e) => (e.payload as KeydeskEvents['execution.changed']).status);
+  return events
+    .filter((e) => e.name === 'execution.changed' && (e.payload as KeydeskEvents['execution.changed']).id === id)
+    .map((e) => (e.payload as KeydeskEvents['execution.changed']).status);
 }
 
 describe('a run from start to revert', () => {
   it('succeeds against the provider, records every transition with its audit entry and event, and reverts', async () => {
     const run = await block('Phish.Example');
-    expect(run).toMatchObject({ status: 'succeeded', capability: 'block_email_domain', target: 'phish.example', credentialName: 'Blocklist', boundDomain: 'corp.example', actorKind: 'analyst', attempts: 1 });
+    expect(run).toMatchObject({
+      status: 'succeeded',
+      capability: 'block_email_domain',
+      target: 'phish.example',
+      credentialName: 'Blocklist',
+      boundDomain: 'corp.example',
+      actorKind: 'analyst',
+      attempts: 1
+    });
     const entry = [...peer.blocklist.entries.values()];
     expect(entry).toEqual([expect.objectContaining({ value: 'phish.example', reason: 'phishing wave INC-7' })]);
     expect(run.revertContext).toEqual({ value: 'phish.example', entry_id: entry[0]!.id, created: true });
     expect(run.steps.map((s) => s.message).join('\n')).toMatch(/Revert context recorded\.[\s\S]*201 Created/);
     expect(statusEvents(run.id)).toEqual(['pending', 'running', 'succeeded']);
-    const actions = app.audit.list().filter((a) => a.detail.execution_id === run.id).map((a) => a.action);
+    const actions = app.audit
+      .list()
+      .filter((a) => a.detail.execution_id === run.id)
+      .map((a) => a.action);
     expect(actions).toEqual(['execution.pending', 'execution.running', 'execution.succeeded']);
 
     const reverted = await app.executions.revert(run.id);
@@ -78,7 +101,11 @@ describe('a run from start to revert', () => {
   });
 
   it('a block already on the list (409) succeeds without creating anything, and its revert leaves the entry alone', async () => {
-    await fetch(`${peer.url}/v1/entries`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify({ type: 'domain', value: 'phish.example' }) });
+    await fetch(`${peer.url}/v1/entries`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ type: 'domain', value: 'phish.example' })
+    });
     const run = await block('phish.example');
     expect(run).toMatchObject({ status: 'succeeded', revertContext: { created: false } });
     expect(run.result?.summary).toMatch(/already blocked/);
@@ -107,7 +134,11 @@ describe('a run from start to revert', () => {
     peer.setFault('none');
     const readOnly = peer.blocklist.addToken({ scopes: ['read'] });
     app.credentials.update('Blocklist', { values: { token: readOnly } });
-    expect(await block('other.example')).toMatchObject({ status: 'failed', failureReason: 'credential_invalid', error: { code: 'insufficient_scope' } });
+    expect(await block('other.example')).toMatchObject({
+      status: 'failed',
+      failureReason: 'credential_invalid',
+      error: { code: 'insufficient_scope' }
+    });
   });
 });
 
@@ -129,7 +160,10 @@ describe('the vault locks while a provider call is in flight', () => {
     peer.control.latencyMs = 1500;
     const pending = block('phish.example');
     while (posts() === 0) await new Promise((r) => setTimeout(r, 10));
-    const rotated = spawnSync(process.execPath, ['main/testing/rotate-child.ts', tv.path, 'none', '1'], { cwd: resolve(import.meta.dirname, '../..'), encoding: 'utf8' });
+    const rotated = spawnSync(process.execPath, ['main/testing/rotate-child.ts', tv.path, 'none', '1'], {
+      cwd: resolve(import.meta.dirname, '../..'),
+      encoding: 'utf8'
+    });
     expect(rotated.status, rotated.stderr).toBe(0);
     const view = await pending;
     expect(view.status).toBe('running');
@@ -174,18 +208,31 @@ describe('bad input never reaches the provider and records nothing', () => {
 
 describe('re-authentication', () => {
   it('a credential already expired makes no provider call: the run waits with a deadline and a prompt', async () => {
-    app.credentials.recordHealth('Blocklist', { status: 'expired', lastError: { code: 'token_expired', message: 'expired' }, checkedAt: clock.now().toISOString() });
+    app.credentials.recordHealth('Blocklist', {
+      status: 'expired',
+      lastError: { code: 'token_expired', message: 'expired' },
+      checkedAt: clock.now().toISOString()
+    });
     const run = await block('phish.example');
     expect(run).toMatchObject({ status: 'awaiting_reauth', deadline: '2026-11-21T13:00:00.000Z' });
     expect(peer.control.requests).toHaveLength(0);
     expect(app.executions.prompts()).toEqual([
-      expect.objectContaining({ credentialName: 'Blocklist', method: 'secret', deadline: '2026-11-21T13:00:00.000Z', waiting: [expect.objectContaining({ id: run.id })] })
+      expect.objectContaining({
+        credentialName: 'Blocklist',
+        method: 'secret',
+        deadline: '2026-11-21T13:00:00.000Z',
+        waiting: [expect.objectContaining({ id: run.id })]
+      })
     ]);
     expect(events.filter((e) => e.name === 'reauth.prompt').map((e) => (e.payload as { state: string }).state)).toEqual(['raised']);
   });
 
   it('"unknown" does not block: the run’s own call decides', async () => {
-    app.credentials.recordHealth('Blocklist', { status: 'unknown', lastError: { code: 'HTTP_503', message: 'blip' }, checkedAt: clock.now().toISOString() });
+    app.credentials.recordHealth('Blocklist', {
+      status: 'unknown',
+      lastError: { code: 'HTTP_503', message: 'blip' },
+      checkedAt: clock.now().toISOString()
+    });
     expect((await block('phish.example')).status).toBe('succeeded');
   });
 
@@ -217,7 +264,11 @@ describe('re-authentication', () => {
   });
 
   it('re-auth resumes every run waiting on that credential, with the same ids, one provider call each', async () => {
-    app.credentials.recordHealth('Blocklist', { status: 'failed', lastError: { code: 'invalid_token', message: 'x' }, checkedAt: clock.now().toISOString() });
+    app.credentials.recordHealth('Blocklist', {
+      status: 'failed',
+      lastError: { code: 'invalid_token', message: 'x' },
+      checkedAt: clock.now().toISOString()
+    });
     const waiting = [await block('a.example'), await block('b.example'), await block('c.example')];
     expect(waiting.map((w) => w.status)).toEqual(['awaiting_reauth', 'awaiting_reauth', 'awaiting_reauth']);
     expect(posts()).toBe(0);
@@ -239,8 +290,13 @@ describe('re-authentication', () => {
     expect(app.executions.prompts()).toEqual([]);
     expect(app.executions.expireDue()).toEqual([run.id]);
     expect(app.executions.get(run.id)).toMatchObject({ status: 'expired_awaiting_reauth', statusRecorded: true });
-    expect(app.audit.list().map((a) => a.action)).toEqual(expect.arrayContaining(['execution.expired_awaiting_reauth', 'reauth.prompt_expired']));
-    expect(events.filter((e) => e.name === 'reauth.prompt').map((e) => (e.payload as { state: string }).state)).toEqual(['raised', 'expired']);
+    expect(app.audit.list().map((a) => a.action)).toEqual(
+      expect.arrayContaining(['execution.expired_awaiting_reauth', 'reauth.prompt_expired'])
+    );
+    expect(events.filter((e) => e.name === 'reauth.prompt').map((e) => (e.payload as { state: string }).state)).toEqual([
+      'raised',
+      'expired'
+    ]);
     const report = await app.executions.reauthWithSecrets('Blocklist', { token: peer.blocklist.addToken() });
     expect(report.resumed).toEqual([]);
     expect(posts()).toBe(1);
@@ -248,7 +304,10 @@ describe('re-authentication', () => {
 
   it('the cutoff window is configurable per run', async () => {
     peer.blocklist.expire(token);
-    const run = await app.executions.run({ capability: 'block_email_domain', target: 'x.example', hostDomain: 'corp.example', reason: 'r' }, { cutoffMs: 5 * 60_000 });
+    const run = await app.executions.run(
+      { capability: 'block_email_domain', target: 'x.example', hostDomain: 'corp.example', reason: 'r' },
+      { cutoffMs: 5 * 60_000 }
+    );
     expect(run.deadline).toBe('2026-11-21T12:05:00.000Z');
   });
 
@@ -287,7 +346,11 @@ describe('re-authentication', () => {
     const run = await block('phish.example');
     app.credentials.remove('Blocklist');
     app.executions.housekeeping();
-    expect(app.executions.get(run.id)).toMatchObject({ status: 'expired_awaiting_reauth', credentialId: null, credentialName: 'Blocklist' });
+    expect(app.executions.get(run.id)).toMatchObject({
+      status: 'expired_awaiting_reauth',
+      credentialId: null,
+      credentialName: 'Blocklist'
+    });
   });
 });
 
@@ -329,7 +392,10 @@ function child(args: string[]): Child {
 describe('two processes', () => {
   it('a run found running at start-up (its process died mid-call) becomes failed, interrupted, effect unknown', async () => {
     peer.setFault('hang');
-    const c = child(['run', JSON.stringify({ capability: 'block_email_domain', target: 'phish.example', hostDomain: 'corp.example', reason: 'r' })]);
+    const c = child([
+      'run',
+      JSON.stringify({ capability: 'block_email_domain', target: 'phish.example', hostDomain: 'corp.example', reason: 'r' })
+    ]);
     await c.waitFor('claimed');
     while (posts() === 0) await new Promise((r) => setTimeout(r, 20));
     c.proc.kill('SIGKILL');
@@ -361,7 +427,10 @@ describe('two processes', () => {
 
   it('a run another live process is executing is left alone at start-up', async () => {
     peer.setFault('hang');
-    const c = child(['run', JSON.stringify({ capability: 'block_email_domain', target: 'phish.example', hostDomain: 'corp.example', reason: 'r' })]);
+    const c = child([
+      'run',
+      JSON.stringify({ capability: 'block_email_domain', target: 'phish.example', hostDomain: 'corp.example', reason: 'r' })
+    ]);
     await c.waitFor('claimed');
     const other = tv.reopen();
     await other.vault.unlock();
@@ -372,7 +441,11 @@ describe('two processes', () => {
 
   it('two processes resuming at once act once per run (same ids; the peer sees one block each)', async () => {
     clock.set(new Date().toISOString()); // the children run on the system clock
-    app.credentials.recordHealth('Blocklist', { status: 'expired', lastError: { code: 'token_expired', message: 'x' }, checkedAt: clock.now().toISOString() });
+    app.credentials.recordHealth('Blocklist', {
+      status: 'expired',
+      lastError: { code: 'token_expired', message: 'x' },
+      checkedAt: clock.now().toISOString()
+    });
     const waiting = [await block('a.example'), await block('b.example'), await block('c.example'), await block('d.example')];
     // Re-authenticated (new secret, validated) by the analyst; then the app and the CLI both resume.
     app.credentials.update('Blocklist', { values: { token: peer.blocklist.addToken() } });

@@ -13,7 +13,14 @@ import type { Vault, WriteContext } from '../vault/vault.ts';
 import { capabilityHandler, loadCapabilities, type CapabilityLoader } from './capabilities.ts';
 import { assertExecutionIntact, executionIntact, executionMac } from './integrity.ts';
 import { CAPABILITY_SHAPES, dedupeKey, validateRunRequest, type RunRequestInput } from './inputs.ts';
-import { DEFAULT_REAUTH_CUTOFF_MS, IN_EFFECT_STATUSES, REVERTIBLE_STATUSES, isExecutionStatus, type ExecutionStatus, type FailureReason } from './lifecycle.ts';
+import {
+  DEFAULT_REAUTH_CUTOFF_MS,
+  IN_EFFECT_STATUSES,
+  REVERTIBLE_STATUSES,
+  isExecutionStatus,
+  type ExecutionStatus,
+  type FailureReason
+} from './lifecycle.ts';
 import { LEASE_MS, claimAbandoned, formatOwner, newOwner, type Owner } from './owner.ts';
 import {
   appendSteps,
@@ -135,7 +142,10 @@ export class ExecutionService {
 
   /** By id or unique prefix. The id is checked first: it goes into a LIKE pattern, where % or _ would match any run. */
   #findRow(id: unknown): ExecutionRow {
-    if (typeof id !== 'string' || !/^[0-9a-f-]{8,36}$/i.test(id)) throw new KeydeskError('INPUT_INVALID', 'An execution id is the UUID keydesk executions shows (or its first 8 or more characters).', { fields: { id: 'An execution id' } });
+    if (typeof id !== 'string' || !/^[0-9a-f-]{8,36}$/i.test(id))
+      throw new KeydeskError('INPUT_INVALID', 'An execution id is the UUID keydesk executions shows (or its first 8 or more characters).', {
+        fields: { id: 'An execution id' }
+      });
     const exact = getRow(this.vault, id);
     if (exact) return exact;
     // A unique prefix (at least 8 characters) is enough, as in git.
@@ -150,7 +160,10 @@ export class ExecutionService {
     const args: (string | number)[] = [];
     const now = this.vault.clock.now();
     if (filter.status !== undefined) {
-      if (!isExecutionStatus(filter.status)) throw new KeydeskError('INPUT_INVALID', `Unknown status "${printable(String(filter.status))}".`, { fields: { status: 'Unknown status' } });
+      if (!isExecutionStatus(filter.status))
+        throw new KeydeskError('INPUT_INVALID', `Unknown status "${printable(String(filter.status))}".`, {
+          fields: { status: 'Unknown status' }
+        });
       // Effective statuses: a wait past its deadline is expired even before that is written.
       if (filter.status === 'awaiting_reauth') {
         where.push("status = 'awaiting_reauth' AND deadline > ?");
@@ -169,7 +182,11 @@ export class ExecutionService {
       args.push(c.id);
     }
     const limit = Math.min(Math.max(filter.limit ?? 100, 1), 10_000);
-    const rows = this.vault.db.prepare(`SELECT * FROM executions ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at DESC, rowid DESC LIMIT ?`).all(...args, limit) as ExecutionRow[];
+    const rows = this.vault.db
+      .prepare(
+        `SELECT * FROM executions ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at DESC, rowid DESC LIMIT ?`
+      )
+      .all(...args, limit) as ExecutionRow[];
     return rows.map((r) => toView(r, now));
   }
 
@@ -177,9 +194,13 @@ export class ExecutionService {
   prompts(): PromptView[] {
     const now = this.vault.clock.now().toISOString();
     const rows = this.vault.db
-      .prepare("SELECT p.*, c.name, c.provider, c.mode FROM reauth_prompts p JOIN credentials c ON c.id = p.credential_id WHERE p.state = 'pending' ORDER BY p.raised_at")
+      .prepare(
+        "SELECT p.*, c.name, c.provider, c.mode FROM reauth_prompts p JOIN credentials c ON c.id = p.credential_id WHERE p.state = 'pending' ORDER BY p.raised_at"
+      )
       .all() as (PromptRow & { name: string; provider: string; mode: string })[];
-    const waitingOf = this.vault.db.prepare("SELECT id, capability, target, deadline FROM executions WHERE credential_id = ? AND status = 'awaiting_reauth' AND deadline > ? ORDER BY created_at");
+    const waitingOf = this.vault.db.prepare(
+      "SELECT id, capability, target, deadline FROM executions WHERE credential_id = ? AND status = 'awaiting_reauth' AND deadline > ? ORDER BY created_at"
+    );
     const out: PromptView[] = [];
     for (const p of rows) {
       const waiting = waitingOf.all(p.credential_id, now) as PromptView['waiting'];
@@ -220,7 +241,10 @@ export class ExecutionService {
   async run(input: RunRequestInput, opts: { actor?: string; cutoffMs?: number } = {}): Promise<ExecutionView> {
     const req = validateRunRequest(input);
     const actor = opts.actor === undefined ? this.vault.actor : opts.actor;
-    if (!ACTOR_RE.test(actor)) throw new KeydeskError('INPUT_INVALID', 'The actor is "analyst:NAME" or "agent:NAME".', { fields: { actor: 'analyst:NAME or agent:NAME' } });
+    if (!ACTOR_RE.test(actor))
+      throw new KeydeskError('INPUT_INVALID', 'The actor is "analyst:NAME" or "agent:NAME".', {
+        fields: { actor: 'analyst:NAME or agent:NAME' }
+      });
     const cutoffMs = opts.cutoffMs ?? this.cutoffMs;
     this.vault.requireUnlocked();
 
@@ -238,9 +262,13 @@ export class ExecutionService {
       if (req.credential !== null) {
         const named = this.credentials.get(req.credential);
         if (named.id !== cred.id) {
-          throw new KeydeskError('INPUT_INVALID', `${req.host!.value} routes to "${printable(cred.name)}" (bound to ${res.domain}), not to "${printable(named.name)}". Keydesk acts only through the credential bound to the protected domain.`, {
-            fields: { credential: 'Not the credential bound to this host' }
-          });
+          throw new KeydeskError(
+            'INPUT_INVALID',
+            `${req.host!.value} routes to "${printable(cred.name)}" (bound to ${res.domain}), not to "${printable(named.name)}". Keydesk acts only through the credential bound to the protected domain.`,
+            {
+              fields: { credential: 'Not the credential bound to this host' }
+            }
+          );
         }
       }
       binding = { id: res.bindingId, domain: res.domain };
@@ -248,9 +276,13 @@ export class ExecutionService {
       cred = this.credentials.get(req.credential!);
       if (!supportsCapability(cred.provider, cred.mode, req.capability)) {
         const can = credentialCapabilities(cred.provider, cred.mode);
-        throw new KeydeskError('INPUT_INVALID', `"${printable(cred.name)}" (${cred.provider}/${cred.mode}) cannot run ${req.capability}${can.length ? `; it can run ${can.join(', ')}` : ''}.`, {
-          fields: { capability: `Not a capability of ${cred.provider}` }
-        });
+        throw new KeydeskError(
+          'INPUT_INVALID',
+          `"${printable(cred.name)}" (${cred.provider}/${cred.mode}) cannot run ${req.capability}${can.length ? `; it can run ${can.join(', ')}` : ''}.`,
+          {
+            fields: { capability: `Not a capability of ${cred.provider}` }
+          }
+        );
       }
     }
     const handler = await capabilityHandler(this.#load, cred.provider, req.capability);
@@ -271,12 +303,15 @@ export class ExecutionService {
     const record = (w: WriteContext) => {
       const evts: ExecutionEvent[] = [];
       const inEffectRow = w.db
-        .prepare(`SELECT * FROM executions WHERE dedupe_key = ? AND status IN (${IN_EFFECT_STATUSES.map(() => '?').join(', ')}) ORDER BY created_at LIMIT 1`)
+        .prepare(
+          `SELECT * FROM executions WHERE dedupe_key = ? AND status IN (${IN_EFFECT_STATUSES.map(() => '?').join(', ')}) ORDER BY created_at LIMIT 1`
+        )
         .get(key, ...IN_EFFECT_STATUSES) as ExecutionRow | undefined;
       // A row edited in the file must not decide that this action is "already done" (nothing recorded if it fails).
       if (inEffectRow) assertExecutionIntact(w.vaultKey('header_mac'), inEffectRow, 'taken as the run already in effect');
       const inEffect = inEffectRow ? { id: inEffectRow.id, status: inEffectRow.status } : undefined;
-      const live = w.db.prepare('SELECT status, name FROM credentials WHERE id = ?').get(cred.id) as { status: string; name: string } | undefined;
+      const live = w.db.prepare('SELECT status, name FROM credentials WHERE id = ?').get(cred.id) as
+        { status: string; name: string } | undefined;
       if (!live) throw new KeydeskError('NOT_FOUND', `Credential "${printable(cred.name)}" was removed meanwhile. Nothing was done.`);
       const steps = [...firstSteps];
       if (inEffect) steps.push({ at: w.now, message: `Superseded: identical run ${inEffect.id} is ${inEffect.status}; not acting twice.` });
@@ -312,11 +347,21 @@ export class ExecutionService {
           this.#must(
             transition(w, id, 'pending', 'awaiting_reauth', {
               actor,
-              patch: { deadline, error_code: live.status === 'expired' ? 'CREDENTIAL_EXPIRED' : 'CREDENTIAL_FAILED', error_message: message },
+              patch: {
+                deadline,
+                error_code: live.status === 'expired' ? 'CREDENTIAL_EXPIRED' : 'CREDENTIAL_FAILED',
+                error_message: message
+              },
               steps: [{ at: w.now, message }]
             })
           ),
-          raisePrompt(w, this.#promptFacts(cred.id, live.name, cred.provider, cred.mode), deadline, live.status === 'expired' ? 'CREDENTIAL_EXPIRED' : 'CREDENTIAL_FAILED', message)
+          raisePrompt(
+            w,
+            this.#promptFacts(cred.id, live.name, cred.provider, cred.mode),
+            deadline,
+            live.status === 'expired' ? 'CREDENTIAL_EXPIRED' : 'CREDENTIAL_FAILED',
+            message
+          )
         );
         return { events: evts, claimed: false };
       }
@@ -360,7 +405,14 @@ export class ExecutionService {
 
   #auditRefusal(capability: CapabilityId, target: string, e: KeydeskError, actor: string, executionId?: string): void {
     try {
-      this.vault.write((w) => w.audit({ action: 'execution.refused', outcome: 'denied', actor, detail: { capability, target, error_code: e.code, ...(executionId ? { execution_id: executionId } : {}) } }));
+      this.vault.write((w) =>
+        w.audit({
+          action: 'execution.refused',
+          outcome: 'denied',
+          actor,
+          detail: { capability, target, error_code: e.code, ...(executionId ? { execution_id: executionId } : {}) }
+        })
+      );
     } catch {
       /* the refusal itself is what matters */
     }
@@ -403,7 +455,13 @@ export class ExecutionService {
     return { capability: row.capability as CapabilityId, target: row.target, host, reason: row.reason };
   }
 
-  #context(material: CredentialMaterial, scrubber: Scrubber, steps: StepEntry[], persist: (ctx: JsonObject) => void, previous: JsonObject | null = null): ActionContext {
+  #context(
+    material: CredentialMaterial,
+    scrubber: Scrubber,
+    steps: StepEntry[],
+    persist: (ctx: JsonObject) => void,
+    previous: JsonObject | null = null
+  ): ActionContext {
     const clock = this.vault.clock;
     return {
       previousRevertContext: previous,
@@ -413,7 +471,12 @@ export class ExecutionService {
       signal: this.#aborter.signal,
       clock,
       accessToken: async () => {
-        if (!this.#accessToken) throw new ActionError('credential_invalid', 'NO_OAUTH', 'This credential needs an OAuth access token, and OAuth is not available in this process.');
+        if (!this.#accessToken)
+          throw new ActionError(
+            'credential_invalid',
+            'NO_OAUTH',
+            'This credential needs an OAuth access token, and OAuth is not available in this process.'
+          );
         try {
           return await this.#accessToken(material.id);
         } catch (e) {
@@ -422,7 +485,12 @@ export class ExecutionService {
             // credential already expired or failed: re-authentication is what fixes it. A refresh that failed for
             // another reason (network, a 5xx, an unusable answer) says nothing about the credential.
             if (['PROVIDER_EXPIRED', 'PROVIDER_REJECTED', 'CREDENTIAL_NOT_READY'].includes(e.code)) {
-              throw new ActionError('reauth', e.code, `The OAuth token could not be refreshed (${e.code}): re-authenticate "${material.name}".`, { credentialStatus: 'expired' });
+              throw new ActionError(
+                'reauth',
+                e.code,
+                `The OAuth token could not be refreshed (${e.code}): re-authenticate "${material.name}".`,
+                { credentialStatus: 'expired' }
+              );
             }
             if (e.code === 'PROVIDER_UNREACHABLE' || e.code === 'OAUTH_FAILED') throw new ActionError('cloud_api_error', e.code, e.message);
           }
@@ -438,7 +506,12 @@ export class ExecutionService {
 
   #classify(e: unknown, scrubber: Scrubber): Failure {
     if (e instanceof ActionError) {
-      return { kind: e.kind, code: cleanErrorCode(e.providerCode, scrubber), message: cleanProviderText(e.message, scrubber, 500), credentialStatus: e.credentialStatus };
+      return {
+        kind: e.kind,
+        code: cleanErrorCode(e.providerCode, scrubber),
+        message: cleanProviderText(e.message, scrubber, 500),
+        credentialStatus: e.credentialStatus
+      };
     }
     if (e instanceof KeydeskError) {
       const message = cleanProviderText(e.message, scrubber, 500);
@@ -473,7 +546,14 @@ export class ExecutionService {
       this.#finish(id, (w) => [
         transition(w, id, 'running', 'failed', {
           owner: this.#ownerId,
-          patch: { failure_reason: reason, error_code: code, error_message: message, claimed_by: null, lease_until: null, finished_at: w.now },
+          patch: {
+            failure_reason: reason,
+            error_code: code,
+            error_message: message,
+            claimed_by: null,
+            lease_until: null,
+            finished_at: w.now
+          },
           steps: [...steps.splice(0), { at: w.now, message: `Failed (${reason}): ${message}` }]
         })
       ]);
@@ -495,7 +575,10 @@ export class ExecutionService {
       try {
         material = this.credentials.material(row.credential_id);
         if (material.provider !== row.provider || material.mode !== row.mode) {
-          throw new KeydeskError('HEADER_TAMPERED', `Execution ${id} names ${row.provider}/${row.mode}, but its credential is ${material.provider}/${material.mode}.`);
+          throw new KeydeskError(
+            'HEADER_TAMPERED',
+            `Execution ${id} names ${row.provider}/${row.mode}, but its credential is ${material.provider}/${material.mode}.`
+          );
         }
       } catch (e) {
         if (e instanceof KeydeskError && TAMPER_CODES.has(e.code)) {
@@ -504,25 +587,42 @@ export class ExecutionService {
         }
         if (e instanceof KeydeskError && e.code === 'KEY_ROTATED') {
           // Claimed, but the key changed under us before any call: say so (written at the next unlock), not "interrupted".
-          failWith('cloud_api_error', e.code, 'The vault key was rotated by another Keydesk process as this run started. Nothing was sent to the provider: run it again.');
+          failWith(
+            'cloud_api_error',
+            e.code,
+            'The vault key was rotated by another Keydesk process as this run started. Nothing was sent to the provider: run it again.'
+          );
           return this.get(id);
         }
         throw e;
       }
       const scrubber = makeScrubber(Object.values(material.secrets).map((s) => s.reveal()));
-      const ctx = this.#context(material, scrubber, steps, (revertContext) => {
-        this.vault.write((w) => {
-          const r = getRow(w, id);
-          if (!r || r.status !== 'running' || r.claimed_by !== this.#ownerId) return;
-          const key = w.vaultKey('header_mac');
-          assertExecutionIntact(key, r, 'continued'); // never bless a row edited in the file with a fresh MAC
-          const json = JSON.stringify(revertContext);
-          steps.push({ at: w.now, message: 'Revert context recorded.' });
-          w.db
-            .prepare('UPDATE executions SET revert_context = ?, mac = ?, steps = ?, lease_until = ?, updated_at = ? WHERE id = ?')
-            .run(json, executionMac(key, { ...r, revert_context: json }), appendSteps(r.steps, steps.splice(0)), this.#lease(w.now), w.now, id);
-        });
-      }, row.attempts > 1 ? toView(row, this.vault.clock.now()).revertContext : null);
+      const ctx = this.#context(
+        material,
+        scrubber,
+        steps,
+        (revertContext) => {
+          this.vault.write((w) => {
+            const r = getRow(w, id);
+            if (!r || r.status !== 'running' || r.claimed_by !== this.#ownerId) return;
+            const key = w.vaultKey('header_mac');
+            assertExecutionIntact(key, r, 'continued'); // never bless a row edited in the file with a fresh MAC
+            const json = JSON.stringify(revertContext);
+            steps.push({ at: w.now, message: 'Revert context recorded.' });
+            w.db
+              .prepare('UPDATE executions SET revert_context = ?, mac = ?, steps = ?, lease_until = ?, updated_at = ? WHERE id = ?')
+              .run(
+                json,
+                executionMac(key, { ...r, revert_context: json }),
+                appendSteps(r.steps, steps.splice(0)),
+                this.#lease(w.now),
+                w.now,
+                id
+              );
+          });
+        },
+        row.attempts > 1 ? toView(row, this.vault.clock.now()).revertContext : null
+      );
       step(`Calling ${row.provider} for ${row.capability} on ${row.target}.`);
       let outcome: { ok: true; summary: string; details: JsonObject | undefined; revert: JsonObject } | { ok: false; failure: Failure };
       try {
@@ -569,7 +669,14 @@ export class ExecutionService {
             id,
             transition(w, id, 'running', 'failed', {
               owner: this.#ownerId,
-              patch: { failure_reason: f.kind as FailureReason, error_code: f.code, error_message: f.message, claimed_by: null, lease_until: null, finished_at: w.now },
+              patch: {
+                failure_reason: f.kind as FailureReason,
+                error_code: f.code,
+                error_message: f.message,
+                claimed_by: null,
+                lease_until: null,
+                finished_at: w.now
+              },
               steps: [...steps.splice(0), { at: w.now, message: `Failed (${f.kind}, ${f.code}): ${f.message}` }]
             }),
             `failed (${f.code})`
@@ -592,7 +699,13 @@ export class ExecutionService {
     if (r) {
       w.db
         .prepare('UPDATE executions SET steps = ?, updated_at = ? WHERE id = ?')
-        .run(appendSteps(r.steps, [{ at: w.now, message: `The process that ran this finished after it was recorded as ${r.status}: the provider call ${what}.` }]), w.now, id);
+        .run(
+          appendSteps(r.steps, [
+            { at: w.now, message: `The process that ran this finished after it was recorded as ${r.status}: the provider call ${what}.` }
+          ]),
+          w.now,
+          id
+        );
     }
     return null;
   }
@@ -608,8 +721,7 @@ export class ExecutionService {
       });
       if (!moved) return [this.#late(w, id, null, `was rejected (${f.code})`)];
       const cred = w.db.prepare('SELECT status, name, provider, mode FROM credentials WHERE id = ?').get(row.credential_id) as
-        | { status: string; name: string; provider: string; mode: string }
-        | undefined;
+        { status: string; name: string; provider: string; mode: string } | undefined;
       if (cred && !CREDENTIAL_BLOCKING.has(cred.status)) {
         this.credentials.recordHealth(
           row.credential_id!,
@@ -617,7 +729,10 @@ export class ExecutionService {
           { action: 'credential.rejected_in_action', detail: { execution_id: id } }
         );
       }
-      return [moved, cred ? raisePrompt(w, this.#promptFacts(row.credential_id!, cred.name, cred.provider, cred.mode), deadline, f.code, message) : null];
+      return [
+        moved,
+        cred ? raisePrompt(w, this.#promptFacts(row.credential_id!, cred.name, cred.provider, cred.mode), deadline, f.code, message) : null
+      ];
     });
   }
 
@@ -632,14 +747,19 @@ export class ExecutionService {
     this.vault.requireUnlocked();
     const c = this.credentials.get(credentialRef);
     if (CREDENTIAL_BLOCKING.has(c.status)) {
-      throw new KeydeskError('CREDENTIAL_NOT_READY', `"${printable(c.name)}" is still ${c.status}; its waiting runs keep waiting. Re-authenticate it (keydesk reauth "${printable(c.name)}").`);
+      throw new KeydeskError(
+        'CREDENTIAL_NOT_READY',
+        `"${printable(c.name)}" is still ${c.status}; its waiting runs keep waiting. Re-authenticate it (keydesk reauth "${printable(c.name)}").`
+      );
     }
     this.expireDue();
     const facts = this.#promptFacts(c.id, c.name, c.provider, c.mode);
     this.#emit(this.vault.write((w) => [clearPrompt(w, facts, 'resolved')]));
     const ids = (
       this.vault.db
-        .prepare("SELECT id FROM executions WHERE credential_id = ? AND status = 'awaiting_reauth' AND deadline > ? ORDER BY created_at, rowid")
+        .prepare(
+          "SELECT id FROM executions WHERE credential_id = ? AND status = 'awaiting_reauth' AND deadline > ? ORDER BY created_at, rowid"
+        )
         .all(c.id, this.vault.clock.now().toISOString()) as { id: string }[]
     ).map((r) => r.id);
     const resumed: ExecutionView[] = [];
@@ -649,7 +769,13 @@ export class ExecutionService {
         const r = getRow(w, id);
         if (!r || r.status !== 'awaiting_reauth' || r.deadline === null || r.deadline <= w.now) return null;
         return transition(w, id, 'awaiting_reauth', 'running', {
-          patch: { claimed_by: this.#ownerId, lease_until: this.#lease(w.now), attempts: r.attempts + 1, error_code: null, error_message: null },
+          patch: {
+            claimed_by: this.#ownerId,
+            lease_until: this.#lease(w.now),
+            attempts: r.attempts + 1,
+            error_code: null,
+            error_message: null
+          },
           steps: [{ at: w.now, message: `Resumed after "${c.name}" was re-authenticated (attempt ${r.attempts + 1}).` }]
         });
       });
@@ -667,14 +793,25 @@ export class ExecutionService {
    * Static credentials: replaces the secret fields, validates, and — only when validation says ok — resumes the
    * waiting runs. A secret that does not validate is kept (it is what the analyst entered) but nothing resumes.
    */
-  async reauthWithSecrets(credentialRef: string, secrets: Readonly<Record<string, string>>): Promise<ResumeReport & { validation: CredentialSummary }> {
+  async reauthWithSecrets(
+    credentialRef: string,
+    secrets: Readonly<Record<string, string>>
+  ): Promise<ResumeReport & { validation: CredentialSummary }> {
     this.vault.requireUnlocked();
     const c = this.credentials.get(credentialRef);
     if (this.#method(c.provider, c.mode) === 'oauth') {
-      throw new KeydeskError('INPUT_INVALID', `"${printable(c.name)}" is an OAuth credential: re-authenticate it with the browser flow (keydesk reauth "${printable(c.name)}"), not with secret fields.`);
+      throw new KeydeskError(
+        'INPUT_INVALID',
+        `"${printable(c.name)}" is an OAuth credential: re-authenticate it with the browser flow (keydesk reauth "${printable(c.name)}"), not with secret fields.`
+      );
     }
-    if (Object.keys(secrets).length === 0) throw new KeydeskError('INPUT_INVALID', 'Give the new secret fields (--secrets-from FILE or - for stdin).');
-    if (!this.#validate) throw new KeydeskError('UNSUPPORTED', 'Validation is not available in this process, so the new secret cannot be checked before the waiting runs resume.');
+    if (Object.keys(secrets).length === 0)
+      throw new KeydeskError('INPUT_INVALID', 'Give the new secret fields (--secrets-from FILE or - for stdin).');
+    if (!this.#validate)
+      throw new KeydeskError(
+        'UNSUPPORTED',
+        'Validation is not available in this process, so the new secret cannot be checked before the waiting runs resume.'
+      );
     this.credentials.update(c.id, { values: secrets });
     const validated = await this.#validate(c.id);
     if (validated.status !== 'ok') {
@@ -702,10 +839,17 @@ export class ExecutionService {
           : `Execution ${id} is ${row.status}: only a succeeded run (or one whose revert failed) can be reverted${row.status === 'failed' && row.marker === 'interrupted' ? '; its effect is unknown — check the provider by hand' : ''}.`
       );
     }
-    if (!row.credential_id) throw new KeydeskError('CREDENTIAL_NOT_READY', `The credential of execution ${id} ("${printable(row.credential_name)}") was removed; revert it at the provider by hand.`);
+    if (!row.credential_id)
+      throw new KeydeskError(
+        'CREDENTIAL_NOT_READY',
+        `The credential of execution ${id} ("${printable(row.credential_name)}") was removed; revert it at the provider by hand.`
+      );
     const cred = this.credentials.get(row.credential_id);
     if (CREDENTIAL_BLOCKING.has(cred.status)) {
-      throw new KeydeskError('CREDENTIAL_NOT_READY', `"${printable(cred.name)}" is ${cred.status}: re-authenticate it (keydesk reauth "${printable(cred.name)}"), then revert again. Nothing was changed.`);
+      throw new KeydeskError(
+        'CREDENTIAL_NOT_READY',
+        `"${printable(cred.name)}" is ${cred.status}: re-authenticate it (keydesk reauth "${printable(cred.name)}"), then revert again. Nothing was changed.`
+      );
     }
     const handler = await capabilityHandler(this.#load, row.provider, row.capability as CapabilityId);
     const from = row.status;
@@ -713,18 +857,27 @@ export class ExecutionService {
     try {
       verified = this.vault.write((w) => {
         const r = getRow(w, id)!;
-        if (r.status !== from || r.provider !== row.provider || r.capability !== row.capability || r.credential_id !== row.credential_id) return null;
-        if (r.revert_claimed_by !== null && !claimAbandoned(r.revert_claimed_by, r.revert_lease_until, this.owner, new Date(w.now), this.#inFlight.has(id))) return null;
+        if (r.status !== from || r.provider !== row.provider || r.capability !== row.capability || r.credential_id !== row.credential_id)
+          return null;
+        if (
+          r.revert_claimed_by !== null &&
+          !claimAbandoned(r.revert_claimed_by, r.revert_lease_until, this.owner, new Date(w.now), this.#inFlight.has(id))
+        )
+          return null;
         // The revert acts on what this row says (credential, target, host, revert context): only if it is authentic.
         assertExecutionIntact(w.vaultKey('header_mac'), r, 'reverted');
-        w.db.prepare('UPDATE executions SET revert_claimed_by = ?, revert_lease_until = ?, updated_at = ? WHERE id = ?').run(this.#ownerId, this.#lease(w.now), w.now, id);
+        w.db
+          .prepare('UPDATE executions SET revert_claimed_by = ?, revert_lease_until = ?, updated_at = ? WHERE id = ?')
+          .run(this.#ownerId, this.#lease(w.now), w.now, id);
         return r;
       });
     } catch (e) {
-      if (e instanceof KeydeskError && e.code === 'EXECUTION_TAMPERED') this.#auditRefusal(row.capability as CapabilityId, row.target, e, this.vault.actor, id);
+      if (e instanceof KeydeskError && e.code === 'EXECUTION_TAMPERED')
+        this.#auditRefusal(row.capability as CapabilityId, row.target, e, this.vault.actor, id);
       throw e;
     }
-    if (!verified) throw new KeydeskError('EXECUTION_CONFLICT', `A revert of execution ${id} is already in progress (or the run changed meanwhile).`);
+    if (!verified)
+      throw new KeydeskError('EXECUTION_CONFLICT', `A revert of execution ${id} is already in progress (or the run changed meanwhile).`);
     const claimedRow = verified;
     this.#inFlight.add(id);
     const steps: StepEntry[] = [];
@@ -732,7 +885,10 @@ export class ExecutionService {
     try {
       material = this.credentials.material(claimedRow.credential_id!);
       if (material.provider !== claimedRow.provider || material.mode !== claimedRow.mode) {
-        throw new KeydeskError('HEADER_TAMPERED', `Execution ${id} names ${claimedRow.provider}/${claimedRow.mode}, but its credential is ${material.provider}/${material.mode}.`);
+        throw new KeydeskError(
+          'HEADER_TAMPERED',
+          `Execution ${id} names ${claimedRow.provider}/${claimedRow.mode}, but its credential is ${material.provider}/${material.mode}.`
+        );
       }
     } catch (e) {
       const code = e instanceof KeydeskError ? e.code : 'INTERNAL';
@@ -767,10 +923,17 @@ export class ExecutionService {
         if (f.kind === 'reauth') {
           const live = w.db.prepare('SELECT status FROM credentials WHERE id = ?').get(row.credential_id) as { status: string } | undefined;
           if (live && !CREDENTIAL_BLOCKING.has(live.status)) {
-            this.credentials.recordHealth(row.credential_id!, { status: f.credentialStatus, lastError: { code: f.code, message: f.message }, checkedAt: w.now }, { action: 'credential.rejected_in_action', detail: { execution_id: id } });
+            this.credentials.recordHealth(
+              row.credential_id!,
+              { status: f.credentialStatus, lastError: { code: f.code, message: f.message }, checkedAt: w.now },
+              { action: 'credential.rejected_in_action', detail: { execution_id: id } }
+            );
           }
         }
-        const hint = f.kind === 'reauth' ? ` Re-authenticate "${row.credential_name}" and retry the revert.` : ' Retry the revert (keydesk revert) when the cause is fixed.';
+        const hint =
+          f.kind === 'reauth'
+            ? ` Re-authenticate "${row.credential_name}" and retry the revert.`
+            : ' Retry the revert (keydesk revert) when the cause is fixed.';
         return [
           transition(w, id, from, 'revert_failed', {
             revertOwner: this.#ownerId,
@@ -802,7 +965,10 @@ export class ExecutionService {
     }
     const interrupted: string[] = [];
     const now = this.vault.clock.now();
-    const running = this.vault.db.prepare("SELECT id, claimed_by, lease_until FROM executions WHERE status = 'running'").all() as Pick<ExecutionRow, 'id' | 'claimed_by' | 'lease_until'>[];
+    const running = this.vault.db.prepare("SELECT id, claimed_by, lease_until FROM executions WHERE status = 'running'").all() as Pick<
+      ExecutionRow,
+      'id' | 'claimed_by' | 'lease_until'
+    >[];
     for (const r of running) {
       if (!claimAbandoned(r.claimed_by, r.lease_until, this.owner, now, this.#inFlight.has(r.id))) continue;
       const moved = this.#safeWrite((w) => {
@@ -811,8 +977,22 @@ export class ExecutionService {
         return [
           transition(w, r.id, 'running', 'failed', {
             owner: r.claimed_by ?? '',
-            patch: { marker: 'interrupted', error_code: 'INTERRUPTED', error_message: 'The process running this action stopped mid-call. Its effect is unknown: check the provider before running it again.', claimed_by: null, lease_until: null, finished_at: w.now },
-            steps: [{ at: w.now, message: 'Interrupted: the process running this stopped during the provider call; the effect is unknown. Check the provider before running it again.' }],
+            patch: {
+              marker: 'interrupted',
+              error_code: 'INTERRUPTED',
+              error_message:
+                'The process running this action stopped mid-call. Its effect is unknown: check the provider before running it again.',
+              claimed_by: null,
+              lease_until: null,
+              finished_at: w.now
+            },
+            steps: [
+              {
+                at: w.now,
+                message:
+                  'Interrupted: the process running this stopped during the provider call; the effect is unknown. Check the provider before running it again.'
+              }
+            ],
             auditDetail: { owner_gone: r.claimed_by }
           })
         ];
@@ -820,15 +1000,27 @@ export class ExecutionService {
       if (moved) interrupted.push(r.id);
     }
     const reverting = this.vault.db
-      .prepare("SELECT id, status, revert_claimed_by, revert_lease_until FROM executions WHERE revert_claimed_by IS NOT NULL AND status IN ('succeeded', 'revert_failed')")
+      .prepare(
+        "SELECT id, status, revert_claimed_by, revert_lease_until FROM executions WHERE revert_claimed_by IS NOT NULL AND status IN ('succeeded', 'revert_failed')"
+      )
       .all() as Pick<ExecutionRow, 'id' | 'status' | 'revert_claimed_by' | 'revert_lease_until'>[];
     for (const r of reverting) {
       if (!claimAbandoned(r.revert_claimed_by, r.revert_lease_until, this.owner, now, this.#inFlight.has(r.id))) continue;
       this.#safeWrite((w) => [
         transition(w, r.id, r.status, 'revert_failed', {
           revertOwner: r.revert_claimed_by ?? '',
-          patch: { error_code: 'INTERRUPTED', error_message: 'The revert stopped mid-call; its effect is unknown. Retry the revert.', revert_claimed_by: null, revert_lease_until: null },
-          steps: [{ at: w.now, message: 'Revert interrupted: the process stopped during the provider call; the effect is unknown. Retry the revert.' }]
+          patch: {
+            error_code: 'INTERRUPTED',
+            error_message: 'The revert stopped mid-call; its effect is unknown. Retry the revert.',
+            revert_claimed_by: null,
+            revert_lease_until: null
+          },
+          steps: [
+            {
+              at: w.now,
+              message: 'Revert interrupted: the process stopped during the provider call; the effect is unknown. Retry the revert.'
+            }
+          ]
         })
       ]);
     }
@@ -852,7 +1044,9 @@ export class ExecutionService {
     if (!this.vault.isUnlocked()) return [];
     const nowIso = this.vault.clock.now().toISOString();
     const due = this.vault.db
-      .prepare("SELECT id, deadline, credential_id, revert_context FROM executions WHERE status = 'awaiting_reauth' AND (deadline <= ? OR credential_id IS NULL) ORDER BY deadline")
+      .prepare(
+        "SELECT id, deadline, credential_id, revert_context FROM executions WHERE status = 'awaiting_reauth' AND (deadline <= ? OR credential_id IS NULL) ORDER BY deadline"
+      )
       .all(nowIso) as Pick<ExecutionRow, 'id' | 'deadline' | 'credential_id' | 'revert_context'>[];
     const expired: string[] = [];
     for (const r of due) {
@@ -876,7 +1070,11 @@ export class ExecutionService {
       ]);
       if (ok) expired.push(r.id);
     }
-    const prompts = this.vault.db.prepare("SELECT p.credential_id, c.name, c.provider, c.mode FROM reauth_prompts p JOIN credentials c ON c.id = p.credential_id WHERE p.state = 'pending'").all() as {
+    const prompts = this.vault.db
+      .prepare(
+        "SELECT p.credential_id, c.name, c.provider, c.mode FROM reauth_prompts p JOIN credentials c ON c.id = p.credential_id WHERE p.state = 'pending'"
+      )
+      .all() as {
       credential_id: string;
       name: string;
       provider: string;
@@ -884,7 +1082,11 @@ export class ExecutionService {
     }[];
     for (const p of prompts) {
       this.#safeWrite((w) => {
-        const still = (w.db.prepare("SELECT count(*) AS n FROM executions WHERE credential_id = ? AND status = 'awaiting_reauth' AND deadline > ?").get(p.credential_id, w.now) as { n: number }).n;
+        const still = (
+          w.db
+            .prepare("SELECT count(*) AS n FROM executions WHERE credential_id = ? AND status = 'awaiting_reauth' AND deadline > ?")
+            .get(p.credential_id, w.now) as { n: number }
+        ).n;
         return still > 0 ? [] : [clearPrompt(w, this.#promptFacts(p.credential_id, p.name, p.provider, p.mode), 'expired')];
       });
     }
@@ -895,7 +1097,9 @@ export class ExecutionService {
   #arm(): void {
     this.#disarm();
     if (!this.vault.isUnlocked() || !this.vault.db.open) return;
-    const next = this.vault.db.prepare("SELECT min(deadline) AS d FROM executions WHERE status = 'awaiting_reauth'").get() as { d: string | null };
+    const next = this.vault.db.prepare("SELECT min(deadline) AS d FROM executions WHERE status = 'awaiting_reauth'").get() as {
+      d: string | null;
+    };
     if (!next.d) return;
     const wait = Math.max(0, Math.min(Date.parse(next.d) - this.vault.clock.now().getTime(), 2 ** 31 - 1));
     this.#timer = setTimeout(() => {
@@ -918,4 +1122,3 @@ export class ExecutionService {
     this.#aborter.abort(new DOMException('Keydesk is closing.', 'AbortError'));
   }
 }
-

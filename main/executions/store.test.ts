@@ -9,7 +9,13 @@ describe('what a run that ended before completing left at the provider', () => {
   });
 
   it('names the records its earlier attempt created', () => {
-    const rc = { from: '@phish.example', filters: [{ mailbox: 'a@corp.example', id: 'f1', created: true }, { mailbox: 'b@corp.example', id: 'f2', created: false }] };
+    const rc = {
+      from: '@phish.example',
+      filters: [
+        { mailbox: 'a@corp.example', id: 'f1', created: true },
+        { mailbox: 'b@corp.example', id: 'f2', created: false }
+      ]
+    };
     expect(leftBehind(JSON.stringify(rc))).toMatch(/already created 1 item\(s\) .*\(a@corp\.example f1\); they stay in place/);
     const many = { filters: Array.from({ length: 7 }, (_, i) => ({ mailbox: `u${i}@corp.example`, id: `f${i}`, created: true })) };
     expect(leftBehind(many)).toMatch(/7 item\(s\) .*u4@corp\.example f4 and 2 more/);
@@ -20,7 +26,12 @@ describe('what a run that ended before completing left at the provider', () => {
   });
 
   it('the CLI line for an expired wait says "ended without acting" only when that is true', () => {
-    const base = { id: 'e1', status: 'expired_awaiting_reauth', credentialName: 'Corp', deadline: '2026-11-21T13:00:00.000Z' } as ExecutionView;
+    const base = {
+      id: 'e1',
+      status: 'expired_awaiting_reauth',
+      credentialName: 'Corp',
+      deadline: '2026-11-21T13:00:00.000Z'
+    } as ExecutionView;
     const now = new Date('2026-11-21T14:00:00.000Z');
     expect(outcomeLine({ ...base, revertContext: null }, now)).toMatch(/ended without acting/);
     const partial = outcomeLine({ ...base, revertContext: { filters: [{ mailbox: 'a@corp.example', id: 'f1', created: true }] } }, now);

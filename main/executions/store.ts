@@ -90,7 +90,9 @@ function parseJson<T>(s: string | null, fallback: T): T {
 
 export function parseSteps(s: string): StepEntry[] {
   const v = parseJson<unknown>(s, []);
-  return Array.isArray(v) ? (v.filter((x) => x && typeof x === 'object' && typeof (x as StepEntry).message === 'string') as StepEntry[]) : [];
+  return Array.isArray(v)
+    ? (v.filter((x) => x && typeof x === 'object' && typeof (x as StepEntry).message === 'string') as StepEntry[])
+    : [];
 }
 
 export function toView(r: ExecutionRow, now: Date): ExecutionView {
@@ -142,7 +144,13 @@ export function leftBehind(revertContext: string | JsonObject | null): string | 
     if (depth > 4 || v === null || typeof v !== 'object') return;
     if (Array.isArray(v)) return v.forEach((x) => walk(x, depth + 1));
     const o = v as Record<string, unknown>;
-    if (o.created === true) created.push(['mailbox', 'id', 'identity', 'entry_id', 'rule_id'].map((k) => (typeof o[k] === 'string' ? (o[k] as string) : '')).filter(Boolean).join(' '));
+    if (o.created === true)
+      created.push(
+        ['mailbox', 'id', 'identity', 'entry_id', 'rule_id']
+          .map((k) => (typeof o[k] === 'string' ? (o[k] as string) : ''))
+          .filter(Boolean)
+          .join(' ')
+      );
     for (const x of Object.values(o)) if (x && typeof x === 'object') walk(x, depth + 1);
   };
   walk(rc, 0);
@@ -154,9 +162,22 @@ export function leftBehind(revertContext: string | JsonObject | null): string | 
 }
 
 export function appendSteps(current: string, add: readonly StepEntry[]): string {
-  const steps = [...parseSteps(current), ...add.map((s) => ({ at: s.at, message: s.message.length > MAX_STEP_LENGTH ? `${s.message.slice(0, MAX_STEP_LENGTH - 1)}…` : s.message }))];
+  const steps = [
+    ...parseSteps(current),
+    ...add.map((s) => ({
+      at: s.at,
+      message: s.message.length > MAX_STEP_LENGTH ? `${s.message.slice(0, MAX_STEP_LENGTH - 1)}…` : s.message
+    }))
+  ];
   // Keep the first steps (what was asked) and the latest ones (what happened last) when a run is very chatty.
-  const kept = steps.length > MAX_STEPS ? [...steps.slice(0, 20), { at: steps[20]!.at, message: `… ${steps.length - MAX_STEPS} steps omitted …` }, ...steps.slice(-(MAX_STEPS - 21))] : steps;
+  const kept =
+    steps.length > MAX_STEPS
+      ? [
+          ...steps.slice(0, 20),
+          { at: steps[20]!.at, message: `… ${steps.length - MAX_STEPS} steps omitted …` },
+          ...steps.slice(-(MAX_STEPS - 21))
+        ]
+      : steps;
   return JSON.stringify(kept);
 }
 
@@ -164,7 +185,9 @@ export function getRow(w: Pick<WriteContext, 'db'>, id: string): ExecutionRow | 
   return w.db.prepare('SELECT * FROM executions WHERE id = ?').get(id) as ExecutionRow | undefined;
 }
 
-export type ExecutionEvent = { name: 'execution.changed'; payload: KeydeskEvents['execution.changed'] } | { name: 'reauth.prompt'; payload: KeydeskEvents['reauth.prompt'] };
+export type ExecutionEvent =
+  | { name: 'execution.changed'; payload: KeydeskEvents['execution.changed'] }
+  | { name: 'reauth.prompt'; payload: KeydeskEvents['reauth.prompt'] };
 
 /** Columns a transition may set besides status. */
 export interface TransitionPatch {
@@ -226,7 +249,14 @@ export function transition(
   id: string,
   from: ExecutionStatus,
   to: ExecutionStatus,
-  opts: { patch?: TransitionPatch; steps?: readonly StepEntry[]; owner?: string; revertOwner?: string; auditDetail?: Record<string, unknown>; actor?: string } = {}
+  opts: {
+    patch?: TransitionPatch;
+    steps?: readonly StepEntry[];
+    owner?: string;
+    revertOwner?: string;
+    auditDetail?: Record<string, unknown>;
+    actor?: string;
+  } = {}
 ): ExecutionEvent | null {
   const patch = opts.patch ?? {};
   assertTransition(from, to, { failureReason: patch.failure_reason ?? null, marker: patch.marker ?? null });
@@ -359,7 +389,9 @@ export function createRun(w: WriteContext, r: NewRun, actor: string): ExecutionE
       superseded ? 'superseded' : null,
       superseded?.id ?? null,
       superseded ? 'SUPERSEDED' : null,
-      superseded ? `An identical run is already ${superseded.status === 'succeeded' || superseded.status === 'revert_failed' ? 'in effect' : 'under way'}: execution ${superseded.id} (${superseded.status}). Nothing was done twice.` : null,
+      superseded
+        ? `An identical run is already ${superseded.status === 'succeeded' || superseded.status === 'revert_failed' ? 'in effect' : 'under way'}: execution ${superseded.id} (${superseded.status}). Nothing was done twice.`
+        : null,
       appendSteps('[]', r.steps),
       r.dedupeKey,
       w.now,
@@ -397,30 +429,55 @@ export interface PromptFacts {
 }
 
 function waitingCount(w: Pick<WriteContext, 'db'>, credentialId: string, now: string): number {
-  return (w.db.prepare("SELECT count(*) AS n FROM executions WHERE credential_id = ? AND status = 'awaiting_reauth' AND deadline > ?").get(credentialId, now) as { n: number }).n;
+  return (
+    w.db
+      .prepare("SELECT count(*) AS n FROM executions WHERE credential_id = ? AND status = 'awaiting_reauth' AND deadline > ?")
+      .get(credentialId, now) as { n: number }
+  ).n;
 }
 
 /** Raises the credential's re-auth prompt, or extends the pending one to the latest waiting deadline. */
 export function raisePrompt(w: WriteContext, p: PromptFacts, deadline: string, reasonCode: string, reason: string): ExecutionEvent {
-  const pending = w.db.prepare("SELECT * FROM reauth_prompts WHERE credential_id = ? AND state = 'pending'").get(p.credentialId) as PromptRow | undefined;
+  const pending = w.db.prepare("SELECT * FROM reauth_prompts WHERE credential_id = ? AND state = 'pending'").get(p.credentialId) as
+    PromptRow | undefined;
   let until = deadline;
   if (pending) {
     until = Date.parse(pending.deadline) > Date.parse(deadline) ? pending.deadline : deadline;
-    w.db.prepare('UPDATE reauth_prompts SET deadline = ?, reason_code = ?, reason = ? WHERE id = ?').run(until, reasonCode, reason, pending.id);
+    w.db
+      .prepare('UPDATE reauth_prompts SET deadline = ?, reason_code = ?, reason = ? WHERE id = ?')
+      .run(until, reasonCode, reason, pending.id);
   } else {
     const id = randomUUID();
-    w.db.prepare("INSERT INTO reauth_prompts (id, credential_id, state, reason_code, reason, raised_at, deadline) VALUES (?, ?, 'pending', ?, ?, ?, ?)").run(id, p.credentialId, reasonCode, reason, w.now, until);
-    w.audit({ action: 'reauth.prompt_raised', outcome: 'ok', credentialId: p.credentialId, credentialName: p.credentialName, detail: { prompt_id: id, reason_code: reasonCode, deadline: until } });
+    w.db
+      .prepare(
+        "INSERT INTO reauth_prompts (id, credential_id, state, reason_code, reason, raised_at, deadline) VALUES (?, ?, 'pending', ?, ?, ?, ?)"
+      )
+      .run(id, p.credentialId, reasonCode, reason, w.now, until);
+    w.audit({
+      action: 'reauth.prompt_raised',
+      outcome: 'ok',
+      credentialId: p.credentialId,
+      credentialName: p.credentialName,
+      detail: { prompt_id: id, reason_code: reasonCode, deadline: until }
+    });
   }
   return {
     name: 'reauth.prompt',
-    payload: { credentialId: p.credentialId, credentialName: p.credentialName, state: 'raised', deadline: until, waiting: waitingCount(w, p.credentialId, w.now), method: p.method }
+    payload: {
+      credentialId: p.credentialId,
+      credentialName: p.credentialName,
+      state: 'raised',
+      deadline: until,
+      waiting: waitingCount(w, p.credentialId, w.now),
+      method: p.method
+    }
   };
 }
 
 /** Clears the credential's pending prompt (resolved by re-authentication, or expired past the cutoff). */
 export function clearPrompt(w: WriteContext, p: PromptFacts, state: 'resolved' | 'expired'): ExecutionEvent | null {
-  const pending = w.db.prepare("SELECT * FROM reauth_prompts WHERE credential_id = ? AND state = 'pending'").get(p.credentialId) as PromptRow | undefined;
+  const pending = w.db.prepare("SELECT * FROM reauth_prompts WHERE credential_id = ? AND state = 'pending'").get(p.credentialId) as
+    PromptRow | undefined;
   if (!pending) return null;
   w.db.prepare('UPDATE reauth_prompts SET state = ?, cleared_at = ? WHERE id = ?').run(state, w.now, pending.id);
   w.audit({
@@ -432,6 +489,13 @@ export function clearPrompt(w: WriteContext, p: PromptFacts, state: 'resolved' |
   });
   return {
     name: 'reauth.prompt',
-    payload: { credentialId: p.credentialId, credentialName: p.credentialName, state, deadline: pending.deadline, waiting: waitingCount(w, p.credentialId, w.now), method: p.method }
+    payload: {
+      credentialId: p.credentialId,
+      credentialName: p.credentialName,
+      state,
+      deadline: pending.deadline,
+      waiting: waitingCount(w, p.credentialId, w.now),
+      method: p.method
+    }
   };
 }

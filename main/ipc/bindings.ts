@@ -37,7 +37,10 @@ function resolutionView(r: Resolution): ResolutionView {
 export function bindingHandlers(session: AppSession): DomainHandlers<typeof bindingChannels> {
   const routing = () => session.app().routing;
   return {
-    'bindings.list': (i) => routing().list(i?.credentialId ? { credential: i.credentialId } : {}).map(bindingView),
+    'bindings.list': (i) =>
+      routing()
+        .list(i?.credentialId ? { credential: i.credentialId } : {})
+        .map(bindingView),
     'bindings.bind': (i) => {
       const b = routing().bind(i.credentialId, i.domain, { subdomains: i.subdomains ?? false });
       return { ...bindingView(b), change: b.change };
@@ -53,6 +56,12 @@ export function bindingHandlers(session: AppSession): DomainHandlers<typeof bind
         .map(bindingView),
     // Unlocked: verified against the MACs, as an action would be. Locked: an offline preview that says it is unverified.
     'bindings.resolve': (i) =>
-      resolutionView(routing().resolve(i.capability, { hostEmail: i.hostEmail ?? null, hostDomain: i.hostDomain ?? null }, { verify: session.isUnlocked() }))
+      resolutionView(
+        routing().resolve(
+          i.capability,
+          { hostEmail: i.hostEmail ?? null, hostDomain: i.hostDomain ?? null },
+          { verify: session.isUnlocked() }
+        )
+      )
   };
 }

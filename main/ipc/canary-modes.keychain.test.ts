@@ -55,13 +55,28 @@ function secretValue(provider: string, mode: string, f: FieldView): string {
     plant(pemBodyLine(key), '');
     return plant(
       canary,
-      JSON.stringify({ type: 'service_account', project_id: 'corp-prod', private_key_id: `${randomBytes(16).toString('hex')}`, private_key: key, client_email: 'keydesk@corp-prod.iam.gserviceaccount.com', client_id: '1234567890', token_uri: `${NOWHERE}/token`, keydesk_note: canary })
+      JSON.stringify({
+        type: 'service_account',
+        project_id: 'corp-prod',
+        private_key_id: `${randomBytes(16).toString('hex')}`,
+        private_key: key,
+        client_email: 'keydesk@corp-prod.iam.gserviceaccount.com',
+        client_id: '1234567890',
+        token_uri: `${NOWHERE}/token`,
+        keydesk_note: canary
+      })
     );
   }
   if (f.name === 'external_account_json') {
     return plant(
       canary,
-      JSON.stringify({ type: 'external_account', audience: '//iam.googleapis.com/projects/1/locations/global/workloadIdentityPools/p/providers/q', subject_token_type: 'urn:ietf:params:oauth:token-type:jwt', token_url: `${NOWHERE}/v1/token`, credential_source: { url: `${NOWHERE}/idp`, headers: { Authorization: `Bearer ${canary}` } } })
+      JSON.stringify({
+        type: 'external_account',
+        audience: '//iam.googleapis.com/projects/1/locations/global/workloadIdentityPools/p/providers/q',
+        subject_token_type: 'urn:ietf:params:oauth:token-type:jwt',
+        token_url: `${NOWHERE}/v1/token`,
+        credential_source: { url: `${NOWHERE}/idp`, headers: { Authorization: `Bearer ${canary}` } }
+      })
     );
   }
   return plant(canary, `${canary}-${f.name}`);

@@ -7,8 +7,14 @@ const NOW = new Date('2026-11-21T12:00:00.000Z');
 
 /** A blocklist token (one capability, 90-day rotation) last rotated on 1 August. */
 const summary = (over: Partial<CredentialSummary>) =>
-  credentialSummary({ name: 'Blocklist', provider: 'agentsoc_mail_block', mode: 'bearer_token', secretsSet: ['token'], rotatedAt: '2026-08-01T00:00:00.000Z', ...over });
-
+  credentialSummary({
+    name: 'Blocklist',
+    provider: 'agentsoc_mail_block',
+    mode: 'bearer_token',
+    secretsSet: ['token'],
+    rotatedAt: '2026-08-01T00:00:00.000Z',
+    ...over
+  });
 
 describe('the UI credential view follows the same lifecycle rules as the CLI', () => {
   it('a failed credential never reads "ready", whatever an earlier validation stored', () => {
@@ -16,12 +22,16 @@ describe('the UI credential view follows the same lifecycle rules as the CLI', (
     const ok = credentialView(summary({ status: 'ok', checkedAt: NOW.toISOString(), observed: stale }), NOW);
     expect(ok.readiness).toEqual([expect.objectContaining({ capability: 'block_email_domain', ready: true })]);
     const failed = credentialView(summary({ status: 'failed', checkedAt: NOW.toISOString(), observed: stale }), NOW);
-    expect(failed.readiness).toEqual([expect.objectContaining({ capability: 'block_email_domain', ready: false, note: expect.stringContaining('failed') })]);
+    expect(failed.readiness).toEqual([
+      expect.objectContaining({ capability: 'block_email_domain', ready: false, note: expect.stringContaining('failed') })
+    ]);
   });
 
   it('readiness is unknown before the first validation, and [] for a provider without capabilities', () => {
     expect(credentialView(summary({}), NOW).readiness).toBeNull();
-    expect(credentialView(summary({ provider: 'aws', mode: 'access_key', checkedAt: NOW.toISOString(), status: 'ok' }), NOW).readiness).toEqual([]);
+    expect(
+      credentialView(summary({ provider: 'aws', mode: 'access_key', checkedAt: NOW.toISOString(), status: 'ok' }), NOW).readiness
+    ).toEqual([]);
   });
 
   it('rotation is due by the mode’s policy (90 days for a bearer token)', () => {

@@ -51,12 +51,23 @@ export function credentialHandlers(session: AppSession): DomainHandlers<typeof c
     'credentials.list': () => session.app().credentials.list().map(view),
     'credentials.get': (i) => view(session.app().credentials.get(i.id)),
     'credentials.add': (i) =>
-      view(session.app().credentials.add({ name: i.name, provider: i.provider, mode: i.mode, values: i.values, expiresAt: i.expiresAt ?? null })),
+      view(
+        session
+          .app()
+          .credentials.add({ name: i.name, provider: i.provider, mode: i.mode, values: i.values, expiresAt: i.expiresAt ?? null })
+      ),
     'credentials.update': (i) => {
       if ((i.values === undefined || Object.keys(i.values).length === 0) && i.expiresAt === undefined) {
         throw new KeydeskError('INPUT_INVALID', 'Nothing to change: give new field values or an expiry date.');
       }
-      return view(session.app().credentials.update(i.id, { ...(i.values ? { values: i.values } : {}), ...(i.expiresAt !== undefined ? { expiresAt: i.expiresAt } : {}) }));
+      return view(
+        session
+          .app()
+          .credentials.update(i.id, {
+            ...(i.values ? { values: i.values } : {}),
+            ...(i.expiresAt !== undefined ? { expiresAt: i.expiresAt } : {})
+          })
+      );
     },
     'credentials.rename': (i) => view(session.app().credentials.rename(i.id, i.name)),
     'credentials.remove': (i) => {

@@ -13,7 +13,20 @@ function tableAnswering(value: unknown): HandlerTable {
 describe('dispatcher', () => {
   it('refuses unknown channels, including prototype names, before parsing anything', async () => {
     const d = createDispatcher(tableAnswering('reached'));
-    for (const c of ['nope', '__proto__', 'constructor', 'toString', 'hasOwnProperty', 'vault.status\u0000', 'VAULT.STATUS', 42, null, undefined, {}, ['vault.status']]) {
+    for (const c of [
+      'nope',
+      '__proto__',
+      'constructor',
+      'toString',
+      'hasOwnProperty',
+      'vault.status\u0000',
+      'VAULT.STATUS',
+      42,
+      null,
+      undefined,
+      {},
+      ['vault.status']
+    ]) {
       expect(await d(c, {}), String(c)).toEqual({ ok: false, error: { code: 'UNKNOWN_CHANNEL', message: expect.any(String) as string } });
     }
   });

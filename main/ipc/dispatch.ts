@@ -28,7 +28,8 @@ function isChannel(channel: unknown): channel is ChannelName {
  */
 export function createDispatcher(table: HandlerTable, opts: DispatchOptions = {}): Dispatch {
   return async (channel, input) => {
-    if (!isChannel(channel)) return { ok: false, error: { code: 'UNKNOWN_CHANNEL', message: 'No such channel in the Keydesk contract. Nothing was done.' } };
+    if (!isChannel(channel))
+      return { ok: false, error: { code: 'UNKNOWN_CHANNEL', message: 'No such channel in the Keydesk contract. Nothing was done.' } };
     try {
       const parsed = parseUnknown(CHANNELS[channel].input, input, `The ${channel} request`);
       const handler = table[channel] as (i: unknown) => unknown;
@@ -60,7 +61,8 @@ export function assertPlainData(value: unknown, channel: string, depth = 0): voi
   }
   if (typeof value === 'object') {
     const proto = Object.getPrototypeOf(value) as unknown;
-    if (proto !== Object.prototype && proto !== null) throw new KeydeskError('INTERNAL', `The ${channel} answer held an object that is not plain data; it was not sent.`);
+    if (proto !== Object.prototype && proto !== null)
+      throw new KeydeskError('INTERNAL', `The ${channel} answer held an object that is not plain data; it was not sent.`);
     for (const v of Object.values(value)) assertPlainData(v, channel, depth + 1);
     return;
   }

@@ -55,7 +55,11 @@ export function executionHandlers(session: AppSession): DomainHandlers<typeof ex
     'executions.capabilities': () => structuredClone(CAPABILITIES),
     'executions.list': (i) =>
       executions()
-        .list({ ...(i?.status ? { status: i.status } : {}), ...(i?.credentialId ? { credential: i.credentialId } : {}), limit: i?.limit ?? 200 })
+        .list({
+          ...(i?.status ? { status: i.status } : {}),
+          ...(i?.credentialId ? { credential: i.credentialId } : {}),
+          limit: i?.limit ?? 200
+        })
         .map(executionView),
     'executions.get': (i) => executionView(executions().get(i.id)),
     'executions.run': async (i) =>
@@ -79,7 +83,11 @@ export function promptHandlers(session: AppSession): DomainHandlers<typeof promp
     'prompts.reauthWithSecrets': async (i) => {
       await session.ensureUnlocked(i.passphrase);
       const r = await session.app().executions.reauthWithSecrets(i.credentialId, i.values);
-      return { credential: credentialView(r.validation, session.clock.now()), resumed: r.resumed.map(executionView), claimedElsewhere: [...r.claimedElsewhere] };
+      return {
+        credential: credentialView(r.validation, session.clock.now()),
+        resumed: r.resumed.map(executionView),
+        claimedElsewhere: [...r.claimedElsewhere]
+      };
     }
   };
 }

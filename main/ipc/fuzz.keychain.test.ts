@@ -20,10 +20,17 @@ const CODES: ReadonlySet<string> = new Set(ERROR_CODES);
 /** A digest of every table's rows (order-independent), so "nothing changed" is checked, not assumed. */
 function digest(db: Db): string {
   const h = createHash('sha256');
-  const tables = db.prepare("SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name").all() as { name: string }[];
+  const tables = db.prepare("SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name").all() as {
+    name: string;
+  }[];
   for (const { name } of tables) {
-    const rows = db.prepare(`SELECT * FROM "${name.replace(/"/g, '""')}"`).raw().all() as unknown[][];
-    const lines = rows.map((r) => JSON.stringify(r.map((v) => (Buffer.isBuffer(v) ? v.toString('base64') : typeof v === 'bigint' ? String(v) : v)))).sort();
+    const rows = db
+      .prepare(`SELECT * FROM "${name.replace(/"/g, '""')}"`)
+      .raw()
+      .all() as unknown[][];
+    const lines = rows
+      .map((r) => JSON.stringify(r.map((v) => (Buffer.isBuffer(v) ? v.toString('base64') : typeof v === 'bigint' ? String(v) : v))))
+      .sort();
     h.update(`${name}\n${lines.join('\n')}\n`);
   }
   return h.digest('hex');
@@ -39,11 +46,21 @@ beforeAll(async () => {
   session = new AppSession({ vaultPath: join(dir.dir, 'vault.sqlite'), actor: TEST_ACTOR });
   core = createIpcCore(session);
   await session.create('keychain');
-  const r = await core.dispatch('credentials.add', { name: 'Fuzz target', provider: 'hostinger', mode: 'api_token', values: { api_token: `tok_${CANARY}`, api_base_url: 'http://127.0.0.1:9' } });
+  const r = await core.dispatch('credentials.add', {
+    name: 'Fuzz target',
+    provider: 'hostinger',
+    mode: 'api_token',
+    values: { api_token: `tok_${CANARY}`, api_base_url: 'http://127.0.0.1:9' }
+  });
   if (!r.ok) throw new Error(r.error.message);
   credentialId = (r.value as { id: string }).id;
   // A second holder of the canary that no generated input can name (the fuzz may legitimately replace the first one's secret).
-  const hidden = await core.dispatch('credentials.add', { name: 'Untouched', provider: 'agentsoc_mail_block', mode: 'bearer_token', values: { token: `tok_${CANARY}`, blocklist_url: 'http://127.0.0.1:9' } });
+  const hidden = await core.dispatch('credentials.add', {
+    name: 'Untouched',
+    provider: 'agentsoc_mail_block',
+    mode: 'bearer_token',
+    values: { token: `tok_${CANARY}`, blocklist_url: 'http://127.0.0.1:9' }
+  });
   if (!hidden.ok) throw new Error(hidden.error.message);
 });
 
@@ -56,7 +73,15 @@ const providerIds = PROVIDER_SPECS.map((p) => p.id);
 const modeIds = PROVIDER_SPECS.flatMap((p) => p.modes.map((m) => m.id));
 const fieldNames = PROVIDER_SPECS.flatMap((p) => p.modes.flatMap((m) => m.fields.map((f) => f.name)));
 
-const junk = fc.oneof(fc.anything(), fc.string(), fc.constant(undefined), fc.constant(null), fc.integer(), fc.constant('MARKER-not-secret'), fc.constant('x'.repeat(70_000)));
+const junk = fc.oneof(
+  fc.anything(),
+  fc.string(),
+  fc.constant(undefined),
+  fc.constant(null),
+  fc.integer(),
+  fc.constant('MARKER-not-secret'),
+  fc.constant('x'.repeat(70_000))
+);
 const text = fc.oneof(fc.string(), fc.constant(''), fc.constant('MARKER-not-secret'), fc.constant('x'.repeat(300)), junk);
 const id = fc.oneof(fc.constant(undefined), fc.constant(''), fc.uuid(), fc.constant('x'.repeat(200)), text);
 const values = fc.oneof(fc.dictionary(fc.oneof(fc.constantFrom(...fieldNames), fc.string()), text, { maxKeys: 6 }), junk);
@@ -64,18 +89,31 @@ const values = fc.oneof(fc.dictionary(fc.oneof(fc.constantFrom(...fieldNames), f
 /** Near-misses: the channel's real field names with wrong, missing or extra values. */
 const nearMiss: Record<ChannelName, fc.Arbitrary<unknown>> = {
   'vault.status': fc.oneof(fc.constant({ extra: 1 }), junk),
-  'vault.create': fc.record({ keySource: fc.oneof(fc.constantFrom('keychain', 'passphrase'), text), passphrase: fc.option(text) }, { requiredKeys: [] }),
+  'vault.create': fc.record(
+    { keySource: fc.oneof(fc.constantFrom('keychain', 'passphrase'), text), passphrase: fc.option(text) },
+    { requiredKeys: [] }
+  ),
   'vault.unlock': fc.record({ passphrase: text, other: text }, { requiredKeys: [] }),
   'vault.lock': fc.oneof(fc.constant({ now: true }), junk),
   'providers.list': fc.oneof(fc.constant({ provider: 'aws' }), junk),
   'credentials.list': fc.oneof(fc.constant({ all: true }), junk),
   'credentials.get': fc.record({ id }, { requiredKeys: [] }),
   'credentials.add': fc.record(
-    { name: text, provider: fc.oneof(fc.constantFrom(...providerIds), text), mode: fc.oneof(fc.constantFrom(...modeIds), text), values, expiresAt: text, extra: text },
+    {
+      name: text,
+      provider: fc.oneof(fc.constantFrom(...providerIds), text),
+      mode: fc.oneof(fc.constantFrom(...modeIds), text),
+      values,
+      expiresAt: text,
+      extra: text
+    },
     { requiredKeys: [] }
   ),
   'credentials.update': fc.record({ id: fc.oneof(fc.constant('CRED'), id), values, expiresAt: text }, { requiredKeys: [] }),
-  'credentials.rename': fc.record({ id: fc.oneof(fc.constant('CRED'), id), name: fc.oneof(text, fc.constant('bad/\u0000name'), fc.constant('')) }, { requiredKeys: [] }),
+  'credentials.rename': fc.record(
+    { id: fc.oneof(fc.constant('CRED'), id), name: fc.oneof(text, fc.constant('bad/\u0000name'), fc.constant('')) },
+    { requiredKeys: [] }
+  ),
   'credentials.remove': fc.record({ id: fc.oneof(id, fc.constant('x')), confirm: text }, { requiredKeys: [] }),
   'audit.list': fc.record({ credentialId: id, limit: fc.oneof(fc.integer(), fc.double(), text) }, { requiredKeys: [] }),
   'audit.verify': fc.oneof(fc.constant({ deep: true }), junk),
@@ -83,13 +121,44 @@ const nearMiss: Record<ChannelName, fc.Arbitrary<unknown>> = {
   'validation.validateAll': fc.oneof(fc.constant({ all: true }), junk),
   'validation.cancel': fc.oneof(fc.constant({ run: 1 }), junk),
   'bindings.list': fc.record({ credentialId: fc.oneof(fc.constant('CRED'), id), x: text }, { requiredKeys: [] }),
-  'bindings.bind': fc.record({ credentialId: fc.oneof(fc.constant('CRED'), id), domain: fc.oneof(fc.domain(), text, fc.constant('..')), subdomains: fc.oneof(fc.boolean(), junk) }, { requiredKeys: [] }),
-  'bindings.unbind': fc.record({ credentialId: fc.oneof(fc.constant('CRED'), id), domain: fc.oneof(fc.domain(), text) }, { requiredKeys: [] }),
+  'bindings.bind': fc.record(
+    {
+      credentialId: fc.oneof(fc.constant('CRED'), id),
+      domain: fc.oneof(fc.domain(), text, fc.constant('..')),
+      subdomains: fc.oneof(fc.boolean(), junk)
+    },
+    { requiredKeys: [] }
+  ),
+  'bindings.unbind': fc.record(
+    { credentialId: fc.oneof(fc.constant('CRED'), id), domain: fc.oneof(fc.domain(), text) },
+    { requiredKeys: [] }
+  ),
   'bindings.suggestions': fc.record({ credentialId: fc.oneof(fc.constant('CRED'), id) }, { requiredKeys: [] }),
-  'bindings.acceptSuggestions': fc.record({ credentialId: fc.oneof(fc.constant('CRED'), id), domains: fc.oneof(fc.array(fc.oneof(fc.domain(), text), { maxLength: 4 }), junk), subdomains: junk }, { requiredKeys: [] }),
-  'bindings.resolve': fc.record({ capability: fc.oneof(fc.constantFrom(...CAPABILITY_IDS), text), hostEmail: fc.oneof(fc.emailAddress(), text), hostDomain: fc.oneof(fc.domain(), text) }, { requiredKeys: [] }),
+  'bindings.acceptSuggestions': fc.record(
+    {
+      credentialId: fc.oneof(fc.constant('CRED'), id),
+      domains: fc.oneof(fc.array(fc.oneof(fc.domain(), text), { maxLength: 4 }), junk),
+      subdomains: junk
+    },
+    { requiredKeys: [] }
+  ),
+  'bindings.resolve': fc.record(
+    {
+      capability: fc.oneof(fc.constantFrom(...CAPABILITY_IDS), text),
+      hostEmail: fc.oneof(fc.emailAddress(), text),
+      hostDomain: fc.oneof(fc.domain(), text)
+    },
+    { requiredKeys: [] }
+  ),
   'executions.capabilities': fc.oneof(fc.constant({ all: true }), junk),
-  'executions.list': fc.record({ status: fc.oneof(fc.constantFrom('running', 'failed', 'nope'), text), credentialId: fc.oneof(fc.constant('CRED'), id), limit: fc.oneof(fc.integer(), junk) }, { requiredKeys: [] }),
+  'executions.list': fc.record(
+    {
+      status: fc.oneof(fc.constantFrom('running', 'failed', 'nope'), text),
+      credentialId: fc.oneof(fc.constant('CRED'), id),
+      limit: fc.oneof(fc.integer(), junk)
+    },
+    { requiredKeys: [] }
+  ),
   'executions.get': fc.record({ id }, { requiredKeys: [] }),
   'executions.run': fc.record(
     {
@@ -104,9 +173,20 @@ const nearMiss: Record<ChannelName, fc.Arbitrary<unknown>> = {
   ),
   'executions.revert': fc.record({ id }, { requiredKeys: [] }),
   'prompts.list': fc.oneof(fc.constant({ pending: true }), junk),
-  'prompts.reauthWithSecrets': fc.record({ credentialId: fc.oneof(fc.constant('CRED'), id), values, passphrase: text }, { requiredKeys: [] }),
+  'prompts.reauthWithSecrets': fc.record(
+    { credentialId: fc.oneof(fc.constant('CRED'), id), values, passphrase: text },
+    { requiredKeys: [] }
+  ),
   'oauth.connect': fc.record({ credentialId: fc.oneof(fc.constant('CRED'), id), passphrase: text }, { requiredKeys: [] }),
-  'oauth.connectNew': fc.record({ name: text, provider: fc.oneof(fc.constantFrom('oauth', 'microsoft_365', 'google_workspace'), text), mode: fc.oneof(fc.constantFrom(...modeIds), text), values }, { requiredKeys: [] }),
+  'oauth.connectNew': fc.record(
+    {
+      name: text,
+      provider: fc.oneof(fc.constantFrom('oauth', 'microsoft_365', 'google_workspace'), text),
+      mode: fc.oneof(fc.constantFrom(...modeIds), text),
+      values
+    },
+    { requiredKeys: [] }
+  ),
   'oauth.cancel': fc.oneof(fc.constant({ flow: 1 }), junk)
 };
 

@@ -38,7 +38,10 @@ describe('IPC over a real session', () => {
     const t = setup();
     expect(await t.call('vault.status')).toMatchObject({ ok: true, value: { state: 'missing', keySource: null } });
     expect(await t.call('credentials.list')).toMatchObject({ ok: false, error: { code: 'VAULT_NOT_FOUND' } });
-    expect(await t.call('vault.create', { keySource: 'keychain' })).toMatchObject({ ok: true, value: { state: 'unlocked', keySource: 'keychain' } });
+    expect(await t.call('vault.create', { keySource: 'keychain' })).toMatchObject({
+      ok: true,
+      value: { state: 'unlocked', keySource: 'keychain' }
+    });
     expect(await t.call('vault.create', { keySource: 'keychain' })).toMatchObject({ ok: false, error: { code: 'VAULT_EXISTS' } });
     expect(await t.call('credentials.list')).toEqual({ ok: true, value: [] });
   });
@@ -78,13 +81,22 @@ describe('IPC over a real session', () => {
     expect(a.value).toMatchObject({ status: 'unknown', rotationDue: false });
     const upd = await t.call('credentials.update', { id: a.value.id, values: { api_token: 'abcdefghijklmnop2' } });
     expect(upd).toMatchObject({ ok: true, value: { status: 'unknown' } });
-    expect(await t.call('credentials.rename', { id: a.value.id, name: 'VPS prod' })).toMatchObject({ ok: true, value: { name: 'VPS prod' } });
+    expect(await t.call('credentials.rename', { id: a.value.id, name: 'VPS prod' })).toMatchObject({
+      ok: true,
+      value: { name: 'VPS prod' }
+    });
     expect(await t.call('credentials.update', { id: a.value.id })).toMatchObject({ ok: false, error: { code: 'INPUT_INVALID' } });
     expect(await t.call('credentials.remove', { id: a.value.id })).toEqual({ ok: true, value: { id: a.value.id, name: 'VPS prod' } });
     expect(await t.call('credentials.get', { id: a.value.id })).toMatchObject({ ok: false, error: { code: 'NOT_FOUND' } });
     const log = await t.call<{ action: string }[]>('audit.list', { limit: 10 });
     if (!log.ok) throw new Error(log.error.message);
-    expect(log.value.map((e) => e.action)).toEqual(['credential.remove', 'credential.rename', 'credential.rotate_secret', 'credential.add', 'vault.init']);
+    expect(log.value.map((e) => e.action)).toEqual([
+      'credential.remove',
+      'credential.rename',
+      'credential.rotate_secret',
+      'credential.add',
+      'vault.init'
+    ]);
     expect(await t.call('audit.verify')).toEqual({ ok: true, value: { ok: true, entries: 5, headSeq: 5, anchoredSeq: null } });
     const changed = t.events.filter((e) => e.name === 'vault.changed').map((e) => (e.payload as KeydeskEvents['vault.changed']).action);
     expect(changed).toEqual(['credential.add', 'credential.rotate_secret', 'credential.rename', 'credential.remove']);
@@ -93,10 +105,18 @@ describe('IPC over a real session', () => {
   it('bad form input answers INPUT_INVALID with per-field messages and saves nothing', async () => {
     const t = setup();
     await t.call('vault.create', { keySource: 'keychain' });
-    const r = await t.call('credentials.add', { name: 'Blocklist', provider: 'agentsoc_mail_block', mode: 'bearer_token', values: { token: 'short', blocklist_url: 'http://blocklist.example' } });
+    const r = await t.call('credentials.add', {
+      name: 'Blocklist',
+      provider: 'agentsoc_mail_block',
+      mode: 'bearer_token',
+      values: { token: 'short', blocklist_url: 'http://blocklist.example' }
+    });
     expect(r).toMatchObject({
       ok: false,
-      error: { code: 'INPUT_INVALID', fields: { token: expect.stringMatching(/Bearer token must be/) as string, blocklist_url: expect.stringMatching(/https/) as string } }
+      error: {
+        code: 'INPUT_INVALID',
+        fields: { token: expect.stringMatching(/Bearer token must be/) as string, blocklist_url: expect.stringMatching(/https/) as string }
+      }
     });
     expect(await t.call('credentials.list')).toEqual({ ok: true, value: [] });
     expect(await t.call('vault.status')).toMatchObject({ ok: true, value: { auditEntries: 1 } });
@@ -109,11 +129,18 @@ describe('IPC over a real session', () => {
     expect(await t.call('vault.lock')).toMatchObject({ ok: true, value: { state: 'locked' } });
     expect(await t.call('credentials.list')).toMatchObject({ ok: true, value: [{ name: 'VPS' }] });
     expect(await t.call('audit.list')).toMatchObject({ ok: true });
-    expect(await t.call('credentials.add', hostinger('VPS 2', 'abcdefghijklmnop2'))).toMatchObject({ ok: false, error: { code: 'VAULT_LOCKED' } });
+    expect(await t.call('credentials.add', hostinger('VPS 2', 'abcdefghijklmnop2'))).toMatchObject({
+      ok: false,
+      error: { code: 'VAULT_LOCKED' }
+    });
     expect(await t.call('audit.verify')).toMatchObject({ ok: false, error: { code: 'VAULT_LOCKED' } });
     expect(await t.call('vault.unlock', { passphrase: 'not used' })).toMatchObject({ ok: false, error: { code: 'INPUT_INVALID' } });
     expect(await t.call('vault.unlock', {})).toMatchObject({ ok: true, value: { state: 'unlocked' } });
-    expect(t.events.filter((e) => e.name === 'vault.lock').map((e) => e.payload)).toEqual([{ locked: false }, { locked: true }, { locked: false }]);
+    expect(t.events.filter((e) => e.name === 'vault.lock').map((e) => e.payload)).toEqual([
+      { locked: false },
+      { locked: true },
+      { locked: false }
+    ]);
   });
 
   it('a write by another process (the CLI) reaches the renderer as vault.changed on the next poll', async () => {
@@ -128,7 +155,9 @@ describe('IPC over a real session', () => {
     await other.close();
     expect(t.events.length).toBe(before);
     t.core.pollExternalChanges();
-    expect(t.events.slice(before)).toEqual([{ name: 'vault.changed', payload: { seq: 3, action: 'credential.add', credentialId: expect.any(String) as string } }]);
+    expect(t.events.slice(before)).toEqual([
+      { name: 'vault.changed', payload: { seq: 3, action: 'credential.add', credentialId: expect.any(String) as string } }
+    ]);
     t.core.pollExternalChanges();
     expect(t.events.length).toBe(before + 1);
     expect(await t.call('credentials.list')).toMatchObject({ ok: true, value: [{ name: 'mine' }, { name: 'theirs' }] });

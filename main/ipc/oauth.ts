@@ -12,7 +12,11 @@ export function oauthHandlers(session: AppSession): DomainHandlers<typeof oauthC
   const flows = new Set<AbortController>();
   const opener = () => {
     const open = session.config.openExternal;
-    if (!open) throw new KeydeskError('UNSUPPORTED', 'This Keydesk process cannot open a browser for a sign-in. Use keydesk connect from a terminal.');
+    if (!open)
+      throw new KeydeskError(
+        'UNSUPPORTED',
+        'This Keydesk process cannot open a browser for a sign-in. Use keydesk connect from a terminal.'
+      );
     return open;
   };
   const withFlow = async <T>(run: (signal: AbortSignal) => Promise<T>): Promise<T> => {
@@ -34,7 +38,9 @@ export function oauthHandlers(session: AppSession): DomainHandlers<typeof oauthC
     'oauth.connectNew': async (i) => {
       const openExternal = opener();
       session.app().vault.requireUnlocked();
-      const c = await withFlow((signal) => session.app().oauth.connectNew({ name: i.name, provider: i.provider, mode: i.mode, values: i.values }, { openExternal, signal }));
+      const c = await withFlow((signal) =>
+        session.app().oauth.connectNew({ name: i.name, provider: i.provider, mode: i.mode, values: i.values }, { openExternal, signal })
+      );
       return credentialView(c, session.clock.now());
     },
     'oauth.cancel': () => {

@@ -36,7 +36,13 @@ describe('parseUnknown', () => {
       { name: 'ok', provider: 'hostinger', mode: 'api_token', values: { 'Bad-Key': CANARY }, extra: CANARY },
       { keySource: CANARY, passphrase: CANARY }
     ];
-    const schemas = [CHANNELS['vault.unlock'].input, CHANNELS['vault.unlock'].input, CHANNELS['credentials.add'].input, CHANNELS['credentials.add'].input, CHANNELS['vault.create'].input];
+    const schemas = [
+      CHANNELS['vault.unlock'].input,
+      CHANNELS['vault.unlock'].input,
+      CHANNELS['credentials.add'].input,
+      CHANNELS['credentials.add'].input,
+      CHANNELS['vault.create'].input
+    ];
     inputs.forEach((input, i) => {
       const e = reject(schemas[i]!, input);
       expect(JSON.stringify({ m: e.message, f: e.fields })).not.toContain(CANARY);
@@ -47,7 +53,9 @@ describe('parseUnknown', () => {
   it('says what is missing rather than what was sent', () => {
     expect(reject(CHANNELS['credentials.get'].input, {}).fields).toEqual({ id: 'Required' });
     expect(reject(CHANNELS['credentials.get'].input, null).fields).toEqual({ input: 'Must be an object' });
-    expect(reject(CHANNELS['vault.create'].input, { keySource: 'passphrase', passphrase: 'short' }).fields).toEqual({ passphrase: 'Use at least 8 characters' });
+    expect(reject(CHANNELS['vault.create'].input, { keySource: 'passphrase', passphrase: 'short' }).fields).toEqual({
+      passphrase: 'Use at least 8 characters'
+    });
   });
 
   it('masks path segments that are not plain identifiers', () => {

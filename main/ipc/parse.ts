@@ -41,13 +41,25 @@ export function valueFreeMessage(issue: Issue): string {
   switch (issue.code) {
     case 'invalid_type':
       if (issue.input === undefined) return 'Required';
-      return issue.expected === 'string' ? 'Must be text' : issue.expected === 'object' ? 'Must be an object' : `Must be ${article(String(issue.expected))}`;
+      return issue.expected === 'string'
+        ? 'Must be text'
+        : issue.expected === 'object'
+          ? 'Must be an object'
+          : `Must be ${article(String(issue.expected))}`;
     case 'too_big':
-      return issue.origin === 'string' ? `Too long (at most ${String(issue.maximum)} characters)` : `Too large (at most ${String(issue.maximum)})`;
+      return issue.origin === 'string'
+        ? `Too long (at most ${String(issue.maximum)} characters)`
+        : `Too large (at most ${String(issue.maximum)})`;
     case 'too_small':
-      return issue.origin === 'string' ? (issue.minimum === 1 ? 'Required' : `Too short (at least ${String(issue.minimum)} characters)`) : `Too small (at least ${String(issue.minimum)})`;
+      return issue.origin === 'string'
+        ? issue.minimum === 1
+          ? 'Required'
+          : `Too short (at least ${String(issue.minimum)} characters)`
+        : `Too small (at least ${String(issue.minimum)})`;
     case 'unrecognized_keys':
-      return issue.keys.length === 1 ? 'Has a field this request does not take' : `Has ${issue.keys.length} fields this request does not take`;
+      return issue.keys.length === 1
+        ? 'Has a field this request does not take'
+        : `Has ${issue.keys.length} fields this request does not take`;
     case 'invalid_value':
       return `Must be one of: ${issue.values.map((v) => String(v)).join(', ')}`;
     case 'invalid_key':

@@ -23,7 +23,11 @@ afterEach(async () => {
 
 async function setup(kind: 'keychain' | 'passphrase', opened: string[] = []) {
   const t = tempDir();
-  const session = new AppSession({ vaultPath: join(t.dir, 'vault.sqlite'), actor: TEST_ACTOR, openExternal: async (u) => void opened.push(u) });
+  const session = new AppSession({
+    vaultPath: join(t.dir, 'vault.sqlite'),
+    actor: TEST_ACTOR,
+    openExternal: async (u) => void opened.push(u)
+  });
   cleanups.push(t.cleanup, () => session.close());
   await session.create(kind, kind === 'passphrase' ? 'correct horse battery' : undefined);
   return { session, core: createIpcCore(session), app: session.app() };
@@ -31,9 +35,19 @@ async function setup(kind: 'keychain' | 'passphrase', opened: string[] = []) {
 
 async function waitingRun(app: ReturnType<AppSession['app']>) {
   const expired = blocklist.blocklist.addToken({ expired: true });
-  app.credentials.add({ name: 'Blocklist', provider: 'agentsoc_mail_block', mode: 'bearer_token', values: { token: expired, blocklist_url: blocklist.url } });
+  app.credentials.add({
+    name: 'Blocklist',
+    provider: 'agentsoc_mail_block',
+    mode: 'bearer_token',
+    values: { token: expired, blocklist_url: blocklist.url }
+  });
   app.routing.bind('Blocklist', 'corp.example');
-  const run = await app.executions.run({ capability: 'block_email_domain', target: 'evil.example', hostDomain: 'corp.example', reason: 'test' });
+  const run = await app.executions.run({
+    capability: 'block_email_domain',
+    target: 'evil.example',
+    hostDomain: 'corp.example',
+    reason: 'test'
+  });
   expect(run.status).toBe('awaiting_reauth');
   return run;
 }
@@ -59,19 +73,34 @@ describe('one-click re-auth over IPC', () => {
       ok: false,
       error: { code: 'VAULT_LOCKED', fields: { passphrase: 'Enter the passphrase' } }
     });
-    expect(await core.dispatch('prompts.reauthWithSecrets', { credentialId: 'Blocklist', values: { token: fresh }, passphrase: 'wrong passphrase' })).toMatchObject({
+    expect(
+      await core.dispatch('prompts.reauthWithSecrets', {
+        credentialId: 'Blocklist',
+        values: { token: fresh },
+        passphrase: 'wrong passphrase'
+      })
+    ).toMatchObject({
       ok: false,
       error: { code: 'WRONG_PASSPHRASE' }
     });
     expect(app.executions.list()[0]?.status).toBe('awaiting_reauth');
-    const ok = await core.dispatch('prompts.reauthWithSecrets', { credentialId: 'Blocklist', values: { token: fresh }, passphrase: 'correct horse battery' });
+    const ok = await core.dispatch('prompts.reauthWithSecrets', {
+      credentialId: 'Blocklist',
+      values: { token: fresh },
+      passphrase: 'correct horse battery'
+    });
     expect(ok).toMatchObject({ ok: true, value: { resumed: [{ status: 'succeeded' }] } });
   });
 
   it('a sign-in waiting for the browser is stopped by oauth.cancel, and nothing is stored', async () => {
     const opened: string[] = [];
     const { core, app } = await setup('keychain', opened);
-    app.credentials.add({ name: 'SSO', provider: 'oauth', mode: 'authorization_code', values: { discovery_url: oidc.discoveryUrl, client_id: NATIVE_CLIENT_ID, scopes: 'openid offline_access' } });
+    app.credentials.add({
+      name: 'SSO',
+      provider: 'oauth',
+      mode: 'authorization_code',
+      values: { discovery_url: oidc.discoveryUrl, client_id: NATIVE_CLIENT_ID, scopes: 'openid offline_access' }
+    });
     const pending = core.dispatch('oauth.connect', { credentialId: 'SSO' });
     while (opened.length === 0) await new Promise((r) => setTimeout(r, 20));
     expect(new URL(opened[0]!).origin).toBe(new URL(oidc.issuer).origin);
@@ -85,7 +114,17 @@ describe('one-click re-auth over IPC', () => {
     const session = new AppSession({ vaultPath: join(t.dir, 'vault.sqlite'), actor: TEST_ACTOR });
     cleanups.push(t.cleanup, () => session.close());
     await session.create('keychain');
-    session.app().credentials.add({ name: 'SSO', provider: 'oauth', mode: 'authorization_code', values: { discovery_url: oidc.discoveryUrl, client_id: NATIVE_CLIENT_ID, scopes: 'openid' } });
-    expect(await createIpcCore(session).dispatch('oauth.connect', { credentialId: 'SSO' })).toMatchObject({ ok: false, error: { code: 'UNSUPPORTED' } });
+    session
+      .app()
+      .credentials.add({
+        name: 'SSO',
+        provider: 'oauth',
+        mode: 'authorization_code',
+        values: { discovery_url: oidc.discoveryUrl, client_id: NATIVE_CLIENT_ID, scopes: 'openid' }
+      });
+    expect(await createIpcCore(session).dispatch('oauth.connect', { credentialId: 'SSO' })).toMatchObject({
+      ok: false,
+      error: { code: 'UNSUPPORTED' }
+    });
   });
 });

@@ -55,6 +55,7 @@ describe('IPC sender check', () => {
 
   it('events reach the window only while its top-level frame shows the app', () => {
     expect(mayReceiveEvents('app://keydesk/index.html', target.appUrl)).toBe(true);
-    for (const url of ['https://evil.example/', 'app://evil/index.html', 'about:blank', '', null, undefined]) expect(mayReceiveEvents(url, target.appUrl), String(url)).toBe(false);
+    for (const url of ['https://evil.example/', 'app://evil/index.html', 'about:blank', '', null, undefined])
+      expect(mayReceiveEvents(url, target.appUrl), String(url)).toBe(false);
   });
 });

@@ -62,12 +62,23 @@ describe('OAuth canary: no token or client secret escapes', () => {
     };
     const pastedCanaries = ['pasted-access-canary-5d0b9e71c2', 'pasted-refresh-canary-8a64f3b210'];
 
-    app.credentials.add({ name: 'Generic', provider: 'oauth', mode: 'authorization_code', values: { discovery_url: peer.discoveryUrl, client_id: NATIVE_CLIENT_ID, scopes: 'openid email offline_access' } });
+    app.credentials.add({
+      name: 'Generic',
+      provider: 'oauth',
+      mode: 'authorization_code',
+      values: { discovery_url: peer.discoveryUrl, client_id: NATIVE_CLIENT_ID, scopes: 'openid email offline_access' }
+    });
     app.credentials.add({
       name: 'Workspace',
       provider: 'google_workspace',
       mode: 'oauth_user',
-      values: { client_id: GOOGLE_CLIENT_ID, client_secret: GOOGLE_CLIENT_SECRET, authorization_url: peer.authorizationUrl, token_url: peer.tokenUrl, revocation_url: peer.revocationUrl }
+      values: {
+        client_id: GOOGLE_CLIENT_ID,
+        client_secret: GOOGLE_CLIENT_SECRET,
+        authorization_url: peer.authorizationUrl,
+        token_url: peer.tokenUrl,
+        revocation_url: peer.revocationUrl
+      }
     });
 
     await attempt(() => app.oauth.connect('Generic', deny));
@@ -80,7 +91,11 @@ describe('OAuth canary: no token or client secret escapes', () => {
     // A provider that echoes the refresh token it was sent in its error description.
     const echoed = app.credentials.material('Workspace').secrets.refresh_token?.reveal() ?? '';
     expect(echoed.length).toBeGreaterThan(20);
-    peer.control.refreshError = { status: 400, count: 1, body: { error: 'invalid_grant', error_description: `refresh token ${echoed} was revoked` } };
+    peer.control.refreshError = {
+      status: 400,
+      count: 1,
+      body: { error: 'invalid_grant', error_description: `refresh token ${echoed} was revoked` }
+    };
     await attempt(() => app.oauth.refresh('Workspace'));
     const workspace = app.credentials.get('Workspace');
     expect(workspace.status).toBe('expired');
@@ -113,7 +128,13 @@ describe('OAuth canary: no token or client secret escapes', () => {
       name: 'Workspace echo',
       provider: 'google_workspace',
       mode: 'oauth_user',
-      values: { client_id: GOOGLE_CLIENT_ID, client_secret: GOOGLE_CLIENT_SECRET, authorization_url: peer.authorizationUrl, token_url: peer.tokenUrl, revocation_url: peer.revocationUrl }
+      values: {
+        client_id: GOOGLE_CLIENT_ID,
+        client_secret: GOOGLE_CLIENT_SECRET,
+        authorization_url: peer.authorizationUrl,
+        token_url: peer.tokenUrl,
+        revocation_url: peer.revocationUrl
+      }
     });
     await app.oauth.connect('Workspace echo', approve);
     const spent = app.credentials.material('Workspace echo').secrets.refresh_token?.reveal() ?? '';
@@ -125,7 +146,13 @@ describe('OAuth canary: no token or client secret escapes', () => {
     peer.control.refreshError = {
       status: 200,
       count: 1,
-      body: { access_token: newAccess, refresh_token: newRefresh, token_type: 'Bearer', expires_in: '3599', scope: `openid ${GOOGLE_CLIENT_SECRET} ${newRefresh} email ${newAccess}` }
+      body: {
+        access_token: newAccess,
+        refresh_token: newRefresh,
+        token_type: 'Bearer',
+        expires_in: '3599',
+        scope: `openid ${GOOGLE_CLIENT_SECRET} ${newRefresh} email ${newAccess}`
+      }
     };
     const refreshed = await app.oauth.refresh('Workspace echo');
     expect(refreshed.observed.granted).toEqual(['email', 'openid']);
@@ -133,7 +160,11 @@ describe('OAuth canary: no token or client secret escapes', () => {
     // A refusal that quotes the refresh token in UTF-16 and the client credentials as a Basic header.
     const utf16 = [...newRefresh].map((c) => `${c}\u0000`).join('');
     const basic = Buffer.from(`${GOOGLE_CLIENT_ID}:${GOOGLE_CLIENT_SECRET}`).toString('base64');
-    peer.control.refreshError = { status: 400, count: 1, body: { error: 'invalid_grant', error_description: `token ${utf16} revoked; Authorization: Basic ${basic}` } };
+    peer.control.refreshError = {
+      status: 400,
+      count: 1,
+      body: { error: 'invalid_grant', error_description: `token ${utf16} revoked; Authorization: Basic ${basic}` }
+    };
     try {
       await app.oauth.refresh('Workspace echo');
     } catch (e) {
@@ -157,8 +188,13 @@ describe('OAuth canary: no token or client secret escapes', () => {
         expect(plain(text).includes(s), `${place} must not spell a secret out between invisible characters`).toBe(false);
       }
       // Decode every base64-looking run at each alignment: no 12 characters of the client secret may come out.
-      const decoded = (text.match(/[A-Za-z0-9+/]{16,}/g) ?? []).flatMap((run) => [0, 1, 2, 3].map((i) => Buffer.from(run.slice(i), 'base64').toString('latin1')));
-      expect(decoded.some((d) => d.includes(GOOGLE_CLIENT_SECRET.slice(0, 12)) || d.includes(GOOGLE_CLIENT_SECRET.slice(-12))), `${place} must not quote the Basic credentials`).toBe(false);
+      const decoded = (text.match(/[A-Za-z0-9+/]{16,}/g) ?? []).flatMap((run) =>
+        [0, 1, 2, 3].map((i) => Buffer.from(run.slice(i), 'base64').toString('latin1'))
+      );
+      expect(
+        decoded.some((d) => d.includes(GOOGLE_CLIENT_SECRET.slice(0, 12)) || d.includes(GOOGLE_CLIENT_SECRET.slice(-12))),
+        `${place} must not quote the Basic credentials`
+      ).toBe(false);
     }
   });
 });

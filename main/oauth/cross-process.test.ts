@@ -28,7 +28,10 @@ interface Child {
 }
 
 function child(vaultPath: string, op: 'accessToken' | 'refresh'): Child {
-  const proc = spawn(process.execPath, [resolve(ROOT, 'e2e/peers/oidc-refresh-child.ts'), vaultPath, 'Shared IdP', op], { cwd: ROOT, env: process.env });
+  const proc = spawn(process.execPath, [resolve(ROOT, 'e2e/peers/oidc-refresh-child.ts'), vaultPath, 'Shared IdP', op], {
+    cwd: ROOT,
+    env: process.env
+  });
   const closed = new Promise((r) => proc.once('close', r));
   const lines: string[] = [];
   const waiters: ((l: string) => void)[] = [];
@@ -50,7 +53,12 @@ function child(vaultPath: string, op: 'accessToken' | 'refresh'): Child {
 async function connectedVault(): Promise<TempVault> {
   const v = await keychainVault();
   vaults.push(v);
-  v.app.credentials.add({ name: 'Shared IdP', provider: 'oauth', mode: 'authorization_code', values: { discovery_url: peer.discoveryUrl, client_id: NATIVE_CLIENT_ID, scopes: 'openid offline_access api.read' } });
+  v.app.credentials.add({
+    name: 'Shared IdP',
+    provider: 'oauth',
+    mode: 'authorization_code',
+    values: { discovery_url: peer.discoveryUrl, client_id: NATIVE_CLIENT_ID, scopes: 'openid offline_access api.read' }
+  });
   await v.app.oauth.connect('Shared IdP', { openExternal: async (u) => void signIn(u).catch(() => undefined) });
   return v;
 }
@@ -73,7 +81,13 @@ describe('refresh across processes', () => {
   it('two processes needing a fresh access token at once: one token request, both get the same new token', async () => {
     const v = await connectedVault();
     // The stored access token expires within the 5-minute margin (real time: the children use the system clock).
-    v.app.credentials.recordHealth('Shared IdP', { status: 'ok', lastError: null, checkedAt: new Date().toISOString(), expiresAt: new Date(Date.now() + 60_000).toISOString(), expirySource: 'provider' });
+    v.app.credentials.recordHealth('Shared IdP', {
+      status: 'ok',
+      lastError: null,
+      checkedAt: new Date().toISOString(),
+      expiresAt: new Date(Date.now() + 60_000).toISOString(),
+      expirySource: 'provider'
+    });
     const before = peer.refreshCount();
     const [a, b] = await race(v, 'accessToken');
     expect(a).toMatchObject({ ok: true });

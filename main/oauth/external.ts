@@ -52,13 +52,23 @@ export function openerCommand(url: string, platform: NodeJS.Platform, env: NodeJ
  * environment, and resolves once it started. It never fails the flow: with no opener (a headless machine) the CLI has
  * printed the URL already, and the analyst opens it by hand.
  */
-export function osOpener(env: NodeJS.ProcessEnv, platform: NodeJS.Platform = process.platform, onFailure?: (why: string) => void): OpenExternal {
+export function osOpener(
+  env: NodeJS.ProcessEnv,
+  platform: NodeJS.Platform = process.platform,
+  onFailure?: (why: string) => void
+): OpenExternal {
   return (url) =>
     new Promise<void>((resolve) => {
       const { command, args } = openerCommand(checkExternalUrl(url), platform, env);
       let child;
       try {
-        child = spawn(command, args, { env: scrubbedEnv(env), stdio: 'ignore', detached: platform !== 'win32', shell: false, windowsHide: true });
+        child = spawn(command, args, {
+          env: scrubbedEnv(env),
+          stdio: 'ignore',
+          detached: platform !== 'win32',
+          shell: false,
+          windowsHide: true
+        });
       } catch {
         onFailure?.(`could not start ${command}`);
         return resolve();

@@ -34,7 +34,12 @@ async function vaultWith(names: string[], values: Record<string, string> = {}) {
   const v = await keychainVault({ clock });
   vaults.push(v);
   for (const name of names) {
-    v.app.credentials.add({ name, provider: 'oauth', mode: 'authorization_code', values: { discovery_url: peer.discoveryUrl, client_id: NATIVE_CLIENT_ID, scopes: SCOPES, ...values } });
+    v.app.credentials.add({
+      name,
+      provider: 'oauth',
+      mode: 'authorization_code',
+      values: { discovery_url: peer.discoveryUrl, client_id: NATIVE_CLIENT_ID, scopes: SCOPES, ...values }
+    });
   }
   const events: KeydeskEvents['oauth.flow'][] = [];
   v.app.vault.events.on('oauth.flow', (e) => events.push(e));
@@ -87,7 +92,11 @@ describe('generic OAuth credential against oidc-provider', () => {
       expect(c.status).toBe('ok');
       expect(c.expirySource).toBe('provider');
       expect(Date.parse(c.expiresAt ?? '') - app.vault.clock.now().getTime()).toBe(3600_000);
-      expect(c.observed).toMatchObject({ granted: ['api.read', 'email', 'offline_access', 'openid'], identity: { account: 'alice@peer.example' }, oauth: { has_refresh_token: true } });
+      expect(c.observed).toMatchObject({
+        granted: ['api.read', 'email', 'offline_access', 'openid'],
+        identity: { account: 'alice@peer.example' },
+        oauth: { has_refresh_token: true }
+      });
       const t = tokensOf(app, 'Peer SSO');
       expect(peer.issuedTokens()).toEqual(expect.arrayContaining([t.access, t.refresh]));
       expect(events.map((e) => e.stage)).toEqual(['started', 'waiting_for_browser', 'completed']);
@@ -123,7 +132,12 @@ describe('generic OAuth credential against oidc-provider', () => {
     expect((await app.oauth.accessToken('Lazy')).reveal()).toBe(first);
     expect(peer.refreshCount()).toBe(count);
     clock.advance(2 * 60_000); // 4 minutes left: refreshed before use
-    const got = await Promise.all([app.oauth.accessToken('Lazy'), app.oauth.accessToken('Lazy'), app.oauth.refresh('Lazy'), app.oauth.accessToken('Lazy')]);
+    const got = await Promise.all([
+      app.oauth.accessToken('Lazy'),
+      app.oauth.accessToken('Lazy'),
+      app.oauth.refresh('Lazy'),
+      app.oauth.accessToken('Lazy')
+    ]);
     expect(peer.refreshCount()).toBe(count + 1);
     const fresh = tokensOf(app, 'Lazy').access;
     expect(fresh).not.toBe(first);
@@ -156,7 +170,13 @@ describe('generic OAuth credential against oidc-provider', () => {
     // Both handles with a 300 ms lease; the token endpoint takes 1.2 s, four lease lifetimes.
     const lease = { ttlMs: 300, pollMs: 20, maxWaitMs: 10_000 };
     const a = new OAuthService({ vault: app.vault, credentials: app.credentials, events: app.vault.events, clock: app.vault.clock, lease });
-    const b = new OAuthService({ vault: other.vault, credentials: other.credentials, events: other.vault.events, clock: other.vault.clock, lease });
+    const b = new OAuthService({
+      vault: other.vault,
+      credentials: other.credentials,
+      events: other.vault.events,
+      clock: other.vault.clock,
+      lease
+    });
     const count = peer.refreshCount();
     peer.control.tokenLatencyMs = 1200;
     try {
@@ -195,21 +215,31 @@ describe('generic OAuth credential against oidc-provider', () => {
     const { app } = await vaultWith(['Revoked by admin']);
     await app.oauth.connect('Revoked by admin', httpBrowser());
     await peer.revokeAllGrants();
-    await expect(app.oauth.refresh('Revoked by admin')).rejects.toMatchObject({ code: 'PROVIDER_EXPIRED', message: expect.stringContaining('invalid_grant') });
+    await expect(app.oauth.refresh('Revoked by admin')).rejects.toMatchObject({
+      code: 'PROVIDER_EXPIRED',
+      message: expect.stringContaining('invalid_grant')
+    });
     const c = app.credentials.get('Revoked by admin');
     expect(c.status).toBe('expired');
     expect(c.lastError).toMatchObject({ code: 'invalid_grant' });
     // No "expires in 59 min" beside "expired": the dead grant's access token is not shown as having a future.
     expect(c.expiresAt).toBeNull();
     const count = peer.tokenRequests.length;
-    await expect(app.oauth.accessToken('Revoked by admin')).rejects.toMatchObject({ code: 'CREDENTIAL_NOT_READY', message: expect.stringContaining('keydesk reauth') });
+    await expect(app.oauth.accessToken('Revoked by admin')).rejects.toMatchObject({
+      code: 'CREDENTIAL_NOT_READY',
+      message: expect.stringContaining('keydesk reauth')
+    });
     expect(peer.tokenRequests.length).toBe(count);
   });
 
   it('invalid_rapt (Google: re-authentication required) also marks the credential expired, with that reason', async () => {
     const { app, clock } = await vaultWith(['Rapt']);
     await app.oauth.connect('Rapt', httpBrowser());
-    peer.control.refreshError = { status: 400, count: 1, body: { error: 'invalid_grant', error_description: 'reauth related error (invalid_rapt)', error_subtype: 'invalid_rapt' } };
+    peer.control.refreshError = {
+      status: 400,
+      count: 1,
+      body: { error: 'invalid_grant', error_description: 'reauth related error (invalid_rapt)', error_subtype: 'invalid_rapt' }
+    };
     clock.advance(58 * 60_000);
     await expect(app.oauth.accessToken('Rapt')).rejects.toMatchObject({ code: 'PROVIDER_EXPIRED' });
     expect(app.credentials.get('Rapt')).toMatchObject({ status: 'expired', lastError: { code: 'invalid_rapt' } });
@@ -220,7 +250,10 @@ describe('generic OAuth credential against oidc-provider', () => {
     await app.oauth.connect('Flaky', httpBrowser());
     const stored = tokensOf(app, 'Flaky');
     peer.control.refreshError = { status: 503, count: 1, body: { error: 'temporarily_unavailable', error_description: 'maintenance' } };
-    await expect(app.oauth.refresh('Flaky')).rejects.toMatchObject({ code: 'PROVIDER_UNREACHABLE', message: expect.stringContaining('HTTP 503') });
+    await expect(app.oauth.refresh('Flaky')).rejects.toMatchObject({
+      code: 'PROVIDER_UNREACHABLE',
+      message: expect.stringContaining('HTTP 503')
+    });
     expect(app.credentials.get('Flaky')).toMatchObject({ status: 'unknown', lastError: { code: 'PROVIDER_UNREACHABLE' } });
     peer.control.refreshError = { status: 200, count: 1, body: { unexpected: 'answer' } };
     await expect(app.oauth.refresh('Flaky')).rejects.toMatchObject({ code: 'OAUTH_FAILED' });
@@ -235,16 +268,23 @@ describe('generic OAuth credential against oidc-provider', () => {
       status: 401,
       count: 1,
       body: { error: 'invalid_client', error_description: 'client authentication failed' },
-      headers: { 'www-authenticate': `Basic realm="${peer.issuer}", error="invalid_client", error_description="client authentication failed"` }
+      headers: {
+        'www-authenticate': `Basic realm="${peer.issuer}", error="invalid_client", error_description="client authentication failed"`
+      }
     };
-    await expect(app.oauth.refresh('Challenged')).rejects.toMatchObject({ code: 'PROVIDER_REJECTED', message: expect.stringContaining('invalid_client') });
+    await expect(app.oauth.refresh('Challenged')).rejects.toMatchObject({
+      code: 'PROVIDER_REJECTED',
+      message: expect.stringContaining('invalid_client')
+    });
     expect(app.credentials.get('Challenged')).toMatchObject({ status: 'failed', lastError: { code: 'invalid_client' } });
   });
 
   it('a callback with the wrong state is refused and a correct callback after it still succeeds', async () => {
     const { app } = await vaultWith(['State']);
     let forged = 0;
-    const b = httpBrowser({ before: async (redirectUri) => void (forged = await rawGet(`${redirectUri}?code=attacker-code&state=not-ours`)) });
+    const b = httpBrowser({
+      before: async (redirectUri) => void (forged = await rawGet(`${redirectUri}?code=attacker-code&state=not-ours`))
+    });
     const c = await app.oauth.connect('State', b);
     expect(forged).toBe(400);
     expect(c.status).toBe('ok');
@@ -257,7 +297,11 @@ describe('generic OAuth credential against oidc-provider', () => {
     const b = httpBrowser({
       before: async (redirectUri) => {
         const u = new URL(redirectUri);
-        statuses.push(await rawGet(`${u.origin}/elsewhere?code=x&state=y`), await rawGet(`${redirectUri}?code=x`, 'POST'), await rawGet(`${u.origin}/favicon.ico`));
+        statuses.push(
+          await rawGet(`${u.origin}/elsewhere?code=x&state=y`),
+          await rawGet(`${redirectUri}?code=x`, 'POST'),
+          await rawGet(`${u.origin}/favicon.ico`)
+        );
       }
     });
     await expect(app.oauth.connect('Paths', b)).resolves.toMatchObject({ status: 'ok' });
@@ -277,7 +321,10 @@ describe('generic OAuth credential against oidc-provider', () => {
   it('access_denied: the flow fails with OAUTH_DENIED, clearly, and nothing is stored', async () => {
     const { app, events } = await vaultWith(['Denied']);
     const b = httpBrowser({ decision: 'deny' });
-    await expect(app.oauth.connect('Denied', b)).rejects.toMatchObject({ code: 'OAUTH_DENIED', message: expect.stringContaining('access_denied') });
+    await expect(app.oauth.connect('Denied', b)).rejects.toMatchObject({
+      code: 'OAUTH_DENIED',
+      message: expect.stringContaining('access_denied')
+    });
     expect((await b.results[0]!).body).toContain('Sign-in refused');
     expect(tokensOf(app, 'Denied')).toEqual({ access: null, refresh: null });
     expect(app.credentials.get('Denied').status).toBe('unknown');
@@ -288,7 +335,12 @@ describe('generic OAuth credential against oidc-provider', () => {
   it('times out with OAUTH_TIMEOUT when the browser never comes back, and closes the listener', async () => {
     const { app } = await vaultWith(['Slow']);
     let redirect = '';
-    await expect(app.oauth.connect('Slow', { openExternal: async (u) => void (redirect = new URL(u).searchParams.get('redirect_uri') ?? ''), timeoutMs: 300 })).rejects.toMatchObject({
+    await expect(
+      app.oauth.connect('Slow', {
+        openExternal: async (u) => void (redirect = new URL(u).searchParams.get('redirect_uri') ?? ''),
+        timeoutMs: 300
+      })
+    ).rejects.toMatchObject({
       code: 'OAUTH_TIMEOUT'
     });
     await expect(rawGet(`${redirect}?code=x`)).rejects.toMatchObject({ code: 'ECONNREFUSED' });
@@ -302,7 +354,10 @@ describe('generic OAuth credential against oidc-provider', () => {
       redirects.push(new URL(u).searchParams.get('redirect_uri') ?? '');
       await b.openExternal(u);
     };
-    const [a, b] = await Promise.all([app.oauth.connect('First', { openExternal: open(httpBrowser()) }), app.oauth.connect('Second', { openExternal: open(httpBrowser()) })]);
+    const [a, b] = await Promise.all([
+      app.oauth.connect('First', { openExternal: open(httpBrowser()) }),
+      app.oauth.connect('Second', { openExternal: open(httpBrowser()) })
+    ]);
     expect([a.status, b.status]).toEqual(['ok', 'ok']);
     expect(new Set(redirects).size).toBe(2);
     expect(tokensOf(app, 'First').access).not.toBe(tokensOf(app, 'Second').access);
@@ -310,23 +365,48 @@ describe('generic OAuth credential against oidc-provider', () => {
 
   it('explicit authorization and token URLs (no discovery) work the same', async () => {
     const { app } = await vaultWith([]);
-    app.credentials.add({ name: 'Explicit', provider: 'oauth', mode: 'authorization_code', values: { authorization_url: peer.authorizationUrl, token_url: peer.tokenUrl, client_id: NATIVE_CLIENT_ID, scopes: 'openid api.read offline_access' } });
-    await expect(app.oauth.connect('Explicit', httpBrowser())).resolves.toMatchObject({ status: 'ok', observed: { granted: ['api.read', 'offline_access', 'openid'] } });
+    app.credentials.add({
+      name: 'Explicit',
+      provider: 'oauth',
+      mode: 'authorization_code',
+      values: {
+        authorization_url: peer.authorizationUrl,
+        token_url: peer.tokenUrl,
+        client_id: NATIVE_CLIENT_ID,
+        scopes: 'openid api.read offline_access'
+      }
+    });
+    await expect(app.oauth.connect('Explicit', httpBrowser())).resolves.toMatchObject({
+      status: 'ok',
+      observed: { granted: ['api.read', 'offline_access', 'openid'] }
+    });
     await expect(app.oauth.refresh('Explicit')).resolves.toMatchObject({ status: 'ok' });
   });
 
   it('connectNew stores a new credential only after a successful sign-in', async () => {
     const { app } = await vaultWith([]);
     const values = { discovery_url: peer.discoveryUrl, client_id: NATIVE_CLIENT_ID, scopes: SCOPES };
-    await expect(app.oauth.connectNew({ name: 'Brand new', provider: 'oauth', mode: 'authorization_code', values }, httpBrowser({ decision: 'deny' }))).rejects.toMatchObject({ code: 'OAUTH_DENIED' });
+    await expect(
+      app.oauth.connectNew({ name: 'Brand new', provider: 'oauth', mode: 'authorization_code', values }, httpBrowser({ decision: 'deny' }))
+    ).rejects.toMatchObject({ code: 'OAUTH_DENIED' });
     expect(app.credentials.list()).toHaveLength(0);
     const c = await app.oauth.connectNew({ name: 'Brand new', provider: 'oauth', mode: 'authorization_code', values }, httpBrowser());
     expect(c).toMatchObject({ name: 'Brand new', status: 'ok' });
     expect(tokensOf(app, 'Brand new').refresh).not.toBeNull();
-    await expect(app.oauth.connectNew({ name: 'Bad', provider: 'oauth', mode: 'authorization_code', values: { client_id: NATIVE_CLIENT_ID, scopes: SCOPES } }, httpBrowser())).rejects.toMatchObject({
+    await expect(
+      app.oauth.connectNew(
+        { name: 'Bad', provider: 'oauth', mode: 'authorization_code', values: { client_id: NATIVE_CLIENT_ID, scopes: SCOPES } },
+        httpBrowser()
+      )
+    ).rejects.toMatchObject({
       code: 'INPUT_INVALID'
     });
-    await expect(app.oauth.connectNew({ name: 'Static', provider: 'hostinger', mode: 'api_token', values: { api_token: 'hst_0123456789abcdef' } }, httpBrowser())).rejects.toMatchObject({ code: 'UNSUPPORTED' });
+    await expect(
+      app.oauth.connectNew(
+        { name: 'Static', provider: 'hostinger', mode: 'api_token', values: { api_token: 'hst_0123456789abcdef' } },
+        httpBrowser()
+      )
+    ).rejects.toMatchObject({ code: 'UNSUPPORTED' });
   });
 });
 
@@ -347,7 +427,9 @@ describe('pasted tokens', () => {
   it('are rejected with the provider’s error, nothing stored and the status unchanged', async () => {
     const { app } = await vaultWith(['Target']);
     const auditBefore = app.audit.list().length;
-    await expect(app.oauth.pasteTokens('Target', { access_token: 'pasted-access-canary-8d1f', refresh_token: 'pasted-refresh-canary-51ab' })).rejects.toMatchObject({
+    await expect(
+      app.oauth.pasteTokens('Target', { access_token: 'pasted-access-canary-8d1f', refresh_token: 'pasted-refresh-canary-51ab' })
+    ).rejects.toMatchObject({
       code: 'PROVIDER_REJECTED',
       message: expect.stringMatching(/invalid_grant.*Nothing was stored/)
     });
@@ -362,11 +444,19 @@ describe('pasted tokens', () => {
     const { app } = await vaultWith(['Source']);
     await app.oauth.connect('Source', httpBrowser());
     const values = { discovery_url: peer.discoveryUrl, client_id: NATIVE_CLIENT_ID, scopes: SCOPES };
-    await expect(app.oauth.addWithPastedTokens({ name: 'From paste', provider: 'oauth', mode: 'authorization_code', values }, { refresh_token: 'not-a-real-refresh-token' })).rejects.toMatchObject({
+    await expect(
+      app.oauth.addWithPastedTokens(
+        { name: 'From paste', provider: 'oauth', mode: 'authorization_code', values },
+        { refresh_token: 'not-a-real-refresh-token' }
+      )
+    ).rejects.toMatchObject({
       code: 'PROVIDER_REJECTED'
     });
     expect(app.credentials.list().map((c) => c.name)).toEqual(['Source']);
-    const c = await app.oauth.addWithPastedTokens({ name: 'From paste', provider: 'oauth', mode: 'authorization_code', values }, { refresh_token: tokensOf(app, 'Source').refresh });
+    const c = await app.oauth.addWithPastedTokens(
+      { name: 'From paste', provider: 'oauth', mode: 'authorization_code', values },
+      { refresh_token: tokensOf(app, 'Source').refresh }
+    );
     expect(c).toMatchObject({ name: 'From paste', status: 'ok' });
   });
 });
@@ -390,10 +480,19 @@ describe('revocation', () => {
     await app.oauth.connect('Half revoked', httpBrowser());
     const { refresh } = tokensOf(app, 'Half revoked');
     // Keydesk revokes the refresh token first, then the access token: the second request fails.
-    peer.control.revocationError = { status: 503, count: 1, skip: 1, body: { error: 'temporarily_unavailable', error_description: 'try later' } };
+    peer.control.revocationError = {
+      status: 503,
+      count: 1,
+      skip: 1,
+      body: { error: 'temporarily_unavailable', error_description: 'try later' }
+    };
     try {
       const r = await app.oauth.revoke('Half revoked');
-      expect(r).toMatchObject({ revokedAtProvider: true, note: expect.stringContaining('revoking the access token failed'), credential: { status: 'expired', lastError: { code: 'revoked' } } });
+      expect(r).toMatchObject({
+        revokedAtProvider: true,
+        note: expect.stringContaining('revoking the access token failed'),
+        credential: { status: 'expired', lastError: { code: 'revoked' } }
+      });
     } finally {
       peer.control.revocationError = null;
     }
@@ -407,7 +506,10 @@ describe('revocation', () => {
     const before = tokensOf(app, 'Not revoked');
     peer.control.revocationError = { status: 503, count: 1, body: { error: 'temporarily_unavailable', error_description: 'try later' } };
     try {
-      await expect(app.oauth.revoke('Not revoked')).rejects.toMatchObject({ code: 'PROVIDER_UNREACHABLE', message: expect.stringContaining('try again later') });
+      await expect(app.oauth.revoke('Not revoked')).rejects.toMatchObject({
+        code: 'PROVIDER_UNREACHABLE',
+        message: expect.stringContaining('try again later')
+      });
     } finally {
       peer.control.revocationError = null;
     }
@@ -416,9 +518,16 @@ describe('revocation', () => {
   });
 
   it('says plainly when the provider has no revocation endpoint, changing nothing unless asked to forget locally', async () => {
-    const { app } = await vaultWith(['No endpoint'], { discovery_url: '', authorization_url: peer.authorizationUrl, token_url: peer.tokenUrl });
+    const { app } = await vaultWith(['No endpoint'], {
+      discovery_url: '',
+      authorization_url: peer.authorizationUrl,
+      token_url: peer.tokenUrl
+    });
     await app.oauth.connect('No endpoint', httpBrowser());
-    await expect(app.oauth.revoke('No endpoint')).rejects.toMatchObject({ code: 'UNSUPPORTED', message: expect.stringContaining('--local-only') });
+    await expect(app.oauth.revoke('No endpoint')).rejects.toMatchObject({
+      code: 'UNSUPPORTED',
+      message: expect.stringContaining('--local-only')
+    });
     expect(tokensOf(app, 'No endpoint').access).not.toBeNull();
     const r = await app.oauth.revoke('No endpoint', { localOnly: true });
     expect(r).toMatchObject({ revokedAtProvider: false, credential: { status: 'expired' } });
@@ -432,14 +541,23 @@ describe('input and state checks', () => {
     app.credentials.add({ name: 'Static', provider: 'hostinger', mode: 'api_token', values: { api_token: 'hst_0123456789abcdef' } });
     await expect(app.oauth.connect('Static', httpBrowser())).rejects.toMatchObject({ code: 'UNSUPPORTED' });
     await expect(app.oauth.refresh('Nope')).rejects.toMatchObject({ code: 'NOT_FOUND' });
-    await expect(app.oauth.accessToken('Locked later')).rejects.toMatchObject({ code: 'CREDENTIAL_NOT_READY', message: expect.stringContaining('keydesk connect') });
+    await expect(app.oauth.accessToken('Locked later')).rejects.toMatchObject({
+      code: 'CREDENTIAL_NOT_READY',
+      message: expect.stringContaining('keydesk connect')
+    });
     app.vault.lock();
     await expect(app.oauth.connect('Locked later', httpBrowser())).rejects.toMatchObject({ code: 'VAULT_LOCKED' });
   });
 
   it('a local discovery document that names a remote plain-http token endpoint is refused before the browser opens', async () => {
     const { createServer } = await import('node:http');
-    const doc = (base: string) => ({ issuer: base, authorization_endpoint: `${base}/auth`, token_endpoint: 'http://idp.example.test/token', code_challenge_methods_supported: ['S256'], response_types_supported: ['code'] });
+    const doc = (base: string) => ({
+      issuer: base,
+      authorization_endpoint: `${base}/auth`,
+      token_endpoint: 'http://idp.example.test/token',
+      code_challenge_methods_supported: ['S256'],
+      response_types_supported: ['code']
+    });
     const server = createServer((req, res) => {
       const base = `http://${req.headers.host ?? ''}`;
       res.writeHead(200, { 'content-type': 'application/json' });
@@ -450,7 +568,10 @@ describe('input and state checks', () => {
       const port = (server.address() as { port: number }).port;
       const { app } = await vaultWith(['Rogue discovery'], { discovery_url: `http://127.0.0.1:${port}/.well-known/openid-configuration` });
       const opened: string[] = [];
-      await expect(app.oauth.connect('Rogue discovery', { openExternal: async (u) => void opened.push(u) })).rejects.toMatchObject({ code: 'OAUTH_FAILED', message: expect.stringContaining('token_endpoint') });
+      await expect(app.oauth.connect('Rogue discovery', { openExternal: async (u) => void opened.push(u) })).rejects.toMatchObject({
+        code: 'OAUTH_FAILED',
+        message: expect.stringContaining('token_endpoint')
+      });
       expect(opened).toEqual([]);
     } finally {
       await new Promise((r) => server.close(r));
@@ -459,13 +580,25 @@ describe('input and state checks', () => {
 
   it('endpoints reach the browser only as https or loopback http: the spec refuses anything else before a flow can start', async () => {
     const { app } = await vaultWith([]);
-    app.credentials.add({ name: 'Plain http', provider: 'oauth', mode: 'authorization_code', values: { authorization_url: 'http://127.0.0.1:9/auth', token_url: peer.tokenUrl, client_id: NATIVE_CLIENT_ID, scopes: 'openid' } });
+    app.credentials.add({
+      name: 'Plain http',
+      provider: 'oauth',
+      mode: 'authorization_code',
+      values: { authorization_url: 'http://127.0.0.1:9/auth', token_url: peer.tokenUrl, client_id: NATIVE_CLIENT_ID, scopes: 'openid' }
+    });
     const opened: string[] = [];
-    await expect(app.oauth.connect('Plain http', { openExternal: async (u) => void opened.push(u), timeoutMs: 200 })).rejects.toMatchObject({ code: 'OAUTH_TIMEOUT' });
+    await expect(app.oauth.connect('Plain http', { openExternal: async (u) => void opened.push(u), timeoutMs: 200 })).rejects.toMatchObject(
+      { code: 'OAUTH_TIMEOUT' }
+    );
     // http to 127.0.0.1 is allowed; the spec's own checks refuse anything else before a flow can start.
     expect(opened).toHaveLength(1);
-    expect(() => app.credentials.add({ name: 'Remote http', provider: 'oauth', mode: 'authorization_code', values: { authorization_url: 'http://idp.example/auth', token_url: peer.tokenUrl, client_id: 'x', scopes: 'openid' } })).toThrow(
-      expect.objectContaining({ code: 'INPUT_INVALID' })
-    );
+    expect(() =>
+      app.credentials.add({
+        name: 'Remote http',
+        provider: 'oauth',
+        mode: 'authorization_code',
+        values: { authorization_url: 'http://idp.example/auth', token_url: peer.tokenUrl, client_id: 'x', scopes: 'openid' }
+      })
+    ).toThrow(expect.objectContaining({ code: 'INPUT_INVALID' }));
   });
 });

@@ -7,7 +7,9 @@ function db(): Database.Database {
   const d = new Database(':memory:');
   d.pragma('foreign_keys = ON');
   for (const m of MIGRATIONS) m.up(d);
-  d.prepare("INSERT INTO credentials (id, name, provider, mode, header_mac, created_at, updated_at, rotated_at) VALUES ('c1', 'Okta', 'oauth', 'authorization_code', x'00', 't', 't', 't')").run();
+  d.prepare(
+    "INSERT INTO credentials (id, name, provider, mode, header_mac, created_at, updated_at, rotated_at) VALUES ('c1', 'Okta', 'oauth', 'authorization_code', x'00', 't', 't', 't')"
+  ).run();
   return d;
 }
 
@@ -92,7 +94,12 @@ describe('refresh lease (one refresher per credential across processes)', () => 
   it('a holder that died mid-refresh (its row left behind) blocks the next process only until the lease lapses; that one is told it waited', async () => {
     const d = db();
     tryAcquireLease(d, 'c1', 'killed -9', Date.now(), 150); // never renewed, never released
-    const ran = await withRefreshLease(d, 'c1', async (waited) => ({ waited, holder: (d.prepare('SELECT holder FROM oauth_refresh_leases').get() as { holder: string }).holder }), { pollMs: 10 });
+    const ran = await withRefreshLease(
+      d,
+      'c1',
+      async (waited) => ({ waited, holder: (d.prepare('SELECT holder FROM oauth_refresh_leases').get() as { holder: string }).holder }),
+      { pollMs: 10 }
+    );
     expect(ran.waited).toBe(true);
     expect(ran.holder).not.toBe('killed -9');
   });
@@ -103,6 +110,8 @@ describe('refresh lease (one refresher per credential across processes)', () => 
     await expect(withRefreshLease(d, 'c1', async () => 1, { pollMs: 5, maxWaitMs: 30 })).rejects.toMatchObject({ code: 'VAULT_BUSY' });
     const ac = new AbortController();
     ac.abort();
-    await expect(withRefreshLease(d, 'c1', async () => 1, { pollMs: 5, signal: ac.signal })).rejects.toMatchObject({ code: 'OAUTH_CANCELLED' });
+    await expect(withRefreshLease(d, 'c1', async () => 1, { pollMs: 5, signal: ac.signal })).rejects.toMatchObject({
+      code: 'OAUTH_CANCELLED'
+    });
   });
 });

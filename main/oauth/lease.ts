@@ -29,13 +29,12 @@ export function tryAcquireLease(db: Db, credentialId: string, holder: string, no
   try {
     return db
       .transaction(() => {
-        const row = db.prepare('SELECT holder, expires_at FROM oauth_refresh_leases WHERE credential_id = ?').get(credentialId) as { holder: string; expires_at: number } | undefined;
+        const row = db.prepare('SELECT holder, expires_at FROM oauth_refresh_leases WHERE credential_id = ?').get(credentialId) as
+          { holder: string; expires_at: number } | undefined;
         if (row && row.holder !== holder && row.expires_at > nowMs) return false;
-        db.prepare('INSERT INTO oauth_refresh_leases (credential_id, holder, expires_at) VALUES (?, ?, ?) ON CONFLICT (credential_id) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at').run(
-          credentialId,
-          holder,
-          nowMs + ttlMs
-        );
+        db.prepare(
+          'INSERT INTO oauth_refresh_leases (credential_id, holder, expires_at) VALUES (?, ?, ?) ON CONFLICT (credential_id) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at'
+        ).run(credentialId, holder, nowMs + ttlMs);
         return true;
       })
       .immediate();
@@ -51,7 +50,11 @@ export function tryAcquireLease(db: Db, credentialId: string, holder: string, no
  */
 export function renewLease(db: Db, credentialId: string, holder: string, nowMs: number, ttlMs: number = LEASE_TTL_MS): boolean {
   try {
-    return db.prepare('UPDATE oauth_refresh_leases SET expires_at = ? WHERE credential_id = ? AND holder = ?').run(nowMs + ttlMs, credentialId, holder).changes === 1;
+    return (
+      db
+        .prepare('UPDATE oauth_refresh_leases SET expires_at = ? WHERE credential_id = ? AND holder = ?')
+        .run(nowMs + ttlMs, credentialId, holder).changes === 1
+    );
   } catch (e) {
     // A busy database is not a lost lease: the heartbeat tries again, and the lease still has most of its TTL.
     if (busy(e)) return true;
@@ -85,7 +88,10 @@ export interface HeldLease {
 }
 
 function lostLease(): KeydeskError {
-  return new KeydeskError('VAULT_BUSY', 'Another Keydesk process took over refreshing this credential while this one was stalled; this one sent and stored nothing more. Try again in a moment.');
+  return new KeydeskError(
+    'VAULT_BUSY',
+    'Another Keydesk process took over refreshing this credential while this one was stalled; this one sent and stored nothing more. Try again in a moment.'
+  );
 }
 
 /**
@@ -93,7 +99,12 @@ function lostLease(): KeydeskError {
  * `fn` that another process held the lease first (it has probably refreshed already: re-read before spending the
  * refresh token); `lease` lets it check, before each request and before storing, that the lease is still its own.
  */
-export async function withRefreshLease<T>(db: Db, credentialId: string, fn: (waited: boolean, lease: HeldLease) => Promise<T>, opts: LeaseOptions = {}): Promise<T> {
+export async function withRefreshLease<T>(
+  db: Db,
+  credentialId: string,
+  fn: (waited: boolean, lease: HeldLease) => Promise<T>,
+  opts: LeaseOptions = {}
+): Promise<T> {
   const holder = randomUUID();
   const ttl = opts.ttlMs ?? LEASE_TTL_MS;
   const poll = opts.pollMs ?? LEASE_POLL_MS;
@@ -103,9 +114,16 @@ export async function withRefreshLease<T>(db: Db, credentialId: string, fn: (wai
   let waited = false;
   while (!tryAcquireLease(db, credentialId, holder, Date.now(), ttl)) {
     waited = true;
-    if (opts.signal?.aborted) throw new KeydeskError('OAUTH_CANCELLED', 'The token refresh was cancelled while another Keydesk process was refreshing this credential.');
+    if (opts.signal?.aborted)
+      throw new KeydeskError(
+        'OAUTH_CANCELLED',
+        'The token refresh was cancelled while another Keydesk process was refreshing this credential.'
+      );
     if (Date.now() - started > maxWait) {
-      throw new KeydeskError('VAULT_BUSY', 'Another Keydesk process has been refreshing this credential for too long; try again in a moment. Nothing was changed.');
+      throw new KeydeskError(
+        'VAULT_BUSY',
+        'Another Keydesk process has been refreshing this credential for too long; try again in a moment. Nothing was changed.'
+      );
     }
     await sleep(poll);
   }
@@ -116,13 +134,16 @@ export async function withRefreshLease<T>(db: Db, credentialId: string, fn: (wai
     lost.abort(lostLease());
     return false;
   };
-  const heartbeat = setInterval(() => {
-    try {
-      check();
-    } catch {
-      /* the database could not be written just now (closing?): the next beat tries again */
-    }
-  }, Math.max(10, Math.floor(ttl / 3)));
+  const heartbeat = setInterval(
+    () => {
+      try {
+        check();
+      } catch {
+        /* the database could not be written just now (closing?): the next beat tries again */
+      }
+    },
+    Math.max(10, Math.floor(ttl / 3))
+  );
   heartbeat.unref();
   const lease: HeldLease = {
     signal: lost.signal,

@@ -16,7 +16,10 @@ interface Answer {
 }
 
 /** A raw HTTP request (fetch cannot set the Host header), to an address and port of our choosing. */
-function raw(port: number, opts: { method?: string; path?: string; host?: string; body?: string; contentType?: string; address?: string } = {}): Promise<Answer> {
+function raw(
+  port: number,
+  opts: { method?: string; path?: string; host?: string; body?: string; contentType?: string; address?: string } = {}
+): Promise<Answer> {
   return new Promise((resolve, reject) => {
     const req = request(
       {
@@ -54,29 +57,68 @@ describe('loopback redirect: pure checks', () => {
   const expect_ = { host: '127.0.0.1:5000', path: '/callback', responseMode: 'query' as const };
 
   it('accepts GET to the callback path on our Host', () => {
-    expect(checkRequest({ method: 'GET', target: '/callback?code=a&state=b', host: '127.0.0.1:5000', contentType: undefined }, expect_)).toMatchObject({ ok: true });
+    expect(
+      checkRequest({ method: 'GET', target: '/callback?code=a&state=b', host: '127.0.0.1:5000', contentType: undefined }, expect_)
+    ).toMatchObject({ ok: true });
   });
 
   it('refuses another Host (DNS rebinding), path or method', () => {
-    expect(checkRequest({ method: 'GET', target: '/callback', host: 'evil.example:5000', contentType: undefined }, expect_)).toMatchObject({ ok: false, status: 421 });
-    expect(checkRequest({ method: 'GET', target: '/callback', host: '127.0.0.1:5001', contentType: undefined }, expect_)).toMatchObject({ ok: false, status: 421 });
-    expect(checkRequest({ method: 'GET', target: '/callback', host: undefined, contentType: undefined }, expect_)).toMatchObject({ ok: false, status: 421 });
-    expect(checkRequest({ method: 'GET', target: '/other?code=a', host: '127.0.0.1:5000', contentType: undefined }, expect_)).toMatchObject({ ok: false, status: 404 });
-    expect(checkRequest({ method: 'GET', target: 'http://127.0.0.1:5000/callback', host: '127.0.0.1:5000', contentType: undefined }, expect_)).toMatchObject({ ok: false, status: 400 });
-    expect(checkRequest({ method: 'POST', target: '/callback', host: '127.0.0.1:5000', contentType: undefined }, expect_)).toMatchObject({ ok: false, status: 405, allow: 'GET' });
+    expect(checkRequest({ method: 'GET', target: '/callback', host: 'evil.example:5000', contentType: undefined }, expect_)).toMatchObject({
+      ok: false,
+      status: 421
+    });
+    expect(checkRequest({ method: 'GET', target: '/callback', host: '127.0.0.1:5001', contentType: undefined }, expect_)).toMatchObject({
+      ok: false,
+      status: 421
+    });
+    expect(checkRequest({ method: 'GET', target: '/callback', host: undefined, contentType: undefined }, expect_)).toMatchObject({
+      ok: false,
+      status: 421
+    });
+    expect(checkRequest({ method: 'GET', target: '/other?code=a', host: '127.0.0.1:5000', contentType: undefined }, expect_)).toMatchObject(
+      { ok: false, status: 404 }
+    );
+    expect(
+      checkRequest({ method: 'GET', target: 'http://127.0.0.1:5000/callback', host: '127.0.0.1:5000', contentType: undefined }, expect_)
+    ).toMatchObject({ ok: false, status: 400 });
+    expect(checkRequest({ method: 'POST', target: '/callback', host: '127.0.0.1:5000', contentType: undefined }, expect_)).toMatchObject({
+      ok: false,
+      status: 405,
+      allow: 'GET'
+    });
   });
 
   it('the path is the redirect path exactly as sent: no other authority, dot segments or encodings that normalise into it', () => {
-    for (const target of ['//evil.example/callback?code=a', '/x/../callback?code=a', '/%63allback?code=a', '/callback/?code=a', '/./callback']) {
-      expect(checkRequest({ method: 'GET', target, host: '127.0.0.1:5000', contentType: undefined }, expect_), target).toMatchObject({ ok: false });
+    for (const target of [
+      '//evil.example/callback?code=a',
+      '/x/../callback?code=a',
+      '/%63allback?code=a',
+      '/callback/?code=a',
+      '/./callback'
+    ]) {
+      expect(checkRequest({ method: 'GET', target, host: '127.0.0.1:5000', contentType: undefined }, expect_), target).toMatchObject({
+        ok: false
+      });
     }
   });
 
   it('form_post: POST with a form body only', () => {
     const fp = { host: 'localhost:5000', path: '/', responseMode: 'form_post' as const };
-    expect(checkRequest({ method: 'POST', target: '/', host: 'localhost:5000', contentType: 'application/x-www-form-urlencoded; charset=utf-8' }, fp)).toMatchObject({ ok: true });
-    expect(checkRequest({ method: 'GET', target: '/?code=a', host: 'localhost:5000', contentType: undefined }, fp)).toMatchObject({ ok: false, status: 405, allow: 'POST' });
-    expect(checkRequest({ method: 'POST', target: '/', host: 'localhost:5000', contentType: 'application/json' }, fp)).toMatchObject({ ok: false, status: 415 });
+    expect(
+      checkRequest(
+        { method: 'POST', target: '/', host: 'localhost:5000', contentType: 'application/x-www-form-urlencoded; charset=utf-8' },
+        fp
+      )
+    ).toMatchObject({ ok: true });
+    expect(checkRequest({ method: 'GET', target: '/?code=a', host: 'localhost:5000', contentType: undefined }, fp)).toMatchObject({
+      ok: false,
+      status: 405,
+      allow: 'POST'
+    });
+    expect(checkRequest({ method: 'POST', target: '/', host: 'localhost:5000', contentType: 'application/json' }, fp)).toMatchObject({
+      ok: false,
+      status: 415
+    });
   });
 
   it('state must be exactly one and ours; then one error or one code', () => {
@@ -87,8 +129,17 @@ describe('loopback redirect: pure checks', () => {
     expect(interpretCallback(p(`code=abc&state=${STATE}&state=${STATE}`), STATE)).toMatchObject({ kind: 'reject' });
     expect(interpretCallback(p(`state=${STATE}`), STATE)).toMatchObject({ kind: 'reject' });
     expect(interpretCallback(p(`code=a&code=b&state=${STATE}`), STATE)).toMatchObject({ kind: 'reject' });
-    expect(interpretCallback(p(`error=access_denied&error_description=User+said+no&state=${STATE}`), STATE)).toEqual({ kind: 'error', code: 'OAUTH_DENIED', error: 'access_denied', description: 'User said no' });
-    expect(interpretCallback(p(`error=server_error&state=${STATE}`), STATE)).toMatchObject({ kind: 'error', code: 'OAUTH_FAILED', error: 'server_error' });
+    expect(interpretCallback(p(`error=access_denied&error_description=User+said+no&state=${STATE}`), STATE)).toEqual({
+      kind: 'error',
+      code: 'OAUTH_DENIED',
+      error: 'access_denied',
+      description: 'User said no'
+    });
+    expect(interpretCallback(p(`error=server_error&state=${STATE}`), STATE)).toMatchObject({
+      kind: 'error',
+      code: 'OAUTH_FAILED',
+      error: 'server_error'
+    });
     // An error answer with someone else's state is not ours either.
     expect(interpretCallback(p('error=access_denied&state=other'), STATE)).toMatchObject({ kind: 'reject' });
   });
@@ -99,9 +150,15 @@ describe('loopback redirect: the listener', () => {
     const f = await flow();
     try {
       expect(f.redirectUri).toBe(`http://127.0.0.1:${f.port}/callback`);
-      const others = ['127.0.0.2', '::1', ...Object.values(networkInterfaces()).flatMap((l) => (l ?? []).filter((i) => !i.internal).map((i) => i.address))];
+      const others = [
+        '127.0.0.2',
+        '::1',
+        ...Object.values(networkInterfaces()).flatMap((l) => (l ?? []).filter((i) => !i.internal).map((i) => i.address))
+      ];
       for (const address of others) {
-        await expect(raw(f.port, { address, path: cb({ code: 'x', state: STATE }) }), address).rejects.toMatchObject({ code: expect.stringMatching(/ECONNREFUSED|EADDRNOTAVAIL|ENETUNREACH|EHOSTUNREACH/) });
+        await expect(raw(f.port, { address, path: cb({ code: 'x', state: STATE }) }), address).rejects.toMatchObject({
+          code: expect.stringMatching(/ECONNREFUSED|EADDRNOTAVAIL|ENETUNREACH|EHOSTUNREACH/)
+        });
       }
       const ok = await raw(f.port, { path: cb({ code: 'the-code', state: STATE }) });
       expect(ok.status).toBe(200);
@@ -138,7 +195,11 @@ describe('loopback redirect: the listener', () => {
 
   it('every answer says Cache-Control: no-store and allows no script, frame or referrer', async () => {
     const f = await flow();
-    const answers = [await raw(f.port, { path: '/nope' }), await raw(f.port, { path: cb({ code: 'c', state: 'x' }) }), await raw(f.port, { path: cb({ code: 'c', state: STATE }) })];
+    const answers = [
+      await raw(f.port, { path: '/nope' }),
+      await raw(f.port, { path: cb({ code: 'c', state: 'x' }) }),
+      await raw(f.port, { path: cb({ code: 'c', state: STATE }) })
+    ];
     for (const a of answers) {
       expect(a.headers['cache-control']).toBe('no-store');
       expect(a.headers['content-security-policy']).toContain("default-src 'none'");
@@ -153,7 +214,10 @@ describe('loopback redirect: the listener', () => {
     expect(page.status).toBe(200);
     expect(page.body).toContain('Sign-in refused');
     expect(page.body).toContain('access_denied: The user &#60;b&#62;declined&#60;/b&#62;');
-    await expect(f.result).rejects.toMatchObject({ code: 'OAUTH_DENIED', message: expect.stringContaining('access_denied: The user <b>declined</b>') });
+    await expect(f.result).rejects.toMatchObject({
+      code: 'OAUTH_DENIED',
+      message: expect.stringContaining('access_denied: The user <b>declined</b>')
+    });
     const g = await flow();
     await raw(g.port, { path: cb({ error: 'temporarily_unavailable', state: STATE }) });
     await expect(g.result).rejects.toMatchObject({ code: 'OAUTH_FAILED', message: expect.stringContaining('temporarily_unavailable') });
@@ -178,9 +242,27 @@ describe('loopback redirect: the listener', () => {
     expect(f.redirectUri).toBe(`http://localhost:${f.port}/`);
     const host = `localhost:${f.port}`;
     expect((await raw(f.port, { host, path: `/?code=c&state=${STATE}` })).status).toBe(405);
-    expect((await raw(f.port, { host, method: 'POST', path: '/', contentType: 'text/plain', body: `code=c&state=${STATE}` })).status).toBe(415);
-    expect((await raw(f.port, { host, method: 'POST', path: '/', contentType: 'application/x-www-form-urlencoded', body: `code=${'x'.repeat(70_000)}&state=${STATE}` })).status).toBe(413);
-    const ok = await raw(f.port, { host, method: 'POST', path: '/', contentType: 'application/x-www-form-urlencoded', body: `code=posted&state=${STATE}` });
+    expect((await raw(f.port, { host, method: 'POST', path: '/', contentType: 'text/plain', body: `code=c&state=${STATE}` })).status).toBe(
+      415
+    );
+    expect(
+      (
+        await raw(f.port, {
+          host,
+          method: 'POST',
+          path: '/',
+          contentType: 'application/x-www-form-urlencoded',
+          body: `code=${'x'.repeat(70_000)}&state=${STATE}`
+        })
+      ).status
+    ).toBe(413);
+    const ok = await raw(f.port, {
+      host,
+      method: 'POST',
+      path: '/',
+      contentType: 'application/x-www-form-urlencoded',
+      body: `code=posted&state=${STATE}`
+    });
     expect(ok.status).toBe(200);
     expect((await f.result).get('code')).toBe('posted');
   });

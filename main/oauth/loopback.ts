@@ -38,7 +38,8 @@ export interface RequestFacts {
   contentType: string | undefined;
 }
 
-export type RequestVerdict = { ok: true; query: URLSearchParams } | { ok: false; status: 400 | 404 | 405 | 415 | 421; reason: string; allow?: string };
+export type RequestVerdict =
+  { ok: true; query: URLSearchParams } | { ok: false; status: 400 | 404 | 405 | 415 | 421; reason: string; allow?: string };
 
 /** Method, path and Host of a request to the loopback listener. Pure. */
 export function checkRequest(req: RequestFacts, expect: CallbackExpectation): RequestVerdict {
@@ -50,7 +51,8 @@ export function checkRequest(req: RequestFacts, expect: CallbackExpectation): Re
   }
   const target = req.target ?? '';
   // Origin-form only ("/path?query"); "//host/path" would parse as another authority's path.
-  if (!target.startsWith('/') || target.startsWith('//')) return { ok: false, status: 400, reason: 'This request is not one Keydesk can read.' };
+  if (!target.startsWith('/') || target.startsWith('//'))
+    return { ok: false, status: 400, reason: 'This request is not one Keydesk can read.' };
   let url: URL;
   try {
     url = new URL(target, `http://${expect.host}`);
@@ -59,11 +61,13 @@ export function checkRequest(req: RequestFacts, expect: CallbackExpectation): Re
   }
   // The path exactly as sent: no dot segments or percent-encoding that a URL parser would normalise into ours.
   const rawPath = target.split(/[?#]/, 1)[0];
-  if (url.pathname !== expect.path || rawPath !== expect.path) return { ok: false, status: 404, reason: 'Nothing here: this is not the sign-in answer address.' };
+  if (url.pathname !== expect.path || rawPath !== expect.path)
+    return { ok: false, status: 404, reason: 'Nothing here: this is not the sign-in answer address.' };
   if (method !== allowed) return { ok: false, status: 405, reason: `The sign-in answer must arrive by ${allowed}.`, allow: allowed };
   if (allowed === 'POST') {
     const ct = (req.contentType ?? '').split(';')[0]?.trim().toLowerCase();
-    if (ct !== 'application/x-www-form-urlencoded') return { ok: false, status: 415, reason: 'The sign-in answer must be a form submission.' };
+    if (ct !== 'application/x-www-form-urlencoded')
+      return { ok: false, status: 415, reason: 'The sign-in answer must be a form submission.' };
   }
   return { ok: true, query: url.searchParams };
 }
@@ -84,7 +88,9 @@ function sameSecret(a: string, b: string): boolean {
  * characters are removed rather than replaced, so a secret interleaved with them stays whole for the scrubber.
  */
 export function printableProviderText(s: string, max = 300): string {
-  const clean = printableText(s).replace(/[^\x20-\x7E]/g, '?').trim();
+  const clean = printableText(s)
+    .replace(/[^\x20-\x7E]/g, '?')
+    .trim();
   return clean.length > max ? `${clean.slice(0, max)}…` : clean;
 }
 
@@ -113,7 +119,8 @@ export function interpretCallback(params: URLSearchParams, expectedState: string
     };
   }
   const codes = params.getAll('code');
-  if (codes.length !== 1 || !/^[\x21-\x7E]{1,4096}$/.test(codes[0] ?? '')) return { kind: 'reject', reason: 'The sign-in answer has no usable authorization code.' };
+  if (codes.length !== 1 || !/^[\x21-\x7E]{1,4096}$/.test(codes[0] ?? ''))
+    return { kind: 'reject', reason: 'The sign-in answer has no usable authorization code.' };
   return { kind: 'code', params };
 }
 
@@ -192,7 +199,14 @@ export async function startLoopback(opts: LoopbackOptions): Promise<LoopbackFlow
   const timer: { handle?: NodeJS.Timeout } = {};
 
   const server: Server = createServer({ requestTimeout: 30_000, headersTimeout: 15_000 });
-  const send = (res: ServerResponse, status: number, title: string, text: string, extra: Record<string, string> = {}, after?: () => void) => {
+  const send = (
+    res: ServerResponse,
+    status: number,
+    title: string,
+    text: string,
+    extra: Record<string, string> = {},
+    after?: () => void
+  ) => {
     res.writeHead(status, { ...SECURITY_HEADERS, ...extra });
     res.end(callbackPage(title, text), after);
   };
@@ -218,7 +232,10 @@ export async function startLoopback(opts: LoopbackOptions): Promise<LoopbackFlow
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
     void (async () => {
       if (done || !expect) return send(res, 410, 'Sign-in already finished', 'This sign-in is over. You can close this tab.');
-      const verdict = checkRequest({ method: req.method, target: req.url, host: req.headers.host, contentType: req.headers['content-type'] }, expect);
+      const verdict = checkRequest(
+        { method: req.method, target: req.url, host: req.headers.host, contentType: req.headers['content-type'] },
+        expect
+      );
       if (!verdict.ok) {
         opts.onRejected?.(verdict.status);
         return send(res, verdict.status, 'Not a sign-in answer', verdict.reason, verdict.allow ? { allow: verdict.allow } : {});
@@ -243,10 +260,19 @@ export async function startLoopback(opts: LoopbackOptions): Promise<LoopbackFlow
         finish({
           err: new KeydeskError(
             answer.code,
-            answer.code === 'OAUTH_DENIED' ? `The sign-in was refused (${detail}). Nothing was stored.` : `The authorization server answered with an error (${detail}). Nothing was stored.`
+            answer.code === 'OAUTH_DENIED'
+              ? `The sign-in was refused (${detail}). Nothing was stored.`
+              : `The authorization server answered with an error (${detail}). Nothing was stored.`
           )
         });
-        return send(res, 200, answer.code === 'OAUTH_DENIED' ? 'Sign-in refused' : 'Sign-in failed', `Keydesk received the answer "${detail}". You can close this tab.`, {}, () => void shutdown());
+        return send(
+          res,
+          200,
+          answer.code === 'OAUTH_DENIED' ? 'Sign-in refused' : 'Sign-in failed',
+          `Keydesk received the answer "${detail}". You can close this tab.`,
+          {},
+          () => void shutdown()
+        );
       }
       finish({ ok: answer.params });
       send(res, 200, 'Signed in', 'Keydesk received the sign-in. You can close this tab and return to Keydesk.', {}, () => void shutdown());
@@ -254,14 +280,26 @@ export async function startLoopback(opts: LoopbackOptions): Promise<LoopbackFlow
   });
 
   await new Promise<void>((resolve, reject) => {
-    server.once('error', (e) => reject(new KeydeskError('OAUTH_FAILED', `Keydesk could not open a local port for the sign-in answer (${(e as { code?: string }).code ?? 'error'}).`)));
+    server.once('error', (e) =>
+      reject(
+        new KeydeskError(
+          'OAUTH_FAILED',
+          `Keydesk could not open a local port for the sign-in answer (${(e as { code?: string }).code ?? 'error'}).`
+        )
+      )
+    );
     server.listen(0, '127.0.0.1', () => resolve());
   });
   const port = (server.address() as AddressInfo).port;
   expect = { host: `${redirectHost}:${port}`, path, responseMode };
 
   timer.handle = setTimeout(() => {
-    finish({ err: new KeydeskError('OAUTH_TIMEOUT', `No sign-in answer arrived within ${Math.round(timeoutMs / 1000)} s; the sign-in was abandoned and nothing was stored. Start it again when ready.`) });
+    finish({
+      err: new KeydeskError(
+        'OAUTH_TIMEOUT',
+        `No sign-in answer arrived within ${Math.round(timeoutMs / 1000)} s; the sign-in was abandoned and nothing was stored. Start it again when ready.`
+      )
+    });
     void shutdown();
   }, timeoutMs);
   opts.signal?.addEventListener('abort', onAbort, { once: true });

@@ -12,7 +12,9 @@ describe('OAuth presets', () => {
       revocationUrl: 'https://oauth2.googleapis.com/revoke',
       discoveryUrl: undefined
     });
-    expect(resolveEndpoints({ preset: 'google', token_url: 'https://proxy.example/token' }, PRESETS.google).tokenUrl).toBe('https://proxy.example/token');
+    expect(resolveEndpoints({ preset: 'google', token_url: 'https://proxy.example/token' }, PRESETS.google).tokenUrl).toBe(
+      'https://proxy.example/token'
+    );
     expect(resolveEndpoints({ preset: 'github' }, PRESETS.github).revocationUrl).toBeUndefined();
   });
 
@@ -38,8 +40,19 @@ describe('OAuth presets', () => {
 
   it('the spec refuses a tenant without the microsoft preset, and a malformed tenant', () => {
     const spec = modeSpec('oauth', 'authorization_code');
-    expect(() => validateValues(spec, { preset: 'google', tenant: 'contoso.com', client_id: 'c', scopes: 'openid' })).toThrow(expect.objectContaining({ fields: { tenant: expect.any(String) } }));
-    expect(() => validateValues(spec, { preset: 'microsoft', tenant: 'not a tenant', client_id: 'c', scopes: 'openid' })).toThrow(expect.objectContaining({ code: 'INPUT_INVALID' }));
-    expect(validateValues(spec, { preset: 'microsoft', tenant: '72f988bf-86f1-41af-91ab-2d7cd011db47', client_id: 'c', scopes: 'offline_access' })).toMatchObject({ tenant: '72f988bf-86f1-41af-91ab-2d7cd011db47' });
+    expect(() => validateValues(spec, { preset: 'google', tenant: 'contoso.com', client_id: 'c', scopes: 'openid' })).toThrow(
+      expect.objectContaining({ fields: { tenant: expect.any(String) } })
+    );
+    expect(() => validateValues(spec, { preset: 'microsoft', tenant: 'not a tenant', client_id: 'c', scopes: 'openid' })).toThrow(
+      expect.objectContaining({ code: 'INPUT_INVALID' })
+    );
+    expect(
+      validateValues(spec, {
+        preset: 'microsoft',
+        tenant: '72f988bf-86f1-41af-91ab-2d7cd011db47',
+        client_id: 'c',
+        scopes: 'offline_access'
+      })
+    ).toMatchObject({ tenant: '72f988bf-86f1-41af-91ab-2d7cd011db47' });
   });
 });

@@ -53,7 +53,8 @@ export const PRESETS: Record<PresetId, OAuthPreset> = {
     redirectHost: '127.0.0.1',
     redirectPath: '/',
     responseMode: 'query',
-    notes: 'Create an OAuth client of type "Desktop app"; Google accepts a loopback redirect on any port. For Workspace admin actions use the google_workspace provider (oauth_user mode).'
+    notes:
+      'Create an OAuth client of type "Desktop app"; Google accepts a loopback redirect on any port. For Workspace admin actions use the google_workspace provider (oauth_user mode).'
   },
   microsoft: {
     id: 'microsoft',
@@ -73,7 +74,8 @@ export const PRESETS: Record<PresetId, OAuthPreset> = {
     redirectHost: 'localhost',
     redirectPath: '/',
     responseMode: 'query',
-    notes: 'Register a "Mobile and desktop applications" redirect http://localhost. Set tenant to your tenant id or domain (default: organizations). For Microsoft 365 actions use the microsoft_365 provider (oauth_delegated mode).'
+    notes:
+      'Register a "Mobile and desktop applications" redirect http://localhost. Set tenant to your tenant id or domain (default: organizations). For Microsoft 365 actions use the microsoft_365 provider (oauth_delegated mode).'
   },
   github: {
     id: 'github',
@@ -99,7 +101,8 @@ export const PRESETS: Record<PresetId, OAuthPreset> = {
     authorizationUrl: 'https://slack.com/oauth/v2/authorize',
     tokenUrl: 'https://slack.com/api/oauth.v2.access',
     revocationUrl: null,
-    revocationNote: 'Slack revokes tokens with its own auth.revoke Web API method, not RFC 7009; revoke the app’s tokens in the Slack app settings. Keydesk can only forget its copy.',
+    revocationNote:
+      'Slack revokes tokens with its own auth.revoke Web API method, not RFC 7009; revoke the app’s tokens in the Slack app settings. Keydesk can only forget its copy.',
     suggestedScopes: 'channels:read',
     clientAuth: 'basic',
     redirectHost: '127.0.0.1',

@@ -4,7 +4,14 @@ import type { Browser } from '@playwright/test';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { signIn } from '../../e2e/peers/oidc-browser.ts';
 import { chromiumSignIn, launchChromium } from '../../e2e/peers/oidc-chromium.ts';
-import { GOOGLE_CLIENT_ID, GOOGLE_CLIENT_SECRET, MICROSOFT_CLIENT_ID, MICROSOFT_TENANT_ID, startOidcPeer, type OidcPeer } from '../../e2e/peers/oidc.ts';
+import {
+  GOOGLE_CLIENT_ID,
+  GOOGLE_CLIENT_SECRET,
+  MICROSOFT_CLIENT_ID,
+  MICROSOFT_TENANT_ID,
+  startOidcPeer,
+  type OidcPeer
+} from '../../e2e/peers/oidc.ts';
 import { createTestCa, trustTestCa } from '../../e2e/peers/tls.ts';
 import { keychainVault, manualClock, type TempVault } from '../testing/fixtures.ts';
 import { GOOGLE_DEFAULT_SCOPES } from './drivers/google.ts';
@@ -57,7 +64,14 @@ describe('google_workspace oauth_user (google-auth-library OAuth2Client)', () =>
     expect(q.get('code_challenge_method')).toBe('S256');
     expect(q.get('access_type')).toBe('offline');
     expect(q.get('redirect_uri')).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);
-    expect(c).toMatchObject({ status: 'ok', observed: { granted: [...GOOGLE_DEFAULT_SCOPES].sort(), identity: { account: 'alice@peer.example' }, oauth: { library: 'google-auth-library' } } });
+    expect(c).toMatchObject({
+      status: 'ok',
+      observed: {
+        granted: [...GOOGLE_DEFAULT_SCOPES].sort(),
+        identity: { account: 'alice@peer.example' },
+        oauth: { library: 'google-auth-library' }
+      }
+    });
     expect(Date.parse(c.expiresAt ?? '') - clock.now().getTime()).toBeGreaterThan(3590_000);
     const first = tokensOf(app, 'Workspace admin');
     expect(peer.tokenRequests.at(-1)).toMatchObject({ grantType: 'authorization_code', clientId: GOOGLE_CLIENT_ID, status: 200 });
@@ -108,7 +122,10 @@ describe('google_workspace oauth_user (google-auth-library OAuth2Client)', () =>
       const redirect = u.searchParams.get('redirect_uri') ?? '';
       await fetch(`${redirect}?code=stolen&state=${u.searchParams.get('state') ?? ''}&iss=${encodeURIComponent('https://evil.example')}`);
     };
-    await expect(app.oauth.connect('Workspace mixup', { openExternal: forge })).rejects.toMatchObject({ code: 'OAUTH_FAILED', message: expect.stringContaining('evil.example') });
+    await expect(app.oauth.connect('Workspace mixup', { openExternal: forge })).rejects.toMatchObject({
+      code: 'OAUTH_FAILED',
+      message: expect.stringContaining('evil.example')
+    });
     expect(tokensOf(app, 'Workspace mixup').access).toBeNull();
     expect(peer.tokenRequests.filter((t) => t.grantType === 'authorization_code' && t.status !== 200)).toHaveLength(0);
   });
@@ -130,7 +147,10 @@ describe('google_workspace oauth_user (google-auth-library OAuth2Client)', () =>
       return { ...body, id_token: `${h}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}.${sig}` };
     };
     try {
-      await expect(app.oauth.connect('Workspace replayed', approve)).rejects.toMatchObject({ code: 'OAUTH_FAILED', message: expect.stringContaining('nonce') });
+      await expect(app.oauth.connect('Workspace replayed', approve)).rejects.toMatchObject({
+        code: 'OAUTH_FAILED',
+        message: expect.stringContaining('nonce')
+      });
     } finally {
       peer.control.rewriteTokenAnswer = null;
     }
@@ -139,8 +159,16 @@ describe('google_workspace oauth_user (google-auth-library OAuth2Client)', () =>
 
   it('a wrong client secret is the provider’s error, clearly, and nothing is stored', async () => {
     const { app } = await vault();
-    app.credentials.add({ name: 'Workspace bad secret', provider: 'google_workspace', mode: 'oauth_user', values: { ...values(), client_secret: 'not-the-right-secret' } });
-    await expect(app.oauth.connect('Workspace bad secret', approve)).rejects.toMatchObject({ code: 'OAUTH_FAILED', message: expect.stringContaining('invalid_client') });
+    app.credentials.add({
+      name: 'Workspace bad secret',
+      provider: 'google_workspace',
+      mode: 'oauth_user',
+      values: { ...values(), client_secret: 'not-the-right-secret' }
+    });
+    await expect(app.oauth.connect('Workspace bad secret', approve)).rejects.toMatchObject({
+      code: 'OAUTH_FAILED',
+      message: expect.stringContaining('invalid_client')
+    });
     expect(tokensOf(app, 'Workspace bad secret').access).toBeNull();
   });
 });
@@ -178,7 +206,10 @@ describe('microsoft_365 oauth_delegated (MSAL Node over HTTPS)', () => {
       expect(q.get('response_mode')).toBe('form_post');
       expect(q.get('code_challenge_method')).toBe('S256');
       expect(new URL(authUrl).pathname).toBe('/auth');
-      expect(c).toMatchObject({ status: 'ok', observed: { oauth: { library: 'msal-node', has_refresh_token: true }, identity: { account: 'alice@peer.example' } } });
+      expect(c).toMatchObject({
+        status: 'ok',
+        observed: { oauth: { library: 'msal-node', has_refresh_token: true }, identity: { account: 'alice@peer.example' } }
+      });
       expect(c.observed.granted).toEqual(expect.arrayContaining(defaultMicrosoftScopes(undefined)));
     } finally {
       await chrome.close();
@@ -193,7 +224,10 @@ describe('microsoft_365 oauth_delegated (MSAL Node over HTTPS)', () => {
     expect(second.refresh).not.toBe(first.refresh); // MSAL's cache gave up the rotated refresh token
     expect(peer.liveRefreshTokens()).toContain(second.refresh);
 
-    await expect(app.oauth.revoke('M365 delegated')).rejects.toMatchObject({ code: 'UNSUPPORTED', message: expect.stringContaining('revokeSignInSessions') });
+    await expect(app.oauth.revoke('M365 delegated')).rejects.toMatchObject({
+      code: 'UNSUPPORTED',
+      message: expect.stringContaining('revokeSignInSessions')
+    });
     expect(tokensOf(app, 'M365 delegated')).toEqual(second);
   });
 
@@ -208,8 +242,13 @@ describe('microsoft_365 oauth_delegated (MSAL Node over HTTPS)', () => {
       await chrome.close();
     }
     const pair = tokensOf(app, 'M365 a');
-    await expect(app.oauth.pasteTokens('M365 b', { refresh_token: 'made-up-refresh-token' })).rejects.toMatchObject({ code: 'PROVIDER_REJECTED', message: expect.stringContaining('invalid_grant') });
-    await expect(app.oauth.pasteTokens('M365 b', { access_token: pair.access, refresh_token: pair.refresh })).resolves.toMatchObject({ status: 'ok' });
+    await expect(app.oauth.pasteTokens('M365 b', { refresh_token: 'made-up-refresh-token' })).rejects.toMatchObject({
+      code: 'PROVIDER_REJECTED',
+      message: expect.stringContaining('invalid_grant')
+    });
+    await expect(app.oauth.pasteTokens('M365 b', { access_token: pair.access, refresh_token: pair.refresh })).resolves.toMatchObject({
+      status: 'ok'
+    });
     // "M365 a" still holds the refresh token the paste spent (rotated away): the provider now refuses it.
     await expect(app.oauth.refresh('M365 a')).rejects.toMatchObject({ code: 'PROVIDER_EXPIRED' });
     expect(app.credentials.get('M365 a')).toMatchObject({ status: 'expired', lastError: { code: 'invalid_grant' } });
@@ -225,7 +264,11 @@ describe('microsoft_365 oauth_delegated (MSAL Node over HTTPS)', () => {
       await chrome.close();
     }
     const before = peer.refreshCount();
-    peer.control.refreshError = { status: 503, count: 5, body: { error: 'temporarily_unavailable', error_description: 'AADSTS90033: A transient error has occurred.' } };
+    peer.control.refreshError = {
+      status: 503,
+      count: 5,
+      body: { error: 'temporarily_unavailable', error_description: 'AADSTS90033: A transient error has occurred.' }
+    };
     try {
       await expect(app.oauth.refresh('M365 flaky')).rejects.toMatchObject({ code: 'PROVIDER_UNREACHABLE' });
     } finally {

@@ -75,7 +75,9 @@ function checkPastedToken(v: unknown, name: string, required: boolean): string |
     return null;
   }
   if (typeof v !== 'string' || !TOKEN_RE.test(v.trim())) {
-    throw new KeydeskError('INPUT_INVALID', `The pasted ${name} is not a token (printable characters without spaces, at most 16,384).`, { fields: { [name]: 'Not a token' } });
+    throw new KeydeskError('INPUT_INVALID', `The pasted ${name} is not a token (printable characters without spaces, at most 16,384).`, {
+      fields: { [name]: 'Not a token' }
+    });
   }
   return v.trim();
 }
@@ -90,7 +92,8 @@ export function scrubError(e: unknown, secrets: readonly (string | null | undefi
   const scrubber = makeScrubber(secrets.filter((x): x is string => typeof x === 'string' && x.length > 0));
   const message = scrubber.scrub(e.message);
   if (message === e.message) return e;
-  if (e instanceof TokenEndpointError) return new TokenEndpointError(e.code, message, { oauthError: e.oauthError, httpStatus: e.httpStatus, expiredReason: e.expiredReason });
+  if (e instanceof TokenEndpointError)
+    return new TokenEndpointError(e.code, message, { oauthError: e.oauthError, httpStatus: e.httpStatus, expiredReason: e.expiredReason });
   return new KeydeskError(e.code, message, e.fields ? { fields: e.fields } : undefined);
 }
 
@@ -118,7 +121,13 @@ export function withReadableFacts(tokens: TokenSet, secrets: readonly (string | 
 }
 
 /** Readable facts about the tokens, merged into the credential's `observed`. Never a token. */
-function observedFor(tokens: TokenSet, previous: Record<string, unknown>, driver: FlowDriver, reason: 'connect' | 'refresh' | 'paste', now: string): Record<string, unknown> {
+function observedFor(
+  tokens: TokenSet,
+  previous: Record<string, unknown>,
+  driver: FlowDriver,
+  reason: 'connect' | 'refresh' | 'paste',
+  now: string
+): Record<string, unknown> {
   const prevOauth = (previous.oauth && typeof previous.oauth === 'object' ? previous.oauth : {}) as Record<string, unknown>;
   const prevIdentity = (previous.identity && typeof previous.identity === 'object' ? previous.identity : {}) as Record<string, unknown>;
   return {
@@ -173,7 +182,10 @@ export class OAuthService {
    */
   #deps(signal?: AbortSignal, lease?: HeldLease) {
     const signals = [signal, lease?.signal].filter((x): x is AbortSignal => x !== undefined);
-    const base = providerHttp({ timeoutMs: this.#timeoutMs, ...(signals.length ? { signal: signals.length === 1 ? signals[0] : AbortSignal.any(signals) } : {}) });
+    const base = providerHttp({
+      timeoutMs: this.#timeoutMs,
+      ...(signals.length ? { signal: signals.length === 1 ? signals[0] : AbortSignal.any(signals) } : {})
+    });
     const http: ProviderHttp = lease
       ? (url, init) => {
           lease.assertHeld();
@@ -186,7 +198,10 @@ export class OAuthService {
   #oauthCredential(ref: string): CredentialSummary {
     const c = this.#credentials.get(ref);
     if (!isOAuthMode(c.provider, c.mode)) {
-      throw new KeydeskError('UNSUPPORTED', `"${printable(c.name)}" is a ${c.provider}/${c.mode} credential: it has no OAuth tokens. OAuth modes are oauth/authorization_code, google_workspace/oauth_user and microsoft_365/oauth_delegated.`);
+      throw new KeydeskError(
+        'UNSUPPORTED',
+        `"${printable(c.name)}" is a ${c.provider}/${c.mode} credential: it has no OAuth tokens. OAuth modes are oauth/authorization_code, google_workspace/oauth_user and microsoft_365/oauth_delegated.`
+      );
     }
     return c;
   }
@@ -206,16 +221,41 @@ export class OAuthService {
    * process stored a newer token set (or the tokens were revoked) meanwhile, and that stays — the current credential
    * is returned unchanged.
    */
-  #store(id: string, tokens: TokenSet, keepRefreshToken: string | null, driver: FlowDriver, reason: 'connect' | 'refresh' | 'paste', spent?: string): CredentialSummary {
-    return this.#transaction(() => (spent !== undefined && this.#storedRefreshToken(id) !== spent ? this.#credentials.get(id) : this.#write(id, tokens, keepRefreshToken, driver, reason)));
+  #store(
+    id: string,
+    tokens: TokenSet,
+    keepRefreshToken: string | null,
+    driver: FlowDriver,
+    reason: 'connect' | 'refresh' | 'paste',
+    spent?: string
+  ): CredentialSummary {
+    return this.#transaction(() =>
+      spent !== undefined && this.#storedRefreshToken(id) !== spent
+        ? this.#credentials.get(id)
+        : this.#write(id, tokens, keepRefreshToken, driver, reason)
+    );
   }
 
-  #write(id: string, answer: TokenSet, keepRefreshToken: string | null, driver: FlowDriver, reason: 'connect' | 'refresh' | 'paste'): CredentialSummary {
+  #write(
+    id: string,
+    answer: TokenSet,
+    keepRefreshToken: string | null,
+    driver: FlowDriver,
+    reason: 'connect' | 'refresh' | 'paste'
+  ): CredentialSummary {
     const current = this.#credentials.get(id);
     const now = this.#clock.now().toISOString();
     const refreshToken = answer.refreshToken ?? keepRefreshToken;
-    const tokens = withReadableFacts(answer, [answer.accessToken, refreshToken, keepRefreshToken, this.#credentials.material(id).secrets.client_secret?.reveal()]);
-    const extra: Record<string, string> = { [TOKEN_SECRET_NAMES.access]: tokens.accessToken, ...(refreshToken ? { [TOKEN_SECRET_NAMES.refresh]: refreshToken } : {}) };
+    const tokens = withReadableFacts(answer, [
+      answer.accessToken,
+      refreshToken,
+      keepRefreshToken,
+      this.#credentials.material(id).secrets.client_secret?.reveal()
+    ]);
+    const extra: Record<string, string> = {
+      [TOKEN_SECRET_NAMES.access]: tokens.accessToken,
+      ...(refreshToken ? { [TOKEN_SECRET_NAMES.refresh]: refreshToken } : {})
+    };
     const action = reason === 'refresh' ? 'oauth.refresh' : reason === 'paste' ? 'oauth.paste_tokens' : 'oauth.connect';
     const detail = {
       library: driver.library,
@@ -236,7 +276,8 @@ export class OAuthService {
     try {
       return this.#vault.db.transaction(fn).immediate();
     } catch (e) {
-      if ((e as { code?: string }).code === 'SQLITE_BUSY') throw new KeydeskError('VAULT_BUSY', 'The vault is busy in another Keydesk process; try again in a moment. Nothing was changed.');
+      if ((e as { code?: string }).code === 'SQLITE_BUSY')
+        throw new KeydeskError('VAULT_BUSY', 'The vault is busy in another Keydesk process; try again in a moment. Nothing was changed.');
       throw e;
     }
   }
@@ -249,7 +290,11 @@ export class OAuthService {
       // "expired", not "expired: invalid_grant … expires in 59 min".
       health = { status: 'expired', lastError: { code: e.expiredReason, message: e.message }, checkedAt: now, expiresAt: null };
     } else if (e.code === 'PROVIDER_REJECTED') {
-      health = { status: 'failed', lastError: { code: e instanceof TokenEndpointError ? e.oauthError : e.code, message: e.message }, checkedAt: now };
+      health = {
+        status: 'failed',
+        lastError: { code: e instanceof TokenEndpointError ? e.oauthError : e.code, message: e.message },
+        checkedAt: now
+      };
     } else if (e.code === 'PROVIDER_UNREACHABLE' || e.code === 'OAUTH_FAILED') {
       // A network failure, a 5xx or an answer the library could not use: nothing is known about the credential.
       health = { status: 'unknown', lastError: { code: e.code, message: e.message }, checkedAt: now };
@@ -293,12 +338,22 @@ export class OAuthService {
       return stored;
     } catch (e) {
       const shape = toErrorShape(e);
-      this.#emit({ flowId, credentialId: who.id, credentialName: who.name, stage: 'failed', error: { code: shape.code, message: shape.message } });
+      this.#emit({
+        flowId,
+        credentialId: who.id,
+        credentialName: who.name,
+        stage: 'failed',
+        error: { code: shape.code, message: shape.message }
+      });
       throw e;
     }
   }
 
-  async #flow(source: OAuthSource, who: { id: string | null; name: string }, opts: ConnectOptions): Promise<{ tokens: TokenSet; driver: FlowDriver; flowId: string }> {
+  async #flow(
+    source: OAuthSource,
+    who: { id: string | null; name: string },
+    opts: ConnectOptions
+  ): Promise<{ tokens: TokenSet; driver: FlowDriver; flowId: string }> {
     if (typeof opts?.openExternal !== 'function') throw new KeydeskError('INPUT_INVALID', 'A sign-in needs a way to open the browser.');
     const flowId = randomUUID();
     const emit = (stage: FlowStage, error?: { code: ErrorCode; message: string }) =>
@@ -322,7 +377,10 @@ export class OAuthService {
       await openExternalChecked(url, opts.openExternal);
       emit('waiting_for_browser');
       const flowLoop = loop;
-      const response = await scrubbing([source.secrets.client_secret?.reveal(), req.state, req.nonce, pkce.verifier], () => flowLoop.result);
+      const response = await scrubbing(
+        [source.secrets.client_secret?.reveal(), req.state, req.nonce, pkce.verifier],
+        () => flowLoop.result
+      );
       const inPlay = [source.secrets.client_secret?.reveal(), response.get('code'), pkce.verifier, req.state, req.nonce];
       const tokens = await scrubbing(inPlay, () => driver.exchange(full, response));
       return { tokens, driver, flowId };
@@ -332,7 +390,15 @@ export class OAuthService {
       if (who.id) {
         const outcome = shape.code === 'OAUTH_DENIED' ? 'denied' : 'failed';
         try {
-          this.#vault.write((w) => w.audit({ action: 'oauth.connect', outcome, credentialId: who.id, credentialName: who.name, detail: { error_code: shape.code } }));
+          this.#vault.write((w) =>
+            w.audit({
+              action: 'oauth.connect',
+              outcome,
+              credentialId: who.id,
+              credentialName: who.name,
+              detail: { error_code: shape.code }
+            })
+          );
         } catch {
           /* the failure itself is what the caller needs to see */
         }
@@ -344,13 +410,18 @@ export class OAuthService {
   }
 
   #newSource(input: NewOAuthCredential): OAuthSource & { name: string } {
-    if (!input || typeof input !== 'object') throw new KeydeskError('INPUT_INVALID', 'A new credential needs a name, a provider, a mode and its fields.');
+    if (!input || typeof input !== 'object')
+      throw new KeydeskError('INPUT_INVALID', 'A new credential needs a name, a provider, a mode and its fields.');
     const name = validateName(input.name);
     const mode = modeSpec(input.provider, input.mode);
-    if (!isOAuthMode(input.provider, input.mode)) throw new KeydeskError('UNSUPPORTED', `${input.provider}/${input.mode} is not an OAuth mode.`);
+    if (!isOAuthMode(input.provider, input.mode))
+      throw new KeydeskError('UNSUPPORTED', `${input.provider}/${input.mode} is not an OAuth mode.`);
     const values = validateValues(mode, input.values ?? {});
     const exists = this.#credentials.list().some((c) => c.name.toLowerCase() === name.toLowerCase());
-    if (exists) throw new KeydeskError('NAME_TAKEN', `A credential named "${printable(name)}" already exists; connect it with its name.`, { fields: { name: 'This name is taken' } });
+    if (exists)
+      throw new KeydeskError('NAME_TAKEN', `A credential named "${printable(name)}" already exists; connect it with its name.`, {
+        fields: { name: 'This name is taken' }
+      });
     const fields: Record<string, string> = {};
     const secrets: Record<string, Secret> = {};
     for (const f of mode.fields) {
@@ -362,7 +433,14 @@ export class OAuthService {
     return { name, provider: input.provider, mode: input.mode, fields, secrets };
   }
 
-  #addWithTokens(input: NewOAuthCredential, source: OAuthSource & { name: string }, answer: TokenSet, keepRefreshToken: string | null, driver: FlowDriver, reason: 'connect' | 'paste'): CredentialSummary {
+  #addWithTokens(
+    input: NewOAuthCredential,
+    source: OAuthSource & { name: string },
+    answer: TokenSet,
+    keepRefreshToken: string | null,
+    driver: FlowDriver,
+    reason: 'connect' | 'paste'
+  ): CredentialSummary {
     const now = this.#clock.now().toISOString();
     const refreshToken = answer.refreshToken ?? keepRefreshToken;
     const tokens = withReadableFacts(answer, [answer.accessToken, refreshToken, keepRefreshToken, source.secrets.client_secret?.reveal()]);
@@ -378,7 +456,14 @@ export class OAuthService {
       return this.#credentials.recordHealth(
         added.id,
         { status: 'ok', lastError: null, checkedAt: now, expiresAt: tokens.expiresAt, expirySource: 'provider' },
-        { action: 'oauth.status', detail: { after: reason === 'paste' ? 'oauth.paste_tokens' : 'oauth.connect', scopes: tokens.scopes ?? [], library: driver.library } }
+        {
+          action: 'oauth.status',
+          detail: {
+            after: reason === 'paste' ? 'oauth.paste_tokens' : 'oauth.connect',
+            scopes: tokens.scopes ?? [],
+            library: driver.library
+          }
+        }
       );
     });
   }
@@ -418,14 +503,25 @@ export class OAuthService {
       );
     }
     let m = this.#credentials.material(c.id);
-    if (!m.secrets[TOKEN_SECRET_NAMES.access]) throw new KeydeskError('CREDENTIAL_NOT_READY', `"${printable(c.name)}" has no tokens yet: sign in first (keydesk connect ${printable(c.name)}).`);
+    if (!m.secrets[TOKEN_SECRET_NAMES.access])
+      throw new KeydeskError(
+        'CREDENTIAL_NOT_READY',
+        `"${printable(c.name)}" has no tokens yet: sign in first (keydesk connect ${printable(c.name)}).`
+      );
     if (needsRefresh(c.expiresAt, this.#clock.now())) {
       if (m.secrets[TOKEN_SECRET_NAMES.refresh]) {
         c = await this.#collapsed(c.id, 'if-needed', opts.signal);
         m = this.#credentials.material(c.id);
       } else if (c.expiresAt && Date.parse(c.expiresAt) <= this.#clock.now().getTime()) {
-        const e = new KeydeskError('PROVIDER_EXPIRED', `The access token of "${printable(c.name)}" expired and there is no refresh token to renew it: sign in again.`);
-        this.#credentials.recordHealth(c.id, { status: 'expired', lastError: { code: 'token_expired', message: e.message }, checkedAt: this.#clock.now().toISOString() }, { action: 'oauth.refresh' });
+        const e = new KeydeskError(
+          'PROVIDER_EXPIRED',
+          `The access token of "${printable(c.name)}" expired and there is no refresh token to renew it: sign in again.`
+        );
+        this.#credentials.recordHealth(
+          c.id,
+          { status: 'expired', lastError: { code: 'token_expired', message: e.message }, checkedAt: this.#clock.now().toISOString() },
+          { action: 'oauth.refresh' }
+        );
         throw e;
       }
     }
@@ -446,7 +542,10 @@ export class OAuthService {
     const before = this.#credentials.material(id);
     const accessBefore = before.secrets[TOKEN_SECRET_NAMES.access]?.reveal() ?? null;
     if (!before.secrets[TOKEN_SECRET_NAMES.refresh]) {
-      throw new KeydeskError('CREDENTIAL_NOT_READY', `"${printable(before.name)}" has no refresh token${accessBefore ? '' : ' (it was never connected)'}: sign in again (keydesk connect ${printable(before.name)}).`);
+      throw new KeydeskError(
+        'CREDENTIAL_NOT_READY',
+        `"${printable(before.name)}" has no refresh token${accessBefore ? '' : ' (it was never connected)'}: sign in again (keydesk connect ${printable(before.name)}).`
+      );
     }
     return withRefreshLease(
       this.#vault.db,
@@ -493,10 +592,15 @@ export class OAuthService {
     const refreshToken = checkPastedToken(pasted?.refresh_token, 'refresh_token', true) ?? '';
     const material = this.#credentials.material(c.id);
     const driver = await driverFor(material, this.#deps());
-    const stored = await withRefreshLease(this.#vault.db, c.id, async () => {
-      const tokens = await this.#proveRefreshToken(driver, refreshToken, pasted, material.secrets.client_secret?.reveal());
-      return this.#store(c.id, tokens, refreshToken, driver, 'paste');
-    }, this.#lease);
+    const stored = await withRefreshLease(
+      this.#vault.db,
+      c.id,
+      async () => {
+        const tokens = await this.#proveRefreshToken(driver, refreshToken, pasted, material.secrets.client_secret?.reveal());
+        return this.#store(c.id, tokens, refreshToken, driver, 'paste');
+      },
+      this.#lease
+    );
     await this.#notifyReauthenticated(stored);
     return stored;
   }
@@ -511,12 +615,22 @@ export class OAuthService {
     return this.#addWithTokens(input, source, tokens, refreshToken, driver, 'paste');
   }
 
-  async #proveRefreshToken(driver: FlowDriver, refreshToken: string, pasted: PastedTokens, clientSecret: string | undefined): Promise<TokenSet> {
+  async #proveRefreshToken(
+    driver: FlowDriver,
+    refreshToken: string,
+    pasted: PastedTokens,
+    clientSecret: string | undefined
+  ): Promise<TokenSet> {
     try {
-      return await scrubbing([refreshToken, typeof pasted.access_token === 'string' ? pasted.access_token : null, clientSecret], () => driver.refresh(refreshToken));
+      return await scrubbing([refreshToken, typeof pasted.access_token === 'string' ? pasted.access_token : null, clientSecret], () =>
+        driver.refresh(refreshToken)
+      );
     } catch (e) {
       if (e instanceof KeydeskError && e.code !== 'PROVIDER_UNREACHABLE') {
-        throw new KeydeskError('PROVIDER_REJECTED', `The pasted refresh token was not accepted: ${e.message.replace(/ Sign in again to reconnect this credential\.$/, '')} Nothing was stored.`);
+        throw new KeydeskError(
+          'PROVIDER_REJECTED',
+          `The pasted refresh token was not accepted: ${e.message.replace(/ Sign in again to reconnect this credential\.$/, '')} Nothing was stored.`
+        );
       }
       throw e;
     }
@@ -541,7 +655,10 @@ export class OAuthService {
     let partial: string | null = null;
     if (!opts.localOnly) {
       if (!driver.revoke) {
-        throw new KeydeskError('UNSUPPORTED', `${driver.revocationNote ?? 'This provider has no RFC 7009 revocation endpoint.'} Nothing was changed; to forget Keydesk's copy of the tokens, revoke with --local-only.`);
+        throw new KeydeskError(
+          'UNSUPPORTED',
+          `${driver.revocationNote ?? 'This provider has no RFC 7009 revocation endpoint.'} Nothing was changed; to forget Keydesk's copy of the tokens, revoke with --local-only.`
+        );
       }
       const revoke = driver.revoke;
       const inPlay = [rt?.reveal(), at?.reveal(), material.secrets.client_secret?.reveal()];
@@ -560,10 +677,24 @@ export class OAuthService {
       revokedAtProvider = true;
     }
     const now = this.#clock.now().toISOString();
-    const message = revokedAtProvider ? 'The tokens were revoked at the provider; sign in again to use this credential.' : 'Keydesk’s copy of the tokens was removed; sign in again to use this credential.';
+    const message = revokedAtProvider
+      ? 'The tokens were revoked at the provider; sign in again to use this credential.'
+      : 'Keydesk’s copy of the tokens was removed; sign in again to use this credential.';
     const credential = this.#transaction(() => {
-      this.#credentials.setExtraSecrets(c.id, {}, { action: 'oauth.revoke', detail: { at_provider: revokedAtProvider, library: driver.library, ...(partial ? { access_token_revoked: false } : {}) } }, { oauth: { ...((c.observed.oauth as object | undefined) ?? {}), has_refresh_token: false, revoked_at: now } });
-      return this.#credentials.recordHealth(c.id, { status: 'expired', lastError: { code: 'revoked', message }, checkedAt: now, expiresAt: null }, { action: 'oauth.status', detail: { after: 'oauth.revoke' } });
+      this.#credentials.setExtraSecrets(
+        c.id,
+        {},
+        {
+          action: 'oauth.revoke',
+          detail: { at_provider: revokedAtProvider, library: driver.library, ...(partial ? { access_token_revoked: false } : {}) }
+        },
+        { oauth: { ...((c.observed.oauth as object | undefined) ?? {}), has_refresh_token: false, revoked_at: now } }
+      );
+      return this.#credentials.recordHealth(
+        c.id,
+        { status: 'expired', lastError: { code: 'revoked', message }, checkedAt: now, expiresAt: null },
+        { action: 'oauth.status', detail: { after: 'oauth.revoke' } }
+      );
     });
     return { credential, revokedAtProvider, note: revokedAtProvider ? partial : driver.revocationNote };
   }

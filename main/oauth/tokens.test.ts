@@ -28,25 +28,52 @@ describe('token arithmetic and refusals', () => {
     expect(classifyTokenError('invalid_grant', 'reauth related error (invalid_rapt)', null)).toBe('invalid_rapt');
     expect(classifyTokenError('invalid_grant', null, 'invalid_rapt')).toBe('invalid_rapt');
     expect(classifyTokenError('invalid_client', null, null)).toBeNull();
-    const e = tokenEndpointError('refresh', { error: 'invalid_grant', description: 'grant request is invalid', status: 400, host: 'idp.example' });
+    const e = tokenEndpointError('refresh', {
+      error: 'invalid_grant',
+      description: 'grant request is invalid',
+      status: 400,
+      host: 'idp.example'
+    });
     expect(e).toMatchObject({ code: 'PROVIDER_EXPIRED', expiredReason: 'invalid_grant' });
     expect(e.message).toContain('invalid_grant — grant request is invalid');
-    expect(tokenEndpointError('refresh', { error: 'invalid_client', status: 401, host: 'idp.example' })).toMatchObject({ code: 'PROVIDER_REJECTED', expiredReason: null });
-    expect(tokenEndpointError('refresh', { error: 'server_error', status: 503, host: 'idp.example' })).toMatchObject({ code: 'PROVIDER_UNREACHABLE' });
-    expect(tokenEndpointError('exchange', { error: 'invalid_grant', status: 400, host: 'idp.example' })).toMatchObject({ code: 'OAUTH_FAILED', expiredReason: null });
+    expect(tokenEndpointError('refresh', { error: 'invalid_client', status: 401, host: 'idp.example' })).toMatchObject({
+      code: 'PROVIDER_REJECTED',
+      expiredReason: null
+    });
+    expect(tokenEndpointError('refresh', { error: 'server_error', status: 503, host: 'idp.example' })).toMatchObject({
+      code: 'PROVIDER_UNREACHABLE'
+    });
+    expect(tokenEndpointError('exchange', { error: 'invalid_grant', status: 400, host: 'idp.example' })).toMatchObject({
+      code: 'OAUTH_FAILED',
+      expiredReason: null
+    });
   });
 
   it('throttling and "temporarily unavailable" say nothing about the credential: unreachable, never rejected', () => {
     // After Keydesk waited out what Retry-After allowed, a 429 is still throttling, not a verdict on the token.
-    expect(tokenEndpointError('refresh', { error: 'slow_down', status: 429, host: 'idp.example' })).toMatchObject({ code: 'PROVIDER_UNREACHABLE', message: expect.stringContaining('rate-limiting') });
+    expect(tokenEndpointError('refresh', { error: 'slow_down', status: 429, host: 'idp.example' })).toMatchObject({
+      code: 'PROVIDER_UNREACHABLE',
+      message: expect.stringContaining('rate-limiting')
+    });
     // A library that lost the HTTP status still passes on the OAuth error code.
-    expect(tokenEndpointError('refresh', { error: 'temporarily_unavailable', status: null, host: 'idp.example' })).toMatchObject({ code: 'PROVIDER_UNREACHABLE' });
-    expect(tokenEndpointError('refresh', { error: 'server_error', status: 400, host: 'idp.example' })).toMatchObject({ code: 'PROVIDER_UNREACHABLE' });
-    expect(tokenEndpointError('refresh', { error: 'unauthorized_client', status: null, host: 'idp.example' })).toMatchObject({ code: 'PROVIDER_REJECTED' });
+    expect(tokenEndpointError('refresh', { error: 'temporarily_unavailable', status: null, host: 'idp.example' })).toMatchObject({
+      code: 'PROVIDER_UNREACHABLE'
+    });
+    expect(tokenEndpointError('refresh', { error: 'server_error', status: 400, host: 'idp.example' })).toMatchObject({
+      code: 'PROVIDER_UNREACHABLE'
+    });
+    expect(tokenEndpointError('refresh', { error: 'unauthorized_client', status: null, host: 'idp.example' })).toMatchObject({
+      code: 'PROVIDER_REJECTED'
+    });
   });
 
   it('quotes a provider’s error text printable and bounded', () => {
-    const e = tokenEndpointError('refresh', { error: 'invalid_request\u0000<b>', description: `${'x'.repeat(500)}\n`, status: 400, host: 'idp.example' });
+    const e = tokenEndpointError('refresh', {
+      error: 'invalid_request\u0000<b>',
+      description: `${'x'.repeat(500)}\n`,
+      status: 400,
+      host: 'idp.example'
+    });
     expect(e.message.includes('\u0000') || e.message.includes('\n')).toBe(false);
     expect(e.message.length).toBeLessThan(500);
   });

@@ -79,7 +79,11 @@ export class TokenEndpointError extends KeydeskError {
   readonly httpStatus: number | null;
   readonly expiredReason: ExpiredReason | null;
 
-  constructor(code: ErrorCode, message: string, info: { oauthError: string; httpStatus: number | null; expiredReason: ExpiredReason | null }) {
+  constructor(
+    code: ErrorCode,
+    message: string,
+    info: { oauthError: string; httpStatus: number | null; expiredReason: ExpiredReason | null }
+  ) {
     super(code, message);
     this.name = 'TokenEndpointError';
     this.oauthError = info.oauthError;
@@ -94,7 +98,8 @@ export class TokenEndpointError extends KeydeskError {
  * Both mean: the credential is expired until someone signs in again.
  */
 export function classifyTokenError(error: string, description: string | null, subtype: string | null): ExpiredReason | null {
-  if (subtype === 'invalid_rapt' || error === 'invalid_rapt' || (error === 'invalid_grant' && /invalid_rapt/i.test(description ?? ''))) return 'invalid_rapt';
+  if (subtype === 'invalid_rapt' || error === 'invalid_rapt' || (error === 'invalid_grant' && /invalid_rapt/i.test(description ?? '')))
+    return 'invalid_rapt';
   if (error === 'invalid_grant') return 'invalid_grant';
   return null;
 }
@@ -117,28 +122,56 @@ export function tokenEndpointError(
   const said = `${error}${description ? ` — ${description}` : ''}`;
   const status = info.status ?? null;
   if (what === 'exchange') {
-    return new TokenEndpointError('OAUTH_FAILED', `${info.host} refused to exchange the authorization code (${said}). Nothing was stored.`, { oauthError: error, httpStatus: status, expiredReason: null });
+    return new TokenEndpointError(
+      'OAUTH_FAILED',
+      `${info.host} refused to exchange the authorization code (${said}). Nothing was stored.`,
+      { oauthError: error, httpStatus: status, expiredReason: null }
+    );
   }
   if (what === 'revoke') {
     if ((status !== null && (status >= 500 || status === 429)) || UNAVAILABLE_ERRORS.has(error)) {
-      return new TokenEndpointError('PROVIDER_UNREACHABLE', `${info.host} could not take the revocation now (${status !== null ? `HTTP ${status}: ` : ''}${said}); try again later.`, { oauthError: error, httpStatus: status, expiredReason: null });
+      return new TokenEndpointError(
+        'PROVIDER_UNREACHABLE',
+        `${info.host} could not take the revocation now (${status !== null ? `HTTP ${status}: ` : ''}${said}); try again later.`,
+        { oauthError: error, httpStatus: status, expiredReason: null }
+      );
     }
-    return new TokenEndpointError('PROVIDER_REJECTED', `${info.host} refused the revocation (${said}).`, { oauthError: error, httpStatus: status, expiredReason: null });
-  }
-  if (expiredReason) {
-    return new TokenEndpointError('PROVIDER_EXPIRED', `${info.host} no longer accepts the refresh token (${said}). Sign in again to reconnect this credential.`, {
+    return new TokenEndpointError('PROVIDER_REJECTED', `${info.host} refused the revocation (${said}).`, {
       oauthError: error,
       httpStatus: status,
-      expiredReason
+      expiredReason: null
     });
   }
+  if (expiredReason) {
+    return new TokenEndpointError(
+      'PROVIDER_EXPIRED',
+      `${info.host} no longer accepts the refresh token (${said}). Sign in again to reconnect this credential.`,
+      {
+        oauthError: error,
+        httpStatus: status,
+        expiredReason
+      }
+    );
+  }
   if ((status !== null && status >= 500) || UNAVAILABLE_ERRORS.has(error)) {
-    return new TokenEndpointError('PROVIDER_UNREACHABLE', `${info.host} failed to answer the token request (${status !== null ? `HTTP ${status}: ` : ''}${said}); try again later.`, { oauthError: error, httpStatus: status, expiredReason: null });
+    return new TokenEndpointError(
+      'PROVIDER_UNREACHABLE',
+      `${info.host} failed to answer the token request (${status !== null ? `HTTP ${status}: ` : ''}${said}); try again later.`,
+      { oauthError: error, httpStatus: status, expiredReason: null }
+    );
   }
   if (status === 429) {
-    return new TokenEndpointError('PROVIDER_UNREACHABLE', `${info.host} is rate-limiting token requests (HTTP 429: ${said}); try again later.`, { oauthError: error, httpStatus: status, expiredReason: null });
+    return new TokenEndpointError(
+      'PROVIDER_UNREACHABLE',
+      `${info.host} is rate-limiting token requests (HTTP 429: ${said}); try again later.`,
+      { oauthError: error, httpStatus: status, expiredReason: null }
+    );
   }
-  return new TokenEndpointError('PROVIDER_REJECTED', `${info.host} refused the token request (${said}).`, { oauthError: error, httpStatus: status, expiredReason: null });
+  return new TokenEndpointError('PROVIDER_REJECTED', `${info.host} refused the token request (${said}).`, {
+    oauthError: error,
+    httpStatus: status,
+    expiredReason: null
+  });
 }
 
 /** The host of a URL for messages ("oauth2.googleapis.com"), never its path or query. */

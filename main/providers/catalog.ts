@@ -26,14 +26,19 @@ const byId = new Map<string, ProviderSpec>(PROVIDER_SPECS.map((p) => [p.id, p]))
 
 export function providerSpec(id: string): ProviderSpec {
   const p = byId.get(id);
-  if (!p) throw new KeydeskError('INPUT_INVALID', `Unknown provider "${printable(id)}". Known: ${PROVIDER_SPECS.map((s) => s.id).join(', ')}.`);
+  if (!p)
+    throw new KeydeskError('INPUT_INVALID', `Unknown provider "${printable(id)}". Known: ${PROVIDER_SPECS.map((s) => s.id).join(', ')}.`);
   return p;
 }
 
 export function modeSpec(provider: string, mode: string): ModeSpec {
   const p = providerSpec(provider);
   const m = p.modes.find((x) => x.id === mode);
-  if (!m) throw new KeydeskError('INPUT_INVALID', `Provider ${p.id} has no auth mode "${printable(mode)}". Modes: ${p.modes.map((x) => x.id).join(', ')}.`);
+  if (!m)
+    throw new KeydeskError(
+      'INPUT_INVALID',
+      `Provider ${p.id} has no auth mode "${printable(mode)}". Modes: ${p.modes.map((x) => x.id).join(', ')}.`
+    );
   return m;
 }
 
@@ -79,7 +84,13 @@ export function providerView(p: ProviderSpec): ProviderView {
         placeholder: f.placeholder ?? null
       }))
     })),
-    capabilities: p.capabilities.map((c) => ({ id: c.id, label: c.label, permissions: [...c.permissions], modes: c.modes ? [...c.modes] : null, note: c.note ?? null })),
+    capabilities: p.capabilities.map((c) => ({
+      id: c.id,
+      label: c.label,
+      permissions: [...c.permissions],
+      modes: c.modes ? [...c.modes] : null,
+      note: c.note ?? null
+    })),
     validationPermissions: [...p.validationPermissions]
   };
 }

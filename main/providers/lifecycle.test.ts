@@ -4,7 +4,6 @@ import { expiryView, lifecycleOf, readinessOf, rotationView, suggestionsOf } fro
 
 const NOW = new Date('2026-11-21T12:00:00.000Z');
 
-
 describe('expiryView', () => {
   it('says "expires in 3 days" and flags it soon', () => {
     expect(expiryView('2026-11-24T12:00:00.000Z', 'analyst', NOW)).toMatchObject({ state: 'soon', label: 'expires in 3 days' });
@@ -39,14 +38,20 @@ describe('rotationView (against the mode’s rotationDays)', () => {
 
 describe('lifecycleOf', () => {
   it('uses the mode’s policy (hostinger api_token: 90 days) and the stored expiry', () => {
-    const l = lifecycleOf(summary({ rotatedAt: '2026-01-01T00:00:00.000Z', expiresAt: '2026-11-24T12:00:00.000Z', expirySource: 'analyst' }), NOW);
+    const l = lifecycleOf(
+      summary({ rotatedAt: '2026-01-01T00:00:00.000Z', expiresAt: '2026-11-24T12:00:00.000Z', expirySource: 'analyst' }),
+      NOW
+    );
     expect(l.rotation?.due).toBe(true);
     expect(l.rotation?.policyDays).toBe(90);
     expect(l.expiry?.label).toBe('expires in 3 days');
     expect(l.session).toBeNull();
   });
   it('keeps a role session’s expiry apart from the credential’s', () => {
-    const l = lifecycleOf(summary({ provider: 'aws', mode: 'assume_role', observed: { identity: { session_expires_at: '2026-11-21T11:00:00.000Z' } } }), NOW);
+    const l = lifecycleOf(
+      summary({ provider: 'aws', mode: 'assume_role', observed: { identity: { session_expires_at: '2026-11-21T11:00:00.000Z' } } }),
+      NOW
+    );
     expect(l.expiry).toBeNull();
     expect(l.session?.label).toBe('session ended 1 h ago (a new one is made at each use)');
   });
@@ -55,11 +60,22 @@ describe('lifecycleOf', () => {
 describe('readinessOf', () => {
   it('not validated yet: unknown, with what the capability needs', () => {
     expect(readinessOf(summary()).lines).toEqual([
-      { capability: 'power', label: 'Power a VPS off (revert: start it)', ready: null, missing: [], needs: ['API token with VPS access on an account with a VPS plan'], note: 'Not validated yet.' }
+      {
+        capability: 'power',
+        label: 'Power a VPS off (revert: start it)',
+        ready: null,
+        missing: [],
+        needs: ['API token with VPS access on an account with a VPS plan'],
+        note: 'Not validated yet.'
+      }
     ]);
   });
   it('reports what validation learned, naming the missing permission', () => {
-    const c = summary({ status: 'ok', checkedAt: NOW.toISOString(), observed: { readiness: [{ capability: 'power', ready: false, missing: ['VPS API access'] }] } });
+    const c = summary({
+      status: 'ok',
+      checkedAt: NOW.toISOString(),
+      observed: { readiness: [{ capability: 'power', ready: false, missing: ['VPS API access'] }] }
+    });
     expect(readinessOf(c).lines[0]).toMatchObject({ ready: false, missing: ['VPS API access'] });
   });
   it('a failed or expired credential is ready for nothing, whatever an earlier validation said', () => {
@@ -67,22 +83,37 @@ describe('readinessOf', () => {
     expect(readinessOf(c).lines[0]).toMatchObject({ ready: false, note: 'The credential is expired: fix it and validate again.' });
   });
   it('a capability the mode cannot perform is not ready, whatever the provider said', () => {
-    const c = summary({ provider: 'microsoft_365', mode: 'oauth_delegated', status: 'ok', observed: { readiness: [{ capability: 'block_email_domain', ready: true, missing: [] }] } });
+    const c = summary({
+      provider: 'microsoft_365',
+      mode: 'oauth_delegated',
+      status: 'ok',
+      observed: { readiness: [{ capability: 'block_email_domain', ready: true, missing: [] }] }
+    });
     const line = readinessOf(c).lines.find((l) => l.capability === 'block_email_domain');
     expect(line).toMatchObject({ ready: false, note: 'Not available with the oauth_delegated mode (needs client_secret or certificate).' });
   });
   it('says so when a provider has no capabilities yet (aws)', () => {
-    expect(readinessOf(summary({ provider: 'aws', mode: 'access_key' }))).toEqual({ lines: [], note: 'Amazon Web Services has no response capabilities in this version of Keydesk: it is validated only.' });
+    expect(readinessOf(summary({ provider: 'aws', mode: 'access_key' }))).toEqual({
+      lines: [],
+      note: 'Amazon Web Services has no response capabilities in this version of Keydesk: it is validated only.'
+    });
   });
   it('marks last-known readiness when the latest check was inconclusive', () => {
-    const c = summary({ status: 'unknown', checkedAt: NOW.toISOString(), observed: { readiness: [{ capability: 'power', ready: true, missing: [] }] } });
+    const c = summary({
+      status: 'unknown',
+      checkedAt: NOW.toISOString(),
+      observed: { readiness: [{ capability: 'power', ready: true, missing: [] }] }
+    });
     expect(readinessOf(c).lines[0]?.note).toBe('(last known; the latest check was inconclusive)');
   });
 });
 
 describe('suggestionsOf', () => {
   it('returns only the domain strings validation stored', () => {
-    expect(suggestionsOf(summary({ observed: { suggestions: ['contoso.com', 42, 'fabrikam.com'] } }))).toEqual(['contoso.com', 'fabrikam.com']);
+    expect(suggestionsOf(summary({ observed: { suggestions: ['contoso.com', 42, 'fabrikam.com'] } }))).toEqual([
+      'contoso.com',
+      'fabrikam.com'
+    ]);
     expect(suggestionsOf(summary())).toEqual([]);
   });
 });

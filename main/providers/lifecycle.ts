@@ -91,7 +91,12 @@ export function lifecycleOf(c: CredentialSummary, now: Date): Lifecycle {
   return {
     expiry: expiryView(c.expiresAt, c.expirySource, now),
     rotation: mode ? rotationView(c.rotatedAt, mode.rotationDays, now) : null,
-    session: session ? { expiresAt: session.at, label: `session ${session.state === 'expired' ? 'ended' : 'expires'} ${relativeTime(session.at, now)} (a new one is made at each use)` } : null
+    session: session
+      ? {
+          expiresAt: session.at,
+          label: `session ${session.state === 'expired' ? 'ended' : 'expires'} ${relativeTime(session.at, now)} (a new one is made at each use)`
+        }
+      : null
   };
 }
 
@@ -115,14 +120,17 @@ export interface ReadinessView {
 
 function storedReadiness(c: CredentialSummary): CapabilityReadiness[] {
   const r = c.observed.readiness;
-  return Array.isArray(r) ? (r.filter((x) => x && typeof x === 'object' && typeof (x as CapabilityReadiness).capability === 'string') as CapabilityReadiness[]) : [];
+  return Array.isArray(r)
+    ? (r.filter((x) => x && typeof x === 'object' && typeof (x as CapabilityReadiness).capability === 'string') as CapabilityReadiness[])
+    : [];
 }
 
 /** Which capabilities the credential can perform, and what is missing, from its spec, its mode and what validation learned. */
 export function readinessOf(c: CredentialSummary): ReadinessView {
   const spec = specOf(c);
   if (!spec) return { lines: [], note: `Provider ${c.provider} is not known to this version of Keydesk.` };
-  if (spec.capabilities.length === 0) return { lines: [], note: `${spec.label} has no response capabilities in this version of Keydesk: it is validated only.` };
+  if (spec.capabilities.length === 0)
+    return { lines: [], note: `${spec.label} has no response capabilities in this version of Keydesk: it is validated only.` };
   const known = storedReadiness(c);
   const lines = spec.capabilities.map((cap): ReadinessLine => {
     const base = { capability: cap.id, label: cap.label, needs: [...cap.permissions] };
@@ -136,7 +144,13 @@ export function readinessOf(c: CredentialSummary): ReadinessView {
       const missing = r && r.ready === false && Array.isArray(r.missing) ? r.missing.filter((m): m is string => typeof m === 'string') : [];
       return { ...base, ready: false, missing, note: `The credential is ${c.status}: fix it and validate again.` };
     }
-    if (!r) return { ...base, ready: null, missing: [], note: c.checkedAt ? 'The provider does not say before an action is tried.' : 'Not validated yet.' };
+    if (!r)
+      return {
+        ...base,
+        ready: null,
+        missing: [],
+        note: c.checkedAt ? 'The provider does not say before an action is tried.' : 'Not validated yet.'
+      };
     const stale = c.status === 'unknown' ? ' (last known; the latest check was inconclusive)' : '';
     return {
       ...base,

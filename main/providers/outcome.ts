@@ -66,7 +66,8 @@ export function providerMessage(body: unknown): string | null {
   const o = body as Record<string, unknown>;
   for (const k of ['message', 'error_description', 'detail']) if (typeof o[k] === 'string' && o[k]) return o[k];
   const err = o.error;
-  if (err && typeof err === 'object' && typeof (err as Record<string, unknown>).message === 'string') return (err as Record<string, string>).message ?? null;
+  if (err && typeof err === 'object' && typeof (err as Record<string, unknown>).message === 'string')
+    return (err as Record<string, string>).message ?? null;
   return null;
 }
 
@@ -75,7 +76,8 @@ export function providerCode(body: unknown): string | null {
   if (!body || typeof body !== 'object') return null;
   const o = body as Record<string, unknown>;
   if (typeof o.error === 'string') return o.error;
-  if (o.error && typeof o.error === 'object' && typeof (o.error as Record<string, unknown>).code === 'string') return (o.error as Record<string, string>).code ?? null;
+  if (o.error && typeof o.error === 'object' && typeof (o.error as Record<string, unknown>).code === 'string')
+    return (o.error as Record<string, string>).code ?? null;
   if (typeof o.code === 'string') return o.code;
   return null;
 }
@@ -101,7 +103,11 @@ export function throttled(res: Response, what: string): ValidationOutcome {
 
 /** 5xx: the provider failed; the credential may be fine. */
 export function serverError(res: Response, what: string): ValidationOutcome {
-  return outcome('unknown', `HTTP_${res.status}`, `${what} answered ${res.status} (a server-side error); the credential may be fine. Validate again later.`);
+  return outcome(
+    'unknown',
+    `HTTP_${res.status}`,
+    `${what} answered ${res.status} (a server-side error); the credential may be fine. Validate again later.`
+  );
 }
 
 export function malformed(what: string, expected: string, url?: string): ValidationOutcome {
@@ -115,11 +121,16 @@ export function malformed(what: string, expected: string, url?: string): Validat
 /** Anything a plugin throws, as an outcome: network errors and timeouts are `unknown`; a plugin bug is `unknown` too. */
 export function outcomeFromThrown(e: unknown): ValidationOutcome {
   if (e instanceof KeydeskError) {
-    if (e.code === 'PROVIDER_UNREACHABLE') return outcome('unknown', e.code, `${e.message} The credential may be fine; validate again when the provider is reachable.`);
+    if (e.code === 'PROVIDER_UNREACHABLE')
+      return outcome('unknown', e.code, `${e.message} The credential may be fine; validate again when the provider is reachable.`);
     return outcome('unknown', e.code, e.message);
   }
   const name = e instanceof Error ? e.name : typeof e;
-  return outcome('unknown', 'VALIDATION_ERROR', `Validation stopped on an unexpected ${name}; the credential was not judged. Validate again, and report this if it persists.`);
+  return outcome(
+    'unknown',
+    'VALIDATION_ERROR',
+    `Validation stopped on an unexpected ${name}; the credential was not judged. Validate again, and report this if it persists.`
+  );
 }
 
 /** `${base}${path}`, keeping any path prefix the base has (a proxy mounted under /hostinger, say). */

@@ -14,7 +14,7 @@ const LOADERS: Partial<Record<ProviderId, () => Promise<ProviderPlugin>>> = {
   gcp: () => import('./gcp/plugin.ts').then((m) => m.plugin),
   google_workspace: () => import('./google_workspace/plugin.ts').then((m) => m.plugin),
   azure: () => import('./azure/plugin.ts').then((m) => m.plugin),
-  microsoft_365: () => import('./microsoft_365/plugin.ts').then((m) => m.plugin),
+  microsoft_365: () => import('./microsoft_365/plugin.ts').then((m) => m.plugin)
 };
 
 const cache = new Map<ProviderId, Promise<ProviderPlugin>>();

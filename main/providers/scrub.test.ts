@@ -1,6 +1,15 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { REDACTED, base64Cores, cleanErrorCode, cleanProviderText, printableText, scrubDeep, scrubSecrets, secretVariants } from './scrub.ts';
+import {
+  REDACTED,
+  base64Cores,
+  cleanErrorCode,
+  cleanProviderText,
+  printableText,
+  scrubDeep,
+  scrubSecrets,
+  secretVariants
+} from './scrub.ts';
 
 const TOKEN = 'canary-Tok3n/with+special=chars&<xml>"quoted"';
 
@@ -38,7 +47,9 @@ describe('scrubSecrets: a provider echoing a secret never gets it stored or show
     const out = scrubSecrets(`key rejected: ${line}`, [json]);
     expect(out).not.toContain(line);
     // Non-secret members of the key file stay readable.
-    expect(scrubSecrets('robot@example.iam.gserviceaccount.com is not authorised', [json])).toContain('robot@example.iam.gserviceaccount.com');
+    expect(scrubSecrets('robot@example.iam.gserviceaccount.com is not authorised', [json])).toContain(
+      'robot@example.iam.gserviceaccount.com'
+    );
   });
 
   it('keeps the readable members of a compact key file readable (no partial-echo windows over the whole JSON)', () => {
@@ -53,7 +64,8 @@ describe('scrubSecrets: a provider echoing a secret never gets it stored or show
       client_email: 'robot@soc-prod-123456.iam.gserviceaccount.com',
       token_uri: 'https://oauth2.googleapis.com/token'
     });
-    const readable = 'Permission roles/iam.serviceAccountTokenCreator denied for robot@soc-prod-123456.iam.gserviceaccount.com at https://oauth2.googleapis.com/token (scope https://www.googleapis.com/auth/admin.directory.user)';
+    const readable =
+      'Permission roles/iam.serviceAccountTokenCreator denied for robot@soc-prod-123456.iam.gserviceaccount.com at https://oauth2.googleapis.com/token (scope https://www.googleapis.com/auth/admin.directory.user)';
     expect(scrubSecrets(readable, [json])).toBe(readable);
     // …while the secret members still go, whole or partly echoed.
     expect(scrubSecrets(`unknown key ${keyId}`, [json])).toBe(`unknown key ${REDACTED}`);
@@ -66,7 +78,9 @@ describe('scrubSecrets: a provider echoing a secret never gets it stored or show
   });
 
   it('leaves text without secrets unchanged', () => {
-    expect(scrubSecrets('The security token included in the request is invalid.', [TOKEN, 'AKIAIOSFODNN7EXAMPLE'])).toBe('The security token included in the request is invalid.');
+    expect(scrubSecrets('The security token included in the request is invalid.', [TOKEN, 'AKIAIOSFODNN7EXAMPLE'])).toBe(
+      'The security token included in the request is invalid.'
+    );
   });
 
   it('redacts the secret inside base64 at any alignment (a quoted Basic header), and its hex', () => {

@@ -114,7 +114,9 @@ export function makeScrubber(secrets: readonly string[]): Scrubber {
   const values = secrets.filter((s) => typeof s === 'string' && s.length > 0);
   const short = values.filter((s) => s.length < MIN_SCRUB_LENGTH);
   const long = values.filter((s) => s.length >= MIN_SCRUB_LENGTH);
-  const variants = [...new Set(long.flatMap(secretVariants))].filter((v) => v.length >= MIN_SCRUB_LENGTH).sort((a, b) => b.length - a.length);
+  const variants = [...new Set(long.flatMap(secretVariants))]
+    .filter((v) => v.length >= MIN_SCRUB_LENGTH)
+    .sort((a, b) => b.length - a.length);
   const windows = new Set<string>();
   for (const s of long.flatMap(secretCores)) {
     if (s.length < PARTIAL_WINDOW + 8 || /\s/.test(s)) continue;

@@ -82,10 +82,7 @@ export interface ProviderSpec {
 // Field schemas. Each message says what is expected, never what was received.
 
 const nonEmpty = (label: string, max = 4096) =>
-  z
-    .string()
-    .min(1, `${label} is required`)
-    .max(max, `${label} is too long (at most ${max} characters)`);
+  z.string().min(1, `${label} is required`).max(max, `${label} is too long (at most ${max} characters)`);
 
 export function isLoopbackHost(hostname: string): boolean {
   return hostname === '127.0.0.1' || hostname === 'localhost' || hostname === '[::1]';
@@ -108,7 +105,8 @@ export const endpointUrl = (label: string) =>
     if (u.hash) ctx.addIssue({ code: 'custom', message: `${label} must not contain a #fragment` });
   });
 
-const EMAIL_RE = /^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$/;
+const EMAIL_RE =
+  /^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$/;
 export const emailAddress = (label: string) => nonEmpty(label, 320).regex(EMAIL_RE, `${label} must be an email address`);
 
 const GUID_RE = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
@@ -169,7 +167,10 @@ export const externalAccountJson = (label: string) =>
     } else {
       const s = src as Record<string, unknown>;
       if ('executable' in s) {
-        ctx.addIssue({ code: 'custom', message: `${label}: executable credential sources are refused (Keydesk runs no external command); use a url or file source` });
+        ctx.addIssue({
+          code: 'custom',
+          message: `${label}: executable credential sources are refused (Keydesk runs no external command); use a url or file source`
+        });
       } else if (!('url' in s) && !('file' in s)) {
         ctx.addIssue({ code: 'custom', message: `${label}: "credential_source" must have a "url" or a "file"` });
       }
@@ -189,25 +190,35 @@ export const externalAccountJson = (label: string) =>
 /** A PEM bundle holding one certificate and its private key. */
 export const certificatePem = (label: string) =>
   nonEmpty(label, 65536).superRefine((v, ctx) => {
-    if (!/-----BEGIN CERTIFICATE-----/.test(v)) ctx.addIssue({ code: 'custom', message: `${label} must contain the certificate (BEGIN CERTIFICATE)` });
-    if (!/-----BEGIN (RSA |EC )?PRIVATE KEY-----/.test(v)) ctx.addIssue({ code: 'custom', message: `${label} must contain the private key (BEGIN PRIVATE KEY)` });
+    if (!/-----BEGIN CERTIFICATE-----/.test(v))
+      ctx.addIssue({ code: 'custom', message: `${label} must contain the certificate (BEGIN CERTIFICATE)` });
+    if (!/-----BEGIN (RSA |EC )?PRIVATE KEY-----/.test(v))
+      ctx.addIssue({ code: 'custom', message: `${label} must contain the private key (BEGIN PRIVATE KEY)` });
     if (ctx.issues?.length) return;
     try {
       const cert = new X509Certificate(v);
       const key = createPrivateKey(v);
-      if (!cert.checkPrivateKey(key)) ctx.addIssue({ code: 'custom', message: `${label}: the private key does not belong to the certificate` });
+      if (!cert.checkPrivateKey(key))
+        ctx.addIssue({ code: 'custom', message: `${label}: the private key does not belong to the certificate` });
     } catch {
       ctx.addIssue({ code: 'custom', message: `${label} is not a readable certificate and private key` });
     }
   });
 
 export const integerIn = (label: string, min: number, max: number) =>
-  nonEmpty(label, 12).refine((v) => /^\d+$/.test(v) && Number(v) >= min && Number(v) <= max, `${label} must be a whole number from ${min} to ${max}`);
+  nonEmpty(label, 12).refine(
+    (v) => /^\d+$/.test(v) && Number(v) >= min && Number(v) <= max,
+    `${label} must be a whole number from ${min} to ${max}`
+  );
 
 export const scopeList = (label: string) =>
-  nonEmpty(label, 4096).regex(/^[\x21\x23-\x5B\x5D-\x7E]+( [\x21\x23-\x5B\x5D-\x7E]+)*$/, `${label} must be scope names separated by single spaces`);
+  nonEmpty(label, 4096).regex(
+    /^[\x21\x23-\x5B\x5D-\x7E]+( [\x21\x23-\x5B\x5D-\x7E]+)*$/,
+    `${label} must be scope names separated by single spaces`
+  );
 
-export const pattern = (label: string, re: RegExp, expected: string, max = 2048) => nonEmpty(label, max).regex(re, `${label} must be ${expected}`);
+export const pattern = (label: string, re: RegExp, expected: string, max = 2048) =>
+  nonEmpty(label, max).regex(re, `${label} must be ${expected}`);
 
 export function jsonField(value: string | undefined): Record<string, unknown> | null {
   return value === undefined ? null : parseJsonObject(value);
@@ -228,12 +239,23 @@ export function certificateFacts(pem: string): { thumbprint: string; notAfter: s
 
 // Shared field builders --------------------------------------------------------------------------
 
-export function field(spec: Omit<FieldSpec, 'required' | 'secret' | 'kind'> & Partial<Pick<FieldSpec, 'required' | 'secret' | 'kind'>>): FieldSpec {
+export function field(
+  spec: Omit<FieldSpec, 'required' | 'secret' | 'kind'> & Partial<Pick<FieldSpec, 'required' | 'secret' | 'kind'>>
+): FieldSpec {
   return { required: true, secret: false, kind: 'text', ...spec };
 }
 
 export function endpointField(name: string, label: string, help: string, placeholder?: string): FieldSpec {
-  return field({ name, label, kind: 'url', required: false, endpoint: true, help, schema: endpointUrl(label), ...(placeholder ? { placeholder } : {}) });
+  return field({
+    name,
+    label,
+    kind: 'url',
+    required: false,
+    endpoint: true,
+    help,
+    schema: endpointUrl(label),
+    ...(placeholder ? { placeholder } : {})
+  });
 }
 
 /** An Entra client secret (the "Value" column, not the secret's ID). */

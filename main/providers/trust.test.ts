@@ -10,7 +10,10 @@ describe('provider calls trust the OS trust store as well as Node’s roots and 
 
   it('sets Node’s default trust to the defaults (bundled roots + NODE_EXTRA_CA_CERTS) plus the system store', () => {
     const set: string[][] = [];
-    const api = { getCACertificates: (kind?: string) => (kind === 'system' ? ['SYS-1', 'BOTH'] : ['BUNDLED', 'EXTRA', 'BOTH']), setDefaultCACertificates: (c: readonly string[]) => void set.push([...c]) };
+    const api = {
+      getCACertificates: (kind?: string) => (kind === 'system' ? ['SYS-1', 'BOTH'] : ['BUNDLED', 'EXTRA', 'BOTH']),
+      setDefaultCACertificates: (c: readonly string[]) => void set.push([...c])
+    };
     expect(trustSystemStore(api as never)).toBe(true);
     expect(set).toEqual([['BUNDLED', 'EXTRA', 'BOTH', 'SYS-1']]);
   });

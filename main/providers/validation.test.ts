@@ -32,7 +32,13 @@ async function vault(clock = manualClock()): Promise<{ app: KeydeskApp; v: TempV
 }
 
 function addHostinger(app: KeydeskApp, name: string, token: string, extra: { expiresAt?: string } = {}) {
-  return app.credentials.add({ name, provider: 'hostinger', mode: 'api_token', values: { api_token: token, api_base_url: peer.url }, ...extra });
+  return app.credentials.add({
+    name,
+    provider: 'hostinger',
+    mode: 'api_token',
+    values: { api_token: token, api_base_url: peer.url },
+    ...extra
+  });
 }
 
 describe('ValidationService.validate', () => {
@@ -42,7 +48,10 @@ describe('ValidationService.validate', () => {
     const r = await app.validation.validate('vps');
     expect(r.recorded).toBe(true);
     expect(r.credential).toMatchObject({ status: 'ok', lastError: null, checkedAt: '2026-11-21T12:00:00.000Z' });
-    expect(r.credential.observed).toMatchObject({ identity: { vps_instances: '1' }, readiness: [{ capability: 'power', ready: true, missing: [] }] });
+    expect(r.credential.observed).toMatchObject({
+      identity: { vps_instances: '1' },
+      readiness: [{ capability: 'power', ready: true, missing: [] }]
+    });
     expect(app.credentials.get(c.id).status).toBe('ok');
     const audit = app.audit.list().filter((e) => e.action === 'credential.validate');
     expect(audit).toEqual([expect.objectContaining({ credentialId: c.id, outcome: 'ok', detail: { status: 'ok' } })]);
@@ -78,7 +87,10 @@ describe('ValidationService.validate', () => {
     peer.setFault('rate_limited', { retryAfterSeconds: 120 });
     const r = await app.validation.validate('throttled');
     expect(r.credential.status).toBe('unknown');
-    expect(r.credential.lastError).toEqual({ code: 'HTTP_429', message: 'Hostinger is rate-limiting requests (429 Too Many Requests); validate again in 120 s.' });
+    expect(r.credential.lastError).toEqual({
+      code: 'HTTP_429',
+      message: 'Hostinger is rate-limiting requests (429 Too Many Requests); validate again in 120 s.'
+    });
     expect(peer.control.requests).toHaveLength(1);
   });
 
@@ -89,7 +101,10 @@ describe('ValidationService.validate', () => {
     expect((await app.validation.validate('flaky')).credential).toMatchObject({ status: 'unknown', lastError: { code: 'HTTP_500' } });
     peer.reset();
     peer.setFault('malformed');
-    expect((await app.validation.validate('flaky')).credential).toMatchObject({ status: 'unknown', lastError: { code: 'MALFORMED_RESPONSE' } });
+    expect((await app.validation.validate('flaky')).credential).toMatchObject({
+      status: 'unknown',
+      lastError: { code: 'MALFORMED_RESPONSE' }
+    });
   });
 
   it('a rejected token after its recorded expiry is expired; before it, failed', async () => {
@@ -172,7 +187,9 @@ describe('ValidationService.validateAll', () => {
     expect(seen.map((p) => p.done)).toEqual([0, 1, 2, 3]);
     expect(seen.at(-1)?.finished).toBe(true);
     expect(seen.every((p) => p.inFlight <= 2)).toBe(true);
-    const byName = Object.fromEntries(seen.filter((p) => p.credential).map((p) => [p.credential?.name, [p.credential?.status, p.credential?.errorCode]]));
+    const byName = Object.fromEntries(
+      seen.filter((p) => p.credential).map((p) => [p.credential?.name, [p.credential?.status, p.credential?.errorCode]])
+    );
     expect(byName).toEqual({ 'a-good': ['ok', null], 'b-bad': ['failed', 'HTTP_401'], 'c-good': ['ok', null] });
     expect(run.summary).toEqual({ total: 3, ok: 2, failed: 1, expired: 0, unknown: 0, skipped: 0 });
   });
@@ -195,12 +212,25 @@ describe('ValidationService.validateAll', () => {
   it('a generic OAuth credential is skipped with the way to check it (a refresh), its status untouched', async () => {
     const { app } = await vault();
     addHostinger(app, 'vps', peer.hostinger.addToken());
-    app.credentials.add({ name: 'Okta', provider: 'oauth', mode: 'authorization_code', values: { authorization_url: 'https://idp.example/auth', token_url: 'https://idp.example/token', client_id: 'keydesk', scopes: 'openid' } });
+    app.credentials.add({
+      name: 'Okta',
+      provider: 'oauth',
+      mode: 'authorization_code',
+      values: {
+        authorization_url: 'https://idp.example/auth',
+        token_url: 'https://idp.example/token',
+        client_id: 'keydesk',
+        scopes: 'openid'
+      }
+    });
     const run = await app.validation.validateAll();
     expect(run.summary).toMatchObject({ total: 2, ok: 1, skipped: 1 });
     expect(run.results.find((r) => r.credential.name === 'Okta')).toMatchObject({
       recorded: false,
-      skipped: { code: 'UNSUPPORTED', message: 'oauth/authorization_code is an OAuth credential: a token refresh checks it (keydesk refresh Okta).' }
+      skipped: {
+        code: 'UNSUPPORTED',
+        message: 'oauth/authorization_code is an OAuth credential: a token refresh checks it (keydesk refresh Okta).'
+      }
     });
     expect(app.credentials.get('Okta')).toMatchObject({ status: 'unknown', checkedAt: null });
   });
@@ -248,9 +278,11 @@ function revealsSecret(text: string, secret: string): boolean {
   } catch {
     /* not form-encoded */
   }
-  for (const run of text.match(/[0-9a-fA-F]{24,}/g) ?? []) forms.push(Buffer.from(run.length % 2 ? run.slice(1) : run, 'hex').toString('latin1'));
+  for (const run of text.match(/[0-9a-fA-F]{24,}/g) ?? [])
+    forms.push(Buffer.from(run.length % 2 ? run.slice(1) : run, 'hex').toString('latin1'));
   for (const run of text.match(/[A-Za-z0-9+/_-]{16,}/g) ?? []) {
-    for (let shift = 0; shift < 4; shift++) forms.push(Buffer.from(run.slice(shift).replace(/-/g, '+').replace(/_/g, '/'), 'base64').toString('latin1'));
+    for (let shift = 0; shift < 4; shift++)
+      forms.push(Buffer.from(run.slice(shift).replace(/-/g, '+').replace(/_/g, '/'), 'base64').toString('latin1'));
   }
   return forms.some((f) => pieces.some((p) => f.includes(p)));
 }
@@ -292,14 +324,24 @@ describe('canary: a secret echoed in an encoding never reaches a stored error, a
 describe('sanitizeOutcome (the boundary with provider answers)', () => {
   const scrub = makeScrubber(['s3cr3t-value-123']);
   it('turns an unknown status into unknown and a missing reason into a plain one', () => {
-    expect(sanitizeOutcome({ status: 'great' as never, error: null }, scrub)).toMatchObject({ status: 'unknown', error: { code: 'PROVIDER_ERROR', message: 'The provider gave no reason.' } });
+    expect(sanitizeOutcome({ status: 'great' as never, error: null }, scrub)).toMatchObject({
+      status: 'unknown',
+      error: { code: 'PROVIDER_ERROR', message: 'The provider gave no reason.' }
+    });
   });
   it('drops an expiry that is not a date, keeps a real one as ISO', () => {
     expect(sanitizeOutcome({ status: 'ok', error: null, expiresAt: 'soon' }, scrub)).not.toHaveProperty('expiresAt');
     expect(sanitizeOutcome({ status: 'ok', error: null, expiresAt: '2027-01-01' }, scrub).expiresAt).toBe('2027-01-01T00:00:00.000Z');
   });
   it('scrubs the code, the message and observed strings', () => {
-    const o = sanitizeOutcome({ status: 'failed', error: { code: 's3cr3t-value-123', message: 'bad s3cr3t-value-123' }, observed: { identity: { who: 's3cr3t-value-123' } } }, scrub);
+    const o = sanitizeOutcome(
+      {
+        status: 'failed',
+        error: { code: 's3cr3t-value-123', message: 'bad s3cr3t-value-123' },
+        observed: { identity: { who: 's3cr3t-value-123' } }
+      },
+      scrub
+    );
     expect(JSON.stringify(o)).not.toContain('s3cr3t-value-123');
   });
   it('reconcileWithKnownExpiry leaves ok, unknown and undated credentials alone', () => {

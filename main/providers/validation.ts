@@ -3,7 +3,13 @@ import type { ErrorShape, ValidationProgress } from '../../preload/contract.ts';
 import type { Clock } from '../clock.ts';
 import { KeydeskError, toErrorShape } from '../errors.ts';
 import type { EventBus } from '../events.ts';
-import { CREDENTIAL_STATUSES, type CredentialMaterial, type CredentialStore, type CredentialSummary, type LastError } from '../vault/credentials.ts';
+import {
+  CREDENTIAL_STATUSES,
+  type CredentialMaterial,
+  type CredentialStore,
+  type CredentialSummary,
+  type LastError
+} from '../vault/credentials.ts';
 import { isProviderId, providerSpec } from './catalog.ts';
 import { DEFAULT_TIMEOUT_MS, RetryAfterGate, providerHttp } from './http.ts';
 import { outcomeFromThrown } from './outcome.ts';
@@ -83,8 +89,10 @@ export function sanitizeOutcome(raw: ValidationOutcome, scrubber: Scrubber): Val
   }
   let expiresAt: string | null | undefined;
   if (raw?.expiresAt === null) expiresAt = null;
-  else if (typeof raw?.expiresAt === 'string' && !Number.isNaN(Date.parse(raw.expiresAt))) expiresAt = new Date(raw.expiresAt).toISOString();
-  const observed = raw?.observed && typeof raw.observed === 'object' ? (scrubDeep(raw.observed, scrubber) as ValidationOutcome['observed']) : undefined;
+  else if (typeof raw?.expiresAt === 'string' && !Number.isNaN(Date.parse(raw.expiresAt)))
+    expiresAt = new Date(raw.expiresAt).toISOString();
+  const observed =
+    raw?.observed && typeof raw.observed === 'object' ? (scrubDeep(raw.observed, scrubber) as ValidationOutcome['observed']) : undefined;
   return { status, error, ...(expiresAt !== undefined ? { expiresAt } : {}), ...(observed ? { observed } : {}) };
 }
 
@@ -100,7 +108,10 @@ export function reconcileWithKnownExpiry(o: ValidationOutcome, expiresAt: string
   return {
     ...o,
     status: 'expired',
-    error: { code: o.error?.code ?? 'EXPIRED', message: `${o.error?.message ?? 'The provider rejected the credential.'} Its recorded expiry (${day}) has passed: replace the secret.` }
+    error: {
+      code: o.error?.code ?? 'EXPIRED',
+      message: `${o.error?.message ?? 'The provider rejected the credential.'} Its recorded expiry (${day}) has passed: replace the secret.`
+    }
   };
 }
 
@@ -173,7 +184,14 @@ export class ValidationService {
     let stopped: ErrorShape | null = null;
 
     const emit = (credential: ValidationProgress['credential']) => {
-      const p: ValidationProgress = { runId, total: list.length, done, inFlight, credential, finished: done === list.length || (stopped !== null && inFlight === 0) };
+      const p: ValidationProgress = {
+        runId,
+        total: list.length,
+        done,
+        inFlight,
+        credential,
+        finished: done === list.length || (stopped !== null && inFlight === 0)
+      };
       try {
         opts.onProgress?.(p);
       } catch {
@@ -200,7 +218,11 @@ export class ValidationService {
         results[index] = result;
         inFlight--;
         done++;
-        if (opts.signal?.aborted && stopped === null) stopped = { code: 'CANCELLED', message: 'The validation run was cancelled; credentials not yet checked keep their previous status.' };
+        if (opts.signal?.aborted && stopped === null)
+          stopped = {
+            code: 'CANCELLED',
+            message: 'The validation run was cancelled; credentials not yet checked keep their previous status.'
+          };
         emit({
           id: summary.id,
           name: summary.name,
@@ -214,19 +236,49 @@ export class ValidationService {
 
     // Credentials never started (the run stopped early) are reported as skipped, with the reason.
     for (let i = 0; i < list.length; i++) {
-      if (!results[i]) results[i] = { credential: list[i] as CredentialSummary, recorded: false, skipped: stopped ?? { code: 'INTERNAL', message: 'Not checked.' }, durationMs: 0 };
+      if (!results[i])
+        results[i] = {
+          credential: list[i] as CredentialSummary,
+          recorded: false,
+          skipped: stopped ?? { code: 'INTERNAL', message: 'Not checked.' },
+          durationMs: 0
+        };
     }
     return { runId, results, summary: summarize(results), stopped, durationMs: Math.round(performance.now() - started) };
   }
 
-  async #one(summary: CredentialSummary, timeoutMs: number, gate: RetryAfterGate, signal: AbortSignal | undefined): Promise<ValidationResult> {
-    if (signal?.aborted) return { credential: summary, recorded: false, skipped: { code: 'CANCELLED', message: 'Not checked: the run was cancelled.' }, durationMs: 0 };
+  async #one(
+    summary: CredentialSummary,
+    timeoutMs: number,
+    gate: RetryAfterGate,
+    signal: AbortSignal | undefined
+  ): Promise<ValidationResult> {
+    if (signal?.aborted)
+      return {
+        credential: summary,
+        recorded: false,
+        skipped: { code: 'CANCELLED', message: 'Not checked: the run was cancelled.' },
+        durationMs: 0
+      };
     if (!isProviderId(summary.provider)) {
-      return { credential: summary, recorded: false, skipped: { code: 'UNSUPPORTED', message: `Provider ${summary.provider} is not known to this version of Keydesk.` }, durationMs: 0 };
+      return {
+        credential: summary,
+        recorded: false,
+        skipped: { code: 'UNSUPPORTED', message: `Provider ${summary.provider} is not known to this version of Keydesk.` },
+        durationMs: 0
+      };
     }
     // OAuth modes (the generic provider's included) are checked by a token refresh, never judged here.
     if (providerSpec(summary.provider).modes.find((m) => m.id === summary.mode)?.oauth) {
-      return { credential: summary, recorded: false, skipped: { code: 'UNSUPPORTED', message: `${summary.provider}/${summary.mode} is an OAuth credential: a token refresh checks it (keydesk refresh ${summary.name}).` }, durationMs: 0 };
+      return {
+        credential: summary,
+        recorded: false,
+        skipped: {
+          code: 'UNSUPPORTED',
+          message: `${summary.provider}/${summary.mode} is an OAuth credential: a token refresh checks it (keydesk refresh ${summary.name}).`
+        },
+        durationMs: 0
+      };
     }
     let plugin: ProviderPlugin;
     try {
@@ -235,14 +287,20 @@ export class ValidationService {
       return { credential: summary, recorded: false, skipped: toErrorShape(e), durationMs: 0 };
     }
     if (plugin.validates && !plugin.validates.includes(summary.mode)) {
-      return { credential: summary, recorded: false, skipped: { code: 'UNSUPPORTED', message: `${summary.provider}/${summary.mode} credentials cannot be validated yet.` }, durationMs: 0 };
+      return {
+        credential: summary,
+        recorded: false,
+        skipped: { code: 'UNSUPPORTED', message: `${summary.provider}/${summary.mode} credentials cannot be validated yet.` },
+        durationMs: 0
+      };
     }
 
     let material: CredentialMaterial;
     try {
       material = this.#credentials.material(summary.id);
     } catch (e) {
-      if (e instanceof KeydeskError && UNUSABLE.has(e.code)) return this.#record(summary, { status: 'failed', error: { code: e.code, message: e.message } }, makeScrubber([]));
+      if (e instanceof KeydeskError && UNUSABLE.has(e.code))
+        return this.#record(summary, { status: 'failed', error: { code: e.code, message: e.message } }, makeScrubber([]));
       throw e;
     }
     const scrubber = makeScrubber(Object.values(material.secrets).map((s) => s.reveal()));
@@ -264,7 +322,13 @@ export class ValidationService {
     } finally {
       signal?.removeEventListener('abort', onAbort);
     }
-    if (signal?.aborted) return { credential: summary, recorded: false, skipped: { code: 'CANCELLED', message: 'Not recorded: the run was cancelled while this credential was being checked.' }, durationMs: 0 };
+    if (signal?.aborted)
+      return {
+        credential: summary,
+        recorded: false,
+        skipped: { code: 'CANCELLED', message: 'Not recorded: the run was cancelled while this credential was being checked.' },
+        durationMs: 0
+      };
     return this.#record(summary, raw, scrubber);
   }
 
@@ -283,7 +347,8 @@ export class ValidationService {
 }
 
 function checkConcurrency(n: number): number {
-  if (!Number.isInteger(n) || n < 1 || n > MAX_CONCURRENCY) throw new KeydeskError('INPUT_INVALID', `Concurrency is a whole number from 1 to ${MAX_CONCURRENCY}.`);
+  if (!Number.isInteger(n) || n < 1 || n > MAX_CONCURRENCY)
+    throw new KeydeskError('INPUT_INVALID', `Concurrency is a whole number from 1 to ${MAX_CONCURRENCY}.`);
   return n;
 }
 

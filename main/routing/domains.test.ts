@@ -67,19 +67,28 @@ describe('normaliseDomain', () => {
   it('is idempotent: a normalised domain normalises to itself (property)', () => {
     const label = fc.stringMatching(/^[a-z0-9](?:[a-z0-9-]{0,10}[a-z0-9])?$/);
     fc.assert(
-      fc.property(fc.array(label, { minLength: 1, maxLength: 4 }), fc.constantFrom('com', 'example', 'de', 'co'), fc.boolean(), (labels, tld, upper) => {
-        const d = [...labels, tld].join('.');
-        const once = normaliseDomain(upper ? d.toUpperCase() : `${d}.`);
-        expect(once).toBe(d);
-        expect(normaliseDomain(once)).toBe(once);
-      })
+      fc.property(
+        fc.array(label, { minLength: 1, maxLength: 4 }),
+        fc.constantFrom('com', 'example', 'de', 'co'),
+        fc.boolean(),
+        (labels, tld, upper) => {
+          const d = [...labels, tld].join('.');
+          const once = normaliseDomain(upper ? d.toUpperCase() : `${d}.`);
+          expect(once).toBe(d);
+          expect(normaliseDomain(once)).toBe(once);
+        }
+      )
     );
   });
 });
 
 describe('normaliseMailbox', () => {
   it('normalises the domain part and lower-cases the address', () => {
-    expect(normaliseMailbox(' Alice.Smith+soc@Corp.Example. ')).toEqual({ address: 'alice.smith+soc@corp.example', local: 'alice.smith+soc', domain: 'corp.example' });
+    expect(normaliseMailbox(' Alice.Smith+soc@Corp.Example. ')).toEqual({
+      address: 'alice.smith+soc@corp.example',
+      local: 'alice.smith+soc',
+      domain: 'corp.example'
+    });
     expect(normaliseMailbox('bob@Bücher.example').address).toBe('bob@xn--bcher-kva.example');
   });
 

@@ -84,18 +84,22 @@ export function normaliseMailbox(input: unknown, field = 'email'): { address: st
   const what = () => `"${echo(raw)}"`;
   if (raw.length > MAX_MAILBOX_LENGTH + 1) throw invalid(what(), field, `is longer than ${MAX_MAILBOX_LENGTH} characters`);
   const at = raw.lastIndexOf('@');
-  if (at <= 0 || at === raw.length - 1 || raw.indexOf('@') !== at) throw invalid(what(), field, 'is not an email address (expected name@domain)');
+  if (at <= 0 || at === raw.length - 1 || raw.indexOf('@') !== at)
+    throw invalid(what(), field, 'is not an email address (expected name@domain)');
   const local = raw.slice(0, at).toLowerCase();
-  if (local.length > MAX_LOCAL_PART_LENGTH) throw invalid(what(), field, `has a local part longer than ${MAX_LOCAL_PART_LENGTH} characters`);
+  if (local.length > MAX_LOCAL_PART_LENGTH)
+    throw invalid(what(), field, `has a local part longer than ${MAX_LOCAL_PART_LENGTH} characters`);
   if (!DOT_ATOM.test(local)) {
-    if (local.split('.').some((p) => p.length === 0)) throw invalid(what(), field, 'has a local part with a leading, trailing or doubled dot');
+    if (local.split('.').some((p) => p.length === 0))
+      throw invalid(what(), field, 'has a local part with a leading, trailing or doubled dot');
     throw invalid(what(), field, 'has a local part with characters an address cannot contain');
   }
   let domain: string;
   try {
     domain = normaliseDomain(raw.slice(at + 1), field);
   } catch (e) {
-    if (e instanceof KeydeskError) throw invalid(what(), field, `has an invalid domain: ${e.fields?.[field]?.toLowerCase() ?? 'not a domain'}`);
+    if (e instanceof KeydeskError)
+      throw invalid(what(), field, `has an invalid domain: ${e.fields?.[field]?.toLowerCase() ?? 'not a domain'}`);
     throw e;
   }
   const address = `${local}@${domain}`;

@@ -7,7 +7,12 @@ const gws = { credentialId: 'g', credentialName: 'Workspace', provider: 'google_
 const gwsUser = { credentialId: 'gu', credentialName: 'Workspace user', provider: 'google_workspace', mode: 'oauth_user' };
 const blocklist = { credentialId: 'b', credentialName: 'Blocklist', provider: 'agentsoc_mail_block', mode: 'bearer_token' };
 
-const at = (c: typeof m365, domain: string, subdomains = false): Candidate => ({ ...c, bindingId: `${c.credentialId}@${domain}`, domain, subdomains });
+const at = (c: typeof m365, domain: string, subdomains = false): Candidate => ({
+  ...c,
+  bindingId: `${c.credentialId}@${domain}`,
+  domain,
+  subdomains
+});
 
 describe('what a credential can do (provider and mode)', () => {
   it('narrows capabilities by auth mode (CapabilitySpec.modes)', () => {
@@ -27,8 +32,14 @@ describe('pickBinding', () => {
   });
 
   it('a parent matches only where its binding covers subdomains', () => {
-    expect(pickBinding('mail.corp.example', 'disable_user', [at(m365, 'corp.example', false)])).toMatchObject({ kind: 'none', reason: 'no_binding' });
-    expect(pickBinding('mail.corp.example', 'disable_user', [at(m365, 'corp.example', true)])).toMatchObject({ kind: 'match', matched: 'parent' });
+    expect(pickBinding('mail.corp.example', 'disable_user', [at(m365, 'corp.example', false)])).toMatchObject({
+      kind: 'none',
+      reason: 'no_binding'
+    });
+    expect(pickBinding('mail.corp.example', 'disable_user', [at(m365, 'corp.example', true)])).toMatchObject({
+      kind: 'match',
+      matched: 'parent'
+    });
   });
 
   it('the nearest covering parent wins over a farther one', () => {
@@ -41,15 +52,30 @@ describe('pickBinding', () => {
   });
 
   it('skips credentials whose provider or mode cannot run the capability, falling back to a capable parent', () => {
-    const candidates = [at(blocklist, 'corp.example'), at(m365, 'corp.example'), at(gwsUser, 'sub.corp.example'), at(gws, 'corp.example', true)];
+    const candidates = [
+      at(blocklist, 'corp.example'),
+      at(m365, 'corp.example'),
+      at(gwsUser, 'sub.corp.example'),
+      at(gws, 'corp.example', true)
+    ];
     // corp.example: the blocklist and M365 are both bound, but only M365 can disable a user.
-    expect(pickBinding('corp.example', 'disable_user', candidates.slice(0, 2))).toMatchObject({ kind: 'match', chosen: { credentialId: 'm' } });
+    expect(pickBinding('corp.example', 'disable_user', candidates.slice(0, 2))).toMatchObject({
+      kind: 'match',
+      chosen: { credentialId: 'm' }
+    });
     // sub.corp.example: the oauth_user credential cannot block a domain, so the parent's dwd credential does.
-    expect(pickBinding('sub.corp.example', 'block_email_domain', candidates.slice(2))).toMatchObject({ kind: 'match', chosen: { credentialId: 'g' }, matched: 'parent' });
+    expect(pickBinding('sub.corp.example', 'block_email_domain', candidates.slice(2))).toMatchObject({
+      kind: 'match',
+      chosen: { credentialId: 'g' },
+      matched: 'parent'
+    });
   });
 
   it('says when bindings exist but none can run the capability', () => {
-    expect(pickBinding('corp.example', 'disable_user', [at(blocklist, 'corp.example')])).toMatchObject({ kind: 'none', reason: 'no_capable_binding' });
+    expect(pickBinding('corp.example', 'disable_user', [at(blocklist, 'corp.example')])).toMatchObject({
+      kind: 'none',
+      reason: 'no_capable_binding'
+    });
   });
 
   it('reports a tie at the most specific level instead of guessing', () => {

@@ -64,7 +64,10 @@ export interface BoundCredential {
  * both match that exact host at the same (most specific) level, so they conflict as soon as they share a
  * capability; bindings to different domains never tie (the more specific one wins). Returns the first conflict.
  */
-export function findConflict(candidate: BoundCredential, sameDomain: readonly BoundCredential[]): { other: BoundCredential; capability: CapabilityId } | null {
+export function findConflict(
+  candidate: BoundCredential,
+  sameDomain: readonly BoundCredential[]
+): { other: BoundCredential; capability: CapabilityId } | null {
   const mine = credentialCapabilities(candidate.provider, candidate.mode);
   for (const other of sameDomain) {
     if (other.credentialId === candidate.credentialId) continue;
@@ -97,7 +100,11 @@ export function pickBinding(host: string, capability: CapabilityId, candidates: 
   let matched = 0;
   const unable: Candidate[] = [];
   for (const c of candidates) {
-    if (!(c.domain === host || (c.subdomains && host.length > c.domain.length && host.endsWith(c.domain) && host[host.length - c.domain.length - 1] === '.'))) continue;
+    if (!(
+      c.domain === host ||
+      (c.subdomains && host.length > c.domain.length && host.endsWith(c.domain) && host[host.length - c.domain.length - 1] === '.')
+    ))
+      continue;
     matched++;
     if (!supportsCapability(c.provider, c.mode, capability)) {
       unable.push(c);

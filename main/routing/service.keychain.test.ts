@@ -24,10 +24,21 @@ const m365 = (name: string, secret = 'm365-client-secret-value') =>
 let saKey: string | null = null;
 const workspace = (name: string, mode: 'service_account_dwd' | 'oauth_user' = 'service_account_dwd') => {
   if (mode === 'oauth_user') {
-    return app.credentials.add({ name, provider: 'google_workspace', mode, values: { client_id: 'client-123.apps.googleusercontent.com' } });
+    return app.credentials.add({
+      name,
+      provider: 'google_workspace',
+      mode,
+      values: { client_id: 'client-123.apps.googleusercontent.com' }
+    });
   }
   saKey ??= generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
-  const sa = { type: 'service_account', project_id: 'p', private_key_id: 'kid1', private_key: saKey, client_email: 'sa@p.iam.gserviceaccount.com' };
+  const sa = {
+    type: 'service_account',
+    project_id: 'p',
+    private_key_id: 'kid1',
+    private_key: saKey,
+    client_email: 'sa@p.iam.gserviceaccount.com'
+  };
   return app.credentials.add({
     name,
     provider: 'google_workspace',
@@ -54,7 +65,11 @@ describe('binding', () => {
     const c = m365('Corp M365');
     const b = app.routing.bind('Corp M365', 'Corp.Example.');
     expect(b).toMatchObject({ credentialId: c.id, domain: 'corp.example', subdomains: false, change: 'added', intact: true });
-    expect(app.audit.list({ newestFirst: true, limit: 1 })[0]).toMatchObject({ action: 'binding.add', credentialId: c.id, detail: { domain: 'corp.example', subdomains: false } });
+    expect(app.audit.list({ newestFirst: true, limit: 1 })[0]).toMatchObject({
+      action: 'binding.add',
+      credentialId: c.id,
+      detail: { domain: 'corp.example', subdomains: false }
+    });
 
     const other = tv.reopen(); // like another process, never unlocked
     expect(other.routing.list()).toEqual([expect.objectContaining({ domain: 'corp.example', credentialName: 'Corp M365', intact: null })]);
@@ -64,7 +79,10 @@ describe('binding', () => {
     m365('Bücher');
     const b = app.routing.bind('Bücher', 'Bücher.Example');
     expect(b).toMatchObject({ domain: 'xn--bcher-kva.example', domainDisplay: 'bücher.example' });
-    expect(app.routing.resolve('disable_user', { hostEmail: 'anna@BÜCHER.example' })).toMatchObject({ credentialName: 'Bücher', domain: 'xn--bcher-kva.example' });
+    expect(app.routing.resolve('disable_user', { hostEmail: 'anna@BÜCHER.example' })).toMatchObject({
+      credentialName: 'Bücher',
+      domain: 'xn--bcher-kva.example'
+    });
   });
 
   it('binding the same pair again only changes the subdomains flag', () => {
@@ -154,19 +172,33 @@ describe('binding', () => {
     m365('Other');
     app.routing.bind('Other', 'b.example');
     const c = m365('Corp');
-    app.credentials.recordHealth(c.id, { status: 'ok', lastError: null, checkedAt: new Date().toISOString(), observed: { suggestions: ['a.example', 'b.example'] } });
+    app.credentials.recordHealth(c.id, {
+      status: 'ok',
+      lastError: null,
+      checkedAt: new Date().toISOString(),
+      observed: { suggestions: ['a.example', 'b.example'] }
+    });
     expect(codeOf(() => app.routing.acceptSuggestions('Corp'))).toBe('AMBIGUOUS_BINDING');
     expect(app.routing.list({ credential: 'Corp' })).toEqual([]);
   });
 
   it('security: a suggestion planted in the vault file is never bound (it would route another tenant’s actions here)', () => {
     const c = m365('Corp');
-    app.credentials.recordHealth(c.id, { status: 'ok', lastError: null, checkedAt: new Date().toISOString(), observed: { suggestions: ['corp.example'] } });
+    app.credentials.recordHealth(c.id, {
+      status: 'ok',
+      lastError: null,
+      checkedAt: new Date().toISOString(),
+      observed: { suggestions: ['corp.example'] }
+    });
     const before = app.audit.list().length;
     const raw = new Database(tv.path);
     try {
-      const stored = JSON.parse((raw.prepare('SELECT observed FROM credentials WHERE id = ?').get(c.id) as { observed: string }).observed) as Record<string, unknown>;
-      raw.prepare('UPDATE credentials SET observed = ? WHERE id = ?').run(JSON.stringify({ ...stored, suggestions: ['corp.example', 'victim.example'] }), c.id);
+      const stored = JSON.parse(
+        (raw.prepare('SELECT observed FROM credentials WHERE id = ?').get(c.id) as { observed: string }).observed
+      ) as Record<string, unknown>;
+      raw
+        .prepare('UPDATE credentials SET observed = ? WHERE id = ?')
+        .run(JSON.stringify({ ...stored, suggestions: ['corp.example', 'victim.example'] }), c.id);
       expect(app.routing.suggestions('Corp')).toEqual(['corp.example', 'victim.example']); // shown as stored (display)…
       expect(codeOf(() => app.routing.acceptSuggestions('Corp'))).toBe('BINDING_TAMPERED'); // …but never bound
       // Stripping the MAC (or a list stored without one) is refused the same way.
@@ -178,7 +210,12 @@ describe('binding', () => {
     expect(app.routing.list()).toEqual([]);
     expect(app.audit.list()).toHaveLength(before);
     // Validating again records the provider's list with a fresh MAC, and it binds.
-    app.credentials.recordHealth(c.id, { status: 'ok', lastError: null, checkedAt: new Date().toISOString(), observed: { suggestions: ['corp.example'] } });
+    app.credentials.recordHealth(c.id, {
+      status: 'ok',
+      lastError: null,
+      checkedAt: new Date().toISOString(),
+      observed: { suggestions: ['corp.example'] }
+    });
     expect(app.routing.acceptSuggestions('Corp').map((b) => b.domain)).toEqual(['corp.example']);
     expect(app.credentials.get('Corp').observed).not.toHaveProperty('suggestions_mac'); // internal, never shown
   });
@@ -193,7 +230,11 @@ describe('resolution', () => {
 
   it('resolves an exact domain, and a mailbox by its domain', () => {
     app.routing.bind('Corp M365', 'corp.example');
-    expect(app.routing.resolve('disable_user', { hostDomain: 'corp.example' })).toMatchObject({ credentialName: 'Corp M365', matched: 'exact', verified: true });
+    expect(app.routing.resolve('disable_user', { hostDomain: 'corp.example' })).toMatchObject({
+      credentialName: 'Corp M365',
+      matched: 'exact',
+      verified: true
+    });
     expect(app.routing.resolve('block_sender', { hostEmail: 'Alice@Corp.Example' })).toMatchObject({
       credentialName: 'Corp M365',
       host: { kind: 'email', value: 'alice@corp.example', domain: 'corp.example' }
@@ -204,9 +245,16 @@ describe('resolution', () => {
     app.routing.bind('Corp M365', 'corp.example');
     expect(codeOf(() => app.routing.resolve('disable_user', { hostDomain: 'labs.corp.example' }))).toBe('NO_BINDING');
     app.routing.bind('Corp M365', 'corp.example', { subdomains: true });
-    expect(app.routing.resolve('disable_user', { hostDomain: 'x.labs.corp.example' })).toMatchObject({ credentialName: 'Corp M365', matched: 'parent', domain: 'corp.example' });
+    expect(app.routing.resolve('disable_user', { hostDomain: 'x.labs.corp.example' })).toMatchObject({
+      credentialName: 'Corp M365',
+      matched: 'parent',
+      domain: 'corp.example'
+    });
     app.routing.bind('Labs Workspace', 'labs.corp.example');
-    expect(app.routing.resolve('disable_user', { hostEmail: 'bob@labs.corp.example' })).toMatchObject({ credentialName: 'Labs Workspace', matched: 'exact' });
+    expect(app.routing.resolve('disable_user', { hostEmail: 'bob@labs.corp.example' })).toMatchObject({
+      credentialName: 'Labs Workspace',
+      matched: 'exact'
+    });
     // labs.corp.example is bound exactly (no subdomains): deeper hosts fall back to the covering parent.
     expect(app.routing.resolve('disable_user', { hostDomain: 'x.labs.corp.example' }).credentialName).toBe('Corp M365');
   });
@@ -227,7 +275,9 @@ describe('resolution', () => {
     app.routing.bind('Corp M365', 'corp.example');
     expect(codeOf(() => app.routing.resolve('launch_missiles', { hostDomain: 'corp.example' }))).toBe('INPUT_INVALID');
     expect(codeOf(() => app.routing.resolve('disable_user', { hostEmail: 'not-an-email' }))).toBe('INPUT_INVALID');
-    expect(codeOf(() => app.routing.resolve('disable_user', { hostEmail: 'a@corp.example', hostDomain: 'corp.example' }))).toBe('INPUT_INVALID');
+    expect(codeOf(() => app.routing.resolve('disable_user', { hostEmail: 'a@corp.example', hostDomain: 'corp.example' }))).toBe(
+      'INPUT_INVALID'
+    );
     expect(codeOf(() => app.routing.resolve('disable_user', {}))).toBe('INPUT_INVALID');
   });
 
@@ -235,7 +285,10 @@ describe('resolution', () => {
     app.routing.bind('Corp M365', 'corp.example');
     const other = tv.reopen();
     expect(codeOf(() => other.routing.resolve('disable_user', { hostDomain: 'corp.example' }))).toBe('VAULT_LOCKED');
-    expect(other.routing.resolve('disable_user', { hostDomain: 'corp.example' }, { verify: false })).toMatchObject({ credentialName: 'Corp M365', verified: false });
+    expect(other.routing.resolve('disable_user', { hostDomain: 'corp.example' }, { verify: false })).toMatchObject({
+      credentialName: 'Corp M365',
+      verified: false
+    });
   });
 });
 
@@ -288,7 +341,9 @@ describe('binding integrity (security: a binding edited in the vault file is nev
 
   it('a forged binding row (no valid MAC) is refused', () => {
     const attacker = app.credentials.get('Attacker tenant');
-    edit(`INSERT INTO bindings (id, credential_id, domain, subdomains, created_at, mac) VALUES ('forged', '${attacker.id}', 'bank.example', 1, 'x', x'00')`);
+    edit(
+      `INSERT INTO bindings (id, credential_id, domain, subdomains, created_at, mac) VALUES ('forged', '${attacker.id}', 'bank.example', 1, 'x', x'00')`
+    );
     expect(codeOf(() => app.routing.resolve('disable_user', { hostEmail: 'ceo@bank.example' }))).toBe('BINDING_TAMPERED');
   });
 });

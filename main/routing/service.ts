@@ -8,7 +8,15 @@ import type { CredentialStore } from '../vault/credentials.ts';
 import { equalBytes } from '../vault/crypto.ts';
 import { headerMac, type Vault, type WriteContext } from '../vault/vault.ts';
 import { domainAndParents, echo, normaliseDomain, normaliseMailbox } from './domains.ts';
-import { bindingMac, credentialCapabilities, findConflict, isCapabilityId, pickBinding, type BindingPick, type Candidate } from './resolve.ts';
+import {
+  bindingMac,
+  credentialCapabilities,
+  findConflict,
+  isCapabilityId,
+  pickBinding,
+  type BindingPick,
+  type Candidate
+} from './resolve.ts';
 import type { BindingView } from '../../preload/contract.ts';
 
 /** The contract's own type: one definition for main, CLI, IPC and renderer. */
@@ -83,14 +91,20 @@ export function parseHost(input: HostInput): Host {
 
 /** "EMAIL or DOMAIN" from one argument (the CLI's `resolve CAPABILITY EMAIL|DOMAIN`). */
 export function parseHostArgument(arg: unknown): Host {
-  return typeof arg === 'string' && arg.includes('@') ? parseHost({ hostEmail: arg }) : parseHost({ hostDomain: typeof arg === 'string' ? arg : '' });
+  return typeof arg === 'string' && arg.includes('@')
+    ? parseHost({ hostEmail: arg })
+    : parseHost({ hostDomain: typeof arg === 'string' ? arg : '' });
 }
 
 export function parseCapability(v: unknown): CapabilityId {
   if (!isCapabilityId(v)) {
-    throw new KeydeskError('INPUT_INVALID', `Unknown capability "${echo(String(v ?? ''))}". Known: block_sender, block_email_domain, disable_user, power, block_ip, isolate.`, {
-      fields: { capability: 'Unknown capability' }
-    });
+    throw new KeydeskError(
+      'INPUT_INVALID',
+      `Unknown capability "${echo(String(v ?? ''))}". Known: block_sender, block_email_domain, disable_user, power, block_ip, isolate.`,
+      {
+        fields: { capability: 'Unknown capability' }
+      }
+    );
   }
   return v;
 }
@@ -122,7 +136,11 @@ export class RoutingService {
   list(filter: { credential?: string } = {}): BindingView[] {
     const where = filter.credential ? 'WHERE b.credential_id = ?' : '';
     const args = filter.credential ? [this.credentials.get(filter.credential).id] : [];
-    const rows = this.vault.db.prepare(`SELECT ${ROW_COLUMNS} FROM bindings b JOIN credentials c ON c.id = b.credential_id ${where} ORDER BY b.domain, c.name COLLATE NOCASE`).all(...args) as Row[];
+    const rows = this.vault.db
+      .prepare(
+        `SELECT ${ROW_COLUMNS} FROM bindings b JOIN credentials c ON c.id = b.credential_id ${where} ORDER BY b.domain, c.name COLLATE NOCASE`
+      )
+      .all(...args) as Row[];
     const unlocked = this.vault.isUnlocked();
     return rows.map((r) => this.#view(r, unlocked ? this.#intact(r) : null));
   }
@@ -150,7 +168,11 @@ export class RoutingService {
 
   #unbound(credentialId: string, raw: unknown): string[] {
     if (!Array.isArray(raw)) return [];
-    const bound = new Set((this.vault.db.prepare('SELECT domain FROM bindings WHERE credential_id = ?').all(credentialId) as { domain: string }[]).map((r) => r.domain));
+    const bound = new Set(
+      (this.vault.db.prepare('SELECT domain FROM bindings WHERE credential_id = ?').all(credentialId) as { domain: string }[]).map(
+        (r) => r.domain
+      )
+    );
     const out = new Set<string>();
     for (const s of raw) {
       try {
@@ -174,11 +196,22 @@ export class RoutingService {
     if (!(b && b.credentialId === r.credential_id && b.domain === r.domain && b.subdomains === r.subdomains && b.mac.equals(r.mac))) {
       const facts = { id: r.id, credentialId: r.credential_id, domain: r.domain, subdomains: r.subdomains === 1 };
       if (!equalBytes(bindingMac(this.vault.vaultKey('binding_mac'), facts), r.mac)) return false;
-      this.#verifiedBindings.set(r.id, { credentialId: r.credential_id, domain: r.domain, subdomains: r.subdomains, mac: Buffer.from(r.mac) });
+      this.#verifiedBindings.set(r.id, {
+        credentialId: r.credential_id,
+        domain: r.domain,
+        subdomains: r.subdomains,
+        mac: Buffer.from(r.mac)
+      });
     }
     const h = this.#verifiedHeaders.get(r.credential_id);
     if (!(h && h.provider === r.provider && h.mode === r.mode && h.name === r.name && h.mac.equals(r.header_mac))) {
-      if (!equalBytes(headerMac(this.vault.vaultKey('header_mac'), { id: r.credential_id, provider: r.provider, mode: r.mode, name: r.name }), r.header_mac)) return false;
+      if (
+        !equalBytes(
+          headerMac(this.vault.vaultKey('header_mac'), { id: r.credential_id, provider: r.provider, mode: r.mode, name: r.name }),
+          r.header_mac
+        )
+      )
+        return false;
       this.#verifiedHeaders.set(r.credential_id, { provider: r.provider, mode: r.mode, name: r.name, mac: Buffer.from(r.header_mac) });
     }
     return true;
@@ -202,10 +235,17 @@ export class RoutingService {
   // ------------------------------------------------------------------------------------------ changes
 
   #rowsAtDomain(domain: string): Row[] {
-    return this.vault.db.prepare(`SELECT ${ROW_COLUMNS} FROM bindings b JOIN credentials c ON c.id = b.credential_id WHERE b.domain = ?`).all(domain) as Row[];
+    return this.vault.db
+      .prepare(`SELECT ${ROW_COLUMNS} FROM bindings b JOIN credentials c ON c.id = b.credential_id WHERE b.domain = ?`)
+      .all(domain) as Row[];
   }
 
-  #bindOne(w: WriteContext, cred: { id: string; name: string; provider: string; mode: string }, domain: string, subdomains: boolean): { view: BindingView; change: 'added' | 'updated' | 'unchanged' } {
+  #bindOne(
+    w: WriteContext,
+    cred: { id: string; name: string; provider: string; mode: string },
+    domain: string,
+    subdomains: boolean
+  ): { view: BindingView; change: 'added' | 'updated' | 'unchanged' } {
     const here = this.#rowsAtDomain(domain);
     for (const r of here) this.#assertIntact(r);
     const conflict = findConflict(
@@ -226,7 +266,9 @@ export class RoutingService {
     if (mine) {
       w.db.prepare('UPDATE bindings SET subdomains = ?, mac = ? WHERE id = ?').run(subdomains ? 1 : 0, mac, id);
     } else {
-      w.db.prepare('INSERT INTO bindings (id, credential_id, domain, subdomains, created_at, mac) VALUES (?, ?, ?, ?, ?, ?)').run(id, cred.id, domain, subdomains ? 1 : 0, w.now, mac);
+      w.db
+        .prepare('INSERT INTO bindings (id, credential_id, domain, subdomains, created_at, mac) VALUES (?, ?, ?, ?, ?, ?)')
+        .run(id, cred.id, domain, subdomains ? 1 : 0, w.now, mac);
     }
     w.audit({
       action: mine ? 'binding.update' : 'binding.add',
@@ -235,7 +277,9 @@ export class RoutingService {
       credentialName: cred.name,
       detail: { binding_id: id, domain, subdomains }
     });
-    const row = (this.vault.db.prepare(`SELECT ${ROW_COLUMNS} FROM bindings b JOIN credentials c ON c.id = b.credential_id WHERE b.id = ?`).get(id) as Row);
+    const row = this.vault.db
+      .prepare(`SELECT ${ROW_COLUMNS} FROM bindings b JOIN credentials c ON c.id = b.credential_id WHERE b.id = ?`)
+      .get(id) as Row;
     return { view: this.#view(row, true), change: mine ? 'updated' : 'added' };
   }
 
@@ -250,12 +294,19 @@ export class RoutingService {
       );
     }
     if (credentialCapabilities(c.provider, c.mode).length === 0) {
-      throw new KeydeskError('INPUT_INVALID', `"${printable(c.name)}" (${c.provider}/${c.mode}) can run no tenant capability, so a binding would never be used.`, {
-        fields: { credential: 'No capability in this mode' }
-      });
+      throw new KeydeskError(
+        'INPUT_INVALID',
+        `"${printable(c.name)}" (${c.provider}/${c.mode}) can run no tenant capability, so a binding would never be used.`,
+        {
+          fields: { credential: 'No capability in this mode' }
+        }
+      );
     }
     if (!this.credentials.headerIntact(c.id)) {
-      throw new KeydeskError('HEADER_TAMPERED', `Credential "${printable(c.name)}": its name, provider or mode was changed in the vault file. It will not be bound. Remove it and add it again.`);
+      throw new KeydeskError(
+        'HEADER_TAMPERED',
+        `Credential "${printable(c.name)}": its name, provider or mode was changed in the vault file. It will not be bound. Remove it and add it again.`
+      );
     }
     return { id: c.id, name: c.name, provider: c.provider, mode: c.mode };
   }
@@ -265,7 +316,11 @@ export class RoutingService {
    * subdomains flag. Refused with AMBIGUOUS_BINDING (naming the other credential) when another credential bound to
    * the same domain can run a capability this one can, because resolution at that domain would then tie.
    */
-  bind(credentialRef: string, domainInput: unknown, opts: { subdomains?: boolean } = {}): BindingView & { change: 'added' | 'updated' | 'unchanged' } {
+  bind(
+    credentialRef: string,
+    domainInput: unknown,
+    opts: { subdomains?: boolean } = {}
+  ): BindingView & { change: 'added' | 'updated' | 'unchanged' } {
     const domain = normaliseDomain(domainInput);
     this.vault.requireUnlocked();
     const cred = this.#bindable(credentialRef);
@@ -284,14 +339,21 @@ export class RoutingService {
       const wanted = new Set(opts.only.map((d) => normaliseDomain(d)));
       const unknown = [...wanted].filter((d) => !domains.includes(d));
       if (unknown.length > 0) {
-        throw new KeydeskError('INPUT_INVALID', `Not among the suggestions for "${printable(cred.name)}": ${unknown.join(', ')}. Bind them one by one with keydesk bind.`, {
-          fields: { domains: 'Not a suggestion' }
-        });
+        throw new KeydeskError(
+          'INPUT_INVALID',
+          `Not among the suggestions for "${printable(cred.name)}": ${unknown.join(', ')}. Bind them one by one with keydesk bind.`,
+          {
+            fields: { domains: 'Not a suggestion' }
+          }
+        );
       }
       domains = domains.filter((d) => wanted.has(d));
     }
     if (domains.length === 0) {
-      throw new KeydeskError('NOT_FOUND', `"${printable(cred.name)}" has no unbound domain suggestions. Validate it to learn the domains its tenant owns, or bind domains with keydesk bind.`);
+      throw new KeydeskError(
+        'NOT_FOUND',
+        `"${printable(cred.name)}" has no unbound domain suggestions. Validate it to learn the domains its tenant owns, or bind domains with keydesk bind.`
+      );
     }
     return this.vault.write((w) => domains.map((d) => this.#bindOne(w, cred, d, opts.subdomains === true).view));
   }
@@ -301,10 +363,17 @@ export class RoutingService {
     this.vault.requireUnlocked();
     const c = this.credentials.get(credentialRef);
     return this.vault.write((w) => {
-      const row = w.db.prepare('SELECT id FROM bindings WHERE credential_id = ? AND domain = ?').get(c.id, domain) as { id: string } | undefined;
+      const row = w.db.prepare('SELECT id FROM bindings WHERE credential_id = ? AND domain = ?').get(c.id, domain) as
+        { id: string } | undefined;
       if (!row) throw new KeydeskError('NOT_FOUND', `"${printable(c.name)}" is not bound to ${display(domain)}.`);
       w.db.prepare('DELETE FROM bindings WHERE id = ?').run(row.id);
-      w.audit({ action: 'binding.remove', outcome: 'ok', credentialId: c.id, credentialName: c.name, detail: { binding_id: row.id, domain } });
+      w.audit({
+        action: 'binding.remove',
+        outcome: 'ok',
+        credentialId: c.id,
+        credentialName: c.name,
+        detail: { binding_id: row.id, domain }
+      });
       return { id: row.id, credentialName: c.name, domain };
     });
   }
@@ -314,7 +383,9 @@ export class RoutingService {
   #rowsAt(domain: string): Row[] {
     // `IN (?)`, not `= ?`: SQLite re-plans a join on every new value bound to an equality term that an index could use
     // (its STAT4 re-prepare), which costs several times the lookup itself; the one-element IN list plans once.
-    this.#atDomain ??= this.vault.db.prepare<[string], Row>(`SELECT ${ROW_COLUMNS} FROM bindings b JOIN credentials c ON c.id = b.credential_id WHERE b.domain IN (?)`);
+    this.#atDomain ??= this.vault.db.prepare<[string], Row>(
+      `SELECT ${ROW_COLUMNS} FROM bindings b JOIN credentials c ON c.id = b.credential_id WHERE b.domain IN (?)`
+    );
     return this.#atDomain.all(domain);
   }
 
@@ -339,9 +410,15 @@ export class RoutingService {
       const rows = this.#rowsAt(level);
       if (rows.length === 0) continue;
       if (verify) for (const r of rows) this.#assertIntact(r);
-      const here = rows.map(
-        (r): Candidate => ({ bindingId: r.id, credentialId: r.credential_id, credentialName: r.name, provider: r.provider, mode: r.mode, domain: r.domain, subdomains: r.subdomains === 1 })
-      );
+      const here = rows.map((r): Candidate => ({
+        bindingId: r.id,
+        credentialId: r.credential_id,
+        credentialName: r.name,
+        provider: r.provider,
+        mode: r.mode,
+        domain: r.domain,
+        subdomains: r.subdomains === 1
+      }));
       seen.push(...here);
       const p = pickBinding(host.domain, capability, here);
       if (p.kind !== 'none') {
@@ -355,15 +432,25 @@ export class RoutingService {
       if (pick.reason === 'no_capable_binding') {
         const names = [...new Set(pick.boundTo.map((c) => `"${printable(c.credentialName)}" (${c.provider}/${c.mode})`))].join(', ');
         // The host is bound, but to tenants whose provider (or auth mode) lacks this capability: the request is what is wrong.
-        throw new KeydeskError('INPUT_INVALID', `No credential bound to ${where} can run ${capability}: it is bound to ${names}, which cannot. Bind a credential whose provider and mode support ${capability}.`, {
-          fields: { capability: `Not a capability of the credential bound to ${host.domain}` }
-        });
+        throw new KeydeskError(
+          'INPUT_INVALID',
+          `No credential bound to ${where} can run ${capability}: it is bound to ${names}, which cannot. Bind a credential whose provider and mode support ${capability}.`,
+          {
+            fields: { capability: `Not a capability of the credential bound to ${host.domain}` }
+          }
+        );
       }
-      throw new KeydeskError('NO_BINDING', `No credential is bound to ${where}. Bind one with: keydesk bind CREDENTIAL ${host.domain}${host.domain.split('.').length > 2 ? ' (or a parent domain with --subdomains)' : ''}`);
+      throw new KeydeskError(
+        'NO_BINDING',
+        `No credential is bound to ${where}. Bind one with: keydesk bind CREDENTIAL ${host.domain}${host.domain.split('.').length > 2 ? ' (or a parent domain with --subdomains)' : ''}`
+      );
     }
     if (pick.kind === 'ambiguous') {
       const names = pick.tied.map((c) => `"${printable(c.credentialName)}"`).join(' and ');
-      throw new KeydeskError('AMBIGUOUS_BINDING', `${display(pick.tied[0]!.domain)} is bound to ${names}, which can both run ${capability}; Keydesk will not guess which tenant to act on. Unbind one of them.`);
+      throw new KeydeskError(
+        'AMBIGUOUS_BINDING',
+        `${display(pick.tied[0]!.domain)} is bound to ${names}, which can both run ${capability}; Keydesk will not guess which tenant to act on. Unbind one of them.`
+      );
     }
     const c = pick.chosen;
     return {

@@ -7,7 +7,10 @@ describe('app:// asset resolution', () => {
 
   it('serves files under the renderer build, index.html for the root', () => {
     expect(resolveAppAsset(root, 'app://keydesk/')).toEqual({ path: `${root}/index.html`, contentType: 'text/html; charset=utf-8' });
-    expect(resolveAppAsset(root, 'app://keydesk/assets/index-abc.js')).toEqual({ path: `${root}/assets/index-abc.js`, contentType: 'text/javascript; charset=utf-8' });
+    expect(resolveAppAsset(root, 'app://keydesk/assets/index-abc.js')).toEqual({
+      path: `${root}/assets/index-abc.js`,
+      contentType: 'text/javascript; charset=utf-8'
+    });
     expect(resolveAppAsset(root, 'app://keydesk/assets/index.css?v=1#x')?.path).toBe(`${root}/assets/index.css`);
   });
 

@@ -18,7 +18,10 @@ export interface AutoLockDeps {
  * Locks the vault after idle time, on OS suspend and on screen lock. Pure: Electron's powerMonitor feeds it
  * (`check` on an interval — idle time and the locked state — and `onSystemEvent` from its events), tests feed it numbers.
  */
-export function createAutoLock(deps: AutoLockDeps): { check(): Promise<LockReason | null>; onSystemEvent(event: 'suspend' | 'lock-screen'): Promise<LockReason | null> } {
+export function createAutoLock(deps: AutoLockDeps): {
+  check(): Promise<LockReason | null>;
+  onSystemEvent(event: 'suspend' | 'lock-screen'): Promise<LockReason | null>;
+} {
   const lock = async (reason: LockReason) => {
     if (!deps.isUnlocked()) return null;
     await deps.lock(reason);

@@ -12,13 +12,34 @@ describe('renderer CSP', () => {
   });
 
   it('allows no inline code, no eval, no wildcard and no data: scripts anywhere', () => {
-    for (const bad of ["'unsafe-inline'", "'unsafe-eval'", "'unsafe-hashes'", "'wasm-unsafe-eval'", '*', 'data:', 'blob:', 'http:', 'https:']) {
+    for (const bad of [
+      "'unsafe-inline'",
+      "'unsafe-eval'",
+      "'unsafe-hashes'",
+      "'wasm-unsafe-eval'",
+      '*',
+      'data:',
+      'blob:',
+      'http:',
+      'https:'
+    ]) {
       for (const [directive, sources] of p) expect(sources, `${directive} allows ${bad}`).not.toContain(bad);
     }
   });
 
   it('gives the renderer no network, frames, plugins, workers, forms or base changes', () => {
-    for (const d of ['connect-src', 'object-src', 'frame-src', 'child-src', 'worker-src', 'form-action', 'base-uri', 'frame-ancestors', 'media-src', 'manifest-src']) {
+    for (const d of [
+      'connect-src',
+      'object-src',
+      'frame-src',
+      'child-src',
+      'worker-src',
+      'form-action',
+      'base-uri',
+      'frame-ancestors',
+      'media-src',
+      'manifest-src'
+    ]) {
       expect(p.get(d), d).toEqual(["'none'"]);
     }
   });
@@ -31,7 +52,7 @@ describe('renderer CSP', () => {
   });
 
   it('the header helper replaces a server’s own CSP, whatever its case, and adds nosniff', () => {
-    const h = withCspHeader({ 'content-security-policy': "default-src *", 'Content-Type': 'text/html' }, RENDERER_CSP);
+    const h = withCspHeader({ 'content-security-policy': 'default-src *', 'Content-Type': 'text/html' }, RENDERER_CSP);
     expect(h).toEqual({ 'Content-Type': ['text/html'], 'Content-Security-Policy': [RENDERER_CSP], 'X-Content-Type-Options': ['nosniff'] });
   });
 

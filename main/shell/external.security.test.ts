@@ -4,7 +4,9 @@ import { checkExternalUrl, openExternalUrl } from './external.ts';
 // Guards: "external links only through one checked openExternal (https only; plain http only to 127.0.0.1/localhost)".
 describe('openExternal check', () => {
   it('accepts https anywhere and http only to this machine', () => {
-    expect(checkExternalUrl('https://login.microsoftonline.com/common/oauth2/v2.0/authorize?x=1')).toBe('https://login.microsoftonline.com/common/oauth2/v2.0/authorize?x=1');
+    expect(checkExternalUrl('https://login.microsoftonline.com/common/oauth2/v2.0/authorize?x=1')).toBe(
+      'https://login.microsoftonline.com/common/oauth2/v2.0/authorize?x=1'
+    );
     expect(checkExternalUrl('http://127.0.0.1:41234/cb')).toBe('http://127.0.0.1:41234/cb');
     expect(checkExternalUrl('http://localhost:8080/')).toBe('http://localhost:8080/');
     expect(checkExternalUrl('http://[::1]:8080/')).toBe('http://[::1]:8080/');

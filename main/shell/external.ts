@@ -12,7 +12,8 @@ export function checkExternalUrl(value: unknown): string {
   if (typeof value !== 'string' || value.length === 0 || value.length > MAX_URL_LENGTH) {
     throw new KeydeskError('INPUT_INVALID', 'A link to open must be a URL of at most 8,192 characters.');
   }
-  if ([...value].some((ch) => ch.charCodeAt(0) < 0x21 || ch.charCodeAt(0) === 0x7f) || /\s/.test(value)) throw new KeydeskError('INPUT_INVALID', 'A link to open must not contain spaces or control characters.');
+  if ([...value].some((ch) => ch.charCodeAt(0) < 0x21 || ch.charCodeAt(0) === 0x7f) || /\s/.test(value))
+    throw new KeydeskError('INPUT_INVALID', 'A link to open must not contain spaces or control characters.');
   let u: URL;
   try {
     u = new URL(value);

@@ -20,7 +20,10 @@ afterEach(() => {
 function stockBinary(dir: string, name: string, fuses = 9): string {
   const wire = Buffer.alloc(fuses, FuseState.ENABLE);
   const path = join(dir, name);
-  writeFileSync(path, Buffer.concat([Buffer.alloc(4096, 0x90), Buffer.from(SENTINEL), Buffer.from([1, fuses]), wire, Buffer.alloc(4096, 0x90)]));
+  writeFileSync(
+    path,
+    Buffer.concat([Buffer.alloc(4096, 0x90), Buffer.from(SENTINEL), Buffer.from([1, fuses]), wire, Buffer.alloc(4096, 0x90)])
+  );
   return path;
 }
 
@@ -39,7 +42,11 @@ describe('Electron fuses', () => {
     const dir = mkdtempSync(join(tmpdir(), 'keydesk-fuses-'));
     dirs.push(dir);
     const bin = stockBinary(dir, 'keydesk');
-    await afterPack({ appOutDir: dir, electronPlatformName: 'linux', packager: { appInfo: { productFilename: 'Keydesk' }, executableName: 'keydesk' } });
+    await afterPack({
+      appOutDir: dir,
+      electronPlatformName: 'linux',
+      packager: { appInfo: { productFilename: 'Keydesk' }, executableName: 'keydesk' }
+    });
     const wire = await getCurrentFuseWire(bin);
     expect(wire[FuseV1Options.RunAsNode]).toBe(FuseState.DISABLE);
     expect(wire[FuseV1Options.EnableNodeOptionsEnvironmentVariable]).toBe(FuseState.DISABLE);
@@ -52,11 +59,21 @@ describe('Electron fuses', () => {
     const dir = mkdtempSync(join(tmpdir(), 'keydesk-fuses-'));
     dirs.push(dir);
     stockBinary(dir, 'keydesk', 10);
-    await expect(afterPack({ appOutDir: dir, electronPlatformName: 'linux', packager: { appInfo: { productFilename: 'Keydesk' }, executableName: 'keydesk' } })).rejects.toThrow(/strictlyRequireAllFuses/);
+    await expect(
+      afterPack({
+        appOutDir: dir,
+        electronPlatformName: 'linux',
+        packager: { appInfo: { productFilename: 'Keydesk' }, executableName: 'keydesk' }
+      })
+    ).rejects.toThrow(/strictlyRequireAllFuses/);
   });
 
   it('finds the binary on each platform, and the builder config runs the hook', () => {
-    const ctx = (p: string) => ({ appOutDir: '/o', electronPlatformName: p, packager: { appInfo: { productFilename: 'Keydesk' }, executableName: 'keydesk' } });
+    const ctx = (p: string) => ({
+      appOutDir: '/o',
+      electronPlatformName: p,
+      packager: { appInfo: { productFilename: 'Keydesk' }, executableName: 'keydesk' }
+    });
     expect(electronBinaryPath(ctx('linux'))).toBe('/o/keydesk');
     expect(electronBinaryPath(ctx('win32'))).toBe('/o/Keydesk.exe');
     expect(electronBinaryPath(ctx('darwin'))).toBe('/o/Keydesk.app');

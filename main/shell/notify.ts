@@ -37,7 +37,11 @@ export interface ReauthNotifier {
  * its click handler never runs (electron/electron#16922). A prompt that resolves (re-authenticated) or expires
  * (past its cutoff) closes its notification, so the OS never asks for a re-auth that is no longer needed.
  */
-export function createReauthNotifier(deps: { create(text: { title: string; body: string }): OsNotification | null; now(): Date; onClick(credentialId: string): void }): ReauthNotifier {
+export function createReauthNotifier(deps: {
+  create(text: { title: string; body: string }): OsNotification | null;
+  now(): Date;
+  onClick(credentialId: string): void;
+}): ReauthNotifier {
   const shown = new Map<string, OsNotification>();
   const forget = (id: string, n: OsNotification) => {
     if (shown.get(id) === n) shown.delete(id);

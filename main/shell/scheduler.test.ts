@@ -78,6 +78,10 @@ describe('background scheduler', () => {
     expect(await third).toEqual(['slow', 'flaky']);
     expect(started).toBe(2);
     expect(fails).toBe(3);
-    expect(logs).toEqual(['scheduled task flaky failed: TypeError', 'scheduled task flaky failed: TypeError', 'scheduled task flaky failed: TypeError']);
+    expect(logs).toEqual([
+      'scheduled task flaky failed: TypeError',
+      'scheduled task flaky failed: TypeError',
+      'scheduled task flaky failed: TypeError'
+    ]);
   });
 });

@@ -42,7 +42,12 @@ export class AppSession {
   }
 
   #appConfig(): AppConfig {
-    return { vaultPath: this.config.vaultPath, actor: this.config.actor, clock: this.clock, ...(this.config.keychain ? { keychain: this.config.keychain } : {}) };
+    return {
+      vaultPath: this.config.vaultPath,
+      actor: this.config.actor,
+      clock: this.clock,
+      ...(this.config.keychain ? { keychain: this.config.keychain } : {})
+    };
   }
 
   #tryOpen(): void {
@@ -84,7 +89,15 @@ export class AppSession {
       // A vault another process created since we started (keydesk init) is picked up here.
       if (!this.#problem) this.#tryOpen();
       if (!this.#app) {
-        return { ...base, state: this.#problem ? 'unusable' : 'missing', problem: this.#problem, keySource: null, vaultId: null, credentials: 0, auditEntries: 0 };
+        return {
+          ...base,
+          state: this.#problem ? 'unusable' : 'missing',
+          problem: this.#problem,
+          keySource: null,
+          vaultId: null,
+          credentials: 0,
+          auditEntries: 0
+        };
       }
     }
     const info = this.#app.vault.info();
@@ -103,7 +116,11 @@ export class AppSession {
     if (this.#app || existsSync(this.config.vaultPath)) {
       throw new KeydeskError('VAULT_EXISTS', `A vault already exists at ${this.config.vaultPath}. Keydesk will not overwrite it.`);
     }
-    const app = await createApp(this.#appConfig(), keySource, keySource === 'passphrase' ? () => Promise.resolve(passphrase ?? '') : undefined);
+    const app = await createApp(
+      this.#appConfig(),
+      keySource,
+      keySource === 'passphrase' ? () => Promise.resolve(passphrase ?? '') : undefined
+    );
     this.#attach(app);
     this.events.emit('vault.lock', { locked: false });
     return this.status();
@@ -114,10 +131,14 @@ export class AppSession {
     if (app.vault.isUnlocked()) return this.status();
     const source = app.vault.meta().key_source;
     if (source === 'keychain' && passphrase !== undefined) {
-      throw new KeydeskError('INPUT_INVALID', 'This vault keeps its key in the OS keychain; it has no passphrase.', { fields: { passphrase: 'Not used for a keychain vault' } });
+      throw new KeydeskError('INPUT_INVALID', 'This vault keeps its key in the OS keychain; it has no passphrase.', {
+        fields: { passphrase: 'Not used for a keychain vault' }
+      });
     }
     if (source === 'passphrase' && !passphrase) {
-      throw new KeydeskError('PASSPHRASE_REQUIRED', 'Enter the vault passphrase to unlock.', { fields: { passphrase: 'Enter the passphrase' } });
+      throw new KeydeskError('PASSPHRASE_REQUIRED', 'Enter the vault passphrase to unlock.', {
+        fields: { passphrase: 'Enter the passphrase' }
+      });
     }
     await app.vault.unlock(passphrase === undefined ? {} : { passphrase: () => Promise.resolve(passphrase) });
     return this.status();
@@ -153,7 +174,9 @@ export class AppSession {
     const app = this.app();
     if (app.vault.isUnlocked()) return;
     if (app.vault.meta().key_source === 'passphrase' && !passphrase) {
-      throw new KeydeskError('VAULT_LOCKED', 'The vault is locked: enter its passphrase to unlock and continue.', { fields: { passphrase: 'Enter the passphrase' } });
+      throw new KeydeskError('VAULT_LOCKED', 'The vault is locked: enter its passphrase to unlock and continue.', {
+        fields: { passphrase: 'Enter the passphrase' }
+      });
     }
     await this.unlock(app.vault.meta().key_source === 'passphrase' ? passphrase : undefined);
   }

@@ -50,7 +50,12 @@ async function setup() {
 describe('background tasks', () => {
   it('refreshes an OAuth token before it expires — and not while the vault is locked', async () => {
     const { session, clock, scheduler, app } = await setup();
-    app.credentials.add({ name: 'SSO', provider: 'oauth', mode: 'authorization_code', values: { discovery_url: oidc.discoveryUrl, client_id: NATIVE_CLIENT_ID, scopes: 'openid offline_access api.read' } });
+    app.credentials.add({
+      name: 'SSO',
+      provider: 'oauth',
+      mode: 'authorization_code',
+      values: { discovery_url: oidc.discoveryUrl, client_id: NATIVE_CLIENT_ID, scopes: 'openid offline_access api.read' }
+    });
     await app.oauth.connect('SSO', { openExternal: session.config.openExternal! });
     const before = oidc.refreshCount();
     expect(oauthDueForRefresh(session, clock.now())).toEqual([]);
@@ -74,9 +79,19 @@ describe('background tasks', () => {
   it('applies re-auth deadlines on the injected clock: a waiting run ends expired_awaiting_reauth', async () => {
     const { clock, scheduler, app } = await setup();
     const token = blocklist.blocklist.addToken({ expired: true });
-    app.credentials.add({ name: 'Blocklist', provider: 'agentsoc_mail_block', mode: 'bearer_token', values: { token, blocklist_url: blocklist.url } });
+    app.credentials.add({
+      name: 'Blocklist',
+      provider: 'agentsoc_mail_block',
+      mode: 'bearer_token',
+      values: { token, blocklist_url: blocklist.url }
+    });
     app.routing.bind('Blocklist', 'corp.example');
-    const run = await app.executions.run({ capability: 'block_email_domain', target: 'evil.example', hostDomain: 'corp.example', reason: 'phishing wave' });
+    const run = await app.executions.run({
+      capability: 'block_email_domain',
+      target: 'evil.example',
+      hostDomain: 'corp.example',
+      reason: 'phishing wave'
+    });
     expect(run.status).toBe('awaiting_reauth');
     expect(app.executions.prompts()).toHaveLength(1);
     clock.advance(app.executions.cutoffMs + 1000);
@@ -88,7 +103,12 @@ describe('background tasks', () => {
   it('re-validates every credential on its schedule: a token revoked meanwhile shows as failed', async () => {
     const { clock, scheduler, app } = await setup();
     const token = hostinger.hostinger.addToken();
-    app.credentials.add({ name: 'VPS', provider: 'hostinger', mode: 'api_token', values: { api_token: token, api_base_url: hostinger.url } });
+    app.credentials.add({
+      name: 'VPS',
+      provider: 'hostinger',
+      mode: 'api_token',
+      values: { api_token: token, api_base_url: hostinger.url }
+    });
     expect(await scheduler.tick()).not.toContain('revalidate');
     clock.advance(60_000); // the first check, a minute after start
     expect(await scheduler.tick()).toContain('revalidate');

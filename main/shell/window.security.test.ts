@@ -33,6 +33,7 @@ describe('main window options', () => {
   });
 
   it('every permission request is denied', () => {
-    for (const p of ['media', 'geolocation', 'notifications', 'clipboard-read', 'openExternal', 'fullscreen', 'unknown']) expect(permissionDecision(p)).toBe(false);
+    for (const p of ['media', 'geolocation', 'notifications', 'clipboard-read', 'openExternal', 'fullscreen', 'unknown'])
+      expect(permissionDecision(p)).toBe(false);
   });
 });

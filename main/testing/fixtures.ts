@@ -74,13 +74,24 @@ export function manualClock(start = '2026-11-21T12:00:00.000Z'): Clock & { set(i
 export function vaultFilesBytes(vaultPath: string): Buffer {
   const dir = join(vaultPath, '..');
   const base = vaultPath.split('/').pop() ?? '';
-  return Buffer.concat(readdirSync(dir).filter((f) => f.startsWith(base)).map((f) => readFileSync(join(dir, f))));
+  return Buffer.concat(
+    readdirSync(dir)
+      .filter((f) => f.startsWith(base))
+      .map((f) => readFileSync(join(dir, f)))
+  );
 }
 
 /** The encodings a leaked secret could take in text or bytes. */
 export function encodingsOf(secret: string): string[] {
   const b = Buffer.from(secret, 'utf8');
-  return [secret, b.toString('base64'), b.toString('base64url'), b.toString('hex'), b.toString('hex').toUpperCase(), encodeURIComponent(secret)];
+  return [
+    secret,
+    b.toString('base64'),
+    b.toString('base64url'),
+    b.toString('hex'),
+    b.toString('hex').toUpperCase(),
+    encodeURIComponent(secret)
+  ];
 }
 
 export function containsAnyEncoding(haystack: string | Buffer, secret: string): string | null {

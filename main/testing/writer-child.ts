@@ -13,7 +13,12 @@ const rl = createInterface({ input: process.stdin });
 await new Promise((r) => rl.once('line', r));
 rl.close();
 for (let i = 0; i < Number(nArg); i++) {
-  app.credentials.add({ name: `${prefix}-${i}`, provider: 'hostinger', mode: 'api_token', values: { api_token: `${prefix}_token_${i}_0123456789` } });
+  app.credentials.add({
+    name: `${prefix}-${i}`,
+    provider: 'hostinger',
+    mode: 'api_token',
+    values: { api_token: `${prefix}_token_${i}_0123456789` }
+  });
   // Yield between writes, as real clients do; back-to-back writers starve each other in SQLite's busy handler.
   await new Promise((r) => setTimeout(r, 1));
 }

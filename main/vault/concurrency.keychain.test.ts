@@ -19,7 +19,10 @@ interface Writer {
 }
 
 function writer(vaultPath: string, prefix: string, n: number): Writer {
-  const child = spawn(process.execPath, ['main/testing/writer-child.ts', vaultPath, prefix, String(n)], { cwd: ROOT, stdio: ['pipe', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['main/testing/writer-child.ts', vaultPath, prefix, String(n)], {
+    cwd: ROOT,
+    stdio: ['pipe', 'pipe', 'inherit']
+  });
   return {
     ready: new Promise((r) => child.stdout.once('data', () => r())),
     go: () => child.stdin.end('go\n'),
@@ -61,12 +64,17 @@ describe('an update racing a token refresh in another process', () => {
     const v = await keychainVault();
     vaults.push(v);
     v.app.credentials.add({ name: 'aws', ...SAMPLE.aws(), extra: { refresh_token: 'rt-1' } });
-    const child = spawn(process.execPath, ['main/vault/testing/refresh-child.ts', v.path, 'aws', '1500'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, ['main/vault/testing/refresh-child.ts', v.path, 'aws', '1500'], {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'inherit']
+    });
     const lines: string[] = [];
-    const locked = new Promise<void>((ok) => child.stdout.on('data', (d: Buffer) => {
-      lines.push(...d.toString().split('\n').filter(Boolean));
-      if (lines.includes('locked')) ok();
-    }));
+    const locked = new Promise<void>((ok) =>
+      child.stdout.on('data', (d: Buffer) => {
+        lines.push(...d.toString().split('\n').filter(Boolean));
+        if (lines.includes('locked')) ok();
+      })
+    );
     const exit = new Promise<number | null>((r) => child.once('exit', r));
     await locked;
     // The update waits for the child's lock; the child stores new tokens the moment it lets go.

@@ -53,15 +53,38 @@ describe('credentials', () => {
     const v = await vault();
     const before = v.app.vault.info();
     const bad = [
-      { name: 'x', provider: 'aws', mode: 'access_key', values: { access_key_id: 'nope', secret_access_key: 'SECRETVALUE-zz9', region: 'moon' } },
+      {
+        name: 'x',
+        provider: 'aws',
+        mode: 'access_key',
+        values: { access_key_id: 'nope', secret_access_key: 'SECRETVALUE-zz9', region: 'moon' }
+      },
       { name: 'x', provider: 'nope', mode: 'access_key', values: {} },
       { name: 'x', provider: 'aws', mode: 'nope', values: {} },
       { name: '', ...SAMPLE.aws() },
       { name: '-flag', ...SAMPLE.aws() },
       { name: 'x', provider: 'hostinger', mode: 'api_token', values: { api_token: 'tok_0123456789abcdef', extra_field: '1' } },
-      { name: 'x', provider: 'hostinger', mode: 'api_token', values: { api_token: 'tok_0123456789abcdef', api_base_url: 'http://evil.example' } },
+      {
+        name: 'x',
+        provider: 'hostinger',
+        mode: 'api_token',
+        values: { api_token: 'tok_0123456789abcdef', api_base_url: 'http://evil.example' }
+      },
       { name: 'x', provider: 'hostinger', mode: 'api_token', values: { api_token: 42 } },
-      { name: 'x', provider: 'gcp', mode: 'external_account', values: { external_account_json: JSON.stringify({ type: 'external_account', audience: 'a', subject_token_type: 't', token_url: 'https://sts.googleapis.com/v1/token', credential_source: { executable: { command: '/bin/sh' } } }) } }
+      {
+        name: 'x',
+        provider: 'gcp',
+        mode: 'external_account',
+        values: {
+          external_account_json: JSON.stringify({
+            type: 'external_account',
+            audience: 'a',
+            subject_token_type: 't',
+            token_url: 'https://sts.googleapis.com/v1/token',
+            credential_source: { executable: { command: '/bin/sh' } }
+          })
+        }
+      }
     ];
     for (const input of bad) {
       let err: unknown;
@@ -87,14 +110,26 @@ describe('credentials', () => {
 
   it('executable credential sources are refused with a message that says why', async () => {
     const v = await vault();
-    const values = { external_account_json: JSON.stringify({ type: 'external_account', audience: 'a', subject_token_type: 't', token_url: 'https://sts.googleapis.com/v1/token', credential_source: { executable: { command: 'x' } } }) };
-    expect(() => v.app.credentials.add({ name: 'wif', provider: 'gcp', mode: 'external_account', values })).toThrow(/executable credential sources are refused/);
+    const values = {
+      external_account_json: JSON.stringify({
+        type: 'external_account',
+        audience: 'a',
+        subject_token_type: 't',
+        token_url: 'https://sts.googleapis.com/v1/token',
+        credential_source: { executable: { command: 'x' } }
+      })
+    };
+    expect(() => v.app.credentials.add({ name: 'wif', provider: 'gcp', mode: 'external_account', values })).toThrow(
+      /executable credential sources are refused/
+    );
   });
 
   it('names are unique regardless of case', async () => {
     const v = await vault();
     v.app.credentials.add({ name: 'Hostinger', ...SAMPLE.hostinger() });
-    expect(() => v.app.credentials.add({ name: 'hostinger', ...SAMPLE.hostinger() })).toThrow(expect.objectContaining({ code: 'NAME_TAKEN' }));
+    expect(() => v.app.credentials.add({ name: 'hostinger', ...SAMPLE.hostinger() })).toThrow(
+      expect.objectContaining({ code: 'NAME_TAKEN' })
+    );
     expect(v.app.credentials.list()).toHaveLength(1);
   });
 
@@ -102,7 +137,11 @@ describe('credentials', () => {
     const clock = manualClock();
     const v = await vault(clock);
     const c = v.app.credentials.add({ name: 'h', ...SAMPLE.hostinger('old_token_0123456789abc') });
-    v.app.credentials.recordHealth(c.id, { status: 'failed', lastError: { code: '401', message: 'wrong token' }, checkedAt: clock.now().toISOString() });
+    v.app.credentials.recordHealth(c.id, {
+      status: 'failed',
+      lastError: { code: '401', message: 'wrong token' },
+      checkedAt: clock.now().toISOString()
+    });
     clock.advance(60_000);
     const u = v.app.credentials.update(c.id, { values: { api_token: 'new_token_0123456789abc' } });
     expect(u.rotatedAt).toBe('2026-11-21T12:01:00.000Z');
@@ -122,7 +161,9 @@ describe('credentials', () => {
     );
     expect(v.app.audit.list()).toHaveLength(before);
     expect(v.app.credentials.material(c.id).fields.api_base_url).toBeUndefined();
-    const u = v.app.credentials.update(c.id, { values: { api_base_url: 'https://proxy.example', api_token: 'hst_sample_token_0123456789' } });
+    const u = v.app.credentials.update(c.id, {
+      values: { api_base_url: 'https://proxy.example', api_token: 'hst_sample_token_0123456789' }
+    });
     expect(u.metadata.api_base_url).toBe('https://proxy.example');
     expect(v.app.credentials.material(c.id).fields.api_base_url).toBe('https://proxy.example');
   });
@@ -141,7 +182,17 @@ describe('credentials', () => {
   it('a certificate field that is not a certificate + key PEM is refused', async () => {
     const v = await vault();
     expect(() =>
-      v.app.credentials.add({ name: 'cert', provider: 'azure', mode: 'certificate', values: { tenant_id: 'contoso.onmicrosoft.com', client_id: '00000000-0000-0000-0000-000000000001', subscription_id: '00000000-0000-0000-0000-000000000002', certificate_pem: 'not a pem' } })
+      v.app.credentials.add({
+        name: 'cert',
+        provider: 'azure',
+        mode: 'certificate',
+        values: {
+          tenant_id: 'contoso.onmicrosoft.com',
+          client_id: '00000000-0000-0000-0000-000000000001',
+          subscription_id: '00000000-0000-0000-0000-000000000002',
+          certificate_pem: 'not a pem'
+        }
+      })
     ).toThrow(expect.objectContaining({ code: 'INPUT_INVALID', fields: { certificate_pem: expect.stringContaining('CERTIFICATE') } }));
   });
 
@@ -151,7 +202,9 @@ describe('credentials', () => {
     const r = v.app.credentials.rename('h', 'Hostinger prod');
     expect(r.name).toBe('Hostinger prod');
     expect(v.app.credentials.material('hostinger PROD').id).toBe(c.id);
-    const wrapped = (v.app.vault.db.prepare('SELECT wrapped_dek FROM credential_secrets WHERE credential_id = ?').get(c.id) as { wrapped_dek: Buffer }).wrapped_dek;
+    const wrapped = (
+      v.app.vault.db.prepare('SELECT wrapped_dek FROM credential_secrets WHERE credential_id = ?').get(c.id) as { wrapped_dek: Buffer }
+    ).wrapped_dek;
     expect(vaultFilesBytes(v.path).includes(wrapped)).toBe(true);
     const removed = v.app.credentials.remove(c.id);
     expect(removed.walTruncated).toBe(true);
@@ -164,7 +217,9 @@ describe('credentials', () => {
   it('remove while another process is reading: the WAL copy of the wrapped key is reported, then gone once the reader is done and the handle closes', async () => {
     const v = await vault();
     const c = v.app.credentials.add({ name: 'h', ...SAMPLE.hostinger() });
-    const wrapped = (v.app.vault.db.prepare('SELECT wrapped_dek FROM credential_secrets WHERE credential_id = ?').get(c.id) as { wrapped_dek: Buffer }).wrapped_dek;
+    const wrapped = (
+      v.app.vault.db.prepare('SELECT wrapped_dek FROM credential_secrets WHERE credential_id = ?').get(c.id) as { wrapped_dek: Buffer }
+    ).wrapped_dek;
     const reader = new Database(v.path); // another connection, as the app would be while the CLI removes
     try {
       reader.exec('BEGIN');
@@ -183,9 +238,19 @@ describe('credentials', () => {
   it('addMany stores a batch in one transaction, one audit entry each; one bad item stores nothing', async () => {
     const v = await vault();
     const before = v.app.vault.info();
-    const bad = [{ name: 'b1', ...SAMPLE.hostinger() }, { name: 'b2', provider: 'hostinger', mode: 'api_token', values: { api_token: 'short' } }];
-    expect(() => v.app.credentials.addMany(bad)).toThrow(expect.objectContaining({ code: 'INPUT_INVALID', message: expect.stringContaining('Item 2') }));
-    expect(() => v.app.credentials.addMany([{ name: 'dup', ...SAMPLE.hostinger() }, { name: 'DUP', ...SAMPLE.hostinger() }])).toThrow(expect.objectContaining({ code: 'NAME_TAKEN' }));
+    const bad = [
+      { name: 'b1', ...SAMPLE.hostinger() },
+      { name: 'b2', provider: 'hostinger', mode: 'api_token', values: { api_token: 'short' } }
+    ];
+    expect(() => v.app.credentials.addMany(bad)).toThrow(
+      expect.objectContaining({ code: 'INPUT_INVALID', message: expect.stringContaining('Item 2') })
+    );
+    expect(() =>
+      v.app.credentials.addMany([
+        { name: 'dup', ...SAMPLE.hostinger() },
+        { name: 'DUP', ...SAMPLE.hostinger() }
+      ])
+    ).toThrow(expect.objectContaining({ code: 'NAME_TAKEN' }));
     expect(v.app.vault.info()).toEqual(before);
     const added = v.app.credentials.addMany([1, 2, 3].map((i) => ({ name: `batch-${i}`, ...SAMPLE.hostinger() })));
     expect(added.map((c) => c.name)).toEqual(['batch-1', 'batch-2', 'batch-3']);
@@ -203,8 +268,12 @@ describe('credentials', () => {
       values: { preset: 'github', client_id: 'Iv1.0123456789', client_secret: 'gh_client_secret_0123', scopes: 'repo' }
     });
     const before = v.app.audit.list().length;
-    expect(() => v.app.credentials.update(c.id, { values: { preset: 'slack' } })).toThrow(expect.objectContaining({ code: 'INPUT_INVALID', fields: { client_secret: expect.any(String) } }));
+    expect(() => v.app.credentials.update(c.id, { values: { preset: 'slack' } })).toThrow(
+      expect.objectContaining({ code: 'INPUT_INVALID', fields: { client_secret: expect.any(String) } })
+    );
     expect(v.app.audit.list()).toHaveLength(before);
-    expect(v.app.credentials.update(c.id, { values: { preset: 'slack', client_secret: 'gh_client_secret_0123' } }).metadata.preset).toBe('slack');
+    expect(v.app.credentials.update(c.id, { values: { preset: 'slack', client_secret: 'gh_client_secret_0123' } }).metadata.preset).toBe(
+      'slack'
+    );
   });
 });

@@ -88,12 +88,17 @@ const SUMMARY_COLUMNS =
 const NAME_RE = /^[\p{L}\p{N}][\p{L}\p{N} ._@()+:/-]{0,63}$/u;
 
 export function validateName(name: unknown): string {
-  if (typeof name !== 'string') throw new KeydeskError('INPUT_INVALID', 'A credential name is required.', { fields: { name: 'Name is required' } });
+  if (typeof name !== 'string')
+    throw new KeydeskError('INPUT_INVALID', 'A credential name is required.', { fields: { name: 'Name is required' } });
   const n = name.normalize('NFC').trim();
   if (!NAME_RE.test(n)) {
-    throw new KeydeskError('INPUT_INVALID', 'A credential name is 1–64 characters: letters, digits, spaces and . _ @ ( ) + : / -, starting with a letter or digit.', {
-      fields: { name: 'Use 1–64 letters, digits, spaces or . _ @ ( ) + : / - (starting with a letter or digit)' }
-    });
+    throw new KeydeskError(
+      'INPUT_INVALID',
+      'A credential name is 1–64 characters: letters, digits, spaces and . _ @ ( ) + : / -, starting with a letter or digit.',
+      {
+        fields: { name: 'Use 1–64 letters, digits, spaces or . _ @ ( ) + : / - (starting with a letter or digit)' }
+      }
+    );
   }
   return n;
 }
@@ -103,7 +108,9 @@ const ISO_DATE_RE = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]
 export function validateExpiry(v: unknown): string | null {
   if (v === null || v === undefined || v === '') return null;
   if (typeof v !== 'string' || !ISO_DATE_RE.test(v) || Number.isNaN(Date.parse(v))) {
-    throw new KeydeskError('INPUT_INVALID', 'An expiry date is YYYY-MM-DD or an ISO 8601 time.', { fields: { expires_at: 'Use YYYY-MM-DD or an ISO 8601 time' } });
+    throw new KeydeskError('INPUT_INVALID', 'An expiry date is YYYY-MM-DD or an ISO 8601 time.', {
+      fields: { expires_at: 'Use YYYY-MM-DD or an ISO 8601 time' }
+    });
   }
   return new Date(v).toISOString();
 }
@@ -137,7 +144,8 @@ export function validateValues(mode: ModeSpec, values: Readonly<Record<string, u
     if (!r.success) errors[f.name] = r.error.issues[0]?.message ?? `${f.label} is not valid`;
     else out[f.name] = v;
   }
-  if (Object.keys(errors).length === 0 && mode.check) for (const [k, m] of Object.entries(mode.check(out))) if (m !== undefined) errors[k] = m;
+  if (Object.keys(errors).length === 0 && mode.check)
+    for (const [k, m] of Object.entries(mode.check(out))) if (m !== undefined) errors[k] = m;
   if (Object.keys(errors).length > 0) {
     const list = Object.entries(errors)
       .map(([k, m]) => `${k}: ${m}`)
@@ -196,7 +204,11 @@ function suggestionsMac(key: SymmetricKey, credentialId: string, suggestions: un
 function observedToStore(w: WriteContext, credentialId: string, observed: Record<string, unknown>): string {
   const { [SUGGESTIONS_MAC]: _old, ...rest } = observed;
   void _old;
-  return JSON.stringify(rest.suggestions === undefined ? rest : { ...rest, [SUGGESTIONS_MAC]: suggestionsMac(w.vaultKey('header_mac'), credentialId, rest.suggestions) });
+  return JSON.stringify(
+    rest.suggestions === undefined
+      ? rest
+      : { ...rest, [SUGGESTIONS_MAC]: suggestionsMac(w.vaultKey('header_mac'), credentialId, rest.suggestions) }
+  );
 }
 
 function toSummary(r: CredentialRow): CredentialSummary {
@@ -279,14 +291,18 @@ export class CredentialStore {
   }
 
   list(): CredentialSummary[] {
-    return (stmt(this.vault.db, `SELECT ${SUMMARY_COLUMNS} FROM credentials ORDER BY name COLLATE NOCASE`).all() as CredentialRow[]).map(toSummary);
+    return (stmt(this.vault.db, `SELECT ${SUMMARY_COLUMNS} FROM credentials ORDER BY name COLLATE NOCASE`).all() as CredentialRow[]).map(
+      toSummary
+    );
   }
 
   #row(ref: string): CredentialRow {
-    if (typeof ref !== 'string' || ref.length === 0 || ref.length > 128) throw new KeydeskError('INPUT_INVALID', 'Name a credential by its name or id.');
+    if (typeof ref !== 'string' || ref.length === 0 || ref.length > 128)
+      throw new KeydeskError('INPUT_INVALID', 'Name a credential by its name or id.');
     // Two indexed lookups, id first: `id = ? OR name = ?` made SQLite scan the whole table on every lookup.
     const row = (stmt(this.vault.db, `SELECT ${SUMMARY_COLUMNS} FROM credentials WHERE id = ?`).get(ref) ??
-      stmt(this.vault.db, `SELECT ${SUMMARY_COLUMNS} FROM credentials WHERE name = ? COLLATE NOCASE`).get(ref)) as CredentialRow | undefined;
+      stmt(this.vault.db, `SELECT ${SUMMARY_COLUMNS} FROM credentials WHERE name = ? COLLATE NOCASE`).get(ref)) as
+      CredentialRow | undefined;
     if (!row) throw new KeydeskError('NOT_FOUND', `No credential named "${printable(ref)}".`);
     return row;
   }
@@ -323,7 +339,9 @@ export class CredentialStore {
   #nameFree(name: string, exceptId?: string): void {
     const clash = stmt(this.vault.db, 'SELECT id FROM credentials WHERE name = ? COLLATE NOCASE').get(name) as { id: string } | undefined;
     if (clash && clash.id !== exceptId) {
-      throw new KeydeskError('NAME_TAKEN', `A credential named "${printable(name)}" already exists.`, { fields: { name: 'This name is taken' } });
+      throw new KeydeskError('NAME_TAKEN', `A credential named "${printable(name)}" already exists.`, {
+        fields: { name: 'This name is taken' }
+      });
     }
   }
 
@@ -341,7 +359,8 @@ export class CredentialStore {
       try {
         return this.#prepareAdd(input);
       } catch (e) {
-        if (e instanceof KeydeskError) throw new KeydeskError(e.code, `Item ${i + 1}: ${e.message}`, e.fields ? { fields: e.fields } : undefined);
+        if (e instanceof KeydeskError)
+          throw new KeydeskError(e.code, `Item ${i + 1}: ${e.message}`, e.fields ? { fields: e.fields } : undefined);
         throw e;
       }
     });
@@ -383,12 +402,30 @@ export class CredentialStore {
     const mac = headerMac(w.vaultKey('header_mac'), p);
     const { wrapped, sealed } = this.#seal(w, p.id, p.provider, p.mode, { v: 1, values: p.values, extra: p.extra });
     const now = w.now;
-    stmt(w.db, 
-        `INSERT INTO credentials (id, name, provider, mode, header_mac, metadata, observed, status, expires_at, expiry_source, created_at, updated_at, rotated_at)
+    stmt(
+      w.db,
+      `INSERT INTO credentials (id, name, provider, mode, header_mac, metadata, observed, status, expires_at, expiry_source, created_at, updated_at, rotated_at)
          VALUES (?, ?, ?, ?, ?, ?, ?, 'unknown', ?, ?, ?, ?, ?)`
-      )
-      .run(p.id, p.name, p.provider, p.mode, mac, JSON.stringify({ readable: p.metadata, secretsSet: p.secretsSet }), observedToStore(w, p.id, p.observed), p.expiresAt, p.expirySource, now, now, now);
-    stmt(w.db, 'INSERT INTO credential_secrets (credential_id, kek_version, wrapped_dek, payload) VALUES (?, ?, ?, ?)').run(p.id, w.kekVersion, wrapped, sealed);
+    ).run(
+      p.id,
+      p.name,
+      p.provider,
+      p.mode,
+      mac,
+      JSON.stringify({ readable: p.metadata, secretsSet: p.secretsSet }),
+      observedToStore(w, p.id, p.observed),
+      p.expiresAt,
+      p.expirySource,
+      now,
+      now,
+      now
+    );
+    stmt(w.db, 'INSERT INTO credential_secrets (credential_id, kek_version, wrapped_dek, payload) VALUES (?, ?, ?, ?)').run(
+      p.id,
+      w.kekVersion,
+      wrapped,
+      sealed
+    );
     w.audit({
       action: 'credential.add',
       outcome: 'ok',
@@ -442,7 +479,10 @@ export class CredentialStore {
   }
 
   #secretRow(id: string): SecretRow {
-    const s = stmt(this.vault.db, 'SELECT credential_id, kek_version, wrapped_dek, payload FROM credential_secrets WHERE credential_id = ?').get(id) as SecretRow | undefined;
+    const s = stmt(
+      this.vault.db,
+      'SELECT credential_id, kek_version, wrapped_dek, payload FROM credential_secrets WHERE credential_id = ?'
+    ).get(id) as SecretRow | undefined;
     if (!s) throw new KeydeskError('SECRET_TAMPERED', `Credential ${id}: its encrypted secret is missing from the vault file.`);
     return s;
   }
@@ -457,11 +497,21 @@ export class CredentialStore {
       // Another process rotated the KEK since this handle unlocked: not tampering. Locks this handle, KEY_ROTATED.
       this.vault.assertKeyCurrent();
       if (s.kek_version !== kekVersion) {
-        throw new KeydeskError('SECRET_TAMPERED', `Credential "${printable(r.name)}": its key is marked as wrapped by key version ${s.kek_version}, but the vault is at version ${kekVersion}; the row was changed.`);
+        throw new KeydeskError(
+          'SECRET_TAMPERED',
+          `Credential "${printable(r.name)}": its key is marked as wrapped by key version ${s.kek_version}, but the vault is at version ${kekVersion}; the row was changed.`
+        );
       }
       const owner = this.#dekOwner(kek, s.wrapped_dek, kekVersion, r.id);
-      if (owner) throw new KeydeskError('SECRET_SWAPPED', `Credential "${printable(r.name)}": its encrypted key belongs to credential "${printable(owner)}" — rows were swapped in the vault file. It will not be used.`);
-      throw new KeydeskError('SECRET_TAMPERED', `Credential "${printable(r.name)}": its encrypted key failed authentication — the vault file was modified. It will not be used.`);
+      if (owner)
+        throw new KeydeskError(
+          'SECRET_SWAPPED',
+          `Credential "${printable(r.name)}": its encrypted key belongs to credential "${printable(owner)}" — rows were swapped in the vault file. It will not be used.`
+        );
+      throw new KeydeskError(
+        'SECRET_TAMPERED',
+        `Credential "${printable(r.name)}": its encrypted key failed authentication — the vault file was modified. It will not be used.`
+      );
     }
     try {
       const plain = open(dek, s.payload, AAD.payload(r.id, r.provider, r.mode));
@@ -473,8 +523,15 @@ export class CredentialStore {
     } catch (e) {
       if (!(e instanceof AuthenticationFailed)) throw e;
       const owner = this.#payloadOwner(kek, s.payload, r.id);
-      if (owner) throw new KeydeskError('SECRET_SWAPPED', `Credential "${printable(r.name)}": its encrypted secret belongs to credential "${printable(owner)}" — rows were swapped in the vault file. It will not be used.`);
-      throw new KeydeskError('SECRET_TAMPERED', `Credential "${printable(r.name)}": its encrypted secret failed authentication — the vault file was modified. It will not be used.`);
+      if (owner)
+        throw new KeydeskError(
+          'SECRET_SWAPPED',
+          `Credential "${printable(r.name)}": its encrypted secret belongs to credential "${printable(owner)}" — rows were swapped in the vault file. It will not be used.`
+        );
+      throw new KeydeskError(
+        'SECRET_TAMPERED',
+        `Credential "${printable(r.name)}": its encrypted secret failed authentication — the vault file was modified. It will not be used.`
+      );
     } finally {
       wipe(dek);
     }
@@ -482,7 +539,10 @@ export class CredentialStore {
 
   /** Failure path only: does this wrapped DEK open as another credential's? */
   #dekOwner(kek: SymmetricKey, wrapped: Buffer, kekVersion: number, selfId: string): string | null {
-    for (const o of stmt(this.vault.db, 'SELECT id, name FROM credentials WHERE id <> ?').iterate(selfId) as IterableIterator<{ id: string; name: string }>) {
+    for (const o of stmt(this.vault.db, 'SELECT id, name FROM credentials WHERE id <> ?').iterate(selfId) as IterableIterator<{
+      id: string;
+      name: string;
+    }>) {
       try {
         wipe(open(kek, wrapped, AAD.dek(o.id, kekVersion)));
         return o.name;
@@ -495,8 +555,17 @@ export class CredentialStore {
 
   /** Failure path only: does this payload open under another credential's DEK and AAD? */
   #payloadOwner(kek: SymmetricKey, payload: Buffer, selfId: string): string | null {
-    const rows = stmt(this.vault.db, 'SELECT c.id, c.name, c.provider, c.mode, s.kek_version, s.wrapped_dek FROM credentials c JOIN credential_secrets s ON s.credential_id = c.id WHERE c.id <> ?')
-      .iterate(selfId) as IterableIterator<{ id: string; name: string; provider: string; mode: string; kek_version: number; wrapped_dek: Buffer }>;
+    const rows = stmt(
+      this.vault.db,
+      'SELECT c.id, c.name, c.provider, c.mode, s.kek_version, s.wrapped_dek FROM credentials c JOIN credential_secrets s ON s.credential_id = c.id WHERE c.id <> ?'
+    ).iterate(selfId) as IterableIterator<{
+      id: string;
+      name: string;
+      provider: string;
+      mode: string;
+      kek_version: number;
+      wrapped_dek: Buffer;
+    }>;
     for (const o of rows) {
       try {
         const dek = open(kek, o.wrapped_dek, AAD.dek(o.id, o.kek_version));
@@ -536,9 +605,16 @@ export class CredentialStore {
     if (changedEndpoints.length > 0) {
       // Every secret that would follow the new endpoint comes from the caller: the required ones, and optional ones
       // stored now (a session token, an OAuth client secret) unless they are cleared ("") with the change.
-      const needed = mode.fields.filter((f) => f.secret && ((f.required && (given[f.name] === undefined || given[f.name] === '')) || (!f.required && stored.values[f.name] !== undefined && given[f.name] === undefined)));
+      const needed = mode.fields.filter(
+        (f) =>
+          f.secret &&
+          ((f.required && (given[f.name] === undefined || given[f.name] === '')) ||
+            (!f.required && stored.values[f.name] !== undefined && given[f.name] === undefined))
+      );
       if (needed.length > 0) {
-        const fieldErrors = Object.fromEntries(needed.map((f) => [f.name, `Enter ${f.label} again to change ${changedEndpoints.map((e) => e.label).join(', ')}`]));
+        const fieldErrors = Object.fromEntries(
+          needed.map((f) => [f.name, `Enter ${f.label} again to change ${changedEndpoints.map((e) => e.label).join(', ')}`])
+        );
         throw new KeydeskError(
           'INPUT_INVALID',
           `Changing ${changedEndpoints.map((e) => e.name).join(', ')} changes where the secret is sent, so the secret fields are required again: ${needed.map((f) => f.name).join(', ')}.`,
@@ -551,11 +627,15 @@ export class CredentialStore {
         throw new KeydeskError(
           'INPUT_INVALID',
           `Changing ${changedEndpoints.map((e) => e.name).join(', ')} would send the sign-in tokens this credential holds to the new endpoint. Revoke them first (keydesk revoke, or --local-only to forget them), then change it and sign in again.`,
-          { fields: Object.fromEntries(changedEndpoints.map((e) => [e.name, `Revoke the stored sign-in tokens before changing ${e.label}`])) }
+          {
+            fields: Object.fromEntries(changedEndpoints.map((e) => [e.name, `Revoke the stored sign-in tokens before changing ${e.label}`]))
+          }
         );
       }
     }
-    const secretChanged = mode.fields.some((f) => f.secret && given[f.name] !== undefined && (values[f.name] ?? '') !== (stored.values[f.name] ?? ''));
+    const secretChanged = mode.fields.some(
+      (f) => f.secret && given[f.name] !== undefined && (values[f.name] ?? '') !== (stored.values[f.name] ?? '')
+    );
     const changedFields = mode.fields.filter((f) => given[f.name] !== undefined).map((f) => f.name);
     const analystExpiry = input.expiresAt === undefined ? undefined : validateExpiry(input.expiresAt);
     const secretExpiry = mode.expiry?.(values) ?? null;
@@ -579,8 +659,24 @@ export class CredentialStore {
          last_error_code = CASE WHEN ? THEN NULL ELSE last_error_code END,
          last_error_message = CASE WHEN ? THEN NULL ELSE last_error_message END,
          expires_at = ?, expiry_source = ? WHERE id = ?`
-    ).run(JSON.stringify({ readable: metadata, secretsSet }), w.now, secretChanged ? 1 : 0, w.now, secretChanged ? 1 : 0, secretChanged ? 1 : 0, secretChanged ? 1 : 0, expiresAt, expirySource, r.id);
-    stmt(w.db, 'UPDATE credential_secrets SET kek_version = ?, wrapped_dek = ?, payload = ? WHERE credential_id = ?').run(w.kekVersion, wrapped, sealed, r.id);
+    ).run(
+      JSON.stringify({ readable: metadata, secretsSet }),
+      w.now,
+      secretChanged ? 1 : 0,
+      w.now,
+      secretChanged ? 1 : 0,
+      secretChanged ? 1 : 0,
+      secretChanged ? 1 : 0,
+      expiresAt,
+      expirySource,
+      r.id
+    );
+    stmt(w.db, 'UPDATE credential_secrets SET kek_version = ?, wrapped_dek = ?, payload = ? WHERE credential_id = ?').run(
+      w.kekVersion,
+      wrapped,
+      sealed,
+      r.id
+    );
     w.audit({
       action: secretChanged ? 'credential.rotate_secret' : 'credential.update',
       outcome: 'ok',
@@ -592,13 +688,23 @@ export class CredentialStore {
   }
 
   /** Replaces the extra secrets (OAuth tokens) atomically, keeping the field values. */
-  setExtraSecrets(ref: string, extra: Readonly<Record<string, string>>, audit: { action: string; detail?: Record<string, unknown> }, observed?: Record<string, unknown>): CredentialSummary {
+  setExtraSecrets(
+    ref: string,
+    extra: Readonly<Record<string, string>>,
+    audit: { action: string; detail?: Record<string, unknown> },
+    observed?: Record<string, unknown>
+  ): CredentialSummary {
     return this.vault.write((w) => {
       // The field values are read inside the write, so a concurrent update of them in another process is kept.
       const r = this.#row(ref);
       const { values } = this.#payloadOf(r);
       const { wrapped, sealed } = this.#seal(w, r.id, r.provider, r.mode, { v: 1, values, extra: { ...extra } });
-      stmt(w.db, 'UPDATE credential_secrets SET kek_version = ?, wrapped_dek = ?, payload = ? WHERE credential_id = ?').run(w.kekVersion, wrapped, sealed, r.id);
+      stmt(w.db, 'UPDATE credential_secrets SET kek_version = ?, wrapped_dek = ?, payload = ? WHERE credential_id = ?').run(
+        w.kekVersion,
+        wrapped,
+        sealed,
+        r.id
+      );
       const obs = observed ? observedToStore(w, r.id, { ...parseJsonObject(r.observed), ...observed }) : r.observed;
       stmt(w.db, 'UPDATE credentials SET updated_at = ?, observed = ? WHERE id = ?').run(w.now, obs, r.id);
       w.audit({ action: audit.action, outcome: 'ok', credentialId: r.id, credentialName: r.name, detail: audit.detail ?? {} });
@@ -624,13 +730,22 @@ export class CredentialStore {
    * Deletes a credential and its wrapped DEK (crypto-shredding its secret), then checkpoints the WAL so no copy
    * of the wrapped DEK stays in the WAL; secure_delete zeroes the freed space in the main file.
    */
-  remove(ref: string, hooks?: { beforeDelete?: (w: WriteContext, id: string) => void }): { id: string; name: string; walTruncated: boolean } {
+  remove(
+    ref: string,
+    hooks?: { beforeDelete?: (w: WriteContext, id: string) => void }
+  ): { id: string; name: string; walTruncated: boolean } {
     const removed = this.vault.write((w) => {
       const r = this.#row(ref);
       hooks?.beforeDelete?.(w, r.id);
       stmt(w.db, 'DELETE FROM credential_secrets WHERE credential_id = ?').run(r.id);
       stmt(w.db, 'DELETE FROM credentials WHERE id = ?').run(r.id);
-      w.audit({ action: 'credential.remove', outcome: 'ok', credentialId: r.id, credentialName: r.name, detail: { provider: r.provider, mode: r.mode } });
+      w.audit({
+        action: 'credential.remove',
+        outcome: 'ok',
+        credentialId: r.id,
+        credentialName: r.name,
+        detail: { provider: r.provider, mode: r.mode }
+      });
       return { id: r.id, name: r.name };
     });
     const { busy } = this.vault.checkpoint();
@@ -643,9 +758,12 @@ export class CredentialStore {
       const r = this.#row(ref);
       const observed = h.observed ? observedToStore(w, r.id, { ...parseJsonObject(r.observed), ...h.observed }) : r.observed;
       const expiresAt = h.expiresAt === undefined || (r.expiry_source === 'analyst' && h.expiresAt !== null) ? r.expires_at : h.expiresAt;
-      const expirySource = h.expiresAt === undefined || r.expiry_source === 'analyst' ? r.expiry_source : h.expiresAt ? (h.expirySource ?? 'provider') : null;
-      stmt(w.db, 'UPDATE credentials SET status = ?, last_error_code = ?, last_error_message = ?, checked_at = ?, expires_at = ?, expiry_source = ?, observed = ? WHERE id = ?')
-        .run(h.status, h.lastError?.code ?? null, h.lastError?.message ?? null, h.checkedAt, expiresAt, expirySource, observed, r.id);
+      const expirySource =
+        h.expiresAt === undefined || r.expiry_source === 'analyst' ? r.expiry_source : h.expiresAt ? (h.expirySource ?? 'provider') : null;
+      stmt(
+        w.db,
+        'UPDATE credentials SET status = ?, last_error_code = ?, last_error_message = ?, checked_at = ?, expires_at = ?, expiry_source = ?, observed = ? WHERE id = ?'
+      ).run(h.status, h.lastError?.code ?? null, h.lastError?.message ?? null, h.checkedAt, expiresAt, expirySource, observed, r.id);
       w.audit({
         action: audit.action ?? 'credential.validate',
         outcome: h.status === 'ok' ? 'ok' : h.status === 'unknown' ? 'error' : 'failed',
@@ -686,7 +804,8 @@ export class CredentialStore {
         this.material(id);
       } catch (e) {
         // A key rotated by another process (or a vault locked meanwhile) says nothing about this credential.
-        if (e instanceof KeydeskError && e.code !== 'KEY_ROTATED' && e.code !== 'VAULT_LOCKED') failures.push({ id, name, code: e.code, message: e.message });
+        if (e instanceof KeydeskError && e.code !== 'KEY_ROTATED' && e.code !== 'VAULT_LOCKED')
+          failures.push({ id, name, code: e.code, message: e.message });
         else throw e;
       }
     }

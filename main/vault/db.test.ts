@@ -31,7 +31,9 @@ describe('schema migrations', () => {
   it('version 1 creates the vault, credential, sealed-secret and audit tables', () => {
     const db = new Database(':memory:');
     MIGRATIONS[0]!.up(db);
-    const tables = (db.prepare("SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name").all() as { name: string }[]).map((r) => r.name);
+    const tables = (db.prepare("SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name").all() as { name: string }[]).map(
+      (r) => r.name
+    );
     expect(tables).toEqual(expect.arrayContaining(['audit_log', 'credential_secrets', 'credentials', 'vault_keys', 'vault_meta']));
     const cols = (db.prepare('PRAGMA table_info(credential_secrets)').all() as { name: string }[]).map((c) => c.name);
     expect(cols).toEqual(['credential_id', 'kek_version', 'wrapped_dek', 'payload']);
@@ -72,7 +74,13 @@ describe('schema migrations', () => {
     const db = new Database(':memory:');
     const steps: Migration[] = [
       { version: 1, name: 'a', up: (d) => d.exec('CREATE TABLE a (x)') },
-      { version: 2, name: 'b', up: () => { throw new Error('boom'); } }
+      {
+        version: 2,
+        name: 'b',
+        up: () => {
+          throw new Error('boom');
+        }
+      }
     ];
     expect(() => migrate(db, steps)).toThrow('boom');
     expect(db.pragma('user_version', { simple: true })).toBe(0);

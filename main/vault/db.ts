@@ -40,7 +40,10 @@ export function openDatabase(path: string, opts: { create: boolean }): Db {
     db = new Database(path, { fileMustExist: !opts.create });
   } catch (e) {
     if ((e as { code?: string }).code === 'SQLITE_CANTOPEN') {
-      throw new KeydeskError(opts.create ? 'VAULT_CORRUPT' : 'VAULT_NOT_FOUND', opts.create ? `Cannot create a vault at ${path}.` : `No vault at ${path}. Create one with: keydesk init`);
+      throw new KeydeskError(
+        opts.create ? 'VAULT_CORRUPT' : 'VAULT_NOT_FOUND',
+        opts.create ? `Cannot create a vault at ${path}.` : `No vault at ${path}. Create one with: keydesk init`
+      );
     }
     throw new KeydeskError('VAULT_CORRUPT', `Cannot open ${path} as a vault.`, { cause: e });
   }
@@ -59,8 +62,10 @@ export function openDatabase(path: string, opts: { create: boolean }): Db {
   } catch (e) {
     db.close();
     if (e instanceof KeydeskError) throw e;
-    if ((e as { code?: string }).code === 'SQLITE_NOTADB') throw new KeydeskError('VAULT_CORRUPT', `${path} is not a Keydesk vault (not an SQLite database).`);
-    if ((e as { code?: string }).code === 'SQLITE_BUSY') throw new KeydeskError('VAULT_BUSY', 'The vault is busy in another process; try again.');
+    if ((e as { code?: string }).code === 'SQLITE_NOTADB')
+      throw new KeydeskError('VAULT_CORRUPT', `${path} is not a Keydesk vault (not an SQLite database).`);
+    if ((e as { code?: string }).code === 'SQLITE_BUSY')
+      throw new KeydeskError('VAULT_BUSY', 'The vault is busy in another process; try again.');
     throw e;
   }
   return db;

@@ -24,7 +24,11 @@ const UNAVAILABLE_HINT =
 export function classifyKeychainError(e: unknown): KeydeskError {
   const msg = e instanceof Error ? e.message : String(e);
   if (/locked collection|collection\/login|No such secret collection|prompt|dismissed/i.test(msg)) {
-    return new KeydeskError('KEYCHAIN_LOCKED', 'The OS keychain is locked (or has no default keyring). Unlock it — usually by logging in to the desktop session — and try again.', { cause: e });
+    return new KeydeskError(
+      'KEYCHAIN_LOCKED',
+      'The OS keychain is locked (or has no default keyring). Unlock it — usually by logging in to the desktop session — and try again.',
+      { cause: e }
+    );
   }
   return new KeydeskError('KEYCHAIN_UNAVAILABLE', `The OS keychain is not available. ${UNAVAILABLE_HINT}`, { cause: e });
 }

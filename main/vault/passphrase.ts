@@ -31,7 +31,10 @@ export function parseKdfParams(json: string | null): KdfParams {
   }
   const { N, r, p: par } = o as KdfParams;
   if (N < MIN_N || N > MAX_N || (N & (N - 1)) !== 0 || r < 8 || r > 32 || par < 1 || par > 16) {
-    throw new KeydeskError('VAULT_CORRUPT', 'The vault’s passphrase parameters are outside the allowed range; refusing to derive a weaker key.');
+    throw new KeydeskError(
+      'VAULT_CORRUPT',
+      'The vault’s passphrase parameters are outside the allowed range; refusing to derive a weaker key.'
+    );
   }
   return { N, r, p: par };
 }
@@ -40,7 +43,9 @@ export function derivePassphraseKey(passphrase: string, salt: Buffer, params: Kd
   if (passphrase.length === 0) return Promise.reject(new KeydeskError('INPUT_INVALID', 'The passphrase is empty.'));
   const opts: ScryptOptions = { N: params.N, r: params.r, p: params.p, maxmem: 128 * params.N * params.r * params.p + 64 * 1024 * 1024 };
   return new Promise((resolve, reject) => {
-    scryptCb(passphrase.normalize('NFC'), salt, 32, opts, (err, key) => (err ? reject(new KeydeskError('INTERNAL', 'Key derivation failed.', { cause: err })) : resolve(key)));
+    scryptCb(passphrase.normalize('NFC'), salt, 32, opts, (err, key) =>
+      err ? reject(new KeydeskError('INTERNAL', 'Key derivation failed.', { cause: err })) : resolve(key)
+    );
   });
 }
 

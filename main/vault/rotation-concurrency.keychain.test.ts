@@ -23,7 +23,11 @@ async function seeded(n: number): Promise<TempVault> {
 
 /** Another process rotates the key to completion. */
 function rotateElsewhere(vaultPath: string): void {
-  const r = spawnSync(process.execPath, ['main/testing/rotate-child.ts', vaultPath, 'none', '1'], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
+  const r = spawnSync(process.execPath, ['main/testing/rotate-child.ts', vaultPath, 'none', '1'], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    timeout: 60_000
+  });
   expect(r.status, r.stderr).toBe(0);
 }
 
@@ -41,7 +45,10 @@ describe('two processes rotating the vault key at once', () => {
     const v = await seeded(3);
     await v.app.close();
     const go = join(v.dir, 'go');
-    const child = spawn(process.execPath, ['main/vault/testing/rotate-paused-child.ts', v.path, go], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['main/vault/testing/rotate-paused-child.ts', v.path, go], {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'pipe']
+    });
     const lines: string[] = [];
     const paused = new Promise<void>((ok, fail) => {
       createInterface({ input: child.stdout }).on('line', (l) => {

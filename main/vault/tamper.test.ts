@@ -34,7 +34,11 @@ async function twoCredentials(): Promise<{ v: TempVault; a: string; b: string; r
 }
 
 function getSecretRow(raw: Database.Database, id: string) {
-  return raw.prepare('SELECT kek_version, wrapped_dek, payload FROM credential_secrets WHERE credential_id = ?').get(id) as { kek_version: number; wrapped_dek: Buffer; payload: Buffer };
+  return raw.prepare('SELECT kek_version, wrapped_dek, payload FROM credential_secrets WHERE credential_id = ?').get(id) as {
+    kek_version: number;
+    wrapped_dek: Buffer;
+    payload: Buffer;
+  };
 }
 
 describe('tamper detection', () => {
@@ -73,19 +77,27 @@ describe('tamper detection', () => {
     put.run(rb.wrapped_dek, rb.payload, a);
     put.run(ra.wrapped_dek, ra.payload, b);
     const app = await fresh();
-    expect(() => app.credentials.material(a)).toThrow(expect.objectContaining({ code: 'SECRET_SWAPPED', message: expect.stringContaining('"bravo"') }));
-    expect(() => app.credentials.material(b)).toThrow(expect.objectContaining({ code: 'SECRET_SWAPPED', message: expect.stringContaining('"alpha"') }));
+    expect(() => app.credentials.material(a)).toThrow(
+      expect.objectContaining({ code: 'SECRET_SWAPPED', message: expect.stringContaining('"bravo"') })
+    );
+    expect(() => app.credentials.material(b)).toThrow(
+      expect.objectContaining({ code: 'SECRET_SWAPPED', message: expect.stringContaining('"alpha"') })
+    );
     // Only the payloads swapped (each keeps its own DEK): still caught, still named.
     put.run(ra.wrapped_dek, rb.payload, a);
     put.run(rb.wrapped_dek, ra.payload, b);
-    expect(() => app.credentials.material(a)).toThrow(expect.objectContaining({ code: 'SECRET_SWAPPED', message: expect.stringContaining('"bravo"') }));
+    expect(() => app.credentials.material(a)).toThrow(
+      expect.objectContaining({ code: 'SECRET_SWAPPED', message: expect.stringContaining('"bravo"') })
+    );
   });
 
   it('a wrapped DEK relabelled with another KEK version is refused', async () => {
     const { a, raw, fresh } = await twoCredentials();
     raw.prepare('UPDATE credential_secrets SET kek_version = 7 WHERE credential_id = ?').run(a);
     const app = await fresh();
-    expect(() => app.credentials.material(a)).toThrow(expect.objectContaining({ code: 'SECRET_TAMPERED', message: expect.stringContaining('key version 7') }));
+    expect(() => app.credentials.material(a)).toThrow(
+      expect.objectContaining({ code: 'SECRET_TAMPERED', message: expect.stringContaining('key version 7') })
+    );
   });
 
   it('an edited header (name, provider or mode) is HEADER_TAMPERED before any secret is decrypted', async () => {

@@ -74,12 +74,22 @@ describe('keychain key source (real Secret Service)', () => {
     await v.app.close();
     const env: NodeJS.ProcessEnv = { ...process.env, XDG_RUNTIME_DIR: mkdtempSync(join(tmpdir(), 'nobus-')), DISPLAY: '' };
     delete env.DBUS_SESSION_BUS_ADDRESS;
-    const r = spawnSync(process.execPath, ['bin/keydesk.js', '--vault', v.path, 'check'], { cwd: ROOT, env, encoding: 'utf8', timeout: 30_000 });
+    const r = spawnSync(process.execPath, ['bin/keydesk.js', '--vault', v.path, 'check'], {
+      cwd: ROOT,
+      env,
+      encoding: 'utf8',
+      timeout: 30_000
+    });
     expect(r.status).toBe(1);
     expect(r.stderr).toContain('[KEYCHAIN_UNAVAILABLE]');
     expect(r.stderr).toMatch(/passphrase/);
     // Offline inspection still works without any keychain.
-    const list = spawnSync(process.execPath, ['bin/keydesk.js', '--vault', v.path, 'list', '--json'], { cwd: ROOT, env, encoding: 'utf8', timeout: 30_000 });
+    const list = spawnSync(process.execPath, ['bin/keydesk.js', '--vault', v.path, 'list', '--json'], {
+      cwd: ROOT,
+      env,
+      encoding: 'utf8',
+      timeout: 30_000
+    });
     expect(list.status).toBe(0);
     expect(JSON.parse(list.stdout)).toEqual({ credentials: [] });
   });

@@ -65,7 +65,9 @@ describe('passphrase key source (scrypt N=2^17, r=8, p=1)', () => {
     const v = await vault();
     const before = v.app.vault.meta();
     await expect(v.app.vault.rotateKey({ passphrase: src('wrong wrong wrong') })).rejects.toMatchObject({ code: 'WRONG_PASSPHRASE' });
-    await expect(v.app.vault.rotateKey({ passphrase: src(PASS), newPassphrase: src('short') })).rejects.toMatchObject({ code: 'INPUT_INVALID' });
+    await expect(v.app.vault.rotateKey({ passphrase: src(PASS), newPassphrase: src('short') })).rejects.toMatchObject({
+      code: 'INPUT_INVALID'
+    });
     await expect(v.app.vault.rotateKey()).rejects.toMatchObject({ code: 'PASSPHRASE_REQUIRED' });
     expect(v.app.vault.meta()).toEqual(before);
   });

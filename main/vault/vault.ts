@@ -7,7 +7,19 @@ import { KeydeskError } from '../errors.ts';
 import { appendAudit, type AuditEventInput } from '../audit/log.ts';
 import { EventBus } from '../events.ts';
 import { type KeyObject } from 'node:crypto';
-import { AAD, AuthenticationFailed, KEK_CHECK_PLAINTEXT, canonical, hmac, keyObject, open, randomKey, seal, wipe, type SymmetricKey } from './crypto.ts';
+import {
+  AAD,
+  AuthenticationFailed,
+  KEK_CHECK_PLAINTEXT,
+  canonical,
+  hmac,
+  keyObject,
+  open,
+  randomKey,
+  seal,
+  wipe,
+  type SymmetricKey
+} from './crypto.ts';
 import { BUSY_TIMEOUT_MS, applyPragmas, openDatabase, stmt, type Db } from './db.ts';
 import { keychainAccounts, osKeychain, type KeychainClient } from './keychain.ts';
 import { DEFAULT_KDF, MIN_PASSPHRASE_LENGTH, derivePassphraseKey, newSalt, parseKdfParams, type PassphraseSource } from './passphrase.ts';
@@ -132,9 +144,11 @@ export class Vault {
       await keychain.set(keychainAccounts.kek(vaultId, 1), kek.toString('base64'));
       keychainWritten = true;
     } else {
-      if (!opts.passphrase) throw new KeydeskError('PASSPHRASE_REQUIRED', 'A passphrase vault needs a passphrase (KEYDESK_PASSPHRASE or a prompt).');
+      if (!opts.passphrase)
+        throw new KeydeskError('PASSPHRASE_REQUIRED', 'A passphrase vault needs a passphrase (KEYDESK_PASSPHRASE or a prompt).');
       const pass = await opts.passphrase();
-      if (pass.length < MIN_PASSPHRASE_LENGTH) throw new KeydeskError('INPUT_INVALID', `The passphrase must be at least ${MIN_PASSPHRASE_LENGTH} characters.`);
+      if (pass.length < MIN_PASSPHRASE_LENGTH)
+        throw new KeydeskError('INPUT_INVALID', `The passphrase must be at least ${MIN_PASSPHRASE_LENGTH} characters.`);
       salt = newSalt();
       kek = await derivePassphraseKey(pass, salt, DEFAULT_KDF);
     }
@@ -149,8 +163,17 @@ export class Vault {
       const theDb = db;
       db.transaction(() => {
         theDb
-          .prepare('INSERT INTO vault_meta (id, vault_id, created_at, key_source, kek_version, kek_check, kdf_salt, kdf_params) VALUES (1, ?, ?, ?, 1, ?, ?, ?)')
-          .run(vaultId, createdAt, opts.keySource, seal(kek, KEK_CHECK_PLAINTEXT, AAD.kekCheck(vaultId, 1)), salt, salt ? JSON.stringify(DEFAULT_KDF) : null);
+          .prepare(
+            'INSERT INTO vault_meta (id, vault_id, created_at, key_source, kek_version, kek_check, kdf_salt, kdf_params) VALUES (1, ?, ?, ?, 1, ?, ?, ?)'
+          )
+          .run(
+            vaultId,
+            createdAt,
+            opts.keySource,
+            seal(kek, KEK_CHECK_PLAINTEXT, AAD.kekCheck(vaultId, 1)),
+            salt,
+            salt ? JSON.stringify(DEFAULT_KDF) : null
+          );
         const ins = theDb.prepare('INSERT INTO vault_keys (name, kek_version, wrapped) VALUES (?, 1, ?)');
         for (const name of VAULT_KEY_NAMES) ins.run(name, seal(kek, vaultKeys[name], AAD.vaultKey(vaultId, name, 1)));
       }).immediate();
@@ -166,7 +189,10 @@ export class Vault {
   }
 
   meta(): MetaRow {
-    const row = stmt(this.db, 'SELECT vault_id, created_at, key_source, kek_version, kek_check, kdf_salt, kdf_params FROM vault_meta WHERE id = 1').get() as MetaRow | undefined;
+    const row = stmt(
+      this.db,
+      'SELECT vault_id, created_at, key_source, kek_version, kek_check, kdf_salt, kdf_params FROM vault_meta WHERE id = 1'
+    ).get() as MetaRow | undefined;
     if (!row) throw new KeydeskError('VAULT_CORRUPT', `${this.path} has no vault header; it is not a usable Keydesk vault.`);
     return row;
   }
@@ -214,10 +240,17 @@ export class Vault {
       kek = Buffer.from(stored, 'base64');
       if (kek.length !== 32 || !this.#checks(kek, m)) {
         wipe(kek);
-        throw new KeydeskError('KEY_MISMATCH', 'The key in the OS keychain does not open this vault (the keychain entry was replaced or belongs to another vault).');
+        throw new KeydeskError(
+          'KEY_MISMATCH',
+          'The key in the OS keychain does not open this vault (the keychain entry was replaced or belongs to another vault).'
+        );
       }
     } else {
-      if (!opts.passphrase) throw new KeydeskError('PASSPHRASE_REQUIRED', 'This vault is protected by a passphrase: set KEYDESK_PASSPHRASE or enter it when asked.');
+      if (!opts.passphrase)
+        throw new KeydeskError(
+          'PASSPHRASE_REQUIRED',
+          'This vault is protected by a passphrase: set KEYDESK_PASSPHRASE or enter it when asked.'
+        );
       if (!m.kdf_salt) throw new KeydeskError('VAULT_CORRUPT', 'The vault’s passphrase salt is missing.');
       const params = parseKdfParams(m.kdf_params);
       kek = await derivePassphraseKey(await opts.passphrase(), m.kdf_salt, params);
@@ -246,7 +279,11 @@ export class Vault {
   }
 
   #unwrapVaultKeys(kek: Buffer, m: MetaRow): Record<VaultKeyName, Buffer> {
-    const rows = this.db.prepare('SELECT name, kek_version, wrapped FROM vault_keys').all() as { name: string; kek_version: number; wrapped: Buffer }[];
+    const rows = this.db.prepare('SELECT name, kek_version, wrapped FROM vault_keys').all() as {
+      name: string;
+      kek_version: number;
+      wrapped: Buffer;
+    }[];
     const out: Partial<Record<VaultKeyName, Buffer>> = {};
     for (const name of VAULT_KEY_NAMES) {
       const row = rows.find((r) => r.name === name);
@@ -268,7 +305,8 @@ export class Vault {
   }
 
   requireUnlocked(): UnlockedKeys {
-    if (!this.#keys) throw new KeydeskError('VAULT_LOCKED', 'The vault is locked. Unlock it to use secrets (metadata stays readable while locked).');
+    if (!this.#keys)
+      throw new KeydeskError('VAULT_LOCKED', 'The vault is locked. Unlock it to use secrets (metadata stays readable while locked).');
     return this.#keys;
   }
 
@@ -306,7 +344,8 @@ export class Vault {
       for (const a of appended) this.events.emit('vault.changed', a);
       return result;
     } catch (e) {
-      if ((e as { code?: string }).code === 'SQLITE_BUSY') throw new KeydeskError('VAULT_BUSY', 'The vault is busy in another Keydesk process; try again in a moment. Nothing was changed.');
+      if ((e as { code?: string }).code === 'SQLITE_BUSY')
+        throw new KeydeskError('VAULT_BUSY', 'The vault is busy in another Keydesk process; try again in a moment. Nothing was changed.');
       throw e;
     }
   }
@@ -348,11 +387,13 @@ export class Vault {
       wipe(proof);
       if (!ok) throw new KeydeskError('WRONG_PASSPHRASE', 'Wrong passphrase: it does not open this vault. Nothing was changed.');
       const pass = opts.newPassphrase ? await opts.newPassphrase() : current;
-      if (pass.length < MIN_PASSPHRASE_LENGTH) throw new KeydeskError('INPUT_INVALID', `The new passphrase must be at least ${MIN_PASSPHRASE_LENGTH} characters.`);
+      if (pass.length < MIN_PASSPHRASE_LENGTH)
+        throw new KeydeskError('INPUT_INVALID', `The new passphrase must be at least ${MIN_PASSPHRASE_LENGTH} characters.`);
       salt = newSalt();
       newKek = await derivePassphraseKey(pass, salt, DEFAULT_KDF);
     } else {
-      if (opts.newPassphrase) throw new KeydeskError('INPUT_INVALID', 'This vault keeps its key in the OS keychain; it has no passphrase to change.');
+      if (opts.newPassphrase)
+        throw new KeydeskError('INPUT_INVALID', 'This vault keeps its key in the OS keychain; it has no passphrase to change.');
       newKek = randomKey();
     }
     return this.#commitRotation(keys, m, m.kek_version + 1, newKek, salt, opts.onStage ?? (() => {}));
@@ -384,14 +425,21 @@ export class Vault {
         await this.keychain.set(keychainAccounts.kek(m.vault_id, next), newKek.toString('base64'));
         stage({ stage: 'keychain-written', version: next });
       }
-      const rows = conn.prepare('SELECT credential_id, kek_version, wrapped_dek FROM credential_secrets').all() as { credential_id: string; kek_version: number; wrapped_dek: Buffer }[];
+      const rows = conn.prepare('SELECT credential_id, kek_version, wrapped_dek FROM credential_secrets').all() as {
+        credential_id: string;
+        kek_version: number;
+        wrapped_dek: Buffer;
+      }[];
       const upd = conn.prepare('UPDATE credential_secrets SET kek_version = ?, wrapped_dek = ? WHERE credential_id = ?');
       for (const r of rows) {
         let dek: Buffer;
         try {
           dek = open(keys.kek, r.wrapped_dek, AAD.dek(r.credential_id, r.kek_version));
         } catch {
-          throw new KeydeskError('SECRET_TAMPERED', `Credential ${r.credential_id} failed authentication; rotation stopped and nothing was changed. Run keydesk check.`);
+          throw new KeydeskError(
+            'SECRET_TAMPERED',
+            `Credential ${r.credential_id} failed authentication; rotation stopped and nothing was changed. Run keydesk check.`
+          );
         }
         upd.run(next, seal(newKekKey, dek, AAD.dek(r.credential_id, next)), r.credential_id);
         wipe(dek);
@@ -405,8 +453,16 @@ export class Vault {
         wipe(raw);
       }
       conn
-        .prepare('UPDATE vault_meta SET kek_version = ?, kek_check = ?, kdf_salt = COALESCE(?, kdf_salt), kdf_params = CASE WHEN ? IS NULL THEN kdf_params ELSE ? END WHERE id = 1')
-        .run(next, seal(newKekKey, KEK_CHECK_PLAINTEXT, AAD.kekCheck(m.vault_id, next)), newSaltValue, newSaltValue, JSON.stringify(DEFAULT_KDF));
+        .prepare(
+          'UPDATE vault_meta SET kek_version = ?, kek_check = ?, kdf_salt = COALESCE(?, kdf_salt), kdf_params = CASE WHEN ? IS NULL THEN kdf_params ELSE ? END WHERE id = 1'
+        )
+        .run(
+          next,
+          seal(newKekKey, KEK_CHECK_PLAINTEXT, AAD.kekCheck(m.vault_id, next)),
+          newSaltValue,
+          newSaltValue,
+          JSON.stringify(DEFAULT_KDF)
+        );
       const now = this.clock.now().toISOString();
       seq = appendAudit(conn, keys.vaultKeys.audit_mac, {
         actor: this.actor,
@@ -426,7 +482,11 @@ export class Vault {
       // one another process is about to commit, and the vault would then open with neither key.
       if (keychainWritten && !committed) await this.keychain.delete(keychainAccounts.kek(m.vault_id, next)).catch(() => false);
       wipe(newKek);
-      if ((e as { code?: string }).code === 'SQLITE_BUSY') throw new KeydeskError('VAULT_BUSY', 'The vault is busy in another Keydesk process (another rotation or write); try the rotation again. Nothing was changed.');
+      if ((e as { code?: string }).code === 'SQLITE_BUSY')
+        throw new KeydeskError(
+          'VAULT_BUSY',
+          'The vault is busy in another Keydesk process (another rotation or write); try the rotation again. Nothing was changed.'
+        );
       if (e instanceof KeydeskError && e.code === 'KEY_ROTATED') this.lock();
       throw e;
     } finally {

@@ -12,7 +12,9 @@ export function registerAuditCommands(program: Command, ctx: CliContext): void {
       await ctx.unlock(app, 'audit verify');
       const r = await app.audit.verify();
       ctx.print(cmd, r, () =>
-        r.ok ? `OK: ${r.entries} audit entries verified${r.anchor ? ` (anchored in the OS keychain at entry ${r.anchor.seq})` : ''}.\n` : `FAILED: ${r.message}\n`
+        r.ok
+          ? `OK: ${r.entries} audit entries verified${r.anchor ? ` (anchored in the OS keychain at entry ${r.anchor.seq})` : ''}.\n`
+          : `FAILED: ${r.message}\n`
       );
       if (!r.ok) ctx.exitCode = 1;
     });

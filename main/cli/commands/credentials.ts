@@ -22,9 +22,13 @@ export function parseFields(pairs: string[], provider: string, mode: string): Re
     const name = pair.slice(0, eq);
     const f = spec.fields.find((x) => x.name === name);
     if (f?.secret) {
-      throw new KeydeskError('INPUT_INVALID', `${name} is a secret field: give it in the JSON of --secrets-from FILE (or - for stdin), never on the command line.`, {
-        fields: { [name]: 'Secret fields go in --secrets-from' }
-      });
+      throw new KeydeskError(
+        'INPUT_INVALID',
+        `${name} is a secret field: give it in the JSON of --secrets-from FILE (or - for stdin), never on the command line.`,
+        {
+          fields: { [name]: 'Secret fields go in --secrets-from' }
+        }
+      );
     }
     out[name] = pair.slice(eq + 1);
   }
@@ -32,7 +36,12 @@ export function parseFields(pairs: string[], provider: string, mode: string): Re
 }
 
 /** `--secrets-from FILE|-`: a JSON object whose keys are secret field names. */
-export async function readSecrets(ctx: CliContext, from: string | undefined, provider: string, mode: string): Promise<Record<string, string>> {
+export async function readSecrets(
+  ctx: CliContext,
+  from: string | undefined,
+  provider: string,
+  mode: string
+): Promise<Record<string, string>> {
   if (from === undefined) return {};
   let text: string;
   try {
@@ -45,16 +54,21 @@ export async function readSecrets(ctx: CliContext, from: string | undefined, pro
     parsed = JSON.parse(text);
   } catch {
     // Never echo the text: it is secret.
-    throw new KeydeskError('INPUT_INVALID', '--secrets-from must be a JSON object of secret fields, e.g. {"secret_access_key": "…"}; it is not valid JSON.');
+    throw new KeydeskError(
+      'INPUT_INVALID',
+      '--secrets-from must be a JSON object of secret fields, e.g. {"secret_access_key": "…"}; it is not valid JSON.'
+    );
   }
-  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new KeydeskError('INPUT_INVALID', '--secrets-from must be a JSON object of secret fields.');
+  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed))
+    throw new KeydeskError('INPUT_INVALID', '--secrets-from must be a JSON object of secret fields.');
   const spec = modeSpec(provider, mode);
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(parsed as Record<string, unknown>)) {
     const f = spec.fields.find((x) => x.name === k);
     if (!f) throw new KeydeskError('INPUT_INVALID', `--secrets-from has a field ${mode} does not know: "${k.slice(0, 40)}".`);
     if (!f.secret) throw new KeydeskError('INPUT_INVALID', `${k} is not secret; pass it with --field ${k}=VALUE.`);
-    if (typeof v !== 'string') throw new KeydeskError('INPUT_INVALID', `${k} in --secrets-from must be a string.`, { fields: { [k]: 'Must be text' } });
+    if (typeof v !== 'string')
+      throw new KeydeskError('INPUT_INVALID', `${k} in --secrets-from must be a string.`, { fields: { [k]: 'Must be text' } });
     out[k] = v;
   }
   return out;
@@ -65,7 +79,10 @@ export function statusLabel(c: CredentialSummary): string {
 }
 
 /** What list and show add to a credential in --json (new fields only; the stored summary's fields are unchanged). */
-export function credentialJson(c: CredentialSummary, now: Date): CredentialSummary & { lifecycle: Lifecycle; readiness: ReadinessView; suggestions: string[] } {
+export function credentialJson(
+  c: CredentialSummary,
+  now: Date
+): CredentialSummary & { lifecycle: Lifecycle; readiness: ReadinessView; suggestions: string[] } {
   return { ...c, lifecycle: lifecycleOf(c, now), readiness: readinessOf(c), suggestions: suggestionsOf(c) };
 }
 
@@ -84,7 +101,8 @@ export function renderList(list: CredentialSummary[], now: Date): string {
     const life = lifecycleOf(c, now);
     const readiness = readinessOf(c);
     if (c.lastError && c.status !== 'ok') notes.push(`${c.name}: ${c.lastError.code}: ${c.lastError.message}`);
-    for (const l of readiness.lines) if (l.ready === false && l.missing.length) notes.push(`${c.name}: ${l.capability} is missing ${l.missing.join(', ')}`);
+    for (const l of readiness.lines)
+      if (l.ready === false && l.missing.length) notes.push(`${c.name}: ${l.capability} is missing ${l.missing.join(', ')}`);
     const suggestions = suggestionsOf(c);
     if (suggestions.length) notes.push(`${c.name}: binding suggestions: ${suggestions.join(', ')}`);
     return [
@@ -98,7 +116,10 @@ export function renderList(list: CredentialSummary[], now: Date): string {
       readyCell(readiness)
     ];
   });
-  return table(['NAME', 'PROVIDER', 'MODE', 'STATUS', 'CHECKED', 'EXPIRY', 'ROTATION', 'READY'], rows) + (notes.length ? `\n${notes.join('\n')}\n` : '');
+  return (
+    table(['NAME', 'PROVIDER', 'MODE', 'STATUS', 'CHECKED', 'EXPIRY', 'ROTATION', 'READY'], rows) +
+    (notes.length ? `\n${notes.join('\n')}\n` : '')
+  );
 }
 
 export function renderShow(c: CredentialSummary, now: Date): string {
@@ -148,16 +169,42 @@ export function registerCredentialCommands(program: Command, ctx: CliContext): v
     .option('--field <name=value>', 'a non-secret field (repeatable)', collect, [])
     .option('--secrets-from <file>', 'a JSON object of the secret fields; - reads stdin')
     .option('--expires <date>', 'when the secret expires, if you know (YYYY-MM-DD)')
-    .option('--paste-tokens', 'OAuth modes: --secrets-from also holds {"access_token", "refresh_token"}; stored only after a successful refresh')
-    .action(async (opts: { provider: string; mode: string; name: string; field: string[]; secretsFrom?: string; expires?: string; pasteTokens?: boolean }, cmd: Command) => {
-      const fields = parseFields(opts.field, opts.provider, opts.mode);
-      if (opts.pasteTokens) return addWithPastedTokens(ctx, cmd, { ...opts, fields });
-      const secrets = await readSecrets(ctx, opts.secretsFrom, opts.provider, opts.mode);
-      const app = ctx.open(cmd);
-      await ctx.unlock(app, 'Adding a credential');
-      const c = app.credentials.add({ name: opts.name, provider: opts.provider, mode: opts.mode, values: { ...fields, ...secrets }, expiresAt: opts.expires ?? null });
-      ctx.print(cmd, { credential: c }, () => `Added ${c.name} (${c.provider}/${c.mode}, id ${c.id}). Status: ${c.status} until validated.\n`);
-    });
+    .option(
+      '--paste-tokens',
+      'OAuth modes: --secrets-from also holds {"access_token", "refresh_token"}; stored only after a successful refresh'
+    )
+    .action(
+      async (
+        opts: {
+          provider: string;
+          mode: string;
+          name: string;
+          field: string[];
+          secretsFrom?: string;
+          expires?: string;
+          pasteTokens?: boolean;
+        },
+        cmd: Command
+      ) => {
+        const fields = parseFields(opts.field, opts.provider, opts.mode);
+        if (opts.pasteTokens) return addWithPastedTokens(ctx, cmd, { ...opts, fields });
+        const secrets = await readSecrets(ctx, opts.secretsFrom, opts.provider, opts.mode);
+        const app = ctx.open(cmd);
+        await ctx.unlock(app, 'Adding a credential');
+        const c = app.credentials.add({
+          name: opts.name,
+          provider: opts.provider,
+          mode: opts.mode,
+          values: { ...fields, ...secrets },
+          expiresAt: opts.expires ?? null
+        });
+        ctx.print(
+          cmd,
+          { credential: c },
+          () => `Added ${c.name} (${c.provider}/${c.mode}, id ${c.id}). Status: ${c.status} until validated.\n`
+        );
+      }
+    );
 
   program
     .command('list')
@@ -196,8 +243,15 @@ export function registerCredentialCommands(program: Command, ctx: CliContext): v
         throw new KeydeskError('INPUT_INVALID', 'Nothing to update: give --field, --secrets-from or --expires.');
       }
       await ctx.unlock(app, 'Updating a credential');
-      const c = app.credentials.update(current.id, { values: { ...fields, ...secrets }, ...(opts.expires !== undefined ? { expiresAt: opts.expires } : {}) });
-      ctx.print(cmd, { credential: c }, () => `Updated ${c.name}.${Object.keys(secrets).length ? ' Secret replaced; status is unknown until validated.' : ''}\n`);
+      const c = app.credentials.update(current.id, {
+        values: { ...fields, ...secrets },
+        ...(opts.expires !== undefined ? { expiresAt: opts.expires } : {})
+      });
+      ctx.print(
+        cmd,
+        { credential: c },
+        () => `Updated ${c.name}.${Object.keys(secrets).length ? ' Secret replaced; status is unknown until validated.' : ''}\n`
+      );
     });
 
   program
@@ -220,8 +274,11 @@ export function registerCredentialCommands(program: Command, ctx: CliContext): v
       const app = ctx.open(cmd);
       await ctx.unlock(app, 'Removing a credential');
       const r = app.credentials.remove(ref);
-      ctx.print(cmd, { removed: r }, () =>
-        `Removed ${r.name}; its key is destroyed.${r.walTruncated ? '' : '\nNote: another process was reading the vault, so its write-ahead log still holds an encrypted copy of the removed key. Keydesk truncates it when the reader is done — at the latest when the last Keydesk process closes the vault.'}\n`
+      ctx.print(
+        cmd,
+        { removed: r },
+        () =>
+          `Removed ${r.name}; its key is destroyed.${r.walTruncated ? '' : '\nNote: another process was reading the vault, so its write-ahead log still holds an encrypted copy of the removed key. Keydesk truncates it when the reader is done — at the latest when the last Keydesk process closes the vault.'}\n`
       );
     });
 }

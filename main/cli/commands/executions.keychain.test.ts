@@ -26,17 +26,25 @@ describe('keydesk bind / bindings / resolve', () => {
   it('binds, lists and resolves; bad input exits 2 with INPUT_INVALID and changes nothing', async () => {
     const bound = await kd(['--json', 'bind', 'Blocklist', 'Corp.Example.', '--subdomains']);
     expect(bound.status).toBe(0);
-    expect(bound.json()).toMatchObject({ binding: { domain: 'corp.example', subdomains: true, credentialName: 'Blocklist', change: 'added' } });
+    expect(bound.json()).toMatchObject({
+      binding: { domain: 'corp.example', subdomains: true, credentialName: 'Blocklist', change: 'added' }
+    });
 
     const list = await kd(['--json', 'bindings']);
     expect(list.json()).toEqual({ bindings: [expect.objectContaining({ domain: 'corp.example', intact: null })] });
     expect((await kd(['--json', 'bindings', '--verify'])).json()).toEqual({ bindings: [expect.objectContaining({ intact: true })] });
-    expect((await kd(['bindings'])).stdout).toMatch(/corp\.example\s+and its subdomains\s+Blocklist\s+agentsoc_mail_block\/bearer_token\s+unchecked/);
+    expect((await kd(['bindings'])).stdout).toMatch(
+      /corp\.example\s+and its subdomains\s+Blocklist\s+agentsoc_mail_block\/bearer_token\s+unchecked/
+    );
 
     const r = await kd(['--json', 'resolve', 'block_email_domain', 'soc@mail.corp.example']);
     expect(r.status).toBe(0);
-    expect(r.json()).toMatchObject({ resolution: { credentialName: 'Blocklist', domain: 'corp.example', matched: 'parent', verified: true } });
-    expect((await kd(['resolve', 'block_email_domain', 'corp.example'])).stdout).toBe('block_email_domain for corp.example → "Blocklist" (agentsoc_mail_block/bearer_token), bound to corp.example.\n');
+    expect(r.json()).toMatchObject({
+      resolution: { credentialName: 'Blocklist', domain: 'corp.example', matched: 'parent', verified: true }
+    });
+    expect((await kd(['resolve', 'block_email_domain', 'corp.example'])).stdout).toBe(
+      'block_email_domain for corp.example → "Blocklist" (agentsoc_mail_block/bearer_token), bound to corp.example.\n'
+    );
 
     for (const args of [
       ['bind', 'Blocklist', 'not a domain'],
@@ -63,13 +71,32 @@ describe('keydesk run / executions / revert / prompts', () => {
   });
 
   it('runs, lists, shows the step log and reverts, with exit codes scripts can branch on', async () => {
-    const run = await kd(['--json', 'run', 'block_email_domain', '--target', 'phish.example', '--host-domain', 'corp.example', '--reason', 'INC-9 phishing']);
+    const run = await kd([
+      '--json',
+      'run',
+      'block_email_domain',
+      '--target',
+      'phish.example',
+      '--host-domain',
+      'corp.example',
+      '--reason',
+      'INC-9 phishing'
+    ]);
     expect(run.status).toBe(0);
     const v = run.json<{ execution: { id: string; status: string; actor: string } }>().execution;
     expect(v).toMatchObject({ status: 'succeeded', actor: expect.stringMatching(/^analyst:.* \(cli\)$/) });
     expect(peer.blocklist.entries.size).toBe(1);
 
-    const human = await kd(['run', 'block_email_domain', '--target', 'phish.example', '--host-domain', 'corp.example', '--reason', 'again']);
+    const human = await kd([
+      'run',
+      'block_email_domain',
+      '--target',
+      'phish.example',
+      '--host-domain',
+      'corp.example',
+      '--reason',
+      'again'
+    ]);
     expect(human.status).toBe(1);
     expect(human.stdout).toContain(`was not run: An identical run is already in effect: execution ${v.id}`);
     expect(posts()).toBe(1);
@@ -90,7 +117,10 @@ describe('keydesk run / executions / revert / prompts', () => {
   });
 
   it('an agent run is recorded as the agent’s', async () => {
-    const run = await kd(['--json', 'run', 'block_email_domain', '--target', 'phish.example', '--host-domain', 'corp.example', '--reason', 'auto-triage'], { KEYDESK_ACTOR: 'agent:triage-bot' });
+    const run = await kd(
+      ['--json', 'run', 'block_email_domain', '--target', 'phish.example', '--host-domain', 'corp.example', '--reason', 'auto-triage'],
+      { KEYDESK_ACTOR: 'agent:triage-bot' }
+    );
     expect(run.json()).toMatchObject({ execution: { actor: 'agent:triage-bot (cli)', actorKind: 'agent' } });
   });
 
@@ -115,26 +145,56 @@ describe('keydesk run / executions / revert / prompts', () => {
 
   it('a rejected token: the run waits, keydesk prompts shows it, and it ends expired past the cutoff', async () => {
     peer.blocklist.expire(token);
-    const run = await kd(['--json', 'run', 'block_email_domain', '--target', 'phish.example', '--host-domain', 'corp.example', '--reason', 'r']);
+    const run = await kd([
+      '--json',
+      'run',
+      'block_email_domain',
+      '--target',
+      'phish.example',
+      '--host-domain',
+      'corp.example',
+      '--reason',
+      'r'
+    ]);
     expect(run.status).toBe(1);
     const v = run.json<{ execution: { id: string; status: string; deadline: string } }>().execution;
     expect(v.status).toBe('awaiting_reauth');
     const prompts = await kd(['--json', 'prompts']);
-    expect(prompts.json()).toEqual({ prompts: [expect.objectContaining({ credentialName: 'Blocklist', method: 'secret', waiting: [expect.objectContaining({ id: v.id })] })] });
+    expect(prompts.json()).toEqual({
+      prompts: [
+        expect.objectContaining({ credentialName: 'Blocklist', method: 'secret', waiting: [expect.objectContaining({ id: v.id })] })
+      ]
+    });
     expect((await kd(['prompts'])).stdout).toContain('keydesk reauth "Blocklist" --secrets-from FILE');
 
     // Another run, left alone past its 2 s cutoff (a real wait: the CLI runs on the system clock; however slowly the
     // processes start, only the deadline decides what is asserted).
-    const short = await kd(['--json', 'run', 'block_email_domain', '--target', 'other.example', '--host-domain', 'corp.example', '--reason', 'r', '--cutoff', '2s']);
+    const short = await kd([
+      '--json',
+      'run',
+      'block_email_domain',
+      '--target',
+      'other.example',
+      '--host-domain',
+      'corp.example',
+      '--reason',
+      'r',
+      '--cutoff',
+      '2s'
+    ]);
     const s = short.json<{ execution: { id: string; status: string; deadline: string } }>().execution;
     expect(s.status).toBe('awaiting_reauth');
     while (Date.now() <= Date.parse(s.deadline)) await new Promise((r) => setTimeout(r, 100));
     expect((await kd(['--json', 'executions', s.id])).json()).toMatchObject({ execution: { status: 'expired_awaiting_reauth' } });
     // The prompt now lists only the run that still waits.
-    expect((await kd(['--json', 'prompts'])).json()).toEqual({ prompts: [expect.objectContaining({ waiting: [expect.objectContaining({ id: v.id })] })] });
+    expect((await kd(['--json', 'prompts'])).json()).toEqual({
+      prompts: [expect.objectContaining({ waiting: [expect.objectContaining({ id: v.id })] })]
+    });
     // The next unlock writes it, with its audit entry.
     await kd(['bindings', '--verify']);
-    expect((await kd(['--json', 'executions', s.id])).json()).toMatchObject({ execution: { status: 'expired_awaiting_reauth', statusRecorded: true } });
+    expect((await kd(['--json', 'executions', s.id])).json()).toMatchObject({
+      execution: { status: 'expired_awaiting_reauth', statusRecorded: true }
+    });
     expect(posts()).toBe(1); // the first run's; the credential was expired by then, so the second made no call
   });
 });
@@ -156,7 +216,17 @@ describe('security: the credential’s secret never reaches CLI output, step log
       return r;
     };
     await run(['bind', 'Blocklist', 'corp.example']);
-    const waiting = await run(['--json', 'run', 'block_email_domain', '--target', 'phish.example', '--host-domain', 'corp.example', '--reason', 'r']);
+    const waiting = await run([
+      '--json',
+      'run',
+      'block_email_domain',
+      '--target',
+      'phish.example',
+      '--host-domain',
+      'corp.example',
+      '--reason',
+      'r'
+    ]);
     expect(waiting.json()).toMatchObject({ execution: { status: 'awaiting_reauth', error: { code: 'token_expired' } } });
     expect(waiting.stdout).toContain('[redacted]'); // the provider did quote it, and it was scrubbed
     peer.blocklist.addToken({ token: canary }); // valid again

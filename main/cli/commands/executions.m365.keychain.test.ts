@@ -36,7 +36,12 @@ beforeAll(async () => {
   gtenant = graph.addTenant({ id: tenant.id, displayName: 'Corp', domains: ['corp.example', 'corp.onmicrosoft.com'] });
   graph.addUser(tenant.id, { userPrincipalName: 'alice@corp.example' });
   graph.addUser(tenant.id, { userPrincipalName: 'bob@corp.example' });
-  entraApp = entra.addApp(tenant.id, { roles: { [graph.url]: ['Directory.Read.All', 'User.ReadWrite.All', 'MailboxSettings.ReadWrite'], [exchange.url]: ['Exchange.ManageAsApp'] } });
+  entraApp = entra.addApp(tenant.id, {
+    roles: {
+      [graph.url]: ['Directory.Read.All', 'User.ReadWrite.All', 'MailboxSettings.ReadWrite'],
+      [exchange.url]: ['Exchange.ManageAsApp']
+    }
+  });
   v = await keychainVault();
   await v.app.close();
   const caFile = join(v.dir, 'entra-ca.pem');
@@ -48,7 +53,8 @@ afterAll(async () => {
   await Promise.all([entra.close(), graph.close(), exchange.close()]);
 });
 
-const kd = (args: string[], input?: string) => cliAsync(['--vault', v.path, '--json', ...args], { env, ...(input !== undefined ? { input } : {}) });
+const kd = (args: string[], input?: string) =>
+  cliAsync(['--vault', v.path, '--json', ...args], { env, ...(input !== undefined ? { input } : {}) });
 const user = (upn: string) => [...gtenant.users.values()].find((u) => u.userPrincipalName === upn)!;
 const disables = (upn: string) => actions.calls.filter((c) => c.user === upn && c.what === 'accountEnabled=false').length;
 
@@ -66,11 +72,28 @@ describe('Done when: bind, disable_user, revert, wait for re-auth, resume, expir
     const secretsFile = join(v.dir, 'm365-secrets.json');
     writeFileSync(secretsFile, JSON.stringify({ client_id: entraApp.appId, client_secret: entra.addSecret(entraApp).value }));
     const added = await kd([
-      'add', '--provider', 'microsoft_365', '--mode', 'client_secret', '--name', 'Corp M365', '--secrets-from', secretsFile,
-      '--field', 'tenant_id=corp.onmicrosoft.com', '--field', `authority_host=${entra.url}`, '--field', `graph_endpoint=${graph.url}`, '--field', `exchange_endpoint=${exchange.url}`
+      'add',
+      '--provider',
+      'microsoft_365',
+      '--mode',
+      'client_secret',
+      '--name',
+      'Corp M365',
+      '--secrets-from',
+      secretsFile,
+      '--field',
+      'tenant_id=corp.onmicrosoft.com',
+      '--field',
+      `authority_host=${entra.url}`,
+      '--field',
+      `graph_endpoint=${graph.url}`,
+      '--field',
+      `exchange_endpoint=${exchange.url}`
     ]);
     expect(added.status, added.stdout + added.stderr).toBe(0);
-    expect((await kd(['bind', 'Corp M365', 'corp.example'])).json()).toMatchObject({ binding: { domain: 'corp.example', credentialName: 'Corp M365' } });
+    expect((await kd(['bind', 'Corp M365', 'corp.example'])).json()).toMatchObject({
+      binding: { domain: 'corp.example', credentialName: 'Corp M365' }
+    });
 
     // disable_user for alice: succeeds, then reverts.
     const ran = await kd(['run', 'disable_user', '--target', 'alice@corp.example', '--reason', 'BEC: mailbox rule exfiltration (INC-100)']);
@@ -85,7 +108,14 @@ describe('Done when: bind, disable_user, revert, wait for re-auth, resume, expir
 
     // The client secret has expired: the same run waits for re-authentication, no Graph call.
     entra.setFault('expired');
-    const waitingRun = await kd(['run', 'disable_user', '--target', 'alice@corp.example', '--reason', 'BEC: mailbox rule exfiltration (INC-100)']);
+    const waitingRun = await kd([
+      'run',
+      'disable_user',
+      '--target',
+      'alice@corp.example',
+      '--reason',
+      'BEC: mailbox rule exfiltration (INC-100)'
+    ]);
     expect(waitingRun.status).toBe(1);
     const waiting = waitingRun.json<{ execution: Execution }>().execution;
     expect(waiting).toMatchObject({ status: 'awaiting_reauth', deadline: expect.any(String) });
@@ -93,7 +123,15 @@ describe('Done when: bind, disable_user, revert, wait for re-auth, resume, expir
 
     const prompts = await kd(['prompts']);
     expect(prompts.status).toBe(0);
-    expect(prompts.json()).toEqual({ prompts: [expect.objectContaining({ credentialName: 'Corp M365', method: 'secret', waiting: [expect.objectContaining({ id: waiting.id, capability: 'disable_user', target: 'alice@corp.example' })] })] });
+    expect(prompts.json()).toEqual({
+      prompts: [
+        expect.objectContaining({
+          credentialName: 'Corp M365',
+          method: 'secret',
+          waiting: [expect.objectContaining({ id: waiting.id, capability: 'disable_user', target: 'alice@corp.example' })]
+        })
+      ]
+    });
 
     // keydesk reauth with a new secret: it validates, and the waiting run resumes — same execution id, one disable.
     entra.setFault('none');
@@ -109,13 +147,18 @@ describe('Done when: bind, disable_user, revert, wait for re-auth, resume, expir
 
     // Left alone past the cutoff (2 s here; 1 h by default), a waiting run ends expired_awaiting_reauth.
     entra.setFault('expired');
-    const lonely = await cliAsync(['--vault', v.path, '--json', 'run', 'disable_user', '--target', 'bob@corp.example', '--reason', 'INC-101'], { env: { ...env, KEYDESK_REAUTH_CUTOFF: '2s' } });
+    const lonely = await cliAsync(
+      ['--vault', v.path, '--json', 'run', 'disable_user', '--target', 'bob@corp.example', '--reason', 'INC-101'],
+      { env: { ...env, KEYDESK_REAUTH_CUTOFF: '2s' } }
+    );
     const left = lonely.json<{ execution: Execution }>().execution;
     expect(left.status).toBe('awaiting_reauth');
     while (Date.now() <= Date.parse(left.deadline!)) await new Promise((r) => setTimeout(r, 100));
     expect((await kd(['executions', left.id])).json()).toMatchObject({ execution: { id: left.id, status: 'expired_awaiting_reauth' } });
     expect((await kd(['prompts'])).json()).toEqual({ prompts: [] });
-    expect((await kd(['executions', '--status', 'expired_awaiting_reauth'])).json<{ executions: Execution[] }>().executions.map((e) => e.id)).toEqual([left.id]);
+    expect(
+      (await kd(['executions', '--status', 'expired_awaiting_reauth'])).json<{ executions: Execution[] }>().executions.map((e) => e.id)
+    ).toEqual([left.id]);
     expect(disables('bob@corp.example')).toBe(0);
     entra.setFault('none');
 

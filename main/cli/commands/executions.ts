@@ -32,7 +32,8 @@ export function outcomeLine(v: ExecutionView, now: Date): string {
     }
     case 'failed':
       if (v.marker === 'superseded') return `Execution ${id} was not run: ${v.error?.message ?? `superseded by ${v.relatedId}`}`;
-      if (v.marker === 'interrupted') return `Execution ${id} was interrupted: its effect is unknown. Check the provider before running it again.`;
+      if (v.marker === 'interrupted')
+        return `Execution ${id} was interrupted: its effect is unknown. Check the provider before running it again.`;
       return `Execution ${id} failed (${v.failureReason}${v.error ? `, ${v.error.code}` : ''}): ${v.error?.message ?? ''}`;
     default:
       return `Execution ${id} is ${v.status}.`;
@@ -60,7 +61,10 @@ export function renderExecution(v: ExecutionView, now: Date): string {
   return (
     keyValues([
       ['id', v.id],
-      ['status', `${v.status}${v.statusRecorded ? '' : ' (its deadline passed while no Keydesk process had the vault unlocked: recorded at the next unlock)'}`],
+      [
+        'status',
+        `${v.status}${v.statusRecorded ? '' : ' (its deadline passed while no Keydesk process had the vault unlocked: recorded at the next unlock)'}`
+      ],
       ['failure reason', v.failureReason],
       ['marker', v.marker ? `${v.marker}${v.relatedId ? ` (${v.relatedId})` : ''}` : null],
       ['capability', v.capability],
@@ -86,8 +90,20 @@ export function renderPrompts(list: PromptView[], now: Date): string {
   return (
     table(
       ['CREDENTIAL', 'PROVIDER', 'WHY', 'WAITING', 'UNTIL'],
-      list.map((p) => [p.credentialName, `${p.provider}/${p.mode}`, p.reasonCode, `${p.waiting.length} run${p.waiting.length === 1 ? '' : 's'}`, `${p.deadline} (${relativeTime(p.deadline, now)})`])
-    ) + list.map((p) => `Re-authenticate "${p.credentialName}": keydesk reauth "${p.credentialName}"${p.method === 'secret' ? ' --secrets-from FILE' : ''}\n`).join('')
+      list.map((p) => [
+        p.credentialName,
+        `${p.provider}/${p.mode}`,
+        p.reasonCode,
+        `${p.waiting.length} run${p.waiting.length === 1 ? '' : 's'}`,
+        `${p.deadline} (${relativeTime(p.deadline, now)})`
+      ])
+    ) +
+    list
+      .map(
+        (p) =>
+          `Re-authenticate "${p.credentialName}": keydesk reauth "${p.credentialName}"${p.method === 'secret' ? ' --secrets-from FILE' : ''}\n`
+      )
+      .join('')
   );
 }
 
@@ -109,31 +125,54 @@ export function registerExecutionCommands(program: Command, ctx: CliContext): vo
     .option('--host-domain <domain>', 'the protected domain (routes the action to the tenant bound to it)')
     .requiredOption('--reason <text>', 'why (goes to the audit log)')
     .option('--credential <name>', 'resource capabilities: the credential to use; tenant ones: a cross-check of the routing')
-    .option('--cutoff <duration>', 'how long to wait for re-authentication if the credential is rejected (default $KEYDESK_REAUTH_CUTOFF or 1h)')
+    .option(
+      '--cutoff <duration>',
+      'how long to wait for re-authentication if the credential is rejected (default $KEYDESK_REAUTH_CUTOFF or 1h)'
+    )
     .description('run a response action; it waits for re-authentication if its credential is expired or rejected')
-    .action(async (capability: string, opts: { target: string; hostEmail?: string; hostDomain?: string; reason: string; credential?: string; cutoff?: string }, cmd: Command) => {
-      const cutoffRaw = opts.cutoff ?? ctx.io.env.KEYDESK_REAUTH_CUTOFF;
-      const cutoffMs = cutoffRaw !== undefined && cutoffRaw !== '' ? parseDuration(cutoffRaw, 'cutoff') : undefined;
-      const app = ctx.open(cmd);
-      await ctx.unlock(app, 'Running an action');
-      const v = await app.executions.run(
-        { capability, target: opts.target, hostEmail: opts.hostEmail, hostDomain: opts.hostDomain, reason: opts.reason, credential: opts.credential },
-        cutoffMs !== undefined ? { cutoffMs } : {}
-      );
-      ctx.print(cmd, { execution: v }, () => `${outcomeLine(v, app.vault.clock.now())}\n`);
-      ctx.exitCode = exitFor(v);
-    });
+    .action(
+      async (
+        capability: string,
+        opts: { target: string; hostEmail?: string; hostDomain?: string; reason: string; credential?: string; cutoff?: string },
+        cmd: Command
+      ) => {
+        const cutoffRaw = opts.cutoff ?? ctx.io.env.KEYDESK_REAUTH_CUTOFF;
+        const cutoffMs = cutoffRaw !== undefined && cutoffRaw !== '' ? parseDuration(cutoffRaw, 'cutoff') : undefined;
+        const app = ctx.open(cmd);
+        await ctx.unlock(app, 'Running an action');
+        const v = await app.executions.run(
+          {
+            capability,
+            target: opts.target,
+            hostEmail: opts.hostEmail,
+            hostDomain: opts.hostDomain,
+            reason: opts.reason,
+            credential: opts.credential
+          },
+          cutoffMs !== undefined ? { cutoffMs } : {}
+        );
+        ctx.print(cmd, { execution: v }, () => `${outcomeLine(v, app.vault.clock.now())}\n`);
+        ctx.exitCode = exitFor(v);
+      }
+    );
 
   program
     .command('executions')
     .argument('[id]', 'show one execution with its step log (an id or a unique prefix of at least 8 characters)')
-    .option('--status <status>', 'only runs in this status (pending, running, succeeded, failed, reverted, revert_failed, awaiting_reauth, expired_awaiting_reauth)')
+    .option(
+      '--status <status>',
+      'only runs in this status (pending, running, succeeded, failed, reverted, revert_failed, awaiting_reauth, expired_awaiting_reauth)'
+    )
     .option('--credential <name>', 'only runs of this credential')
     .option('--limit <n>', 'at most this many (default 100)')
     .description('list executions, newest first (no key needed)')
     .action((id: string | undefined, opts: { status?: string; credential?: string; limit?: string }, cmd: Command) => {
-      if (opts.status !== undefined && !isExecutionStatus(opts.status)) throw new KeydeskError('INPUT_INVALID', `Unknown status "${opts.status.slice(0, 40)}".`, { fields: { status: 'Unknown status' } });
-      if (opts.limit !== undefined && !/^[1-9]\d{0,4}$/.test(opts.limit)) throw new KeydeskError('INPUT_INVALID', '--limit is a whole number from 1 to 99999.', { fields: { limit: 'A whole number from 1' } });
+      if (opts.status !== undefined && !isExecutionStatus(opts.status))
+        throw new KeydeskError('INPUT_INVALID', `Unknown status "${opts.status.slice(0, 40)}".`, { fields: { status: 'Unknown status' } });
+      if (opts.limit !== undefined && !/^[1-9]\d{0,4}$/.test(opts.limit))
+        throw new KeydeskError('INPUT_INVALID', '--limit is a whole number from 1 to 99999.', {
+          fields: { limit: 'A whole number from 1' }
+        });
       const app = ctx.open(cmd);
       const now = app.vault.clock.now();
       if (id !== undefined) {

@@ -16,7 +16,10 @@ interface DevPeer {
 }
 
 function startDevPeer(): Promise<DevPeer> {
-  const proc: ChildProcessWithoutNullStreams = spawn(process.execPath, [resolve(ROOT, 'e2e/peers/oidc-dev.ts'), '--json'], { cwd: ROOT, env: process.env });
+  const proc: ChildProcessWithoutNullStreams = spawn(process.execPath, [resolve(ROOT, 'e2e/peers/oidc-dev.ts'), '--json'], {
+    cwd: ROOT,
+    env: process.env
+  });
   const waiters: ((l: string) => void)[] = [];
   let buf = '';
   proc.stdout.setEncoding('utf8').on('data', (d: string) => {
@@ -120,7 +123,12 @@ describe('keydesk OAuth commands against the local OpenID Provider', () => {
     expect(show.stdout).toMatch(/^expir\w*:.*in (59 min|1 h).*from provider/m);
 
     const json = await keydesk(['--json', 'show', 'Local IdP']);
-    expect(json.json<{ credential: { observed: { granted: string[] } } }>().credential.observed.granted).toEqual(['api.read', 'email', 'offline_access', 'openid']);
+    expect(json.json<{ credential: { observed: { granted: string[] } } }>().credential.observed.granted).toEqual([
+      'api.read',
+      'email',
+      'offline_access',
+      'openid'
+    ]);
 
     const refresh = await keydesk(['refresh', 'Local IdP']);
     expect(refresh.status).toBe(0);
@@ -155,16 +163,53 @@ describe('keydesk OAuth commands against the local OpenID Provider', () => {
 
   it('add --paste-tokens stores a credential only after its refresh token proved itself', async () => {
     const file = join(dir.dir, 'pasted.json');
-    writeFileSync(file, JSON.stringify({ access_token: 'pasted-access-canary-3b7d', refresh_token: 'pasted-refresh-canary-c40e' }), { mode: 0o600 });
-    const fields = ['--field', `discovery_url=${peer.info.discovery_url}`, '--field', `client_id=${peer.info.client_id}`, '--field', `scopes=${peer.info.scopes}`];
-    const bad = await keydesk(['add', '--provider', 'oauth', '--mode', 'authorization_code', '--name', 'Pasted', ...fields, '--paste-tokens', '--secrets-from', file]);
+    writeFileSync(file, JSON.stringify({ access_token: 'pasted-access-canary-3b7d', refresh_token: 'pasted-refresh-canary-c40e' }), {
+      mode: 0o600
+    });
+    const fields = [
+      '--field',
+      `discovery_url=${peer.info.discovery_url}`,
+      '--field',
+      `client_id=${peer.info.client_id}`,
+      '--field',
+      `scopes=${peer.info.scopes}`
+    ];
+    const bad = await keydesk([
+      'add',
+      '--provider',
+      'oauth',
+      '--mode',
+      'authorization_code',
+      '--name',
+      'Pasted',
+      ...fields,
+      '--paste-tokens',
+      '--secrets-from',
+      file
+    ]);
     expect(bad.status).toBe(1);
     expect(bad.stderr).toMatch(/The pasted refresh token was not accepted: .*invalid_grant.*Nothing was stored\. \[PROVIDER_REJECTED\]/);
     expect((await keydesk(['list'])).stdout).not.toContain('Pasted');
     seen.push('pasted-access-canary-3b7d', 'pasted-refresh-canary-c40e');
 
     const real = await tokensOf('Local IdP');
-    const good = await keydesk(['--json', 'add', '--provider', 'oauth', '--mode', 'authorization_code', '--name', 'Pasted', ...fields, '--paste-tokens', '--secrets-from', '-'], JSON.stringify({ access_token: real.access, refresh_token: real.refresh }));
+    const good = await keydesk(
+      [
+        '--json',
+        'add',
+        '--provider',
+        'oauth',
+        '--mode',
+        'authorization_code',
+        '--name',
+        'Pasted',
+        ...fields,
+        '--paste-tokens',
+        '--secrets-from',
+        '-'
+      ],
+      JSON.stringify({ access_token: real.access, refresh_token: real.refresh })
+    );
     expect(good.status).toBe(0);
     expect(good.json<{ credential: { name: string; status: string } }>().credential).toMatchObject({ name: 'Pasted', status: 'ok' });
     const pasted = await tokensOf('Pasted');

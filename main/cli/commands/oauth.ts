@@ -21,7 +21,8 @@ const TOKEN_KEYS = ['access_token', 'refresh_token'] as const;
 
 function parseTimeout(v: string | undefined): number {
   if (v === undefined) return DEFAULT_FLOW_TIMEOUT_MS;
-  if (!/^\d{1,5}$/.test(v) || Number(v) < 1 || Number(v) > 3600) throw new KeydeskError('INPUT_INVALID', '--timeout is a number of seconds from 1 to 3600.');
+  if (!/^\d{1,5}$/.test(v) || Number(v) < 1 || Number(v) > 3600)
+    throw new KeydeskError('INPUT_INVALID', '--timeout is a number of seconds from 1 to 3600.');
   return Number(v) * 1000;
 }
 
@@ -29,7 +30,9 @@ function parseTimeout(v: string | undefined): number {
 function cliOpener(ctx: CliContext, browser: boolean): OpenExternal {
   const open = osOpener(ctx.io.env, process.platform, (why) => ctx.io.stderr(`(${why}; open the address above yourself)\n`));
   return async (url) => {
-    ctx.io.stderr(`${browser ? 'Opening your browser to sign in. If it does not open, visit' : 'Open this address in a browser on this machine to sign in'}:\n\n  ${url}\n\n`);
+    ctx.io.stderr(
+      `${browser ? 'Opening your browser to sign in. If it does not open, visit' : 'Open this address in a browser on this machine to sign in'}:\n\n  ${url}\n\n`
+    );
     if (browser) await open(url);
     ctx.io.stderr('Waiting for the sign-in to finish (Ctrl-C cancels)…\n');
   };
@@ -55,8 +58,17 @@ function connectedText(verb: string, c: CredentialSummary, now: Date): string {
 }
 
 /** `--secrets-from` for pasted tokens: the token pair plus the mode's secret fields (e.g. client_secret). */
-async function readTokenFile(ctx: CliContext, from: string | undefined, provider: string, mode: string): Promise<{ tokens: Record<string, string>; secrets: Record<string, string> }> {
-  if (from === undefined) throw new KeydeskError('INPUT_INVALID', 'Give the token pair as JSON with --secrets-from FILE (or - for stdin): {"access_token": "…", "refresh_token": "…"}.');
+async function readTokenFile(
+  ctx: CliContext,
+  from: string | undefined,
+  provider: string,
+  mode: string
+): Promise<{ tokens: Record<string, string>; secrets: Record<string, string> }> {
+  if (from === undefined)
+    throw new KeydeskError(
+      'INPUT_INVALID',
+      'Give the token pair as JSON with --secrets-from FILE (or - for stdin): {"access_token": "…", "refresh_token": "…"}.'
+    );
   let text: string;
   try {
     text = from === '-' ? await ctx.io.readStdin() : readFileSync(from, 'utf8');
@@ -67,17 +79,28 @@ async function readTokenFile(ctx: CliContext, from: string | undefined, provider
   try {
     parsed = JSON.parse(text);
   } catch {
-    throw new KeydeskError('INPUT_INVALID', '--secrets-from must be a JSON object such as {"access_token": "…", "refresh_token": "…"}; it is not valid JSON.');
+    throw new KeydeskError(
+      'INPUT_INVALID',
+      '--secrets-from must be a JSON object such as {"access_token": "…", "refresh_token": "…"}; it is not valid JSON.'
+    );
   }
-  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new KeydeskError('INPUT_INVALID', '--secrets-from must be a JSON object.');
+  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed))
+    throw new KeydeskError('INPUT_INVALID', '--secrets-from must be a JSON object.');
   const spec = modeSpec(provider, mode);
   const tokens: Record<string, string> = {};
   const secrets: Record<string, string> = {};
   for (const [k, v] of Object.entries(parsed as Record<string, unknown>)) {
-    if (typeof v !== 'string') throw new KeydeskError('INPUT_INVALID', `${printable(k)} in --secrets-from must be a string.`, { fields: { [printable(k)]: 'Must be text' } });
+    if (typeof v !== 'string')
+      throw new KeydeskError('INPUT_INVALID', `${printable(k)} in --secrets-from must be a string.`, {
+        fields: { [printable(k)]: 'Must be text' }
+      });
     if ((TOKEN_KEYS as readonly string[]).includes(k)) tokens[k] = v;
     else if (spec.fields.find((f) => f.name === k)?.secret) secrets[k] = v;
-    else throw new KeydeskError('INPUT_INVALID', `--secrets-from has a key that is neither a token nor a secret field of ${mode}: "${printable(k)}".`);
+    else
+      throw new KeydeskError(
+        'INPUT_INVALID',
+        `--secrets-from has a key that is neither a token nor a secret field of ${mode}: "${printable(k)}".`
+      );
   }
   return { tokens, secrets };
 }
@@ -89,11 +112,20 @@ async function unlocked(ctx: CliContext, cmd: Command, why: string): Promise<Key
 }
 
 /** `keydesk add … --paste-tokens`: creates the credential only after its refresh token proved itself. */
-export async function addWithPastedTokens(ctx: CliContext, cmd: Command, opts: { provider: string; mode: string; name: string; fields: Record<string, string>; secretsFrom?: string }): Promise<void> {
+export async function addWithPastedTokens(
+  ctx: CliContext,
+  cmd: Command,
+  opts: { provider: string; mode: string; name: string; fields: Record<string, string>; secretsFrom?: string }
+): Promise<void> {
   const { tokens, secrets } = await readTokenFile(ctx, opts.secretsFrom, opts.provider, opts.mode);
   const app = await unlocked(ctx, cmd, 'Adding a credential');
-  const c = await app.oauth.addWithPastedTokens({ name: opts.name, provider: opts.provider, mode: opts.mode, values: { ...opts.fields, ...secrets } }, tokens);
-  ctx.print(cmd, { credential: c }, () => connectedText('Added', c, app.vault.clock.now()).replace(/^Added (.*?)\./, 'Added $1 from pasted tokens (proved by a refresh).'));
+  const c = await app.oauth.addWithPastedTokens(
+    { name: opts.name, provider: opts.provider, mode: opts.mode, values: { ...opts.fields, ...secrets } },
+    tokens
+  );
+  ctx.print(cmd, { credential: c }, () =>
+    connectedText('Added', c, app.vault.clock.now()).replace(/^Added (.*?)\./, 'Added $1 from pasted tokens (proved by a refresh).')
+  );
 }
 
 interface ConnectOpts {
@@ -127,12 +159,18 @@ export function registerOAuthCommands(program: Command, ctx: CliContext): void {
         );
       }
       if (existing && (opts.provider || opts.mode || opts.field.length || opts.secretsFrom)) {
-        throw new KeydeskError('INPUT_INVALID', `"${printable(existing.name)}" already exists: connect it by name alone, or change its fields with keydesk update.`);
+        throw new KeydeskError(
+          'INPUT_INVALID',
+          `"${printable(existing.name)}" already exists: connect it by name alone, or change its fields with keydesk update.`
+        );
       }
       let values: Record<string, string> = {};
       if (!existing) {
         if (!opts.mode) throw new KeydeskError('INPUT_INVALID', 'To create the credential, give --mode too.');
-        values = { ...parseFields(opts.field, opts.provider ?? '', opts.mode), ...(await readSecrets(ctx, opts.secretsFrom, opts.provider ?? '', opts.mode)) };
+        values = {
+          ...parseFields(opts.field, opts.provider ?? '', opts.mode),
+          ...(await readSecrets(ctx, opts.secretsFrom, opts.provider ?? '', opts.mode))
+        };
       }
       await ctx.unlock(app, 'Signing in');
       const cancel = cancelOnInterrupt();
@@ -150,7 +188,9 @@ export function registerOAuthCommands(program: Command, ctx: CliContext): void {
   program
     .command('reauth')
     .argument('<credential>', 'name or id')
-    .description('re-authenticate a credential: the browser sign-in for OAuth credentials, new secret fields (--secrets-from) for the others')
+    .description(
+      're-authenticate a credential: the browser sign-in for OAuth credentials, new secret fields (--secrets-from) for the others'
+    )
     .option('--secrets-from <file>', 'static credentials: a JSON object of the new secret fields; - reads stdin')
     .option('--timeout <seconds>', 'OAuth: how long to wait for the browser (default 300)')
     .option('--no-browser', 'OAuth: do not start a browser: only print the address to open')
@@ -162,10 +202,18 @@ export function registerOAuthCommands(program: Command, ctx: CliContext): void {
         const secrets = await readSecrets(ctx, opts.secretsFrom, c.provider, c.mode);
         await ctx.unlock(app, 'Re-authenticating');
         const report = await app.executions.reauthWithSecrets(c.id, secrets);
-        ctx.print(cmd, report, () => `Re-authenticated ${c.name}: the new secret validated. ${report.resumed.length} waiting run(s) resumed.\n`);
+        ctx.print(
+          cmd,
+          report,
+          () => `Re-authenticated ${c.name}: the new secret validated. ${report.resumed.length} waiting run(s) resumed.\n`
+        );
         return;
       }
-      if (opts.secretsFrom) throw new KeydeskError('INPUT_INVALID', `"${printable(c.name)}" is an OAuth credential: it is re-authenticated by signing in, not with --secrets-from.`);
+      if (opts.secretsFrom)
+        throw new KeydeskError(
+          'INPUT_INVALID',
+          `"${printable(c.name)}" is an OAuth credential: it is re-authenticated by signing in, not with --secrets-from.`
+        );
       await ctx.unlock(app, 'Signing in');
       const cancel = cancelOnInterrupt();
       try {
@@ -210,9 +258,15 @@ export function registerOAuthCommands(program: Command, ctx: CliContext): void {
       const app = ctx.open(cmd);
       const c = app.credentials.get(ref);
       const { tokens, secrets } = await readTokenFile(ctx, opts.secretsFrom, c.provider, c.mode);
-      if (Object.keys(secrets).length) throw new KeydeskError('INPUT_INVALID', 'paste-tokens takes only access_token and refresh_token; change secret fields with keydesk update.');
+      if (Object.keys(secrets).length)
+        throw new KeydeskError(
+          'INPUT_INVALID',
+          'paste-tokens takes only access_token and refresh_token; change secret fields with keydesk update.'
+        );
       await ctx.unlock(app, 'Storing pasted tokens');
       const after = await app.oauth.pasteTokens(c.id, tokens);
-      ctx.print(cmd, { credential: after }, () => connectedText('Stored pasted tokens (proved by a refresh) for', after, app.vault.clock.now()));
+      ctx.print(cmd, { credential: after }, () =>
+        connectedText('Stored pasted tokens (proved by a refresh) for', after, app.vault.clock.now())
+      );
     });
 }

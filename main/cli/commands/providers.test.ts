@@ -21,8 +21,18 @@ beforeAll(async () => {
   [hostinger, blocklist, sts] = await Promise.all([startHostingerPeer(), startBlocklistPeer(), startStsPeer()]);
   v = await keychainVault();
   const add = v.app.credentials.add.bind(v.app.credentials);
-  add({ name: 'vps-ok', provider: 'hostinger', mode: 'api_token', values: { api_token: hostinger.hostinger.addToken(), api_base_url: hostinger.url } });
-  add({ name: 'vps-no-plan', provider: 'hostinger', mode: 'api_token', values: { api_token: hostinger.hostinger.addToken({ vpsAccess: false }), api_base_url: hostinger.url } });
+  add({
+    name: 'vps-ok',
+    provider: 'hostinger',
+    mode: 'api_token',
+    values: { api_token: hostinger.hostinger.addToken(), api_base_url: hostinger.url }
+  });
+  add({
+    name: 'vps-no-plan',
+    provider: 'hostinger',
+    mode: 'api_token',
+    values: { api_token: hostinger.hostinger.addToken({ vpsAccess: false }), api_base_url: hostinger.url }
+  });
   // A revoked token on an API that echoes it back in its error body.
   hostinger.hostinger.addToken({ token: hostingerCanary });
   hostinger.hostinger.revoke(hostingerCanary);
@@ -30,9 +40,19 @@ beforeAll(async () => {
   add({ name: 'vps-echo', provider: 'hostinger', mode: 'api_token', values: { api_token: hostingerCanary, api_base_url: hostinger.url } });
   blocklist.blocklist.addToken({ token: blocklistCanary, expired: true });
   blocklist.blocklist.echoSecrets = true;
-  add({ name: 'blocklist-expired', provider: 'agentsoc_mail_block', mode: 'bearer_token', values: { token: blocklistCanary, blocklist_url: blocklist.url } });
+  add({
+    name: 'blocklist-expired',
+    provider: 'agentsoc_mail_block',
+    mode: 'bearer_token',
+    values: { token: blocklistCanary, blocklist_url: blocklist.url }
+  });
   const u = sts.sts.addUser({ name: 'soc' });
-  add({ name: 'aws-ok', provider: 'aws', mode: 'access_key', values: { access_key_id: u.accessKeyId, secret_access_key: u.secretAccessKey, region: 'us-east-1', sts_endpoint: sts.url } });
+  add({
+    name: 'aws-ok',
+    provider: 'aws',
+    mode: 'access_key',
+    values: { access_key_id: u.accessKeyId, secret_access_key: u.secretAccessKey, region: 'us-east-1', sts_endpoint: sts.url }
+  });
   // Close the test's handle so the CLI child is the only writer (it would wait on the lock otherwise).
   await v.app.close();
 });
@@ -45,7 +65,13 @@ afterAll(async () => {
 const kd = (...args: string[]) => cliAsync(['--vault', v.path, ...args]);
 
 interface RunJson {
-  results: { name: string; status: string; lastError: { code: string; message: string } | null; recorded: boolean; readiness: { lines: { capability: string; ready: boolean | null; missing: string[] }[] } }[];
+  results: {
+    name: string;
+    status: string;
+    lastError: { code: string; message: string } | null;
+    recorded: boolean;
+    readiness: { lines: { capability: string; ready: boolean | null; missing: string[] }[] };
+  }[];
   summary: Record<string, number>;
   stopped: unknown;
 }
@@ -77,7 +103,9 @@ describe('keydesk validate', () => {
     expect(lines).toHaveLength(5);
     expect(lines.every((l) => /^validated [1-5]\/5: \S+ \(\w+\) (ok|failed|expired|unknown)/.test(l))).toBe(true);
     expect(r.stdout).toMatch(/^NAME\s+PROVIDER\s+STATUS\s+EXPIRY\s+DETAIL/);
-    expect(r.stdout).toMatch(/vps-no-plan\s+hostinger\s+failed\s+HTTP_403: Hostinger refused the VPS list \(403\): the token lacks VPS API access or the account has no VPS plan/);
+    expect(r.stdout).toMatch(
+      /vps-no-plan\s+hostinger\s+failed\s+HTTP_403: Hostinger refused the VPS list \(403\): the token lacks VPS API access or the account has no VPS plan/
+    );
     expect(r.stdout).toContain('5 checked: 2 ok, 2 failed, 1 expired, 0 unknown');
   });
 
@@ -87,7 +115,11 @@ describe('keydesk validate', () => {
       const r = await kd('--json', 'validate', 'vps-ok', '--timeout', '0.3');
       expect(r.status).toBe(0);
       const [only] = r.json<RunJson>().results;
-      expect(only).toMatchObject({ name: 'vps-ok', status: 'unknown', lastError: { code: 'PROVIDER_UNREACHABLE', message: expect.stringContaining('did not answer within 0.3 s') } });
+      expect(only).toMatchObject({
+        name: 'vps-ok',
+        status: 'unknown',
+        lastError: { code: 'PROVIDER_UNREACHABLE', message: expect.stringContaining('did not answer within 0.3 s') }
+      });
     } finally {
       hostinger.reset();
     }
@@ -95,7 +127,12 @@ describe('keydesk validate', () => {
 
   it('refuses bad arguments with exit 2 and INPUT_INVALID, checking nothing', async () => {
     const before = hostinger.control.requests.length;
-    for (const args of [['validate'], ['validate', 'vps-ok', '--all'], ['validate', '--all', '--timeout', 'soon'], ['validate', '--all', '--concurrency', '0']]) {
+    for (const args of [
+      ['validate'],
+      ['validate', 'vps-ok', '--all'],
+      ['validate', '--all', '--timeout', 'soon'],
+      ['validate', '--all', '--concurrency', '0']
+    ]) {
       const r = await kd('--json', ...args);
       expect(r.status, args.join(' ')).toBe(2);
       expect(r.json<{ error: { code: string } }>().error.code).toBe('INPUT_INVALID');
@@ -187,8 +224,15 @@ describe('keydesk permissions and providers', () => {
     expect(r.stdout).toContain('disable_user — Disable a user');
     expect(r.stdout).toContain('  - User.ReadWrite.All');
     expect(r.stdout).toContain('  modes: client_secret, certificate only');
-    const aws = (await kd('--json', 'permissions', 'aws')).json<{ validation: { permissions: string[] }; capabilities: unknown[]; note: string }>();
-    expect(aws.validation.permissions).toEqual(['sts:GetCallerIdentity (needs no IAM permission)', 'sts:AssumeRole on the role (assume_role mode)']);
+    const aws = (await kd('--json', 'permissions', 'aws')).json<{
+      validation: { permissions: string[] };
+      capabilities: unknown[];
+      note: string;
+    }>();
+    expect(aws.validation.permissions).toEqual([
+      'sts:GetCallerIdentity (needs no IAM permission)',
+      'sts:AssumeRole on the role (assume_role mode)'
+    ]);
     expect(aws.capabilities).toEqual([]);
     expect(aws.note).toMatch(/validated only/);
   });
@@ -201,7 +245,9 @@ describe('keydesk permissions and providers', () => {
   });
 
   it('providers lists every provider’s modes and fields with their secret and required flags', async () => {
-    const list = (await kd('--json', 'providers')).json<{ providers: { id: string; modes: { id: string; fields: { name: string; secret: boolean; required: boolean }[] }[] }[] }>().providers;
+    const list = (await kd('--json', 'providers')).json<{
+      providers: { id: string; modes: { id: string; fields: { name: string; secret: boolean; required: boolean }[] }[] }[];
+    }>().providers;
     const hostingerFields = list.find((p) => p.id === 'hostinger')?.modes[0]?.fields;
     expect(hostingerFields).toEqual([
       expect.objectContaining({ name: 'api_token', secret: true, required: true }),
@@ -216,11 +262,25 @@ describe('progressPrinter', () => {
     let out = '';
     const print = progressPrinter((s) => (out += s), true);
     print({ runId: 'r', total: 4, done: 0, inFlight: 0, credential: null, finished: false });
-    print({ runId: 'r', total: 4, done: 2, inFlight: 2, credential: { id: 'x', name: 'vps', provider: 'hostinger', status: 'ok', errorCode: null }, finished: false });
+    print({
+      runId: 'r',
+      total: 4,
+      done: 2,
+      inFlight: 2,
+      credential: { id: 'x', name: 'vps', provider: 'hostinger', status: 'ok', errorCode: null },
+      finished: false
+    });
     expect(out).toContain('\r\u001b[2K[------------------------] 0/4');
     expect(out).toContain('\r\u001b[2K[############------------] 2/4 vps: ok');
     expect(out.endsWith('\n')).toBe(false);
-    print({ runId: 'r', total: 4, done: 4, inFlight: 0, credential: { id: 'y', name: 'blk', provider: 'agentsoc_mail_block', status: 'failed', errorCode: 'HTTP_401' }, finished: true });
+    print({
+      runId: 'r',
+      total: 4,
+      done: 4,
+      inFlight: 0,
+      credential: { id: 'y', name: 'blk', provider: 'agentsoc_mail_block', status: 'failed', errorCode: 'HTTP_401' },
+      finished: true
+    });
     expect(out.endsWith('[########################] 4/4 blk: failed\n')).toBe(true);
   });
 });

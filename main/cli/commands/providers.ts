@@ -35,7 +35,8 @@ function parseTimeout(v: string | undefined): number | undefined {
 
 function parseConcurrency(v: string | undefined): number | undefined {
   if (v === undefined) return undefined;
-  if (!/^\d+$/.test(v) || Number(v) < 1 || Number(v) > MAX_CONCURRENCY) throw new KeydeskError('INPUT_INVALID', `--concurrency is a whole number from 1 to ${MAX_CONCURRENCY}.`);
+  if (!/^\d+$/.test(v) || Number(v) < 1 || Number(v) > MAX_CONCURRENCY)
+    throw new KeydeskError('INPUT_INVALID', `--concurrency is a whole number from 1 to ${MAX_CONCURRENCY}.`);
   return Number(v);
 }
 
@@ -64,7 +65,15 @@ export function renderRun(run: ValidationRun, now: Date): string {
   const rows = run.results.map((r) => {
     const c = r.credential;
     const status = r.recorded ? c.status : 'skipped';
-    const why = r.recorded ? (c.status === 'ok' ? '' : c.lastError ? `${c.lastError.code}: ${c.lastError.message}` : '') : r.skipped ? `${r.skipped.code}: ${r.skipped.message}` : '';
+    const why = r.recorded
+      ? c.status === 'ok'
+        ? ''
+        : c.lastError
+          ? `${c.lastError.code}: ${c.lastError.message}`
+          : ''
+      : r.skipped
+        ? `${r.skipped.code}: ${r.skipped.message}`
+        : '';
     const expiry = lifecycleOf(c, now).expiry?.label ?? '';
     return [c.name, c.provider, status, expiry, why];
   });
@@ -88,7 +97,9 @@ export function progressPrinter(write: (s: string) => void, tty: boolean): (p: V
       write(`\r\u001b[2K[${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${p.done}/${p.total}${last.slice(0, 60)}`);
       if (p.finished) write('\n');
     } else if (p.credential) {
-      write(`validated ${p.done}/${p.total}: ${p.credential.name} (${p.credential.provider}) ${p.credential.status}${p.credential.errorCode ? ` ${p.credential.errorCode}` : ''}\n`);
+      write(
+        `validated ${p.done}/${p.total}: ${p.credential.name} (${p.credential.provider}) ${p.credential.status}${p.credential.errorCode ? ` ${p.credential.errorCode}` : ''}\n`
+      );
     }
   };
 }
@@ -99,8 +110,15 @@ function permissionsJson(spec: ProviderSpec) {
     label: spec.label,
     tenantScoped: spec.tenantScoped,
     validation: { permissions: [...spec.validationPermissions] },
-    capabilities: spec.capabilities.map((c) => ({ id: c.id, label: c.label, permissions: [...c.permissions], modes: c.modes ?? null, note: c.note ?? null })),
-    note: spec.capabilities.length === 0 ? `${spec.label} has no response capabilities in this version of Keydesk: it is validated only.` : null
+    capabilities: spec.capabilities.map((c) => ({
+      id: c.id,
+      label: c.label,
+      permissions: [...c.permissions],
+      modes: c.modes ?? null,
+      note: c.note ?? null
+    })),
+    note:
+      spec.capabilities.length === 0 ? `${spec.label} has no response capabilities in this version of Keydesk: it is validated only.` : null
   };
 }
 
@@ -123,11 +141,20 @@ export function renderPermissions(spec: ProviderSpec): string {
 function renderProviders(): string {
   const out: string[] = [];
   for (const p of PROVIDER_SPECS) {
-    out.push(`${p.id} — ${p.label}${p.tenantScoped ? ' (tenant-scoped)' : ''}; capabilities: ${p.capabilities.map((c) => c.id).join(', ') || 'none yet'}`);
+    out.push(
+      `${p.id} — ${p.label}${p.tenantScoped ? ' (tenant-scoped)' : ''}; capabilities: ${p.capabilities.map((c) => c.id).join(', ') || 'none yet'}`
+    );
     for (const m of p.modes) {
       out.push(`  mode ${m.id} — ${m.label}${m.oauth ? ' (OAuth flow)' : ''}; rotate every ${m.rotationDays} days`);
       for (const f of m.fields) {
-        const flags = [f.required ? 'required' : 'optional', f.secret ? 'secret' : null, f.last4 ? 'last 4 shown' : null, f.endpoint ? 'endpoint override' : null].filter(Boolean).join(', ');
+        const flags = [
+          f.required ? 'required' : 'optional',
+          f.secret ? 'secret' : null,
+          f.last4 ? 'last 4 shown' : null,
+          f.endpoint ? 'endpoint override' : null
+        ]
+          .filter(Boolean)
+          .join(', ');
         out.push(`    ${f.name.padEnd(24)} ${flags}`);
       }
     }
@@ -146,7 +173,10 @@ export function registerProviderCommands(program: Command, ctx: CliContext): voi
     .option('--strict', 'exit 1 when any credential is not ok (default: exit 0 when the run completed)')
     .option('--timeout <seconds>', 'per-request timeout (default 15)')
     .option('--concurrency <n>', 'credentials checked at once with --all (default 8)')
-    .addHelpText('after', '\nExit codes: 0 the run completed (see the table for each status); 1 it could not complete, or --strict and a credential is not ok; 2 bad arguments.')
+    .addHelpText(
+      'after',
+      '\nExit codes: 0 the run completed (see the table for each status); 1 it could not complete, or --strict and a credential is not ok; 2 bad arguments.'
+    )
     .action(async (ref: string | undefined, opts: ValidateOpts, cmd: Command) => {
       if (opts.all && ref !== undefined) throw new KeydeskError('INPUT_INVALID', 'Give a credential name or --all, not both.');
       if (!opts.all && ref === undefined) throw new KeydeskError('INPUT_INVALID', 'Name a credential to validate, or use --all.');
@@ -166,7 +196,11 @@ export function registerProviderCommands(program: Command, ctx: CliContext): voi
       const only = run.results[0];
       if (refs && only?.skipped && !run.stopped) throw new KeydeskError(only.skipped.code, only.skipped.message);
       const now = app.vault.clock.now();
-      ctx.print(cmd, { runId: run.runId, results: run.results.map(resultJson), summary: run.summary, stopped: run.stopped, durationMs: run.durationMs }, () => renderRun(run, now));
+      ctx.print(
+        cmd,
+        { runId: run.runId, results: run.results.map(resultJson), summary: run.summary, stopped: run.stopped, durationMs: run.durationMs },
+        () => renderRun(run, now)
+      );
       const notOk = run.results.some((r) => !r.recorded || r.credential.status !== 'ok');
       if (run.stopped || (opts.strict && notOk)) ctx.exitCode = 1;
     });

@@ -20,7 +20,13 @@ export function renderBindings(list: BindingView[], suggestions: { credential: s
       ? 'No domain bindings yet. Bind a tenant credential to the domain it protects: keydesk bind CREDENTIAL DOMAIN [--subdomains]\n'
       : table(
           ['DOMAIN', 'SCOPE', 'CREDENTIAL', 'PROVIDER', 'INTEGRITY'],
-          list.map((b) => [b.domainDisplay === b.domain ? b.domain : `${b.domainDisplay} (${b.domain})`, scope(b), b.credentialName, `${b.provider}/${b.mode}`, integrity(b)])
+          list.map((b) => [
+            b.domainDisplay === b.domain ? b.domain : `${b.domainDisplay} (${b.domain})`,
+            scope(b),
+            b.credentialName,
+            `${b.provider}/${b.mode}`,
+            integrity(b)
+          ])
         );
   if (suggestions && suggestions.domains.length > 0) {
     out += `\nDomains ${suggestions.credential}'s tenant owns, not bound yet: ${suggestions.domains.join(', ')}\nBind them all with: keydesk bind "${suggestions.credential}" --accept-suggestions [--subdomains]\n`;
@@ -42,18 +48,27 @@ export function registerRoutingCommands(program: Command, ctx: CliContext): void
     .option('--accept-suggestions', 'bind every domain the provider said the tenant owns (from validation), in one step')
     .description('bind a tenant credential to a domain it protects (actions for that domain route to it)')
     .action(async (ref: string, domain: string | undefined, opts: { subdomains?: boolean; acceptSuggestions?: boolean }, cmd: Command) => {
-      if (opts.acceptSuggestions && domain !== undefined) throw new KeydeskError('INPUT_INVALID', 'Give a DOMAIN or --accept-suggestions, not both.');
-      if (!opts.acceptSuggestions && domain === undefined) throw new KeydeskError('INPUT_INVALID', 'Name the domain to bind (or --accept-suggestions).');
+      if (opts.acceptSuggestions && domain !== undefined)
+        throw new KeydeskError('INPUT_INVALID', 'Give a DOMAIN or --accept-suggestions, not both.');
+      if (!opts.acceptSuggestions && domain === undefined)
+        throw new KeydeskError('INPUT_INVALID', 'Name the domain to bind (or --accept-suggestions).');
       const app = ctx.open(cmd);
       await ctx.unlock(app, 'Binding a domain');
       if (opts.acceptSuggestions) {
         const added = app.routing.acceptSuggestions(ref, { subdomains: opts.subdomains === true });
-        ctx.print(cmd, { bindings: added }, () => `Bound ${added.map((b) => b.domain).join(', ')} to "${added[0]?.credentialName ?? ref}" (${scope({ subdomains: opts.subdomains === true })}).\n`);
+        ctx.print(
+          cmd,
+          { bindings: added },
+          () =>
+            `Bound ${added.map((b) => b.domain).join(', ')} to "${added[0]?.credentialName ?? ref}" (${scope({ subdomains: opts.subdomains === true })}).\n`
+        );
         return;
       }
       const b = app.routing.bind(ref, domain, { subdomains: opts.subdomains === true });
       ctx.print(cmd, { binding: b }, () =>
-        b.change === 'unchanged' ? `${b.domain} is already bound to "${b.credentialName}" (${scope(b)}). Nothing changed.\n` : `${b.change === 'added' ? 'Bound' : 'Rebound'} ${b.domain} to "${b.credentialName}" (${scope(b)}).\n`
+        b.change === 'unchanged'
+          ? `${b.domain} is already bound to "${b.credentialName}" (${scope(b)}). Nothing changed.\n`
+          : `${b.change === 'added' ? 'Bound' : 'Rebound'} ${b.domain} to "${b.credentialName}" (${scope(b)}).\n`
       );
     });
 
@@ -79,7 +94,9 @@ export function registerRoutingCommands(program: Command, ctx: CliContext): void
       if (opts.verify) await ctx.unlock(app, 'Verifying bindings');
       const list = app.routing.list(ref ? { credential: ref } : {});
       const suggestions = ref ? { credential: app.credentials.get(ref).name, domains: app.routing.suggestions(ref) } : null;
-      ctx.print(cmd, { bindings: list, ...(suggestions ? { suggestions: suggestions.domains } : {}) }, () => renderBindings(list, suggestions));
+      ctx.print(cmd, { bindings: list, ...(suggestions ? { suggestions: suggestions.domains } : {}) }, () =>
+        renderBindings(list, suggestions)
+      );
       if (opts.verify && list.some((b) => b.intact === false)) ctx.exitCode = 1;
     });
 

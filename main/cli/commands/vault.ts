@@ -17,10 +17,19 @@ export function registerVaultCommands(program: Command, ctx: CliContext): void {
       }
       const config = ctx.config(cmd);
       const app = ctx.track(
-        await createApp(config, opts.keySource, opts.keySource === 'passphrase' ? passphraseFrom(ctx.io, { question: 'New vault passphrase: ', confirm: true }) : undefined)
+        await createApp(
+          config,
+          opts.keySource,
+          opts.keySource === 'passphrase' ? passphraseFrom(ctx.io, { question: 'New vault passphrase: ', confirm: true }) : undefined
+        )
       );
       const info = app.vault.info();
-      ctx.print(cmd, { vault: info }, () => `Created vault ${info.path}\nkey source: ${info.keySource}${info.keySource === 'keychain' ? ' (key stored in the OS keychain)' : ' (scrypt)'}\n`);
+      ctx.print(
+        cmd,
+        { vault: info },
+        () =>
+          `Created vault ${info.path}\nkey source: ${info.keySource}${info.keySource === 'keychain' ? ' (key stored in the OS keychain)' : ' (scrypt)'}\n`
+      );
     });
 
   program
@@ -68,14 +77,22 @@ export function registerVaultCommands(program: Command, ctx: CliContext): void {
       await app.vault.unlock({ passphrase });
       const showProgress = ctx.io.isTTY && !ctx.json(cmd);
       const onStage = (s: RotationStage) => {
-        if (showProgress && s.stage === 'rewrapped' && (s.done === s.total || s.done % 50 === 0)) ctx.io.stderr(`\rre-wrapping keys: ${s.done}/${s.total}`);
+        if (showProgress && s.stage === 'rewrapped' && (s.done === s.total || s.done % 50 === 0))
+          ctx.io.stderr(`\rre-wrapping keys: ${s.done}/${s.total}`);
         if (showProgress && s.stage === 'committed') ctx.io.stderr('\n');
       };
       const result = await app.vault.rotateKey({
         passphrase,
         onStage,
-        ...(opts.changePassphrase ? { newPassphrase: passphraseFrom(ctx.io, { envVar: 'KEYDESK_NEW_PASSPHRASE', question: 'New passphrase: ', confirm: true }) } : {})
+        ...(opts.changePassphrase
+          ? { newPassphrase: passphraseFrom(ctx.io, { envVar: 'KEYDESK_NEW_PASSPHRASE', question: 'New passphrase: ', confirm: true }) }
+          : {})
       });
-      ctx.print(cmd, result, () => `Rotated the vault key to version ${result.kekVersion}; re-wrapped ${result.rewrapped} credential key${result.rewrapped === 1 ? '' : 's'}.\n`);
+      ctx.print(
+        cmd,
+        result,
+        () =>
+          `Rotated the vault key to version ${result.kekVersion}; re-wrapped ${result.rewrapped} credential key${result.rewrapped === 1 ? '' : 's'}.\n`
+      );
     });
 }

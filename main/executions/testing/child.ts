@@ -26,7 +26,9 @@ try {
     await new Promise((r) => rl.once('line', r));
     rl.close();
     const report = await app.executions.resumeWaiting(arg);
-    process.stdout.write(`${JSON.stringify({ resumed: report.resumed.map((v) => ({ id: v.id, status: v.status })), claimedElsewhere: report.claimedElsewhere })}\n`);
+    process.stdout.write(
+      `${JSON.stringify({ resumed: report.resumed.map((v) => ({ id: v.id, status: v.status })), claimedElsewhere: report.claimedElsewhere })}\n`
+    );
   } else {
     throw new Error(`unknown command ${command}`);
   }

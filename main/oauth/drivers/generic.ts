@@ -26,7 +26,10 @@ function isLoopbackHttp(url: string | undefined): boolean {
 }
 
 /** The endpoints a credential resolves to: its own fields first, then its preset (tenant filled in). */
-export function resolveEndpoints(fields: Readonly<Record<string, string>>, preset: OAuthPreset | null): {
+export function resolveEndpoints(
+  fields: Readonly<Record<string, string>>,
+  preset: OAuthPreset | null
+): {
   authorizationUrl: string | undefined;
   tokenUrl: string | undefined;
   revocationUrl: string | undefined;
@@ -59,18 +62,30 @@ function toTokenSet(t: oidc.TokenEndpointResponse, now: Date, requested: string[
 
 function fail(what: 'exchange' | 'refresh' | 'revoke', host: string, e: unknown): KeydeskError {
   if (e instanceof oidc.ResponseBodyError) {
-    return tokenEndpointError(what, { error: e.error, description: e.error_description, subtype: e.cause?.error_subtype, status: e.status, host });
+    return tokenEndpointError(what, {
+      error: e.error,
+      description: e.error_description,
+      subtype: e.cause?.error_subtype,
+      status: e.status,
+      host
+    });
   }
   // RFC 6749 §5.2: a 401 to a client that authenticated with a header carries a WWW-Authenticate challenge; the
   // library stops there, before the body. The challenge's own `error` (or the status) is the provider's verdict.
   if (e instanceof oidc.WWWAuthenticateChallengeError) {
     const params = e.cause.find((c) => typeof c.parameters.error === 'string')?.parameters;
-    return tokenEndpointError(what, { error: params?.error ?? `HTTP_${e.status}`, description: params?.error_description, status: e.status, host });
+    return tokenEndpointError(what, {
+      error: params?.error ?? `HTTP_${e.status}`,
+      description: params?.error_description,
+      status: e.status,
+      host
+    });
   }
   // openid-client reports a 5xx without an OAuth error body as "unexpected HTTP response status code" (cause: the
   // Response): the server failed, nothing is known about the credential.
   const cause = (e as { cause?: unknown } | null)?.cause;
-  if (cause instanceof Response && cause.status >= 500) return new KeydeskError('PROVIDER_UNREACHABLE', `${host} failed to answer (HTTP ${cause.status}); try again later.`);
+  if (cause instanceof Response && cause.status >= 500)
+    return new KeydeskError('PROVIDER_UNREACHABLE', `${host} failed to answer (HTTP ${cause.status}); try again later.`);
   const label = what === 'exchange' ? 'The code exchange' : what === 'refresh' ? 'The token refresh' : 'The revocation';
   return libraryFailure(label, host, e, LIBRARY, e instanceof oidc.ClientError ? e.message : undefined);
 }
@@ -80,7 +95,11 @@ function fail(what: 'exchange' | 'refresh' | 'revoke', host: string, e: unknown)
  * http only to 127.0.0.1/localhost. (openid-client enforces https by itself, but not once plain http is allowed for a
  * local test server: a local discovery document must not send the client secret or a code to a remote http host.)
  */
-export function checkServerEndpoints(meta: { authorization_endpoint?: string | undefined; token_endpoint?: string | undefined; revocation_endpoint?: string | undefined }): void {
+export function checkServerEndpoints(meta: {
+  authorization_endpoint?: string | undefined;
+  token_endpoint?: string | undefined;
+  revocation_endpoint?: string | undefined;
+}): void {
   for (const [name, value] of [
     ['authorization_endpoint', meta.authorization_endpoint],
     ['token_endpoint', meta.token_endpoint],
@@ -88,7 +107,10 @@ export function checkServerEndpoints(meta: { authorization_endpoint?: string | u
   ] as const) {
     if (value === undefined) continue;
     if (!endpointUrl(name).safeParse(value).success) {
-      throw new KeydeskError('OAUTH_FAILED', `The discovery document's ${name} (${hostOf(value)}) is neither https nor a loopback address; Keydesk sends nothing there. Nothing was stored.`);
+      throw new KeydeskError(
+        'OAUTH_FAILED',
+        `The discovery document's ${name} (${hostOf(value)}) is neither https nor a loopback address; Keydesk sends nothing there. Nothing was stored.`
+      );
     }
   }
 }
@@ -100,7 +122,11 @@ export async function genericDriver(source: OAuthSource, deps: DriverDeps): Prom
   const clientId = f.client_id;
   if (!clientId) throw new KeydeskError('INPUT_INVALID', 'This OAuth credential has no client id.');
   const secret = source.secrets.client_secret?.reveal();
-  const clientAuth = secret ? (preset?.clientAuth === 'basic' ? oidc.ClientSecretBasic(secret) : oidc.ClientSecretPost(secret)) : oidc.None();
+  const clientAuth = secret
+    ? preset?.clientAuth === 'basic'
+      ? oidc.ClientSecretBasic(secret)
+      : oidc.ClientSecretPost(secret)
+    : oidc.None();
   const insecure = [ep.authorizationUrl, ep.tokenUrl, ep.revocationUrl, ep.discoveryUrl].some(isLoopbackHttp);
   const customFetch: oidc.CustomFetch = (url, options) => deps.http(url, options as RequestInit);
   const timeout = Math.max(1, Math.ceil(deps.timeoutMs / 1000));
@@ -114,7 +140,13 @@ export async function genericDriver(source: OAuthSource, deps: DriverDeps): Prom
         ...(insecure ? { execute: [oidc.allowInsecureRequests] } : {})
       });
     } catch (e) {
-      throw libraryFailure('Reading the discovery document', hostOf(ep.discoveryUrl), e, LIBRARY, e instanceof oidc.ClientError ? e.message : undefined);
+      throw libraryFailure(
+        'Reading the discovery document',
+        hostOf(ep.discoveryUrl),
+        e,
+        LIBRARY,
+        e instanceof oidc.ClientError ? e.message : undefined
+      );
     }
     // Fields the analyst filled in win over the discovered ones.
     const { supportsPKCE: _helper, ...discovered } = config.serverMetadata();
@@ -132,7 +164,11 @@ export async function genericDriver(source: OAuthSource, deps: DriverDeps): Prom
       );
     }
   } else {
-    if (!ep.authorizationUrl || !ep.tokenUrl) throw new KeydeskError('INPUT_INVALID', 'This OAuth credential needs a preset, a discovery URL, or both the authorization and token URLs.');
+    if (!ep.authorizationUrl || !ep.tokenUrl)
+      throw new KeydeskError(
+        'INPUT_INVALID',
+        'This OAuth credential needs a preset, a discovery URL, or both the authorization and token URLs.'
+      );
     config = new oidc.Configuration(
       {
         // Without discovery the issuer is the preset's, or the authorization server's origin (what oidc-provider,
@@ -209,6 +245,7 @@ export async function genericDriver(source: OAuthSource, deps: DriverDeps): Prom
       : null,
     revocationNote: revocationEndpoint
       ? null
-      : (preset?.revocationNote ?? 'This provider has no RFC 7009 revocation endpoint configured (set revocation_url if it has one); Keydesk can only forget its copy of the tokens.')
+      : (preset?.revocationNote ??
+        'This provider has no RFC 7009 revocation endpoint configured (set revocation_url if it has one); Keydesk can only forget its copy of the tokens.')
   };
 }

@@ -24,7 +24,14 @@ export const GOOGLE_DEFAULTS = {
 } as const;
 
 /** What oauth_user asks for unless the credential lists its own scopes: identity plus what the capabilities need. */
-export const GOOGLE_DEFAULT_SCOPES = ['openid', 'email', WORKSPACE_SCOPES.userRead, WORKSPACE_SCOPES.userWrite, WORKSPACE_SCOPES.domainRead, WORKSPACE_SCOPES.gmailSettings];
+export const GOOGLE_DEFAULT_SCOPES = [
+  'openid',
+  'email',
+  WORKSPACE_SCOPES.userRead,
+  WORKSPACE_SCOPES.userWrite,
+  WORKSPACE_SCOPES.domainRead,
+  WORKSPACE_SCOPES.gmailSettings
+];
 
 /** OAuth2Client with its protected, uncached refresh call exposed (it returns the raw answer, rotated token included). */
 class KeydeskGoogleClient extends OAuth2Client {
@@ -43,9 +50,16 @@ function fail(what: 'exchange' | 'refresh', host: string, e: unknown): KeydeskEr
   const res = (e as GaxiosLike | null)?.response;
   const data = res?.data as { error?: unknown; error_description?: unknown; error_subtype?: unknown } | undefined;
   if (res && data && typeof data === 'object' && typeof data.error === 'string') {
-    return tokenEndpointError(what, { error: data.error, description: data.error_description, subtype: data.error_subtype, status: res.status ?? null, host });
+    return tokenEndpointError(what, {
+      error: data.error,
+      description: data.error_description,
+      subtype: data.error_subtype,
+      status: res.status ?? null,
+      host
+    });
   }
-  if (res?.status && res.status >= 500) return new KeydeskError('PROVIDER_UNREACHABLE', `${host} failed to answer (HTTP ${res.status}); try again later.`);
+  if (res?.status && res.status >= 500)
+    return new KeydeskError('PROVIDER_UNREACHABLE', `${host} failed to answer (HTTP ${res.status}); try again later.`);
   return libraryFailure(what === 'exchange' ? 'The code exchange' : 'The token refresh', host, e, LIBRARY);
 }
 
@@ -64,9 +78,13 @@ export function idTokenNonce(idToken: string): string | null {
 }
 
 function toTokenSet(t: Credentials, now: Date, requested: string[] | null): TokenSet {
-  if (typeof t.access_token !== 'string' || t.access_token === '') throw new KeydeskError('OAUTH_FAILED', 'The token endpoint answered without an access token. Nothing was stored.');
+  if (typeof t.access_token !== 'string' || t.access_token === '')
+    throw new KeydeskError('OAUTH_FAILED', 'The token endpoint answered without an access token. Nothing was stored.');
   // OAuth2Client turns expires_in into expiry_date with the real clock; carry the remaining lifetime over to ours.
-  const expiresAt = typeof t.expiry_date === 'number' && Number.isFinite(t.expiry_date) ? new Date(now.getTime() + Math.max(0, t.expiry_date - Date.now())).toISOString() : null;
+  const expiresAt =
+    typeof t.expiry_date === 'number' && Number.isFinite(t.expiry_date)
+      ? new Date(now.getTime() + Math.max(0, t.expiry_date - Date.now())).toISOString()
+      : null;
   return {
     accessToken: t.access_token,
     refreshToken: typeof t.refresh_token === 'string' && t.refresh_token ? t.refresh_token : null,
@@ -127,13 +145,19 @@ export async function googleDriver(source: OAuthSource, deps: DriverDeps): Promi
     async exchange(req, response) {
       const iss = response.get('iss');
       if (iss !== null && iss !== expectedIssuer) {
-        throw new KeydeskError('OAUTH_FAILED', `The sign-in answer names another authorization server (${hostOf(iss)}) than the one Keydesk sent you to (${hostOf(expectedIssuer)}). Nothing was stored.`);
+        throw new KeydeskError(
+          'OAUTH_FAILED',
+          `The sign-in answer names another authorization server (${hostOf(iss)}) than the one Keydesk sent you to (${hostOf(expectedIssuer)}). Nothing was stored.`
+        );
       }
       const code = response.get('code') ?? '';
       try {
         const { tokens } = await client(req.redirectUri).getToken({ code, codeVerifier: req.pkce.verifier, redirect_uri: req.redirectUri });
         if (openid && typeof tokens.id_token === 'string' && idTokenNonce(tokens.id_token) !== req.nonce) {
-          throw new KeydeskError('OAUTH_FAILED', `The ID token from ${host} does not carry this sign-in's nonce (a replayed or substituted answer). Nothing was stored.`);
+          throw new KeydeskError(
+            'OAUTH_FAILED',
+            `The ID token from ${host} does not carry this sign-in's nonce (a replayed or substituted answer). Nothing was stored.`
+          );
         }
         return toTokenSet(tokens, deps.clock.now(), scopes);
       } catch (e) {
@@ -162,8 +186,20 @@ export async function googleDriver(source: OAuthSource, deps: DriverDeps): Promi
       try {
         await oidc.tokenRevocation(config, token, { token_type_hint: hint });
       } catch (e) {
-        if (e instanceof oidc.ResponseBodyError) throw tokenEndpointError('revoke', { error: e.error, description: e.error_description, status: e.status, host: hostOf(revocationUrl) });
-        throw libraryFailure('The revocation', hostOf(revocationUrl), e, 'openid-client', e instanceof oidc.ClientError ? e.message : undefined);
+        if (e instanceof oidc.ResponseBodyError)
+          throw tokenEndpointError('revoke', {
+            error: e.error,
+            description: e.error_description,
+            status: e.status,
+            host: hostOf(revocationUrl)
+          });
+        throw libraryFailure(
+          'The revocation',
+          hostOf(revocationUrl),
+          e,
+          'openid-client',
+          e instanceof oidc.ClientError ? e.message : undefined
+        );
       }
     },
     revocationNote: null

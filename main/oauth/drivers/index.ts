@@ -19,7 +19,10 @@ export function isOAuthMode(provider: string, mode: string): boolean {
 export async function driverFor(source: OAuthSource, deps: DriverDeps): Promise<FlowDriver> {
   const load = OAUTH_MODES[`${source.provider}/${source.mode}`];
   if (!load || !modeSpec(source.provider, source.mode).oauth) {
-    throw new KeydeskError('UNSUPPORTED', `${source.provider}/${source.mode} is not an OAuth mode: its secrets are entered, not obtained by signing in. OAuth modes: ${Object.keys(OAUTH_MODES).join(', ')}.`);
+    throw new KeydeskError(
+      'UNSUPPORTED',
+      `${source.provider}/${source.mode} is not an OAuth mode: its secrets are entered, not obtained by signing in. OAuth modes: ${Object.keys(OAUTH_MODES).join(', ')}.`
+    );
   }
   return (await load())(source, deps);
 }

@@ -76,7 +76,13 @@ function fail(what: 'exchange' | 'refresh', host: string, e: unknown, last: Last
     // ServerError / InteractionRequiredAuthError carry the token endpoint's OAuth error code in errorCode.
     if (e.name === 'ServerError' || e.name === 'InteractionRequiredAuthError') {
       const description = /Description: ([^-]*?)(?: - |$)/.exec(e.errorMessage)?.[1] ?? e.errorMessage;
-      return tokenEndpointError(what, { error: e.errorCode, description, subtype: e.subError || null, status: typeof server === 'number' ? server : null, host });
+      return tokenEndpointError(what, {
+        error: e.errorCode,
+        description,
+        subtype: e.subError || null,
+        status: typeof server === 'number' ? server : null,
+        host
+      });
     }
   }
   return libraryFailure(what === 'exchange' ? 'The code exchange' : 'The token refresh', host, e, LIBRARY);
@@ -108,7 +114,8 @@ function toTokenSet(r: AuthenticationResult | null, refreshToken: string | null)
 
 export async function microsoftDriver(source: OAuthSource, deps: DriverDeps): Promise<FlowDriver> {
   const f = source.fields;
-  if (!f.client_id || !f.tenant_id) throw new KeydeskError('INPUT_INVALID', 'This Microsoft 365 OAuth credential needs a tenant id and a client id.');
+  if (!f.client_id || !f.tenant_id)
+    throw new KeydeskError('INPUT_INVALID', 'This Microsoft 365 OAuth credential needs a tenant id and a client id.');
   const authorityHost = (f.authority_host ?? DEFAULT_AUTHORITY_HOST).replace(/\/+$/, '');
   const authority = `${authorityHost}/${encodeURIComponent(f.tenant_id)}`;
   const host = new URL(authorityHost).host;
@@ -159,7 +166,14 @@ export async function microsoftDriver(source: OAuthSource, deps: DriverDeps): Pr
       const app = pca();
       try {
         const result = await app.acquireTokenByCode(
-          { code: response.get('code') ?? '', codeVerifier: req.pkce.verifier, redirectUri: req.redirectUri, scopes, state: req.state, nonce: req.nonce },
+          {
+            code: response.get('code') ?? '',
+            codeVerifier: req.pkce.verifier,
+            redirectUri: req.redirectUri,
+            scopes,
+            state: req.state,
+            nonce: req.nonce
+          },
           { ...Object.fromEntries(response), code: response.get('code') ?? '' }
         );
         return toTokenSet(result, cachedRefreshToken(app));

@@ -1,6 +1,14 @@
 import { answer, failure, malformedAnswer, str } from '../../executions/answers.ts';
 import { joinUrl } from '../outcome.ts';
-import { ActionError, type ActionContext, type ActionInput, type ActionResult, type JsonObject, type ProviderCapabilities, type RevertResult } from '../plugin.ts';
+import {
+  ActionError,
+  type ActionContext,
+  type ActionInput,
+  type ActionResult,
+  type JsonObject,
+  type ProviderCapabilities,
+  type RevertResult
+} from '../plugin.ts';
 
 /**
  * block_email_domain on the AgentSOC mail blocklist (docs/blocklist-api.md, the contract Keydesk states): POST an
@@ -13,7 +21,8 @@ const EXPIRED = ['token_expired'];
 function endpoint(ctx: ActionContext): { base: string; headers: Record<string, string> } {
   const token = ctx.credential.secrets.token;
   const base = ctx.credential.fields.blocklist_url;
-  if (!token || !base) throw new ActionError('credential_invalid', 'MISSING_FIELD', 'The credential needs both a bearer token and the blocklist service URL.');
+  if (!token || !base)
+    throw new ActionError('credential_invalid', 'MISSING_FIELD', 'The credential needs both a bearer token and the blocklist service URL.');
   return { base, headers: { authorization: `Bearer ${token.reveal()}`, accept: 'application/json' } };
 }
 
@@ -51,9 +60,11 @@ async function block(ctx: ActionContext, input: ActionInput): Promise<ActionResu
 
 async function unblock(ctx: ActionContext, rc: JsonObject): Promise<RevertResult> {
   const value = str(rc.value) ?? 'the domain';
-  if (rc.created !== true) return { summary: `Nothing to remove: ${value} was already on the blocklist before this run, so its entry stays.` };
+  if (rc.created !== true)
+    return { summary: `Nothing to remove: ${value} was already on the blocklist before this run, so its entry stays.` };
   const id = str(rc.entry_id);
-  if (!id || !/^[A-Za-z0-9-]{1,64}$/.test(id)) throw new ActionError('input_invalid', 'NO_REVERT_CONTEXT', 'The revert context has no blocklist entry id; remove the entry by hand.');
+  if (!id || !/^[A-Za-z0-9-]{1,64}$/.test(id))
+    throw new ActionError('input_invalid', 'NO_REVERT_CONTEXT', 'The revert context has no blocklist entry id; remove the entry by hand.');
   const { base, headers } = endpoint(ctx);
   ctx.step(`DELETE /v1/entries/${id}`);
   const a = await answer(await ctx.http(joinUrl(base, `/v1/entries/${encodeURIComponent(id)}`), { method: 'DELETE', headers }));

@@ -21,7 +21,12 @@ afterEach(() => {
 
 let n = 0;
 function add(token: string, url = peer.url) {
-  return v.app.credentials.add({ name: `blocklist-${++n}`, provider: 'agentsoc_mail_block', mode: 'bearer_token', values: { token, blocklist_url: url } });
+  return v.app.credentials.add({
+    name: `blocklist-${++n}`,
+    provider: 'agentsoc_mail_block',
+    mode: 'bearer_token',
+    values: { token, blocklist_url: url }
+  });
 }
 const validate = async (id: string, timeoutMs?: number) => (await v.app.validation.validate(id, timeoutMs ? { timeoutMs } : {})).credential;
 

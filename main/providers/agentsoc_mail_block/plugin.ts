@@ -1,4 +1,16 @@
-import { joinUrl, malformed, ok, outcome, parseJson, providerCode, providerMessage, readText, serverError, throttled, withProviderWords } from '../outcome.ts';
+import {
+  joinUrl,
+  malformed,
+  ok,
+  outcome,
+  parseJson,
+  providerCode,
+  providerMessage,
+  readText,
+  serverError,
+  throttled,
+  withProviderWords
+} from '../outcome.ts';
 import type { ProviderPlugin, ValidateContext, ValidationOutcome } from '../plugin.ts';
 import { agentsocMailBlockSpec } from './spec.ts';
 
@@ -14,7 +26,12 @@ const NAME = 'The blocklist service';
 async function validate(ctx: ValidateContext): Promise<ValidationOutcome> {
   const token = ctx.credential.secrets.token;
   const base = ctx.credential.fields.blocklist_url;
-  if (!token || !base) return outcome('failed', 'MISSING_FIELD', 'The credential needs both a bearer token and the blocklist service URL; add them with keydesk update.');
+  if (!token || !base)
+    return outcome(
+      'failed',
+      'MISSING_FIELD',
+      'The credential needs both a bearer token and the blocklist service URL; add them with keydesk update.'
+    );
   const url = joinUrl(base, VALIDATE_PATH);
   const host = new URL(base).host;
   const res = await ctx.http(url, { headers: { authorization: `Bearer ${token.reveal()}`, accept: 'application/json' } });
@@ -39,18 +56,38 @@ async function validate(ctx: ValidateContext): Promise<ValidationOutcome> {
   if (res.status === 401 || res.status === 403) {
     const code = providerCode(body);
     if (code === 'token_expired') {
-      return outcome('expired', 'token_expired', withProviderWords(`The blocklist service says the token has expired (${res.status}). Ask the service for a new token and update the credential.`, 'the service', words));
+      return outcome(
+        'expired',
+        'token_expired',
+        withProviderWords(
+          `The blocklist service says the token has expired (${res.status}). Ask the service for a new token and update the credential.`,
+          'the service',
+          words
+        )
+      );
     }
     return outcome(
       'failed',
       `HTTP_${res.status}`,
-      withProviderWords(`The blocklist service rejected the token (${res.status}): it is wrong, revoked or not allowed to read the list. Check the token and blocklist_url.`, 'the service', words),
+      withProviderWords(
+        `The blocklist service rejected the token (${res.status}): it is wrong, revoked or not allowed to read the list. Check the token and blocklist_url.`,
+        'the service',
+        words
+      ),
       { readiness: [{ capability: 'block_email_domain', ready: false, missing: ['a valid blocklist token'] }] }
     );
   }
   if (res.status === 429) return throttled(res, NAME);
   if (res.status >= 500) return serverError(res, NAME);
-  return outcome('unknown', `HTTP_${res.status}`, withProviderWords(`${NAME} answered ${res.status} to GET /v1/entries; check that blocklist_url points at the service, then validate again.`, 'the service', words));
+  return outcome(
+    'unknown',
+    `HTTP_${res.status}`,
+    withProviderWords(
+      `${NAME} answered ${res.status} to GET /v1/entries; check that blocklist_url points at the service, then validate again.`,
+      'the service',
+      words
+    )
+  );
 }
 
 export const plugin: ProviderPlugin = { spec: agentsocMailBlockSpec, validate };

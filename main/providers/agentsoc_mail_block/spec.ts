@@ -10,8 +10,20 @@ export const agentsocMailBlockSpec: ProviderSpec = {
       label: 'Bearer token',
       rotationDays: 90,
       fields: [
-        field({ name: 'token', label: 'Bearer token', secret: true, schema: pattern('Bearer token', /^[\x21-\x7E]{16,2048}$/, 'a bearer token (16–2048 printable characters)', 2048) }),
-        field({ name: 'blocklist_url', label: 'Blocklist service URL', kind: 'url', endpoint: true, placeholder: 'https://blocklist.example', schema: endpointUrl('Blocklist service URL') })
+        field({
+          name: 'token',
+          label: 'Bearer token',
+          secret: true,
+          schema: pattern('Bearer token', /^[\x21-\x7E]{16,2048}$/, 'a bearer token (16–2048 printable characters)', 2048)
+        }),
+        field({
+          name: 'blocklist_url',
+          label: 'Blocklist service URL',
+          kind: 'url',
+          endpoint: true,
+          placeholder: 'https://blocklist.example',
+          schema: endpointUrl('Blocklist service URL')
+        })
       ],
       describe: (v) => {
         try {
@@ -22,6 +34,8 @@ export const agentsocMailBlockSpec: ProviderSpec = {
       }
     }
   ],
-  capabilities: [{ id: 'block_email_domain', label: 'Block a sender domain (blocklist entry)', permissions: ['blocklist token with write access'] }],
+  capabilities: [
+    { id: 'block_email_domain', label: 'Block a sender domain (blocklist entry)', permissions: ['blocklist token with write access'] }
+  ],
   validationPermissions: ['GET /v1/entries (read)']
 };

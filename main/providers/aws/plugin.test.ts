@@ -31,7 +31,13 @@ function accessKey(keys: { accessKeyId: string; secretAccessKey: string; session
     name: `aws-${++n}`,
     provider: 'aws',
     mode: 'access_key',
-    values: { access_key_id: keys.accessKeyId, secret_access_key: keys.secretAccessKey, ...(keys.sessionToken ? { session_token: keys.sessionToken } : {}), region: 'eu-west-1', sts_endpoint: peer.url }
+    values: {
+      access_key_id: keys.accessKeyId,
+      secret_access_key: keys.secretAccessKey,
+      ...(keys.sessionToken ? { session_token: keys.sessionToken } : {}),
+      region: 'eu-west-1',
+      sts_endpoint: peer.url
+    }
   });
 }
 function assumeRole(keys: { accessKeyId: string; secretAccessKey: string }, roleArn: string, extra: Record<string, string> = {}) {
@@ -39,7 +45,14 @@ function assumeRole(keys: { accessKeyId: string; secretAccessKey: string }, role
     name: `aws-role-${++n}`,
     provider: 'aws',
     mode: 'assume_role',
-    values: { access_key_id: keys.accessKeyId, secret_access_key: keys.secretAccessKey, role_arn: roleArn, region: 'eu-west-1', sts_endpoint: peer.url, ...extra }
+    values: {
+      access_key_id: keys.accessKeyId,
+      secret_access_key: keys.secretAccessKey,
+      role_arn: roleArn,
+      region: 'eu-west-1',
+      sts_endpoint: peer.url,
+      ...extra
+    }
   });
 }
 const validate = async (id: string, timeoutMs?: number) => (await v.app.validation.validate(id, timeoutMs ? { timeoutMs } : {})).credential;
@@ -49,8 +62,15 @@ describe('aws access_key', () => {
     const u = peer.sts.addUser({ name: 'responder' });
     const c = accessKey(u);
     const r = await validate(c.id);
-    expect(r).toMatchObject({ status: 'ok', lastError: null, observed: { identity: { account_id: '123456789012', arn: 'arn:aws:iam::123456789012:user/responder', user_id: u.userId } } });
-    expect(readinessOf(r)).toEqual({ lines: [], note: 'Amazon Web Services has no response capabilities in this version of Keydesk: it is validated only.' });
+    expect(r).toMatchObject({
+      status: 'ok',
+      lastError: null,
+      observed: { identity: { account_id: '123456789012', arn: 'arn:aws:iam::123456789012:user/responder', user_id: u.userId } }
+    });
+    expect(readinessOf(r)).toEqual({
+      lines: [],
+      note: 'Amazon Web Services has no response capabilities in this version of Keydesk: it is validated only.'
+    });
     expect(peer.control.requests).toEqual([expect.objectContaining({ method: 'POST', path: '/' })]);
   });
 
@@ -85,11 +105,17 @@ describe('aws access_key', () => {
     expect(await validate(c.id)).toMatchObject({ status: 'unknown', lastError: { code: 'HTTP_500' } });
     peer.reset();
     peer.setFault('rate_limited', { retryAfterSeconds: 90 });
-    expect(await validate(c.id)).toMatchObject({ status: 'unknown', lastError: { code: 'Throttling', message: 'STS is rate-limiting requests; validate again in 90 s.' } });
+    expect(await validate(c.id)).toMatchObject({
+      status: 'unknown',
+      lastError: { code: 'Throttling', message: 'STS is rate-limiting requests; validate again in 90 s.' }
+    });
     peer.reset();
     // What STS itself answers when it throttles: HTTP 400 with the Throttling code (no Retry-After).
     peer.sts.getCallerIdentityError = { status: 400, code: 'Throttling', message: 'Rate exceeded' };
-    expect(await validate(c.id)).toMatchObject({ status: 'unknown', lastError: { code: 'Throttling', message: 'STS is rate-limiting requests; validate again later.' } });
+    expect(await validate(c.id)).toMatchObject({
+      status: 'unknown',
+      lastError: { code: 'Throttling', message: 'STS is rate-limiting requests; validate again later.' }
+    });
     peer.sts.getCallerIdentityError = null;
     peer.setFault('malformed');
     expect(await validate(c.id)).toMatchObject({ status: 'unknown', lastError: { code: 'MALFORMED_RESPONSE' } });
@@ -102,7 +128,10 @@ describe('aws access_key', () => {
     const c = accessKey(peer.sts.addUser());
     for (const offset of [20 * 60_000, -20 * 60_000]) {
       peer.sts.clockOffsetMs = offset;
-      expect(await validate(c.id)).toMatchObject({ status: 'unknown', lastError: { code: 'SignatureDoesNotMatch', message: expect.stringContaining('clock') } });
+      expect(await validate(c.id)).toMatchObject({
+        status: 'unknown',
+        lastError: { code: 'SignatureDoesNotMatch', message: expect.stringContaining('clock') }
+      });
     }
     peer.sts.clockOffsetMs = 0;
     expect((await validate(c.id)).status).toBe('ok');
@@ -119,13 +148,24 @@ describe('aws access_key', () => {
 describe('aws assume_role', () => {
   it('ok: AssumeRole with the external id, session policy and duration, then GetCallerIdentity with the session', async () => {
     const u = peer.sts.addUser();
-    const role = peer.sts.addRole({ name: 'KeydeskResponder', trusted: [u.accessKeyId], externalId: 'soc-ext-42', maxSessionDuration: 7200 });
+    const role = peer.sts.addRole({
+      name: 'KeydeskResponder',
+      trusted: [u.accessKeyId],
+      externalId: 'soc-ext-42',
+      maxSessionDuration: 7200
+    });
     const policy = '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"ec2:Describe*","Resource":"*"}]}';
     const c = assumeRole(u, role, { external_id: 'soc-ext-42', session_policy: policy, duration_seconds: '1800' });
     const r = await validate(c.id);
     expect(r.status).toBe('ok');
-    expect(peer.sts.assumeRoleCalls).toEqual([expect.objectContaining({ roleArn: role, externalId: 'soc-ext-42', policy, durationSeconds: 1800, by: u.accessKeyId })]);
-    expect(r.observed.identity).toMatchObject({ account_id: '123456789012', arn: 'arn:aws:sts::123456789012:assumed-role/KeydeskResponder/keydesk-validation', role_arn: role });
+    expect(peer.sts.assumeRoleCalls).toEqual([
+      expect.objectContaining({ roleArn: role, externalId: 'soc-ext-42', policy, durationSeconds: 1800, by: u.accessKeyId })
+    ]);
+    expect(r.observed.identity).toMatchObject({
+      account_id: '123456789012',
+      arn: 'arn:aws:sts::123456789012:assumed-role/KeydeskResponder/keydesk-validation',
+      role_arn: role
+    });
     // The STS session expiry is recorded (as the session's, not the credential's: the source keys stay valid).
     const sessionEnds = Date.parse((r.observed.identity as Record<string, string>).session_expires_at ?? '');
     expect(sessionEnds - Date.now()).toBeGreaterThan(1700_000);
@@ -160,7 +200,13 @@ describe('aws assume_role', () => {
       name: `aws-chain-${++n}`,
       provider: 'aws',
       mode: 'access_key',
-      values: { access_key_id: s.accessKeyId, secret_access_key: s.secretAccessKey, session_token: s.sessionToken, region: 'eu-west-1', sts_endpoint: peer.url }
+      values: {
+        access_key_id: s.accessKeyId,
+        secret_access_key: s.secretAccessKey,
+        session_token: s.sessionToken,
+        region: 'eu-west-1',
+        sts_endpoint: peer.url
+      }
     });
     expect((await validate(c.id)).status).toBe('expired');
   });
@@ -178,11 +224,19 @@ describe('aws canary', () => {
     const temp = accessKey(s);
     peer.sts.echoSecrets = true;
     const first = await v.app.validation.validateAll({ refs: [tooLong.id] });
-    expect(first.results[0]?.credential.lastError).toMatchObject({ code: 'ValidationError', message: expect.stringContaining('[redacted]') });
+    expect(first.results[0]?.credential.lastError).toMatchObject({
+      code: 'ValidationError',
+      message: expect.stringContaining('[redacted]')
+    });
     peer.setFault('revoked');
     const second = await v.app.validation.validateAll({ refs: [temp.id] });
     expect(second.results[0]?.credential.status).toBe('failed');
-    const everything = [JSON.stringify(first), JSON.stringify(second), JSON.stringify(v.app.credentials.list()), JSON.stringify([...v.app.audit.export()])].join('\n');
+    const everything = [
+      JSON.stringify(first),
+      JSON.stringify(second),
+      JSON.stringify(v.app.credentials.list()),
+      JSON.stringify([...v.app.audit.export()])
+    ].join('\n');
     for (const canary of [keyId, secret, s.sessionToken, s.accessKeyId]) expect(containsAnyEncoding(everything, canary)).toBeNull();
   });
 
@@ -198,6 +252,7 @@ describe('aws canary', () => {
     expect(issued).toHaveLength(1);
     expect(r.results[0]?.credential.lastError).toMatchObject({ code: 'ValidationError', message: expect.stringContaining('[redacted]') });
     const everything = [JSON.stringify(r), JSON.stringify(v.app.credentials.list()), JSON.stringify([...v.app.audit.export()])].join('\n');
-    for (const canary of [issued[0]!.accessKeyId, issued[0]!.sessionToken, issued[0]!.secretAccessKey]) expect(containsAnyEncoding(everything, canary)).toBeNull();
+    for (const canary of [issued[0]!.accessKeyId, issued[0]!.sessionToken, issued[0]!.secretAccessKey])
+      expect(containsAnyEncoding(everything, canary)).toBeNull();
   });
 });

@@ -47,7 +47,12 @@ export function sdkHandler(http: ProviderHttp, last: { answer: LastAnswer | null
         if (k.toLowerCase() !== 'host' && k.toLowerCase() !== 'content-length') headers.set(k, v);
       }
       const body = typeof request.body === 'string' || request.body instanceof Uint8Array ? request.body : undefined;
-      const res = await http(url, { method: request.method, headers, ...(body !== undefined ? { body } : {}), ...(options?.abortSignal ? { signal: options.abortSignal as AbortSignal } : {}) });
+      const res = await http(url, {
+        method: request.method,
+        headers,
+        ...(body !== undefined ? { body } : {}),
+        ...(options?.abortSignal ? { signal: options.abortSignal as AbortSignal } : {})
+      });
       last.answer = { status: res.status, retryAfter: res.headers.get('retry-after') };
       // At most 1 MiB is read (an STS answer is a few hundred bytes): a huge body is not STS, and is not buffered.
       const buf = await readBytes(res, MAX_ANSWER_BYTES);
@@ -95,26 +100,51 @@ interface SdkError {
 }
 
 /** STS's answer to a call, as an outcome. `during` says which call (for the AccessDenied message). */
-export function mapStsError(e: unknown, last: LastAnswer | null, during: 'AssumeRole' | 'GetCallerIdentity', roleArn?: string): ValidationOutcome {
+export function mapStsError(
+  e: unknown,
+  last: LastAnswer | null,
+  during: 'AssumeRole' | 'GetCallerIdentity',
+  roleArn?: string
+): ValidationOutcome {
   if (e instanceof KeydeskError) return outcomeFromThrown(e);
   const err = (e ?? {}) as SdkError;
   const status = err.$metadata?.httpStatusCode ?? last?.status ?? 0;
   const code = typeof err.name === 'string' ? err.name : 'Error';
   // A request signed by a clock more than 15 minutes off: this computer's clock, not the keys.
-  if (code === 'RequestExpired' || code === 'RequestTimeTooSkewed' || (code === 'SignatureDoesNotMatch' && /^Signature (expired|not yet current)/.test(err.message ?? ''))) {
-    return outcome('unknown', code, 'AWS refused the request’s timestamp: this computer’s clock is more than 15 minutes off. Correct the clock, then validate again.');
+  if (
+    code === 'RequestExpired' ||
+    code === 'RequestTimeTooSkewed' ||
+    (code === 'SignatureDoesNotMatch' && /^Signature (expired|not yet current)/.test(err.message ?? ''))
+  ) {
+    return outcome(
+      'unknown',
+      code,
+      'AWS refused the request’s timestamp: this computer’s clock is more than 15 minutes off. Correct the clock, then validate again.'
+    );
   }
   switch (code) {
     case 'InvalidClientTokenId':
-      return outcome('failed', code, 'AWS does not recognise the access key ID: it is wrong, deleted or deactivated. Create a new access key in IAM and update the credential.');
+      return outcome(
+        'failed',
+        code,
+        'AWS does not recognise the access key ID: it is wrong, deleted or deactivated. Create a new access key in IAM and update the credential.'
+      );
     case 'SignatureDoesNotMatch':
-      return outcome('failed', code, 'The secret access key does not match the access key ID (AWS rejected the request signature). Check the secret access key.');
+      return outcome(
+        'failed',
+        code,
+        'The secret access key does not match the access key ID (AWS rejected the request signature). Check the secret access key.'
+      );
     case 'IncompleteSignature':
     case 'MissingAuthenticationToken':
       return outcome('failed', code, 'AWS rejected the request authentication. Check the access key pair.');
     case 'ExpiredToken':
     case 'ExpiredTokenException':
-      return outcome('expired', code, 'The session token has expired: get new temporary keys (or use the assume_role mode, which makes a new session each time).');
+      return outcome(
+        'expired',
+        code,
+        'The session token has expired: get new temporary keys (or use the assume_role mode, which makes a new session each time).'
+      );
     case 'AccessDenied':
       if (during === 'AssumeRole') {
         return outcome(
@@ -125,7 +155,11 @@ export function mapStsError(e: unknown, last: LastAnswer | null, during: 'Assume
       }
       return outcome('failed', code, 'AWS denied the request (AccessDenied).');
     case 'RegionDisabledException':
-      return outcome('failed', code, 'STS is not activated in this region for the account. Activate it in IAM account settings, or choose another region.');
+      return outcome(
+        'failed',
+        code,
+        'STS is not activated in this region for the account. Activate it in IAM account settings, or choose another region.'
+      );
     case 'MalformedPolicyDocument':
     case 'MalformedPolicyDocumentException':
       return outcome('failed', code, 'AWS refused the session policy: it is not a valid IAM policy document. Fix session_policy.');
@@ -133,7 +167,11 @@ export function mapStsError(e: unknown, last: LastAnswer | null, during: 'Assume
     case 'PackedPolicyTooLargeException':
       return outcome('failed', code, 'AWS refused the session policy: it is too large. Shorten session_policy.');
     case 'ValidationError':
-      return outcome('failed', code, `AWS refused the ${during} request: ${err.message ?? 'a parameter is not valid'} (check duration_seconds against the role's maximum session duration).`);
+      return outcome(
+        'failed',
+        code,
+        `AWS refused the ${during} request: ${err.message ?? 'a parameter is not valid'} (check duration_seconds against the role's maximum session duration).`
+      );
     case 'Throttling':
     case 'ThrottlingException':
     case 'RequestLimitExceeded':
@@ -142,15 +180,33 @@ export function mapStsError(e: unknown, last: LastAnswer | null, during: 'Assume
       break;
   }
   if (status === 429) return throttledOutcome(last);
-  if (status >= 500) return outcome('unknown', status ? `HTTP_${status}` : code, `STS answered ${status} (a server-side error); the credential may be fine. Validate again later.`);
-  if (status >= 200 && status < 300) return outcome('unknown', 'MALFORMED_RESPONSE', `STS answered ${during}, but not with the XML it should (check sts_endpoint). Validate again later.`);
+  if (status >= 500)
+    return outcome(
+      'unknown',
+      status ? `HTTP_${status}` : code,
+      `STS answered ${status} (a server-side error); the credential may be fine. Validate again later.`
+    );
+  if (status >= 200 && status < 300)
+    return outcome(
+      'unknown',
+      'MALFORMED_RESPONSE',
+      `STS answered ${during}, but not with the XML it should (check sts_endpoint). Validate again later.`
+    );
   if (status === 401 || status === 403) return outcome('failed', code, `AWS rejected the credential (${status} ${code}).`);
-  return outcome('unknown', code, `STS answered ${status || 'without a status'} (${code}); that says nothing clear about the keys. Check sts_endpoint and region, then validate again.`);
+  return outcome(
+    'unknown',
+    code,
+    `STS answered ${status || 'without a status'} (${code}); that says nothing clear about the keys. Check sts_endpoint and region, then validate again.`
+  );
 }
 
 function throttledOutcome(last: LastAnswer | null): ValidationOutcome {
   const after = retryAfterMs(last?.retryAfter ?? null);
-  return outcome('unknown', 'Throttling', `STS is rate-limiting requests; validate again ${after === null ? 'later' : `in ${Math.max(1, Math.ceil(after / 1000))} s`}.`);
+  return outcome(
+    'unknown',
+    'Throttling',
+    `STS is rate-limiting requests; validate again ${after === null ? 'later' : `in ${Math.max(1, Math.ceil(after / 1000))} s`}.`
+  );
 }
 
 function identityOf(r: { Account?: string; Arn?: string; UserId?: string }): Record<string, string> | null {
@@ -163,7 +219,8 @@ const NO_CAPABILITIES: Observed['readiness'] = [];
 async function validate(ctx: ValidateContext): Promise<ValidationOutcome> {
   const keyId = ctx.credential.secrets.access_key_id;
   const secret = ctx.credential.secrets.secret_access_key;
-  if (!keyId || !secret) return outcome('failed', 'MISSING_FIELD', 'The credential needs both the access key ID and the secret access key.');
+  if (!keyId || !secret)
+    return outcome('failed', 'MISSING_FIELD', 'The credential needs both the access key ID and the secret access key.');
   const last: { answer: LastAnswer | null } = { answer: null };
   let keys: Keys = { accessKeyId: keyId.reveal(), secretAccessKey: secret.reveal() };
   const token = ctx.credential.secrets.session_token;
@@ -182,7 +239,12 @@ async function validate(ctx: ValidateContext): Promise<ValidationOutcome> {
     try {
       const r = await source.send(new AssumeRoleCommand(input), { abortSignal: ctx.signal });
       const c = r.Credentials;
-      if (!c?.AccessKeyId || !c.SecretAccessKey || !c.SessionToken) return outcome('unknown', 'MALFORMED_RESPONSE', 'STS answered AssumeRole without temporary credentials (check sts_endpoint). Validate again later.');
+      if (!c?.AccessKeyId || !c.SecretAccessKey || !c.SessionToken)
+        return outcome(
+          'unknown',
+          'MALFORMED_RESPONSE',
+          'STS answered AssumeRole without temporary credentials (check sts_endpoint). Validate again later.'
+        );
       keys = { accessKeyId: c.AccessKeyId, secretAccessKey: c.SecretAccessKey, sessionToken: c.SessionToken };
       identity.role_arn = roleArn;
       if (c.Expiration instanceof Date && !Number.isNaN(c.Expiration.getTime())) identity.session_expires_at = c.Expiration.toISOString();
@@ -195,12 +257,18 @@ async function validate(ctx: ValidateContext): Promise<ValidationOutcome> {
 
   // The role session's keys are secrets too, though the vault never stores them: an STS (or proxy) that echoes what it
   // was sent must not get them into a message. The validation service scrubs the stored secrets; these are scrubbed here.
-  const session = ctx.credential.mode === 'assume_role' ? makeScrubber([keys.accessKeyId, keys.secretAccessKey, keys.sessionToken ?? '']) : null;
+  const session =
+    ctx.credential.mode === 'assume_role' ? makeScrubber([keys.accessKeyId, keys.secretAccessKey, keys.sessionToken ?? '']) : null;
   const sts = client(ctx, keys, last);
   try {
     const r = await sts.send(new GetCallerIdentityCommand({}), { abortSignal: ctx.signal });
     const who = identityOf(r);
-    if (!who) return outcome('unknown', 'MALFORMED_RESPONSE', 'STS answered GetCallerIdentity without an account id and ARN (check sts_endpoint). Validate again later.');
+    if (!who)
+      return outcome(
+        'unknown',
+        'MALFORMED_RESPONSE',
+        'STS answered GetCallerIdentity without an account id and ARN (check sts_endpoint). Validate again later.'
+      );
     observed.identity = { ...who, ...identity };
     // The role session's expiry is the session's, not the credential's: the source keys make a new one each time, so
     // it is recorded with the identity, not as the credential's expiry (which would read "expired" an hour later).

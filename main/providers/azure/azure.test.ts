@@ -50,7 +50,20 @@ async function vault(): Promise<KeydeskApp> {
 }
 
 type Mode = 'client_secret' | 'certificate';
-function addAzure(a: KeydeskApp, name: string, mode: Mode, over: { secret?: string; certificate?: string; clientId?: string; tenantId?: string; subscriptionId?: string; authorityHost?: string; expiresAt?: string } = {}) {
+function addAzure(
+  a: KeydeskApp,
+  name: string,
+  mode: Mode,
+  over: {
+    secret?: string;
+    certificate?: string;
+    clientId?: string;
+    tenantId?: string;
+    subscriptionId?: string;
+    authorityHost?: string;
+    expiresAt?: string;
+  } = {}
+) {
   return a.credentials.add({
     name,
     provider: 'azure',
@@ -96,8 +109,14 @@ describe.each(['client_secret', 'certificate'] as const)('azure %s', (mode) => {
     const a = await vault();
     addAzure(a, `az-noapp-${mode}`, mode, { clientId: '0b1c2d3e-0000-4000-8000-00000000c0de' });
     addAzure(a, `az-notenant-${mode}`, mode, { tenantId: 'ffffffff-0000-4000-8000-000000000000' });
-    expect((await a.validation.validate(`az-noapp-${mode}`)).credential).toMatchObject({ status: 'failed', lastError: { code: 'AADSTS700016' } });
-    expect((await a.validation.validate(`az-notenant-${mode}`)).credential).toMatchObject({ status: 'failed', lastError: { code: 'AADSTS90002' } });
+    expect((await a.validation.validate(`az-noapp-${mode}`)).credential).toMatchObject({
+      status: 'failed',
+      lastError: { code: 'AADSTS700016' }
+    });
+    expect((await a.validation.validate(`az-notenant-${mode}`)).credential).toMatchObject({
+      status: 'failed',
+      lastError: { code: 'AADSTS90002' }
+    });
   });
 
   it('failed: a token, but no Reader role on the subscription (ARM 403 AuthorizationFailed); a subscription that does not exist (404)', async () => {
@@ -105,8 +124,14 @@ describe.each(['client_secret', 'certificate'] as const)('azure %s', (mode) => {
     const noRole = arm.addSubscription({ tenantId: tenant.id, readers: [] });
     addAzure(a, `az-norole-${mode}`, mode, { subscriptionId: noRole.subscriptionId });
     addAzure(a, `az-nosub-${mode}`, mode, { subscriptionId: '12345678-0000-4000-8000-000000000000' });
-    expect((await a.validation.validate(`az-norole-${mode}`)).credential).toMatchObject({ status: 'failed', lastError: { code: 'AuthorizationFailed', message: expect.stringContaining('Reader role') } });
-    expect((await a.validation.validate(`az-nosub-${mode}`)).credential).toMatchObject({ status: 'failed', lastError: { code: 'SubscriptionNotFound' } });
+    expect((await a.validation.validate(`az-norole-${mode}`)).credential).toMatchObject({
+      status: 'failed',
+      lastError: { code: 'AuthorizationFailed', message: expect.stringContaining('Reader role') }
+    });
+    expect((await a.validation.validate(`az-nosub-${mode}`)).credential).toMatchObject({
+      status: 'failed',
+      lastError: { code: 'SubscriptionNotFound' }
+    });
   });
 
   it('unknown: Entra 500, throttling, a malformed answer, and a hang (short timeout)', async () => {
@@ -120,17 +145,29 @@ describe.each(['client_secret', 'certificate'] as const)('azure %s', (mode) => {
       expect((await a.validation.validate(`az-flaky-${mode}`)).credential, fault).toMatchObject({ status: 'unknown', lastError: { code } });
     }
     entra.setFault('rate_limited', { retryAfterSeconds: 600 });
-    expect((await a.validation.validate(`az-flaky-${mode}`)).credential).toMatchObject({ status: 'unknown', lastError: { code: 'HTTP_429' } });
+    expect((await a.validation.validate(`az-flaky-${mode}`)).credential).toMatchObject({
+      status: 'unknown',
+      lastError: { code: 'HTTP_429' }
+    });
     entra.setFault('hang');
     const r = await a.validation.validate(`az-flaky-${mode}`, { timeoutMs: 300 });
-    expect(r.credential).toMatchObject({ status: 'unknown', lastError: { code: 'PROVIDER_UNREACHABLE', message: expect.stringContaining(`${new URL(entra.url).host} did not answer within 0.3 s`) } });
+    expect(r.credential).toMatchObject({
+      status: 'unknown',
+      lastError: {
+        code: 'PROVIDER_UNREACHABLE',
+        message: expect.stringContaining(`${new URL(entra.url).host} did not answer within 0.3 s`)
+      }
+    });
   });
 
   it('unknown: Resource Manager 503 after a good token', async () => {
     const a = await vault();
     addAzure(a, `az-armdown-${mode}`, mode);
     arm.setFault('server_error');
-    expect((await a.validation.validate(`az-armdown-${mode}`)).credential).toMatchObject({ status: 'unknown', lastError: { code: 'HTTP_500' } });
+    expect((await a.validation.validate(`az-armdown-${mode}`)).credential).toMatchObject({
+      status: 'unknown',
+      lastError: { code: 'HTTP_500' }
+    });
   });
 
   it('an authority whose TLS certificate the system does not trust gets nothing: no token request is made', async () => {
@@ -140,7 +177,13 @@ describe.each(['client_secret', 'certificate'] as const)('azure %s', (mode) => {
     untrusted.addSecret(other, { value: secret });
     addAzure(a, `az-untrusted-${mode}`, mode, { authorityHost: untrusted.url });
     const r = await a.validation.validate(`az-untrusted-${mode}`);
-    expect(r.credential).toMatchObject({ status: 'unknown', lastError: { code: 'PROVIDER_UNREACHABLE', message: expect.stringMatching(/Could not reach .*\((UNABLE_TO_VERIFY_LEAF_SIGNATURE|UNABLE_TO_GET_ISSUER_CERT_LOCALLY)\)/) } });
+    expect(r.credential).toMatchObject({
+      status: 'unknown',
+      lastError: {
+        code: 'PROVIDER_UNREACHABLE',
+        message: expect.stringMatching(/Could not reach .*\((UNABLE_TO_VERIFY_LEAF_SIGNATURE|UNABLE_TO_GET_ISSUER_CERT_LOCALLY)\)/)
+      }
+    });
     expect(untrusted.control.requests).toEqual([]);
   });
 });
@@ -150,7 +193,10 @@ describe('azure client_secret: secret health', () => {
     const a = await vault();
     addAzure(a, 'az-wrong', 'client_secret', { secret: 'Wr0ng~secret-value-that-Entra-never-issued' });
     const r = await a.validation.validate('az-wrong');
-    expect(r.credential).toMatchObject({ status: 'failed', lastError: { code: 'AADSTS7000215', message: expect.stringContaining('Entra rejected the client secret') } });
+    expect(r.credential).toMatchObject({
+      status: 'failed',
+      lastError: { code: 'AADSTS7000215', message: expect.stringContaining('Entra rejected the client secret') }
+    });
   });
 
   it('expired: a secret past its end date (AADSTS7000222)', async () => {
@@ -158,7 +204,10 @@ describe('azure client_secret: secret health', () => {
     const old = entra.addSecret(app, { endDateTime: new Date(Date.now() - 24 * 3600_000) });
     addAzure(a, 'az-expired', 'client_secret', { secret: old.value });
     const r = await a.validation.validate('az-expired');
-    expect(r.credential).toMatchObject({ status: 'expired', lastError: { code: 'AADSTS7000222', message: expect.stringContaining('client secret has expired') } });
+    expect(r.credential).toMatchObject({
+      status: 'expired',
+      lastError: { code: 'AADSTS7000222', message: expect.stringContaining('client secret has expired') }
+    });
   });
 });
 
@@ -177,7 +226,10 @@ describe('azure certificate: certificate health', () => {
     const a = await vault();
     addAzure(a, 'az-foreign-cert', 'certificate', { certificate: createClientCertificate({ cn: 'someone-else' }).bundle });
     const r = await a.validation.validate('az-foreign-cert');
-    expect(r.credential).toMatchObject({ status: 'failed', lastError: { code: 'AADSTS700027', message: expect.stringContaining('not (or no longer) registered') } });
+    expect(r.credential).toMatchObject({
+      status: 'failed',
+      lastError: { code: 'AADSTS700027', message: expect.stringContaining('not (or no longer) registered') }
+    });
   });
 
   it('expired: a certificate past its notAfter (Entra: AADSTS700027 "expired")', async () => {
@@ -186,7 +238,10 @@ describe('azure certificate: certificate health', () => {
     entra.addCertificate(app, old.certPem);
     addAzure(a, 'az-old-cert', 'certificate', { certificate: old.bundle });
     const r = await a.validation.validate('az-old-cert');
-    expect(r.credential).toMatchObject({ status: 'expired', lastError: { code: 'AADSTS700027', message: expect.stringContaining('certificate has expired') } });
+    expect(r.credential).toMatchObject({
+      status: 'expired',
+      lastError: { code: 'AADSTS700027', message: expect.stringContaining('certificate has expired') }
+    });
   });
 });
 

@@ -3,7 +3,13 @@ import { authorityConfig, certificateForMsal, defaultScope, entraOutcome, readTo
 import { generateKeyPairSync } from 'node:crypto';
 import { createClientCertificate } from '../../../e2e/peers/tls.ts';
 
-const answer = (aadsts: number | null, status: number | null = 400, description = '', error: string | null = 'invalid_client') => ({ status, error, aadsts, description, tenantId: 'contoso.onmicrosoft.com' });
+const answer = (aadsts: number | null, status: number | null = 400, description = '', error: string | null = 'invalid_client') => ({
+  status,
+  error,
+  aadsts,
+  description,
+  tenantId: 'contoso.onmicrosoft.com'
+});
 
 describe('entraOutcome: AADSTS answers mapped honestly', () => {
   it.each([
@@ -22,7 +28,11 @@ describe('entraOutcome: AADSTS answers mapped honestly', () => {
   });
 
   it('AADSTS700027 is expired only when Entra says the certificate expired', () => {
-    expect(entraOutcome(answer(700027, 401, 'AADSTS700027: The certificate with identifier used to sign the client assertion is expired on application.')).status).toBe('expired');
+    expect(
+      entraOutcome(
+        answer(700027, 401, 'AADSTS700027: The certificate with identifier used to sign the client assertion is expired on application.')
+      ).status
+    ).toBe('expired');
     expect(entraOutcome(answer(700027, 401, 'AADSTS700027: Client assertion failed signature validation.')).status).toBe('failed');
   });
 
@@ -86,6 +96,11 @@ describe('certificateForMsal', () => {
     const ec = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
     const rsaCert = createClientCertificate();
     const m = certificateForMsal(`${rsaCert.certPem}${ec.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString()}`);
-    expect(m).toEqual({ outcome: { status: 'failed', error: { code: 'UNSUPPORTED_KEY', message: 'Entra app certificates must have an RSA key; this one does not.' } } });
+    expect(m).toEqual({
+      outcome: {
+        status: 'failed',
+        error: { code: 'UNSUPPORTED_KEY', message: 'Entra app certificates must have an RSA key; this one does not.' }
+      }
+    });
   });
 });

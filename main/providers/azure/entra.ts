@@ -57,7 +57,11 @@ export function entraNetwork(http: ProviderHttp, calls: EntraCall[]): NetworkMod
     calls.push(call);
     let res: Response;
     try {
-      res = await http(url, { method, ...(options?.headers ? { headers: options.headers } : {}), ...(method === 'POST' ? { body: options?.body ?? '' } : {}) });
+      res = await http(url, {
+        method,
+        ...(options?.headers ? { headers: options.headers } : {}),
+        ...(method === 'POST' ? { body: options?.body ?? '' } : {})
+      });
     } catch (e) {
       call.failure = e;
       throw e;
@@ -73,8 +77,10 @@ export function entraNetwork(http: ProviderHttp, calls: EntraCall[]): NetworkMod
     return { headers, body, status: res.status };
   };
   return {
-    sendGetRequestAsync: <T>(url: string, options?: { headers?: Record<string, string>; body?: string }) => send('GET', url, options) as Promise<{ headers: Record<string, string>; body: T; status: number }>,
-    sendPostRequestAsync: <T>(url: string, options?: { headers?: Record<string, string>; body?: string }) => send('POST', url, options) as Promise<{ headers: Record<string, string>; body: T; status: number }>
+    sendGetRequestAsync: <T>(url: string, options?: { headers?: Record<string, string>; body?: string }) =>
+      send('GET', url, options) as Promise<{ headers: Record<string, string>; body: T; status: number }>,
+    sendPostRequestAsync: <T>(url: string, options?: { headers?: Record<string, string>; body?: string }) =>
+      send('POST', url, options) as Promise<{ headers: Record<string, string>; body: T; status: number }>
   };
 }
 
@@ -90,7 +96,10 @@ export function entraCredential(ctx: ValidateContext): EntraCredential | null {
 }
 
 /** The authority, and the metadata MSAL would otherwise discover over the network, for a host and a tenant. Pure. */
-export function authorityConfig(authorityHost: string, tenant: string): Pick<Configuration['auth'], 'authority' | 'knownAuthorities' | 'authorityMetadata' | 'cloudDiscoveryMetadata'> {
+export function authorityConfig(
+  authorityHost: string,
+  tenant: string
+): Pick<Configuration['auth'], 'authority' | 'knownAuthorities' | 'authorityMetadata' | 'cloudDiscoveryMetadata'> {
   const host = new URL(authorityHost);
   const origin = host.origin;
   const base = `${origin}/${encodeURIComponent(tenant)}`;
@@ -163,39 +172,95 @@ export interface EntraErrorInput {
  * time window → unknown (this computer's clock; nothing about the credential); 429 / 5xx → unknown.
  */
 export function entraOutcome(e: EntraErrorInput): ValidationOutcome {
-  if (e.status === 429) return outcome('unknown', 'HTTP_429', 'Entra ID is rate-limiting token requests (429 Too Many Requests); validate again in a minute.');
-  if (e.status !== null && e.status >= 500) return outcome('unknown', `HTTP_${e.status}`, `Entra ID answered ${e.status} (a server-side error); the credential may be fine. Validate again later.`);
-  const code = e.aadsts !== null ? `AADSTS${e.aadsts}` : e.error && /^[a-z_]{1,64}$/.test(e.error) ? e.error : e.status !== null ? `HTTP_${e.status}` : 'PROVIDER_ERROR';
+  if (e.status === 429)
+    return outcome('unknown', 'HTTP_429', 'Entra ID is rate-limiting token requests (429 Too Many Requests); validate again in a minute.');
+  if (e.status !== null && e.status >= 500)
+    return outcome(
+      'unknown',
+      `HTTP_${e.status}`,
+      `Entra ID answered ${e.status} (a server-side error); the credential may be fine. Validate again later.`
+    );
+  const code =
+    e.aadsts !== null
+      ? `AADSTS${e.aadsts}`
+      : e.error && /^[a-z_]{1,64}$/.test(e.error)
+        ? e.error
+        : e.status !== null
+          ? `HTTP_${e.status}`
+          : 'PROVIDER_ERROR';
   const d = e.description.toLowerCase();
   switch (e.aadsts) {
     case 7000215:
-      return outcome('failed', code, 'Entra rejected the client secret: the value is wrong (or the secret’s ID was pasted instead of its Value), or the secret was deleted. Create a new secret and update the credential.');
+      return outcome(
+        'failed',
+        code,
+        'Entra rejected the client secret: the value is wrong (or the secret’s ID was pasted instead of its Value), or the secret was deleted. Create a new secret and update the credential.'
+      );
     case 7000222:
-      return outcome('expired', code, 'The client secret has expired. Create a new secret in the app registration (Certificates & secrets) and update the credential.');
+      return outcome(
+        'expired',
+        code,
+        'The client secret has expired. Create a new secret in the app registration (Certificates & secrets) and update the credential.'
+      );
     case 700016:
-      return outcome('failed', code, `Entra has no application with this client ID in tenant ${e.tenantId}: the app was deleted, the client ID is wrong, or it belongs to another tenant.`);
+      return outcome(
+        'failed',
+        code,
+        `Entra has no application with this client ID in tenant ${e.tenantId}: the app was deleted, the client ID is wrong, or it belongs to another tenant.`
+      );
     case 90002:
-      return outcome('failed', code, `Entra does not know tenant ${e.tenantId}: check the tenant ID (and the authority host for sovereign clouds).`);
+      return outcome(
+        'failed',
+        code,
+        `Entra does not know tenant ${e.tenantId}: check the tenant ID (and the authority host for sovereign clouds).`
+      );
     case 700027:
-      if (/expired/.test(d)) return outcome('expired', code, 'The app’s certificate has expired. Upload a new certificate to the app registration and update the credential.');
-      return outcome('failed', code, 'Entra did not accept the certificate assertion: the certificate is not (or no longer) registered on this app registration.');
+      if (/expired/.test(d))
+        return outcome(
+          'expired',
+          code,
+          'The app’s certificate has expired. Upload a new certificate to the app registration and update the credential.'
+        );
+      return outcome(
+        'failed',
+        code,
+        'Entra did not accept the certificate assertion: the certificate is not (or no longer) registered on this app registration.'
+      );
     case 7000112:
       return outcome('failed', code, 'The application is disabled in this tenant.');
     case 700024:
-      return outcome('unknown', code, 'Entra says the certificate assertion is outside its valid time range: this computer’s clock is off. Correct the clock, then validate again.');
+      return outcome(
+        'unknown',
+        code,
+        'Entra says the certificate assertion is outside its valid time range: this computer’s clock is off. Correct the clock, then validate again.'
+      );
     case 500011:
-      return outcome('failed', code, `The resource Keydesk asked a token for has no service principal in tenant ${e.tenantId} (check the endpoint override).`);
+      return outcome(
+        'failed',
+        code,
+        `The resource Keydesk asked a token for has no service principal in tenant ${e.tenantId} (check the endpoint override).`
+      );
     case 7000229:
-      return outcome('failed', code, 'The application has no service principal in this tenant: grant admin consent to the app in this tenant.');
+      return outcome(
+        'failed',
+        code,
+        'The application has no service principal in this tenant: grant admin consent to the app in this tenant.'
+      );
     default:
       break;
   }
-  if (e.status === null) return outcome('unknown', code, 'Entra ID refused the token request without a usable answer. Validate again later.');
+  if (e.status === null)
+    return outcome('unknown', code, 'Entra ID refused the token request without a usable answer. Validate again later.');
   return outcome('failed', code, `Entra ID refused the token request (${code}).`);
 }
 
 function aadstsOf(err: { errorNo?: unknown; errorMessage?: unknown }): number | null {
-  const n = typeof err.errorNo === 'number' ? err.errorNo : typeof err.errorNo === 'string' && /^\d+$/.test(err.errorNo) ? Number(err.errorNo) : null;
+  const n =
+    typeof err.errorNo === 'number'
+      ? err.errorNo
+      : typeof err.errorNo === 'string' && /^\d+$/.test(err.errorNo)
+        ? Number(err.errorNo)
+        : null;
   if (n !== null) return n;
   const m = typeof err.errorMessage === 'string' ? /AADSTS(\d+)/.exec(err.errorMessage) : null;
   return m ? Number(m[1]) : null;
@@ -206,10 +271,17 @@ export function certificateForMsal(pem: string): { thumbprintSha256: string; pri
   try {
     const cert = new X509Certificate(pem);
     const key = createPrivateKey(pem);
-    if (key.asymmetricKeyType !== 'rsa') return { outcome: outcome('failed', 'UNSUPPORTED_KEY', 'Entra app certificates must have an RSA key; this one does not.') };
+    if (key.asymmetricKeyType !== 'rsa')
+      return { outcome: outcome('failed', 'UNSUPPORTED_KEY', 'Entra app certificates must have an RSA key; this one does not.') };
     return { thumbprintSha256: cert.fingerprint256.replace(/:/g, ''), privateKey: key.export({ type: 'pkcs8', format: 'pem' }).toString() };
   } catch {
-    return { outcome: outcome('failed', 'INVALID_CERTIFICATE', 'The stored certificate or its private key cannot be read. Paste the certificate and key again.') };
+    return {
+      outcome: outcome(
+        'failed',
+        'INVALID_CERTIFICATE',
+        'The stored certificate or its private key cannot be read. Paste the certificate and key again.'
+      )
+    };
   }
 }
 
@@ -229,13 +301,33 @@ export async function entraClientCredentialsToken(http: ProviderHttp, cred: Entr
   } else if (cred.clientSecret !== undefined) {
     auth.clientSecret = cred.clientSecret;
   } else {
-    return { ok: false, calls, outcome: outcome('failed', 'INPUT_INVALID', 'The credential has neither a client secret nor a certificate.') };
+    return {
+      ok: false,
+      calls,
+      outcome: outcome('failed', 'INPUT_INVALID', 'The credential has neither a client secret nor a certificate.')
+    };
   }
   try {
-    const app = new ConfidentialClientApplication({ auth, system: { networkClient: entraNetwork(http, calls), loggerOptions: { piiLoggingEnabled: false, logLevel: 0, loggerCallback: () => undefined } } });
+    const app = new ConfidentialClientApplication({
+      auth,
+      system: {
+        networkClient: entraNetwork(http, calls),
+        loggerOptions: { piiLoggingEnabled: false, logLevel: 0, loggerCallback: () => undefined }
+      }
+    });
     const result = await app.acquireTokenByClientCredential({ scopes: [scope], skipCache: true });
-    if (!result?.accessToken) return { ok: false, calls, outcome: outcome('unknown', 'MALFORMED_RESPONSE', 'Entra ID answered without an access token. Validate again later.') };
-    return { ok: true, accessToken: result.accessToken, expiresOn: result.expiresOn ? result.expiresOn.toISOString() : null, claims: readTokenClaims(result.accessToken) };
+    if (!result?.accessToken)
+      return {
+        ok: false,
+        calls,
+        outcome: outcome('unknown', 'MALFORMED_RESPONSE', 'Entra ID answered without an access token. Validate again later.')
+      };
+    return {
+      ok: true,
+      accessToken: result.accessToken,
+      expiresOn: result.expiresOn ? result.expiresOn.toISOString() : null,
+      claims: readTokenClaims(result.accessToken)
+    };
   } catch (e) {
     return { ok: false, calls, outcome: msalFailure(e, calls, cred.tenantId) };
   }
@@ -244,8 +336,13 @@ export async function entraClientCredentialsToken(http: ProviderHttp, cred: Entr
 function msalFailure(e: unknown, calls: EntraCall[], tenantId: string): ValidationOutcome {
   const last = calls.at(-1);
   if (last?.malformed) {
-    if (last.status !== null && (last.status >= 500 || last.status === 429)) return entraOutcome({ status: last.status, error: null, aadsts: null, description: '', tenantId });
-    return outcome('unknown', 'MALFORMED_RESPONSE', `Entra ID answered, but not with JSON Keydesk could read (from ${last.url.host}; check the authority host). Validate again later.`);
+    if (last.status !== null && (last.status >= 500 || last.status === 429))
+      return entraOutcome({ status: last.status, error: null, aadsts: null, description: '', tenantId });
+    return outcome(
+      'unknown',
+      'MALFORMED_RESPONSE',
+      `Entra ID answered, but not with JSON Keydesk could read (from ${last.url.host}; check the authority host). Validate again later.`
+    );
   }
   if (last && last.status === null && last.failure) return outcomeFromThrown(last.failure);
   const k = findKeydeskError(e);
@@ -280,7 +377,11 @@ export function microsoftErrorCode(body: unknown): string | null {
 }
 
 /** GET a Microsoft REST resource (ARM, Graph) with a bearer token; the body parsed as JSON (undefined if not JSON). */
-export async function bearerGet(http: ProviderHttp, url: string, accessToken: string): Promise<{ status: number; json: unknown } | { status: null; outcome: ValidationOutcome }> {
+export async function bearerGet(
+  http: ProviderHttp,
+  url: string,
+  accessToken: string
+): Promise<{ status: number; json: unknown } | { status: null; outcome: ValidationOutcome }> {
   try {
     const res = await http(url, { headers: { authorization: `Bearer ${accessToken}`, accept: 'application/json' } });
     return { status: res.status, json: parseJson(await readText(res)) };

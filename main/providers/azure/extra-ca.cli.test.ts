@@ -27,7 +27,12 @@ beforeAll(async () => {
   entra.resources.add('http://127.0.0.1:9');
   const tenant = entra.addTenant({ domains: ['contoso.onmicrosoft.com'] });
   graph.addTenant({ id: tenant.id, domains: ['contoso.com', 'contoso.onmicrosoft.com'] });
-  const app = entra.addApp(tenant.id, { roles: { [graph.url]: ['Directory.Read.All', 'MailboxSettings.ReadWrite', 'User.ReadWrite.All'], 'http://127.0.0.1:9': ['Exchange.ManageAsApp'] } });
+  const app = entra.addApp(tenant.id, {
+    roles: {
+      [graph.url]: ['Directory.Read.All', 'MailboxSettings.ReadWrite', 'User.ReadWrite.All'],
+      'http://127.0.0.1:9': ['Exchange.ManageAsApp']
+    }
+  });
   const secret = entra.addSecret(app).value;
   const sub = arm.addSubscription({ tenantId: tenant.id, readers: [app.servicePrincipalId] });
 
@@ -35,8 +40,18 @@ beforeAll(async () => {
   caFile = join(v.dir, 'corporate-ca.pem');
   writeFileSync(caFile, entra.ca.certPem);
   const common = { tenant_id: tenant.id, client_id: app.appId, client_secret: secret, authority_host: entra.url };
-  v.app.credentials.add({ name: 'azure-prod', provider: 'azure', mode: 'client_secret', values: { ...common, subscription_id: sub.subscriptionId, arm_endpoint: arm.url } });
-  v.app.credentials.add({ name: 'm365-contoso', provider: 'microsoft_365', mode: 'client_secret', values: { ...common, graph_endpoint: graph.url, exchange_endpoint: 'http://127.0.0.1:9' } });
+  v.app.credentials.add({
+    name: 'azure-prod',
+    provider: 'azure',
+    mode: 'client_secret',
+    values: { ...common, subscription_id: sub.subscriptionId, arm_endpoint: arm.url }
+  });
+  v.app.credentials.add({
+    name: 'm365-contoso',
+    provider: 'microsoft_365',
+    mode: 'client_secret',
+    values: { ...common, graph_endpoint: graph.url, exchange_endpoint: 'http://127.0.0.1:9' }
+  });
   await v.app.close();
 });
 
@@ -74,6 +89,9 @@ describe('keydesk validate against an HTTPS authority', () => {
     const show = await cliAsync(['--vault', v.path, '--json', 'show', 'm365-contoso']);
     expect(show.status).toBe(0);
     expect(show.stdout).toContain('contoso.com');
-    expect((show.json<{ credential: { observed: { suggestions: string[] } } }>().credential.observed.suggestions)).toEqual(['contoso.com', 'contoso.onmicrosoft.com']);
+    expect(show.json<{ credential: { observed: { suggestions: string[] } } }>().credential.observed.suggestions).toEqual([
+      'contoso.com',
+      'contoso.onmicrosoft.com'
+    ]);
   });
 });

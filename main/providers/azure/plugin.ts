@@ -15,12 +15,33 @@ export const SUBSCRIPTIONS_API_VERSION = '2022-12-01';
 const ARM = 'Azure Resource Manager';
 
 /** ARM's answer to the subscription lookup, as an outcome (ok carries nothing: the caller adds identity). Pure. */
-export function subscriptionOutcome(status: number, json: unknown, subscriptionId: string, url: string): ValidationOutcome | { subscription: { displayName?: string; state?: string; tenantId?: string } } {
+export function subscriptionOutcome(
+  status: number,
+  json: unknown,
+  subscriptionId: string,
+  url: string
+): ValidationOutcome | { subscription: { displayName?: string; state?: string; tenantId?: string } } {
   const code = microsoftErrorCode(json);
-  if (status === 429) return outcome('unknown', 'HTTP_429', `${ARM} is rate-limiting requests (429 Too Many Requests); validate again in a minute.`);
-  if (status >= 500) return outcome('unknown', `HTTP_${status}`, `${ARM} answered ${status} (a server-side error); the credential may be fine. Validate again later.`);
-  if (status === 401) return outcome('failed', code ?? 'HTTP_401', `${ARM} did not accept the token Entra issued (${code ?? 'HTTP 401'}): check the tenant and the ARM endpoint.`);
-  if (status === 403) return outcome('failed', code ?? 'HTTP_403', `The service principal may not read subscription ${subscriptionId}: assign it the Reader role (Microsoft.Resources/subscriptions/read) on the subscription.`);
+  if (status === 429)
+    return outcome('unknown', 'HTTP_429', `${ARM} is rate-limiting requests (429 Too Many Requests); validate again in a minute.`);
+  if (status >= 500)
+    return outcome(
+      'unknown',
+      `HTTP_${status}`,
+      `${ARM} answered ${status} (a server-side error); the credential may be fine. Validate again later.`
+    );
+  if (status === 401)
+    return outcome(
+      'failed',
+      code ?? 'HTTP_401',
+      `${ARM} did not accept the token Entra issued (${code ?? 'HTTP 401'}): check the tenant and the ARM endpoint.`
+    );
+  if (status === 403)
+    return outcome(
+      'failed',
+      code ?? 'HTTP_403',
+      `The service principal may not read subscription ${subscriptionId}: assign it the Reader role (Microsoft.Resources/subscriptions/read) on the subscription.`
+    );
   if (status === 404) return outcome('failed', code ?? 'HTTP_404', `Subscription ${subscriptionId} was not found in this tenant.`);
   if (status !== 200) return outcome('failed', code ?? `HTTP_${status}`, `${ARM} refused the subscription lookup (HTTP ${status}).`);
   const s = json as { subscriptionId?: unknown; displayName?: unknown; state?: unknown; tenantId?: unknown } | undefined;
@@ -37,8 +58,17 @@ export function subscriptionOutcome(status: number, json: unknown, subscriptionI
 async function validate(ctx: ValidateContext): Promise<ValidationOutcome> {
   const cred = entraCredential(ctx);
   const subscriptionId = ctx.credential.fields.subscription_id;
-  if (!cred || !subscriptionId) return outcome('failed', 'INPUT_INVALID', 'The credential is missing its tenant, client ID, secret or certificate, or subscription ID.');
-  const identity: Record<string, string> = { tenant_id: cred.tenantId, subscription_id: subscriptionId, client_id_last4: cred.clientId.slice(-4) };
+  if (!cred || !subscriptionId)
+    return outcome(
+      'failed',
+      'INPUT_INVALID',
+      'The credential is missing its tenant, client ID, secret or certificate, or subscription ID.'
+    );
+  const identity: Record<string, string> = {
+    tenant_id: cred.tenantId,
+    subscription_id: subscriptionId,
+    client_id_last4: cred.clientId.slice(-4)
+  };
   const arm = ctx.credential.fields.arm_endpoint ?? ARM_BASE;
   const token = await entraClientCredentialsToken(ctx.http, cred, defaultScope(arm));
   if (!token.ok) return { ...token.outcome, observed: { identity } };
@@ -50,13 +80,25 @@ async function validate(ctx: ValidateContext): Promise<ValidationOutcome> {
   const o = subscriptionOutcome(r.status, r.json, subscriptionId, url);
   if ('status' in o) return { ...o, observed: { identity } };
   const s = o.subscription;
-  return ok({ identity: { ...identity, ...(s.displayName ? { subscription_name: s.displayName } : {}), ...(s.state ? { subscription_state: s.state } : {}) } });
+  return ok({
+    identity: {
+      ...identity,
+      ...(s.displayName ? { subscription_name: s.displayName } : {}),
+      ...(s.state ? { subscription_state: s.state } : {})
+    }
+  });
 }
 
 export const plugin: ProviderPlugin = {
   spec: azureSpec,
   validate(ctx) {
     if (ctx.credential.mode === 'client_secret' || ctx.credential.mode === 'certificate') return validate(ctx);
-    return Promise.resolve(outcome('unknown', 'UNSUPPORTED_MODE', `Keydesk cannot validate Azure ${ctx.credential.mode} credentials; the credential was not judged.`));
+    return Promise.resolve(
+      outcome(
+        'unknown',
+        'UNSUPPORTED_MODE',
+        `Keydesk cannot validate Azure ${ctx.credential.mode} credentials; the credential was not judged.`
+      )
+    );
   }
 };

@@ -1,12 +1,32 @@
-import { certificateFacts, certificatePem, clientSecretSchema, endpointField, field, guid, tenantId, type FieldSpec, type ProviderSpec } from '../spec.ts';
+import {
+  certificateFacts,
+  certificatePem,
+  clientSecretSchema,
+  endpointField,
+  field,
+  guid,
+  tenantId,
+  type FieldSpec,
+  type ProviderSpec
+} from '../spec.ts';
 
 const common = (secretField: FieldSpec): FieldSpec[] => [
   field({ name: 'tenant_id', label: 'Tenant ID', schema: tenantId('Tenant ID') }),
   field({ name: 'client_id', label: 'Client (application) ID', secret: true, last4: true, kind: 'uuid', schema: guid('Client ID') }),
   secretField,
   field({ name: 'subscription_id', label: 'Subscription ID', kind: 'uuid', schema: guid('Subscription ID') }),
-  endpointField('authority_host', 'Authority host', 'Sovereign clouds: e.g. https://login.microsoftonline.us', 'https://login.microsoftonline.com'),
-  endpointField('arm_endpoint', 'Resource Manager endpoint', 'Sovereign clouds: e.g. https://management.usgovcloudapi.net', 'https://management.azure.com')
+  endpointField(
+    'authority_host',
+    'Authority host',
+    'Sovereign clouds: e.g. https://login.microsoftonline.us',
+    'https://login.microsoftonline.com'
+  ),
+  endpointField(
+    'arm_endpoint',
+    'Resource Manager endpoint',
+    'Sovereign clouds: e.g. https://management.usgovcloudapi.net',
+    'https://management.azure.com'
+  )
 ];
 
 export const azureSpec: ProviderSpec = {
@@ -24,7 +44,16 @@ export const azureSpec: ProviderSpec = {
       id: 'certificate',
       label: 'Service principal (certificate)',
       rotationDays: 365,
-      fields: common(field({ name: 'certificate_pem', label: 'Certificate + private key (PEM)', secret: true, multiline: true, kind: 'pem', schema: certificatePem('Certificate PEM') })),
+      fields: common(
+        field({
+          name: 'certificate_pem',
+          label: 'Certificate + private key (PEM)',
+          secret: true,
+          multiline: true,
+          kind: 'pem',
+          schema: certificatePem('Certificate PEM')
+        })
+      ),
       describe: (v) => {
         const facts = v.certificate_pem ? certificateFacts(v.certificate_pem) : null;
         return facts ? { certificate_thumbprint: facts.thumbprint, certificate_expires_at: facts.notAfter } : {};

@@ -74,7 +74,9 @@ describe('gcp service_account_key', () => {
     expect(g.control.requests.map((q) => `${q.method} ${q.path}`)).toEqual(['POST /token', 'GET /v1/projects/soc-prod']);
     // Least privilege: validation reads with the read-only Cloud Platform scope.
     expect(g.apiCalls).toEqual([{ method: 'GET', path: '/v1/projects/soc-prod', scopes: [READ_ONLY_SCOPE], subject: null }]);
-    expect(a.audit.list().filter((e) => e.action === 'credential.validate')).toEqual([expect.objectContaining({ outcome: 'ok', detail: { status: 'ok' } })]);
+    expect(a.audit.list().filter((e) => e.action === 'credential.validate')).toEqual([
+      expect.objectContaining({ outcome: 'ok', detail: { status: 'ok' } })
+    ]);
   });
 
   it('token_url override: the assertion goes to the credential’s token_url, never to the key file’s token_uri', async () => {
@@ -92,7 +94,10 @@ describe('gcp service_account_key', () => {
     addKey(a, 'gcp-foreign', foreignKey(key));
     const r = await a.validation.validate('gcp-foreign');
     expect(r.credential.status).toBe('failed');
-    expect(r.credential.lastError).toEqual({ code: 'invalid_grant', message: expect.stringMatching(/^Google does not accept this key’s signature/) });
+    expect(r.credential.lastError).toEqual({
+      code: 'invalid_grant',
+      message: expect.stringMatching(/^Google does not accept this key’s signature/)
+    });
     expect(g.answers).toEqual(['Invalid JWT Signature.']);
     expect(g.control.requests).toHaveLength(1);
   });
@@ -111,7 +116,10 @@ describe('gcp service_account_key', () => {
     addKey(a, 'gcp-revoked', key);
     g.setFault('revoked');
     const r = await a.validation.validate('gcp-revoked');
-    expect(r.credential).toMatchObject({ status: 'failed', lastError: { code: 'invalid_grant', message: expect.stringMatching(/deleted or disabled/) } });
+    expect(r.credential).toMatchObject({
+      status: 'failed',
+      lastError: { code: 'invalid_grant', message: expect.stringMatching(/deleted or disabled/) }
+    });
   });
 
   it('expired: Google refuses the key’s signature after the key’s recorded expiry date', async () => {
@@ -122,7 +130,10 @@ describe('gcp service_account_key', () => {
     sa.sa.keys.clear();
     const r = await a.validation.validate('gcp-expiring');
     expect(r.credential.status).toBe('expired');
-    expect(r.credential.lastError).toEqual({ code: 'invalid_grant', message: expect.stringContaining('Its recorded expiry (2026-01-31) has passed') });
+    expect(r.credential.lastError).toEqual({
+      code: 'invalid_grant',
+      message: expect.stringContaining('Its recorded expiry (2026-01-31) has passed')
+    });
   });
 
   it('unknown: a 500, throttling beyond what one validation waits, a malformed answer, and a hang (short timeout)', async () => {
@@ -133,17 +144,27 @@ describe('gcp service_account_key', () => {
     g.setFault('rate_limited', { retryAfterSeconds: 120 });
     expect((await a.validation.validate('gcp-flaky')).credential).toMatchObject({ status: 'unknown', lastError: { code: 'HTTP_429' } });
     g.setFault('malformed');
-    expect((await a.validation.validate('gcp-flaky')).credential).toMatchObject({ status: 'unknown', lastError: { code: 'MALFORMED_RESPONSE' } });
+    expect((await a.validation.validate('gcp-flaky')).credential).toMatchObject({
+      status: 'unknown',
+      lastError: { code: 'MALFORMED_RESPONSE' }
+    });
     g.setFault('hang');
     const r = await a.validation.validate('gcp-flaky', { timeoutMs: 300 });
     expect(r.credential.status).toBe('unknown');
-    expect(r.credential.lastError).toEqual({ code: 'PROVIDER_UNREACHABLE', message: expect.stringContaining(`${new URL(g.url).host} did not answer within 0.3 s.`) });
+    expect(r.credential.lastError).toEqual({
+      code: 'PROVIDER_UNREACHABLE',
+      message: expect.stringContaining(`${new URL(g.url).host} did not answer within 0.3 s.`)
+    });
   });
 
   it('unknown: Cloud Resource Manager failing after a good token is not the credential’s fault', async () => {
     const a = await app();
     addKey(a, 'gcp-crm-down', key);
-    onTestFinished(g.route('GET', /^\/v1\/projects\/soc-prod$/, (_req, res, ctx) => ctx.json(res, 503, { error: { code: 503, message: 'The service is currently unavailable.', status: 'UNAVAILABLE' } })));
+    onTestFinished(
+      g.route('GET', /^\/v1\/projects\/soc-prod$/, (_req, res, ctx) =>
+        ctx.json(res, 503, { error: { code: 503, message: 'The service is currently unavailable.', status: 'UNAVAILABLE' } })
+      )
+    );
     const r = await a.validation.validate('gcp-crm-down');
     expect(r.credential).toMatchObject({ status: 'unknown', lastError: { code: 'HTTP_503' } });
   });
@@ -170,7 +191,12 @@ describe('gcp external_account (workload identity federation)', () => {
 
   function addWif(a: KeydeskApp, name: string, cfg: object) {
     // Pretty-printed, as `gcloud iam workload-identity-pools create-cred-config` writes it.
-    return a.credentials.add({ name, provider: 'gcp', mode: 'external_account', values: { external_account_json: JSON.stringify(cfg, null, 2), api_base_url: g.url } });
+    return a.credentials.add({
+      name,
+      provider: 'gcp',
+      mode: 'external_account',
+      values: { external_account_json: JSON.stringify(cfg, null, 2), api_base_url: g.url }
+    });
   }
 
   it('ok (url source + impersonation): STS exchange, generateAccessToken, project lookup as the impersonated account', async () => {
@@ -180,7 +206,12 @@ describe('gcp external_account (workload identity federation)', () => {
     const r = await a.validation.validate('wif-url');
     expect(r.credential.status).toBe('ok');
     expect(r.credential.metadata).toMatchObject({ audience: wif.audience, impersonated_account: impersonated, source_kind: 'url' });
-    expect(r.credential.observed.identity).toEqual({ impersonated_account: impersonated, project_id: 'soc-prod', project_number: '314159265358', project_name: 'SOC production' });
+    expect(r.credential.observed.identity).toEqual({
+      impersonated_account: impersonated,
+      project_id: 'soc-prod',
+      project_number: '314159265358',
+      project_name: 'SOC production'
+    });
     expect(g.control.requests.map((q) => `${q.method} ${q.path}`)).toEqual([
       'GET /idp/token',
       'POST /v1/token',
@@ -194,19 +225,30 @@ describe('gcp external_account (workload identity federation)', () => {
     const a = await app();
     const file = join(vaults.at(-1)!.dir, 'oidc-token.jwt');
     writeFileSync(file, wif.subjectToken({ sub: 'ci-runner-7' }));
-    g.projects.get('soc-prod')!.readers.add(`principal://iam.googleapis.com/projects/314159265358/locations/global/workloadIdentityPools/keydesk-pool/subject/ci-runner-7`);
+    g.projects
+      .get('soc-prod')!
+      .readers.add(
+        `principal://iam.googleapis.com/projects/314159265358/locations/global/workloadIdentityPools/keydesk-pool/subject/ci-runner-7`
+      );
     const cfg = config({ credential_source: { file } });
     delete (cfg as Record<string, unknown>).service_account_impersonation_url;
     addWif(a, 'wif-file', cfg);
     const r = await a.validation.validate('wif-file');
-    expect(r.credential).toMatchObject({ status: 'ok', metadata: { source_kind: 'file' }, observed: { identity: { project_id: 'soc-prod' } } });
+    expect(r.credential).toMatchObject({
+      status: 'ok',
+      metadata: { source_kind: 'file' },
+      observed: { identity: { project_id: 'soc-prod' } }
+    });
   });
 
   it('a credential source that is not a token of the configured type (a private key, another tool’s refresh token) is never sent to STS', async () => {
     const a = await app();
     const dir = vaults.at(-1)!.dir;
     const keyFile = join(dir, 'id_rsa');
-    writeFileSync(keyFile, generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs1', format: 'pem' }).toString());
+    writeFileSync(
+      keyFile,
+      generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs1', format: 'pem' }).toString()
+    );
     const jsonFile = join(dir, 'adc.json');
     writeFileSync(jsonFile, JSON.stringify({ type: 'authorized_user', refresh_token: '1//0gFakeRefreshTokenValue-abcdefghijklmnop' }));
     const noImpersonation = (cfg: Record<string, unknown>) => {
@@ -214,12 +256,21 @@ describe('gcp external_account (workload identity federation)', () => {
       return cfg;
     };
     addWif(a, 'wif-keyfile', noImpersonation(config({ credential_source: { file: keyFile } })));
-    addWif(a, 'wif-adc', noImpersonation(config({ credential_source: { file: jsonFile, format: { type: 'json', subject_token_field_name: 'refresh_token' } } })));
+    addWif(
+      a,
+      'wif-adc',
+      noImpersonation(
+        config({ credential_source: { file: jsonFile, format: { type: 'json', subject_token_field_name: 'refresh_token' } } })
+      )
+    );
     g.idp.token = 'not a token at all, just a web page';
     addWif(a, 'wif-page', noImpersonation(config()));
     for (const name of ['wif-keyfile', 'wif-adc', 'wif-page']) {
       const r = await a.validation.validate(name);
-      expect(r.credential.lastError, name).toEqual({ code: 'SUBJECT_TOKEN_INVALID', message: expect.stringContaining('nothing was sent to STS') });
+      expect(r.credential.lastError, name).toEqual({
+        code: 'SUBJECT_TOKEN_INVALID',
+        message: expect.stringContaining('nothing was sent to STS')
+      });
       expect(r.credential.status).toBe('failed');
     }
     // The only request any of them made was reading the url source; STS saw nothing.
@@ -229,25 +280,43 @@ describe('gcp external_account (workload identity federation)', () => {
   it('failed: a subject token the pool’s identity provider did not sign', async () => {
     const a = await app();
     const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-    g.idp.token = signJwt({ alg: 'RS256' }, { iss: wif.issuer, aud: `https:${wif.audience}`, sub: 'x', iat: nowSeconds(), exp: nowSeconds() + 600 }, privateKey);
+    g.idp.token = signJwt(
+      { alg: 'RS256' },
+      { iss: wif.issuer, aud: `https:${wif.audience}`, sub: 'x', iat: nowSeconds(), exp: nowSeconds() + 600 },
+      privateKey
+    );
     addWif(a, 'wif-forged', config());
     const r = await a.validation.validate('wif-forged');
-    expect(r.credential).toMatchObject({ status: 'failed', lastError: { code: 'invalid_grant', message: expect.stringMatching(/STS refused the external identity token/) } });
+    expect(r.credential).toMatchObject({
+      status: 'failed',
+      lastError: { code: 'invalid_grant', message: expect.stringMatching(/STS refused the external identity token/) }
+    });
   });
 
   it('failed: the federated identity may not impersonate the service account', async () => {
     const a = await app();
     g.idp.token = wif.subjectToken();
     const other = g.createServiceAccount({ projectId: 'soc-prod', name: 'not-impersonable' }).sa.email;
-    addWif(a, 'wif-noimp', config({ service_account_impersonation_url: `${g.url}/v1/projects/-/serviceAccounts/${other}:generateAccessToken` }));
+    addWif(
+      a,
+      'wif-noimp',
+      config({ service_account_impersonation_url: `${g.url}/v1/projects/-/serviceAccounts/${other}:generateAccessToken` })
+    );
     const r = await a.validation.validate('wif-noimp');
-    expect(r.credential).toMatchObject({ status: 'failed', lastError: { code: 'PERMISSION_DENIED', message: expect.stringContaining('roles/iam.workloadIdentityUser') } });
+    expect(r.credential).toMatchObject({
+      status: 'failed',
+      lastError: { code: 'PERMISSION_DENIED', message: expect.stringContaining('roles/iam.workloadIdentityUser') }
+    });
   });
 
   it('failed: an audience naming no workload identity provider', async () => {
     const a = await app();
     g.idp.token = wif.subjectToken();
-    addWif(a, 'wif-nopool', config({ audience: '//iam.googleapis.com/projects/314159265358/locations/global/workloadIdentityPools/gone/providers/oidc' }));
+    addWif(
+      a,
+      'wif-nopool',
+      config({ audience: '//iam.googleapis.com/projects/314159265358/locations/global/workloadIdentityPools/gone/providers/oidc' })
+    );
     const r = await a.validation.validate('wif-nopool');
     expect(r.credential).toMatchObject({ status: 'failed', lastError: { code: 'invalid_target' } });
   });
@@ -257,17 +326,27 @@ describe('gcp external_account (workload identity federation)', () => {
     g.idp.token = wif.subjectToken({ iat: nowSeconds() - 7200, exp: nowSeconds() - 3600 });
     addWif(a, 'wif-stale', config());
     const r = await a.validation.validate('wif-stale');
-    expect(r.credential).toMatchObject({ status: 'expired', lastError: { code: 'invalid_grant', message: expect.stringMatching(/has expired/) } });
+    expect(r.credential).toMatchObject({
+      status: 'expired',
+      lastError: { code: 'invalid_grant', message: expect.stringMatching(/has expired/) }
+    });
   });
 
   it('unknown: STS failing (500) and a hang', async () => {
     const a = await app();
     g.idp.token = wif.subjectToken();
     addWif(a, 'wif-flaky', config());
-    onTestFinished(g.route('POST', /^\/v1\/token$/, (_req, res, ctx) => ctx.json(res, 500, { error: 'internal_failure', error_description: 'backend error' })));
+    onTestFinished(
+      g.route('POST', /^\/v1\/token$/, (_req, res, ctx) =>
+        ctx.json(res, 500, { error: 'internal_failure', error_description: 'backend error' })
+      )
+    );
     expect((await a.validation.validate('wif-flaky')).credential).toMatchObject({ status: 'unknown', lastError: { code: 'HTTP_500' } });
     g.setFault('hang');
-    expect((await a.validation.validate('wif-flaky', { timeoutMs: 300 })).credential).toMatchObject({ status: 'unknown', lastError: { code: 'PROVIDER_UNREACHABLE' } });
+    expect((await a.validation.validate('wif-flaky', { timeoutMs: 300 })).credential).toMatchObject({
+      status: 'unknown',
+      lastError: { code: 'PROVIDER_UNREACHABLE' }
+    });
   });
 
   it('the STS exchange runs under Keydesk’s timeout too (google-auth-library builds its STS client without the transport it is given)', async () => {
@@ -276,7 +355,10 @@ describe('gcp external_account (workload identity federation)', () => {
     addWif(a, 'wif-sts-hang', config());
     onTestFinished(g.route('POST', /^\/v1\/token$/, () => undefined)); // STS accepts the request and never answers
     const r = await a.validation.validate('wif-sts-hang', { timeoutMs: 300 });
-    expect(r.credential).toMatchObject({ status: 'unknown', lastError: { code: 'PROVIDER_UNREACHABLE', message: expect.stringContaining('did not answer within 0.3 s') } });
+    expect(r.credential).toMatchObject({
+      status: 'unknown',
+      lastError: { code: 'PROVIDER_UNREACHABLE', message: expect.stringContaining('did not answer within 0.3 s') }
+    });
   });
 
   it('an executable credential source is refused when the credential is added, and nothing is stored', async () => {
@@ -312,14 +394,26 @@ describe('canary: a service account key never reaches an error, the vault’s re
     const a = await app();
     const wif = g.addWorkloadProvider({ projectNumber: '271828', pool: 'canary-pool', provider: 'oidc' });
     const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-    const forged = signJwt({ alg: 'RS256' }, { iss: wif.issuer, aud: `https:${wif.audience}`, sub: `canary-${crypto.randomUUID()}`, iat: nowSeconds(), exp: nowSeconds() + 600 }, privateKey);
+    const forged = signJwt(
+      { alg: 'RS256' },
+      { iss: wif.issuer, aud: `https:${wif.audience}`, sub: `canary-${crypto.randomUUID()}`, iat: nowSeconds(), exp: nowSeconds() + 600 },
+      privateKey
+    );
     g.idp.token = forged;
     g.echo.text = forged;
     a.credentials.add({
       name: 'wif-canary',
       provider: 'gcp',
       mode: 'external_account',
-      values: { external_account_json: JSON.stringify({ type: 'external_account', audience: wif.audience, subject_token_type: 'urn:ietf:params:oauth:token-type:jwt', token_url: `${g.url}/v1/token`, credential_source: { url: `${g.url}/idp/token` } }) }
+      values: {
+        external_account_json: JSON.stringify({
+          type: 'external_account',
+          audience: wif.audience,
+          subject_token_type: 'urn:ietf:params:oauth:token-type:jwt',
+          token_url: `${g.url}/v1/token`,
+          credential_source: { url: `${g.url}/idp/token` }
+        })
+      }
     });
     const watch = watchForLeaks(a);
     const run = await a.validation.validateAll();

@@ -5,11 +5,42 @@ const body = (error: string, error_description: string) => ({ error, error_descr
 
 describe('googleTokenOutcome: Google’s token answers mapped honestly', () => {
   it.each([
-    ['a wrong, deleted or expired key (Google says the same for all three)', 400, body('invalid_grant', 'Invalid JWT Signature.'), 'failed', 'invalid_grant', /deleted, disabled or has expired/],
-    ['a deleted service account', 400, body('invalid_grant', 'Invalid grant: account not found'), 'failed', 'invalid_grant', /deleted or disabled/],
+    [
+      'a wrong, deleted or expired key (Google says the same for all three)',
+      400,
+      body('invalid_grant', 'Invalid JWT Signature.'),
+      'failed',
+      'invalid_grant',
+      /deleted, disabled or has expired/
+    ],
+    [
+      'a deleted service account',
+      400,
+      body('invalid_grant', 'Invalid grant: account not found'),
+      'failed',
+      'invalid_grant',
+      /deleted or disabled/
+    ],
     ['a disabled service account', 400, body('invalid_grant', 'Robot is disabled.'), 'failed', 'invalid_grant', /deleted or disabled/],
-    ['an answer that says the key expired', 400, body('invalid_grant', 'The service account key has expired.'), 'expired', 'invalid_grant', /expired/],
-    ['a missing delegation', 401, body('unauthorized_client', 'Client is unauthorized to retrieve access tokens using this method, or client not authorized for any of the scopes requested.'), 'failed', 'unauthorized_client', /Domain-wide delegation/],
+    [
+      'an answer that says the key expired',
+      400,
+      body('invalid_grant', 'The service account key has expired.'),
+      'expired',
+      'invalid_grant',
+      /expired/
+    ],
+    [
+      'a missing delegation',
+      401,
+      body(
+        'unauthorized_client',
+        'Client is unauthorized to retrieve access tokens using this method, or client not authorized for any of the scopes requested.'
+      ),
+      'failed',
+      'unauthorized_client',
+      /Domain-wide delegation/
+    ],
     ['throttling', 429, body('rate_limited', ''), 'unknown', 'HTTP_429', /rate-limiting/],
     ['a server error', 503, 'Service Unavailable', 'unknown', 'HTTP_503', /server-side error/],
     ['a 200 that is not a token', 200, 'not json at all', 'unknown', 'MALFORMED_RESPONSE', /could read/],
@@ -22,7 +53,14 @@ describe('googleTokenOutcome: Google’s token answers mapped honestly', () => {
   });
 
   it('a clock problem ("Token must be a short-lived token … reasonable timeframe") is unknown: it says nothing about the credential', () => {
-    const o = googleTokenOutcome(400, body('invalid_grant', 'Invalid JWT: Token must be a short-lived token (60 minutes) and in a reasonable timeframe. Check your iat and exp values in the JWT claim.'), { grant: 'service_account' });
+    const o = googleTokenOutcome(
+      400,
+      body(
+        'invalid_grant',
+        'Invalid JWT: Token must be a short-lived token (60 minutes) and in a reasonable timeframe. Check your iat and exp values in the JWT claim.'
+      ),
+      { grant: 'service_account' }
+    );
     expect(o).toEqual({ status: 'unknown', error: { code: 'invalid_grant', message: expect.stringMatching(/clock is off/) } });
   });
 
@@ -33,9 +71,17 @@ describe('googleTokenOutcome: Google’s token answers mapped honestly', () => {
   });
 
   it('STS: a stale external identity token is expired; a bad one is failed; an unknown pool is failed', () => {
-    expect(googleTokenOutcome(400, body('invalid_grant', 'ID Token issued at 1749625771 is stale to sign-in.'), { grant: 'sts' }).status).toBe('expired');
-    expect(googleTokenOutcome(400, body('invalid_grant', 'The provided subject token has an invalid signature.'), { grant: 'sts' }).status).toBe('failed');
-    expect(googleTokenOutcome(400, body('invalid_target', 'The target service indicated by the "audience" parameters is invalid.'), { grant: 'sts' })).toMatchObject({ status: 'failed', error: { code: 'invalid_target' } });
+    expect(
+      googleTokenOutcome(400, body('invalid_grant', 'ID Token issued at 1749625771 is stale to sign-in.'), { grant: 'sts' }).status
+    ).toBe('expired');
+    expect(
+      googleTokenOutcome(400, body('invalid_grant', 'The provided subject token has an invalid signature.'), { grant: 'sts' }).status
+    ).toBe('failed');
+    expect(
+      googleTokenOutcome(400, body('invalid_target', 'The target service indicated by the "audience" parameters is invalid.'), {
+        grant: 'sts'
+      })
+    ).toMatchObject({ status: 'failed', error: { code: 'invalid_target' } });
   });
 
   it('never copies Google’s description into the message, and never keeps a code that is not a plain OAuth token', () => {
@@ -56,7 +102,10 @@ describe('googleTokenOutcome: Google’s token answers mapped honestly', () => {
 
 describe('googleApiError', () => {
   it('reads status and reason from a Google API error, and nothing that is not a plain token', () => {
-    expect(googleApiError({ error: { code: 403, message: 'x', status: 'PERMISSION_DENIED', errors: [{ reason: 'forbidden' }] } })).toEqual({ status: 'PERMISSION_DENIED', reason: 'forbidden' });
+    expect(googleApiError({ error: { code: 403, message: 'x', status: 'PERMISSION_DENIED', errors: [{ reason: 'forbidden' }] } })).toEqual({
+      status: 'PERMISSION_DENIED',
+      reason: 'forbidden'
+    });
     expect(googleApiError({ error: { status: 'not a token; DROP', errors: [{ reason: 'a b' }] } })).toEqual({ status: null, reason: null });
     expect(googleApiError('<html>')).toEqual({ status: null, reason: null });
   });

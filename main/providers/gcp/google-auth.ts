@@ -69,7 +69,11 @@ export function googleTransport(http: ProviderHttp, opts: { tokenUrl?: string | 
 }
 
 /** Subject token types Keydesk exchanges: an OIDC token (a JWT) or a SAML assertion (base64 XML). */
-export const SUBJECT_TOKEN_TYPES = ['urn:ietf:params:oauth:token-type:jwt', 'urn:ietf:params:oauth:token-type:id_token', 'urn:ietf:params:oauth:token-type:saml2'] as const;
+export const SUBJECT_TOKEN_TYPES = [
+  'urn:ietf:params:oauth:token-type:jwt',
+  'urn:ietf:params:oauth:token-type:id_token',
+  'urn:ietf:params:oauth:token-type:saml2'
+] as const;
 /** The largest subject token (and credential source file) Keydesk reads. */
 export const MAX_SUBJECT_TOKEN_BYTES = 64 * 1024;
 
@@ -182,37 +186,86 @@ export interface TokenErrorContext {
  * - other 4xx → failed; 429, 5xx → unknown; an answer that is not Google's JSON → unknown.
  */
 export function googleTokenOutcome(status: number, data: unknown, ctx: TokenErrorContext): ValidationOutcome {
-  if (status === 429) return outcome('unknown', 'HTTP_429', 'Google is rate-limiting token requests (429 Too Many Requests); validate again in a minute.');
-  if (status >= 500) return outcome('unknown', `HTTP_${status}`, `Google's token service answered ${status} (a server-side error); the credential may be fine. Validate again later.`);
+  if (status === 429)
+    return outcome('unknown', 'HTTP_429', 'Google is rate-limiting token requests (429 Too Many Requests); validate again in a minute.');
+  if (status >= 500)
+    return outcome(
+      'unknown',
+      `HTTP_${status}`,
+      `Google's token service answered ${status} (a server-side error); the credential may be fine. Validate again later.`
+    );
   const { error, description } = oauthFields(data);
   if (!error) {
-    if (status >= 200 && status < 300) return outcome('unknown', 'MALFORMED_RESPONSE', 'Google’s token service answered, but not with a token Keydesk could read (check the token URL override). Validate again later.');
-    return outcome(status >= 400 && status < 500 ? 'failed' : 'unknown', `HTTP_${status}`, `Google's token service refused the request (HTTP ${status}) without saying why.`);
+    if (status >= 200 && status < 300)
+      return outcome(
+        'unknown',
+        'MALFORMED_RESPONSE',
+        'Google’s token service answered, but not with a token Keydesk could read (check the token URL override). Validate again later.'
+      );
+    return outcome(
+      status >= 400 && status < 500 ? 'failed' : 'unknown',
+      `HTTP_${status}`,
+      `Google's token service refused the request (HTTP ${status}) without saying why.`
+    );
   }
   const d = description.toLowerCase();
   if (error === 'invalid_grant') {
     if (/short-lived token|reasonable timeframe|iat and exp/.test(d)) {
-      return outcome('unknown', error, 'Google refused the request’s timestamps: this computer’s clock is off by more than a few minutes. Correct the clock, then validate again.');
+      return outcome(
+        'unknown',
+        error,
+        'Google refused the request’s timestamps: this computer’s clock is off by more than a few minutes. Correct the clock, then validate again.'
+      );
     }
     if (ctx.grant === 'sts') {
-      if (/stale|expired/.test(d)) return outcome('expired', error, 'The external identity token from the credential source has expired. Make sure the source serves a fresh token, then validate again.');
-      return outcome('failed', error, 'Google’s STS refused the external identity token: its signature, issuer or audience does not match the workload identity provider.');
+      if (/stale|expired/.test(d))
+        return outcome(
+          'expired',
+          error,
+          'The external identity token from the credential source has expired. Make sure the source serves a fresh token, then validate again.'
+        );
+      return outcome(
+        'failed',
+        error,
+        'Google’s STS refused the external identity token: its signature, issuer or audience does not match the workload identity provider.'
+      );
     }
-    if (/expired/.test(d)) return outcome('expired', error, 'Google says the service account key has expired. Create a new key and update the credential.');
+    if (/expired/.test(d))
+      return outcome('expired', error, 'Google says the service account key has expired. Create a new key and update the credential.');
     if (/invalid jwt signature/.test(d)) {
-      return outcome('failed', error, 'Google does not accept this key’s signature: the key was deleted, disabled or has expired (Google answers all three alike), or it is not this service account’s key. Create a new key and update the credential.');
+      return outcome(
+        'failed',
+        error,
+        'Google does not accept this key’s signature: the key was deleted, disabled or has expired (Google answers all three alike), or it is not this service account’s key. Create a new key and update the credential.'
+      );
     }
-    if (/account not found|robot is disabled|disabled/.test(d)) return outcome('failed', error, 'The service account was deleted or disabled in its Google Cloud project.');
-    if (ctx.grant === 'delegation' && /email|user id/.test(d)) return outcome('failed', error, 'The delegated admin email is not a user of this Google Workspace. Check the address.');
-    return outcome('failed', error, 'Google refused the token request (invalid_grant). Check the key and, for delegation, the admin email.');
+    if (/account not found|robot is disabled|disabled/.test(d))
+      return outcome('failed', error, 'The service account was deleted or disabled in its Google Cloud project.');
+    if (ctx.grant === 'delegation' && /email|user id/.test(d))
+      return outcome('failed', error, 'The delegated admin email is not a user of this Google Workspace. Check the address.');
+    return outcome(
+      'failed',
+      error,
+      'Google refused the token request (invalid_grant). Check the key and, for delegation, the admin email.'
+    );
   }
   if (error === 'unauthorized_client') {
-    return outcome('failed', error, 'Domain-wide delegation is not authorised for this service account’s client ID and scopes. In the Admin console → Security → API controls → Domain-wide delegation, add the client ID with the scopes Keydesk needs.');
+    return outcome(
+      'failed',
+      error,
+      'Domain-wide delegation is not authorised for this service account’s client ID and scopes. In the Admin console → Security → API controls → Domain-wide delegation, add the client ID with the scopes Keydesk needs.'
+    );
   }
-  if (error === 'invalid_target') return outcome('failed', error, 'Google’s STS does not know the workload identity pool or provider in "audience": it is disabled, deleted or mistyped.');
+  if (error === 'invalid_target')
+    return outcome(
+      'failed',
+      error,
+      'Google’s STS does not know the workload identity pool or provider in "audience": it is disabled, deleted or mistyped.'
+    );
   if (error === 'invalid_scope') return outcome('failed', error, 'Google refused the requested scopes (invalid_scope).');
   if (error === 'invalid_client') return outcome('failed', error, 'Google does not know this client (invalid_client).');
-  if (status === 429 || status >= 500) return outcome('unknown', error, `Google's token service is unavailable (${error}). Validate again later.`);
+  if (status === 429 || status >= 500)
+    return outcome('unknown', error, `Google's token service is unavailable (${error}). Validate again later.`);
   return outcome('failed', error, `Google refused the token request (${error}).`);
 }
 
@@ -243,9 +296,20 @@ export async function serviceAccountToken(
   try {
     const creds = await client.authorize();
     if (typeof creds.access_token !== 'string' || creds.access_token === '') {
-      return { ok: false, outcome: outcome('unknown', 'MALFORMED_RESPONSE', 'Google’s token service sent an answer without an access token. Validate again later.') };
+      return {
+        ok: false,
+        outcome: outcome(
+          'unknown',
+          'MALFORMED_RESPONSE',
+          'Google’s token service sent an answer without an access token. Validate again later.'
+        )
+      };
     }
-    return { ok: true, accessToken: creds.access_token, expiresAt: typeof creds.expiry_date === 'number' ? new Date(creds.expiry_date).toISOString() : null };
+    return {
+      ok: true,
+      accessToken: creds.access_token,
+      expiresAt: typeof creds.expiry_date === 'number' ? new Date(creds.expiry_date).toISOString() : null
+    };
   } catch (e) {
     const r = responseOf(e);
     if (r) return { ok: false, outcome: googleTokenOutcome(r.status, r.data, { grant: opts.subject ? 'delegation' : 'service_account' }) };
@@ -258,25 +322,65 @@ export async function serviceAccountToken(
  * exchange, then service account impersonation when the configuration names one. `tokenUrl` overrides the
  * configuration's STS `token_url`.
  */
-export async function externalAccountToken(http: ProviderHttp, config: Record<string, unknown>, scopes: readonly string[], opts: { tokenUrl?: string | undefined } = {}): Promise<TokenResult> {
+export async function externalAccountToken(
+  http: ProviderHttp,
+  config: Record<string, unknown>,
+  scopes: readonly string[],
+  opts: { tokenUrl?: string | undefined } = {}
+): Promise<TokenResult> {
   const src = config.credential_source as Record<string, unknown> | undefined;
-  if (!src || typeof src !== 'object' || 'executable' in src || 'environment_id' in src || 'certificate' in src || !('url' in src || 'file' in src)) {
-    return { ok: false, outcome: outcome('failed', 'UNSUPPORTED_SOURCE', 'Only url and file credential sources are supported; executable, certificate and cloud-metadata sources are refused.') };
+  if (
+    !src ||
+    typeof src !== 'object' ||
+    'executable' in src ||
+    'environment_id' in src ||
+    'certificate' in src ||
+    !('url' in src || 'file' in src)
+  ) {
+    return {
+      ok: false,
+      outcome: outcome(
+        'failed',
+        'UNSUPPORTED_SOURCE',
+        'Only url and file credential sources are supported; executable, certificate and cloud-metadata sources are refused.'
+      )
+    };
   }
   if (!(SUBJECT_TOKEN_TYPES as readonly unknown[]).includes(config.subject_token_type)) {
-    return { ok: false, outcome: outcome('failed', 'UNSUPPORTED_TOKEN_TYPE', `Keydesk exchanges OIDC (jwt, id_token) and SAML 2 subject tokens; set subject_token_type to one of ${SUBJECT_TOKEN_TYPES.join(', ')}.`) };
+    return {
+      ok: false,
+      outcome: outcome(
+        'failed',
+        'UNSUPPORTED_TOKEN_TYPE',
+        `Keydesk exchanges OIDC (jwt, id_token) and SAML 2 subject tokens; set subject_token_type to one of ${SUBJECT_TOKEN_TYPES.join(', ')}.`
+      )
+    };
   }
   const { transporter, calls } = googleTransport(http);
   const stsUrl = opts.tokenUrl ?? (typeof config.token_url === 'string' ? config.token_url : 'https://sts.googleapis.com/v1/token');
   let client: IdentityPoolClient;
   try {
-    client = new CheckedIdentityPoolClient({ ...(config as object), token_url: stsUrl, scopes: [...scopes] } as ConstructorParameters<typeof IdentityPoolClient>[0], transporter);
+    client = new CheckedIdentityPoolClient(
+      { ...(config as object), token_url: stsUrl, scopes: [...scopes] } as ConstructorParameters<typeof IdentityPoolClient>[0],
+      transporter
+    );
   } catch {
-    return { ok: false, outcome: outcome('failed', 'invalid_configuration', 'The external account configuration is not usable: check its audience, token type and credential source.') };
+    return {
+      ok: false,
+      outcome: outcome(
+        'failed',
+        'invalid_configuration',
+        'The external account configuration is not usable: check its audience, token type and credential source.'
+      )
+    };
   }
   try {
     const t = await client.getAccessToken();
-    if (typeof t.token !== 'string' || t.token === '') return { ok: false, outcome: outcome('unknown', 'MALFORMED_RESPONSE', 'Google answered without an access token. Validate again later.') };
+    if (typeof t.token !== 'string' || t.token === '')
+      return {
+        ok: false,
+        outcome: outcome('unknown', 'MALFORMED_RESPONSE', 'Google answered without an access token. Validate again later.')
+      };
     const expiry = client.credentials.expiry_date;
     return { ok: true, accessToken: t.token, expiresAt: typeof expiry === 'number' ? new Date(expiry).toISOString() : null };
   } catch (e) {
@@ -296,7 +400,11 @@ function sameEndpoint(a: URL, b: string | undefined): boolean {
 
 function externalAccountFailure(e: unknown, calls: GoogleCall[], stsUrl: string, config: Record<string, unknown>): ValidationOutcome {
   if (e instanceof SubjectTokenRefused) {
-    return outcome('failed', 'SUBJECT_TOKEN_INVALID', 'The credential source did not hold a token of the configured subject_token_type (or the file is not a regular file under 64 KiB); nothing was sent to STS.');
+    return outcome(
+      'failed',
+      'SUBJECT_TOKEN_INVALID',
+      'The credential source did not hold a token of the configured subject_token_type (or the file is not a regular file under 64 KiB); nothing was sent to STS.'
+    );
   }
   const last = calls.at(-1);
   const r = responseOf(e);
@@ -305,26 +413,48 @@ function externalAccountFailure(e: unknown, calls: GoogleCall[], stsUrl: string,
   const src = config.credential_source as { url?: string; file?: string };
   if (!last) {
     // Nothing reached the network: the file source could not be read (or the library refused the configuration).
-    if (src.file) return outcome('failed', 'SUBJECT_TOKEN_UNAVAILABLE', 'The credential source file could not be read or holds no token. Check that the file exists and is readable.');
+    if (src.file)
+      return outcome(
+        'failed',
+        'SUBJECT_TOKEN_UNAVAILABLE',
+        'The credential source file could not be read or holds no token. Check that the file exists and is readable.'
+      );
     return transportOutcome(e);
   }
   if (sameEndpoint(last.url, src.url)) {
-    if (r && (r.status >= 500 || r.status === 429)) return outcome('unknown', `HTTP_${r.status}`, `The credential source answered ${r.status}. Validate again later.`);
-    return outcome('failed', 'SUBJECT_TOKEN_UNAVAILABLE', `The credential source URL did not return a token${r ? ` (HTTP ${r.status})` : ''}. Check the source.`);
+    if (r && (r.status >= 500 || r.status === 429))
+      return outcome('unknown', `HTTP_${r.status}`, `The credential source answered ${r.status}. Validate again later.`);
+    return outcome(
+      'failed',
+      'SUBJECT_TOKEN_UNAVAILABLE',
+      `The credential source URL did not return a token${r ? ` (HTTP ${r.status})` : ''}. Check the source.`
+    );
   }
   if (sameEndpoint(last.url, stsUrl)) {
     if (!r) return transportOutcome(e);
     return googleTokenOutcome(r.status, r.data, { grant: 'sts' });
   }
-  if (sameEndpoint(last.url, typeof config.service_account_impersonation_url === 'string' ? config.service_account_impersonation_url : undefined)) {
+  if (
+    sameEndpoint(
+      last.url,
+      typeof config.service_account_impersonation_url === 'string' ? config.service_account_impersonation_url : undefined
+    )
+  ) {
     if (!r) return transportOutcome(e);
-    if (r.status === 429 || r.status >= 500) return outcome('unknown', `HTTP_${r.status}`, `Google's IAM Credentials API answered ${r.status}. Validate again later.`);
+    if (r.status === 429 || r.status >= 500)
+      return outcome('unknown', `HTTP_${r.status}`, `Google's IAM Credentials API answered ${r.status}. Validate again later.`);
     if (r.status === 401 || r.status === 403 || r.status === 404) {
-      return outcome('failed', 'PERMISSION_DENIED', 'The federated identity may not impersonate the service account: grant it roles/iam.workloadIdentityUser on that service account (or check the account exists).');
+      return outcome(
+        'failed',
+        'PERMISSION_DENIED',
+        'The federated identity may not impersonate the service account: grant it roles/iam.workloadIdentityUser on that service account (or check the account exists).'
+      );
     }
     return outcome('failed', `HTTP_${r.status}`, `Google's IAM Credentials API refused to issue a token (HTTP ${r.status}).`);
   }
-  return r ? outcome(r.status >= 500 || r.status === 429 ? 'unknown' : 'failed', `HTTP_${r.status}`, `Google answered HTTP ${r.status}.`) : transportOutcome(e);
+  return r
+    ? outcome(r.status >= 500 || r.status === 429 ? 'unknown' : 'failed', `HTTP_${r.status}`, `Google answered HTTP ${r.status}.`)
+    : transportOutcome(e);
 }
 
 /** Google API error JSON (`{"error":{"code","message","status","errors":[{"reason"}]}}`): status and reason only. */
@@ -339,7 +469,11 @@ export function googleApiError(data: unknown): { status: string | null; reason: 
 }
 
 /** GET a Google REST resource with a bearer token; the body parsed as JSON (undefined when it is not JSON). */
-export async function googleGet(http: ProviderHttp, url: string, accessToken: string): Promise<{ status: number; json: unknown } | { status: null; outcome: ValidationOutcome }> {
+export async function googleGet(
+  http: ProviderHttp,
+  url: string,
+  accessToken: string
+): Promise<{ status: number; json: unknown } | { status: null; outcome: ValidationOutcome }> {
   try {
     const res = await http(url, { headers: { authorization: `Bearer ${accessToken}`, accept: 'application/json' } });
     return { status: res.status, json: parseJson(await readText(res)) };

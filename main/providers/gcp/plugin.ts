@@ -20,15 +20,37 @@ interface Project {
 }
 
 /** GET {api_base_url}/v1/projects/{id}: the project, or why not. */
-async function lookupProject(ctx: ValidateContext, base: string, id: string, token: string): Promise<{ project: Project } | { outcome: ValidationOutcome }> {
+async function lookupProject(
+  ctx: ValidateContext,
+  base: string,
+  id: string,
+  token: string
+): Promise<{ project: Project } | { outcome: ValidationOutcome }> {
   const url = joinUrl(base, `/v1/projects/${encodeURIComponent(id)}`);
   const r = await googleGet(ctx.http, url, token);
   if (r.status === null) return { outcome: r.outcome };
   const what = 'Cloud Resource Manager';
-  if (r.status === 429) return { outcome: outcome('unknown', 'HTTP_429', `${what} is rate-limiting requests (429 Too Many Requests); validate again in a minute.`) };
-  if (r.status >= 500) return { outcome: outcome('unknown', `HTTP_${r.status}`, `${what} answered ${r.status} (a server-side error); the credential may be fine. Validate again later.`) };
+  if (r.status === 429)
+    return {
+      outcome: outcome('unknown', 'HTTP_429', `${what} is rate-limiting requests (429 Too Many Requests); validate again in a minute.`)
+    };
+  if (r.status >= 500)
+    return {
+      outcome: outcome(
+        'unknown',
+        `HTTP_${r.status}`,
+        `${what} answered ${r.status} (a server-side error); the credential may be fine. Validate again later.`
+      )
+    };
   const err = googleApiError(r.json);
-  if (r.status === 401) return { outcome: outcome('failed', err.status ?? 'UNAUTHENTICATED', `${what} did not accept the access token Google issued for this credential.`) };
+  if (r.status === 401)
+    return {
+      outcome: outcome(
+        'failed',
+        err.status ?? 'UNAUTHENTICATED',
+        `${what} did not accept the access token Google issued for this credential.`
+      )
+    };
   if (r.status === 403) {
     return {
       outcome: outcome(
@@ -52,13 +74,21 @@ async function lookupProject(ctx: ValidateContext, base: string, id: string, tok
 }
 
 function projectIdentity(p: Project): Record<string, string> {
-  return { project_id: p.projectId, ...(p.projectNumber ? { project_number: p.projectNumber } : {}), ...(p.name ? { project_name: p.name } : {}) };
+  return {
+    project_id: p.projectId,
+    ...(p.projectNumber ? { project_number: p.projectNumber } : {}),
+    ...(p.name ? { project_name: p.name } : {})
+  };
 }
 
 async function validateServiceAccountKey(ctx: ValidateContext): Promise<ValidationOutcome> {
   const key = jsonField(ctx.credential.secrets.service_account_json?.reveal()) as (ServiceAccountKey & Record<string, unknown>) | null;
   if (!key || typeof key.client_email !== 'string' || typeof key.private_key !== 'string' || typeof key.project_id !== 'string') {
-    return outcome('failed', 'INVALID_KEY_FILE', 'The stored service account JSON is missing client_email, private_key or project_id. Paste the key file again.');
+    return outcome(
+      'failed',
+      'INVALID_KEY_FILE',
+      'The stored service account JSON is missing client_email, private_key or project_id. Paste the key file again.'
+    );
   }
   const identity: Record<string, string> = {
     client_email: key.client_email,
@@ -73,16 +103,19 @@ async function validateServiceAccountKey(ctx: ValidateContext): Promise<Validati
 
 /** The project a federation configuration belongs to: the workforce pool's user project, or the number in the audience. */
 export function externalAccountProject(config: Record<string, unknown>): string | null {
-  if (typeof config.workforce_pool_user_project === 'string' && config.workforce_pool_user_project) return config.workforce_pool_user_project;
+  if (typeof config.workforce_pool_user_project === 'string' && config.workforce_pool_user_project)
+    return config.workforce_pool_user_project;
   const m = typeof config.audience === 'string' ? /\/projects\/([^/]+)\/locations\//.exec(config.audience) : null;
   return m?.[1] ?? null;
 }
 
 async function validateExternalAccount(ctx: ValidateContext): Promise<ValidationOutcome> {
   const config = jsonField(ctx.credential.secrets.external_account_json?.reveal());
-  if (!config) return outcome('failed', 'INVALID_CONFIGURATION', 'The stored external account JSON cannot be read. Paste the configuration again.');
+  if (!config)
+    return outcome('failed', 'INVALID_CONFIGURATION', 'The stored external account JSON cannot be read. Paste the configuration again.');
   // The audience and source kind are readable metadata already (the spec derives them when the credential is added).
-  const described = gcpSpec.modes.find((m) => m.id === 'external_account')?.describe?.({ external_account_json: JSON.stringify(config) }) ?? {};
+  const described =
+    gcpSpec.modes.find((m) => m.id === 'external_account')?.describe?.({ external_account_json: JSON.stringify(config) }) ?? {};
   const identity: Record<string, string> = described.impersonated_account ? { impersonated_account: described.impersonated_account } : {};
   const observed = (extra: Record<string, string> = {}): Observed => ({ identity: { ...identity, ...extra } });
 

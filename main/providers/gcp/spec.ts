@@ -1,7 +1,17 @@
 import { endpointField, externalAccountJson, field, jsonField, serviceAccountJson, type ProviderSpec } from '../spec.ts';
 
-const tokenUrl = endpointField('token_url', 'Token URL', 'Override the OAuth token endpoint (a proxy or a private endpoint).', 'https://oauth2.googleapis.com/token');
-const apiBase = endpointField('api_base_url', 'API base URL', 'Override the Google APIs base URL.', 'https://cloudresourcemanager.googleapis.com');
+const tokenUrl = endpointField(
+  'token_url',
+  'Token URL',
+  'Override the OAuth token endpoint (a proxy or a private endpoint).',
+  'https://oauth2.googleapis.com/token'
+);
+const apiBase = endpointField(
+  'api_base_url',
+  'API base URL',
+  'Override the Google APIs base URL.',
+  'https://cloudresourcemanager.googleapis.com'
+);
 
 export const gcpSpec: ProviderSpec = {
   id: 'gcp',
@@ -13,7 +23,14 @@ export const gcpSpec: ProviderSpec = {
       label: 'Service account key',
       rotationDays: 30,
       fields: [
-        field({ name: 'service_account_json', label: 'Service account JSON key', secret: true, multiline: true, kind: 'json', schema: serviceAccountJson('Service account JSON') }),
+        field({
+          name: 'service_account_json',
+          label: 'Service account JSON key',
+          secret: true,
+          multiline: true,
+          kind: 'json',
+          schema: serviceAccountJson('Service account JSON')
+        }),
         tokenUrl,
         apiBase
       ],
@@ -31,7 +48,15 @@ export const gcpSpec: ProviderSpec = {
       label: 'Workload identity federation',
       rotationDays: 365,
       fields: [
-        field({ name: 'external_account_json', label: 'External account JSON', secret: true, multiline: true, kind: 'json', help: 'url or file credential sources only; executable sources are refused.', schema: externalAccountJson('External account JSON') }),
+        field({
+          name: 'external_account_json',
+          label: 'External account JSON',
+          secret: true,
+          multiline: true,
+          kind: 'json',
+          help: 'url or file credential sources only; executable sources are refused.',
+          schema: externalAccountJson('External account JSON')
+        }),
         tokenUrl,
         apiBase
       ],

@@ -1,6 +1,12 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { installGoogleActions, type GoogleActions } from '../../../e2e/peers/google-actions.ts';
-import { startGooglePeer, type GooglePeer, type ServiceAccount, type ServiceAccountKeyFile, type WorkspaceCustomer } from '../../../e2e/peers/google.ts';
+import {
+  startGooglePeer,
+  type GooglePeer,
+  type ServiceAccount,
+  type ServiceAccountKeyFile,
+  type WorkspaceCustomer
+} from '../../../e2e/peers/google.ts';
 import type { KeydeskApp } from '../../app.ts';
 import { containsAnyEncoding, keychainVault, type TempVault } from '../../testing/fixtures.ts';
 import { WORKSPACE_SCOPES } from './spec.ts';
@@ -46,7 +52,13 @@ beforeEach(async () => {
     name: 'Corp Workspace',
     provider: 'google_workspace',
     mode: 'service_account_dwd',
-    values: { service_account_json: JSON.stringify(key), delegated_admin_email: 'admin@corp.example', customer_id: CUSTOMER, token_url: `${g.url}/token`, api_base_url: g.url }
+    values: {
+      service_account_json: JSON.stringify(key),
+      delegated_admin_email: 'admin@corp.example',
+      customer_id: CUSTOMER,
+      token_url: `${g.url}/token`,
+      api_base_url: g.url
+    }
   });
   app.routing.bind('Corp Workspace', 'corp.example');
 });
@@ -55,27 +67,44 @@ afterEach(async () => {
   await tv.cleanup();
 });
 
-const run = (capability: string, target: string, host: Record<string, string> = {}) => app.executions.run({ capability, target, reason: 'phishing INC-31', ...host });
+const run = (capability: string, target: string, host: Record<string, string> = {}) =>
+  app.executions.run({ capability, target, reason: 'phishing INC-31', ...host });
 const filtersOf = (mailbox: string) => actions.filters.get(mailbox) ?? [];
 
 describe('google_workspace block_sender (Gmail filter in the protected mailbox, as that mailbox)', () => {
   it('creates a Trash filter in that mailbox only, through delegation impersonating it; the revert deletes it', async () => {
     const r = await run('block_sender', 'Evil@Phish.Example', { hostEmail: 'ceo@corp.example' });
     expect(r.status).toBe('succeeded');
-    expect(filtersOf('ceo@corp.example')).toEqual([expect.objectContaining({ criteria: { from: 'evil@phish.example' }, action: { addLabelIds: ['TRASH'], removeLabelIds: ['INBOX'] } })]);
+    expect(filtersOf('ceo@corp.example')).toEqual([
+      expect.objectContaining({ criteria: { from: 'evil@phish.example' }, action: { addLabelIds: ['TRASH'], removeLabelIds: ['INBOX'] } })
+    ]);
     expect(filtersOf('alice@corp.example')).toEqual([]);
     // The filter was made by a token acting as the mailbox, with only the Gmail settings scope; reads used read-only scopes.
     const post = g.apiCalls.find((c) => c.method === 'POST' && c.path.endsWith('/settings/filters'));
     expect(post).toMatchObject({ subject: 'ceo@corp.example', scopes: [WORKSPACE_SCOPES.gmailSettings] });
-    expect(g.apiCalls.find((c) => c.path === '/admin/directory/v1/users/ceo%40corp.example')).toMatchObject({ subject: 'admin@corp.example', scopes: [WORKSPACE_SCOPES.userRead] });
+    expect(g.apiCalls.find((c) => c.path === '/admin/directory/v1/users/ceo%40corp.example')).toMatchObject({
+      subject: 'admin@corp.example',
+      scopes: [WORKSPACE_SCOPES.userRead]
+    });
     expect((await app.executions.revert(r.id)).status).toBe('reverted');
     expect(filtersOf('ceo@corp.example')).toEqual([]);
   });
 
   it('an unknown mailbox fails inventory_not_found; a missing delegated scope fails credential_invalid', async () => {
-    expect(await run('block_sender', 'evil@phish.example', { hostEmail: 'nobody@corp.example' })).toMatchObject({ status: 'failed', failureReason: 'inventory_not_found' });
-    g.delegate(CUSTOMER, sa.clientId, ALL_SCOPES.filter((s) => s !== WORKSPACE_SCOPES.gmailSettings));
-    expect(await run('block_sender', 'evil@phish.example', { hostEmail: 'ceo@corp.example' })).toMatchObject({ status: 'failed', failureReason: 'credential_invalid', error: { code: 'unauthorized_client' } });
+    expect(await run('block_sender', 'evil@phish.example', { hostEmail: 'nobody@corp.example' })).toMatchObject({
+      status: 'failed',
+      failureReason: 'inventory_not_found'
+    });
+    g.delegate(
+      CUSTOMER,
+      sa.clientId,
+      ALL_SCOPES.filter((s) => s !== WORKSPACE_SCOPES.gmailSettings)
+    );
+    expect(await run('block_sender', 'evil@phish.example', { hostEmail: 'ceo@corp.example' })).toMatchObject({
+      status: 'failed',
+      failureReason: 'credential_invalid',
+      error: { code: 'unauthorized_client' }
+    });
     expect(filtersOf('ceo@corp.example')).toEqual([]);
   });
 });
@@ -84,8 +113,11 @@ describe('google_workspace block_email_domain', () => {
   it('with a protected domain: a filter in each mailbox of that domain that exists now (suspended ones skipped, and said so); revert removes them all', async () => {
     const r = await run('block_email_domain', 'phish.example', { hostDomain: 'corp.example' });
     expect(r.status).toBe('succeeded');
-    expect(r.result?.summary).toMatch(/3 mailbox\(es\) of corp\.example that exist now; 1 suspended mailbox\(es\) skipped\. Mailboxes created later are not covered\./);
-    for (const m of ['admin@corp.example', 'ceo@corp.example', 'alice@corp.example']) expect(filtersOf(m)).toEqual([expect.objectContaining({ criteria: { from: '@phish.example' } })]);
+    expect(r.result?.summary).toMatch(
+      /3 mailbox\(es\) of corp\.example that exist now; 1 suspended mailbox\(es\) skipped\. Mailboxes created later are not covered\./
+    );
+    for (const m of ['admin@corp.example', 'ceo@corp.example', 'alice@corp.example'])
+      expect(filtersOf(m)).toEqual([expect.objectContaining({ criteria: { from: '@phish.example' } })]);
     expect(filtersOf('left@corp.example')).toEqual([]);
     expect(filtersOf('bob@labs.corp.example')).toEqual([]); // another domain of the customer
     expect((await app.executions.revert(r.id)).status).toBe('reverted');
@@ -107,7 +139,9 @@ describe('google_workspace block_email_domain', () => {
     expect(filtersOf('ceo@corp.example')).toEqual([]);
 
     // Gmail fails for one mailbox: the run fails whole, and the filters it had created are removed again.
-    const remove = g.route('POST', /^\/gmail\/v1\/users\/ceo%40corp\.example\/settings\/filters$/, (_req, res, ctx) => ctx.json(res, 500, { error: { code: 500, message: 'Backend Error', status: 'INTERNAL' } }));
+    const remove = g.route('POST', /^\/gmail\/v1\/users\/ceo%40corp\.example\/settings\/filters$/, (_req, res, ctx) =>
+      ctx.json(res, 500, { error: { code: 500, message: 'Backend Error', status: 'INTERNAL' } })
+    );
     const failed = await run('block_email_domain', 'evil.example', { hostDomain: 'corp.example' });
     remove();
     expect(failed).toMatchObject({ status: 'failed', failureReason: 'cloud_api_error' });
@@ -120,7 +154,8 @@ describe('google_workspace block_email_domain', () => {
     g.route('POST', /^\/gmail\/v1\/users\/ceo%40corp\.example\/settings\/filters$/, (_req, res, ctx) =>
       ctx.json(res, 401, { error: { code: 401, message: 'Request had invalid authentication credentials.', status: 'UNAUTHENTICATED' } })
     );
-  const ours = () => [...actions.filters.entries()].flatMap(([m, fs]) => fs.filter((f) => f.criteria.from === '@phish.example').map(() => m)).sort();
+  const ours = () =>
+    [...actions.filters.entries()].flatMap(([m, fs]) => fs.filter((f) => f.criteria.from === '@phish.example').map(() => m)).sort();
 
   it('rejected part-way: the run waits keeping what it made; the resumed run finishes without duplicates, and its revert removes every filter', async () => {
     const allow = rejectCeo();
@@ -140,7 +175,10 @@ describe('google_workspace block_email_domain', () => {
 
   it('rejected part-way and left past the cutoff: it does not claim "not taken"; it names the filters that stay', async () => {
     const allow = rejectCeo();
-    const waiting = await app.executions.run({ capability: 'block_email_domain', target: 'phish.example', hostDomain: 'corp.example', reason: 'phishing INC-31' }, { cutoffMs: 1 });
+    const waiting = await app.executions.run(
+      { capability: 'block_email_domain', target: 'phish.example', hostDomain: 'corp.example', reason: 'phishing INC-31' },
+      { cutoffMs: 1 }
+    );
     allow();
     const made = ours();
     await new Promise((r) => setTimeout(r, 5));
@@ -160,7 +198,10 @@ describe('google_workspace disable_user (Directory API suspend)', () => {
     const r = await run('disable_user', 'alice@corp.example');
     expect(r).toMatchObject({ status: 'succeeded', revertContext: { user: 'alice@corp.example', prior_suspended: false } });
     expect(customer.users.get('alice@corp.example')?.suspended).toBe(true);
-    expect(g.apiCalls.find((c) => c.method === 'PATCH')).toMatchObject({ subject: 'admin@corp.example', scopes: [WORKSPACE_SCOPES.userWrite] });
+    expect(g.apiCalls.find((c) => c.method === 'PATCH')).toMatchObject({
+      subject: 'admin@corp.example',
+      scopes: [WORKSPACE_SCOPES.userWrite]
+    });
     expect((await app.executions.revert(r.id)).status).toBe('reverted');
     expect(customer.users.get('alice@corp.example')?.suspended).toBe(false);
 
@@ -191,7 +232,9 @@ describe('an OAuth credential whose refresh is refused', () => {
       expiresAt: '2020-01-01T00:00:00Z'
     });
     app.routing.bind('Admin via OAuth', 'corp.example');
-    const refused = g.route('POST', /^\/token$/, (_req, res, ctx) => ctx.json(res, 400, { error: 'invalid_grant', error_description: 'Token has been expired or revoked.' }));
+    const refused = g.route('POST', /^\/token$/, (_req, res, ctx) =>
+      ctx.json(res, 400, { error: 'invalid_grant', error_description: 'Token has been expired or revoked.' })
+    );
     try {
       const r = await run('disable_user', 'alice@corp.example');
       expect(r).toMatchObject({ status: 'awaiting_reauth', error: { code: 'PROVIDER_EXPIRED' } });
@@ -205,9 +248,15 @@ describe('an OAuth credential whose refresh is refused', () => {
       // re-authentication hook resumes the waiting run — the same execution — with the new token.
       const works = g.route('POST', /^\/token$/, (_req, res, ctx) => {
         const form = new URLSearchParams(ctx.body);
-        if (form.get('grant_type') !== 'refresh_token' || form.get('refresh_token') !== '1//fresh-refresh-token') return ctx.json(res, 400, { error: 'invalid_grant', error_description: 'Bad Request' });
+        if (form.get('grant_type') !== 'refresh_token' || form.get('refresh_token') !== '1//fresh-refresh-token')
+          return ctx.json(res, 400, { error: 'invalid_grant', error_description: 'Bad Request' });
         const token = `ya29.fresh${Date.now()}`;
-        g.tokens.set(token, { principal: 'client-123', subject: 'admin@corp.example', scopes: new Set(ALL_SCOPES), expiresAt: Math.floor(Date.now() / 1000) + 3600 });
+        g.tokens.set(token, {
+          principal: 'client-123',
+          subject: 'admin@corp.example',
+          scopes: new Set(ALL_SCOPES),
+          expiresAt: Math.floor(Date.now() / 1000) + 3600
+        });
         ctx.json(res, 200, { access_token: token, expires_in: 3600, token_type: 'Bearer', scope: ALL_SCOPES.join(' ') });
       });
       try {

@@ -1,7 +1,16 @@
 import { answer, failure, malformedAnswer, str, type Answer } from '../../executions/answers.ts';
 import { serviceAccountToken, type ServiceAccountKey } from '../gcp/google-auth.ts';
 import { joinUrl } from '../outcome.ts';
-import { ActionError, type ActionContext, type ActionInput, type ActionResult, type JsonObject, type ProviderCapabilities, type RevertResult, type ValidationOutcome } from '../plugin.ts';
+import {
+  ActionError,
+  type ActionContext,
+  type ActionInput,
+  type ActionResult,
+  type JsonObject,
+  type ProviderCapabilities,
+  type RevertResult,
+  type ValidationOutcome
+} from '../plugin.ts';
 import { jsonField } from '../spec.ts';
 import { DIRECTORY_BASE } from './plugin.ts';
 import { WORKSPACE_SCOPES } from './spec.ts';
@@ -29,7 +38,11 @@ interface FilterRecord {
 function tokenFailure(o: ValidationOutcome, scope: string, subject: string): ActionError {
   const code = o.error?.code ?? 'TOKEN_FAILED';
   if (code === 'unauthorized_client') {
-    return new ActionError('credential_invalid', code, `Domain-wide delegation does not allow ${scope} for this service account (asked as ${subject}). Add it in the Admin console → Security → API controls → Domain-wide delegation.`);
+    return new ActionError(
+      'credential_invalid',
+      code,
+      `Domain-wide delegation does not allow ${scope} for this service account (asked as ${subject}). Add it in the Admin console → Security → API controls → Domain-wide delegation.`
+    );
   }
   const message = `Google's token service, acting as ${subject}: ${o.error?.message ?? 'no token'}`;
   if (o.status === 'expired') return new ActionError('reauth', code, message, { credentialStatus: 'expired' });
@@ -42,7 +55,11 @@ async function tokenAs(ctx: ActionContext, scope: string, subject: string): Prom
   if (ctx.credential.mode === 'oauth_user') return (await ctx.accessToken()).reveal();
   const key = jsonField(ctx.credential.secrets.service_account_json?.reveal()) as (ServiceAccountKey & Record<string, unknown>) | null;
   if (!key || typeof key.client_email !== 'string' || typeof key.private_key !== 'string') {
-    throw new ActionError('credential_invalid', 'INVALID_KEY_FILE', 'The stored service account JSON is missing client_email or private_key.');
+    throw new ActionError(
+      'credential_invalid',
+      'INVALID_KEY_FILE',
+      'The stored service account JSON is missing client_email or private_key.'
+    );
   }
   ctx.step(`Token for ${scope.replace('https://www.googleapis.com/auth/', '')} as ${subject}`);
   const t = await serviceAccountToken(ctx.http, key, [scope], { subject, tokenUrl: ctx.credential.fields.token_url });
@@ -52,7 +69,8 @@ async function tokenAs(ctx: ActionContext, scope: string, subject: string): Prom
 
 function admin(ctx: ActionContext): string {
   const a = ctx.credential.fields.delegated_admin_email;
-  if (ctx.credential.mode !== 'oauth_user' && !a) throw new ActionError('credential_invalid', 'MISSING_FIELD', 'The credential has no delegated admin email.');
+  if (ctx.credential.mode !== 'oauth_user' && !a)
+    throw new ActionError('credential_invalid', 'MISSING_FIELD', 'The credential has no delegated admin email.');
   return a ?? 'the signed-in user';
 }
 
@@ -60,7 +78,11 @@ async function call(ctx: ActionContext, base: string, token: string, method: str
   ctx.step(`${method} ${path.replace(/\?.*$/, '')}`);
   const res = await ctx.http(joinUrl(base, path), {
     method,
-    headers: { authorization: `Bearer ${token}`, accept: 'application/json', ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+    headers: {
+      authorization: `Bearer ${token}`,
+      accept: 'application/json',
+      ...(body !== undefined ? { 'content-type': 'application/json' } : {})
+    },
     ...(body !== undefined ? { body: JSON.stringify(body) } : {})
   });
   const a = await answer(res);
@@ -91,7 +113,13 @@ async function mailboxesOf(ctx: ActionContext, domain: string): Promise<Director
   const out: DirectoryUser[] = [];
   let page: string | null = null;
   for (let i = 0; i < 200; i++) {
-    const a = await call(ctx, directory(ctx), token, 'GET', `/admin/directory/v1/users?domain=${encodeURIComponent(domain)}&maxResults=500${page ? `&pageToken=${encodeURIComponent(page)}` : ''}`);
+    const a = await call(
+      ctx,
+      directory(ctx),
+      token,
+      'GET',
+      `/admin/directory/v1/users?domain=${encodeURIComponent(domain)}&maxResults=500${page ? `&pageToken=${encodeURIComponent(page)}` : ''}`
+    );
     if (a.status !== 200) throw failure(a, `The Directory API (list the users of ${domain})`);
     const body = (a.body ?? {}) as { users?: unknown; nextPageToken?: unknown };
     if (body.users !== undefined && !Array.isArray(body.users)) throw malformedAnswer('The Directory API');
@@ -121,12 +149,17 @@ async function filterIn(ctx: ActionContext, mailbox: string, from: string, earli
   if (list.status !== 200) throw failure(list, `Gmail (read the filters of ${mailbox})`);
   const filters = ((list.body ?? {}) as { filter?: unknown }).filter ?? [];
   if (!Array.isArray(filters)) throw malformedAnswer('Gmail');
-  const existing = (filters as { id?: unknown; criteria?: unknown; action?: unknown }[]).find((f) => typeof f.id === 'string' && sameFilter(f, from));
+  const existing = (filters as { id?: unknown; criteria?: unknown; action?: unknown }[]).find(
+    (f) => typeof f.id === 'string' && sameFilter(f, from)
+  );
   if (existing) {
     const ours = earlier.some((e) => e.mailbox === mailbox && e.id === existing.id && e.created);
     return { mailbox, id: existing.id as string, created: ours };
   }
-  const made = await call(ctx, gmail(ctx), token, 'POST', `/gmail/v1/users/${me}/settings/filters`, { criteria: { from }, action: TRASH_ACTION });
+  const made = await call(ctx, gmail(ctx), token, 'POST', `/gmail/v1/users/${me}/settings/filters`, {
+    criteria: { from },
+    action: TRASH_ACTION
+  });
   if (made.status !== 200) throw failure(made, `Gmail (create a filter in ${mailbox})`);
   const id = str((made.body as { id?: unknown } | undefined)?.id);
   if (!id) throw malformedAnswer('Gmail');
@@ -170,7 +203,10 @@ async function applyFilters(ctx: ActionContext, mailboxes: readonly string[], fr
   } catch (e) {
     if (e instanceof ActionError && e.kind === 'reauth') {
       const made = done.filter((d) => d.created).length;
-      if (made > 0) ctx.step(`${made} filter(s) were created before the credential was rejected; they are kept for the resumed run (and listed in the revert context).`);
+      if (made > 0)
+        ctx.step(
+          `${made} filter(s) were created before the credential was rejected; they are kept for the resumed run (and listed in the revert context).`
+        );
       throw e;
     }
     const undo = done.filter((d) => d.created);
@@ -200,7 +236,12 @@ async function ownMailbox(ctx: ActionContext, mailbox: string): Promise<void> {
   const a = await call(ctx, gmail(ctx), token, 'GET', '/gmail/v1/users/me/profile');
   if (a.status !== 200) throw failure(a, 'Gmail (read the signed-in mailbox)');
   const own = String((a.body as { emailAddress?: unknown } | undefined)?.emailAddress ?? '').toLowerCase();
-  if (own !== mailbox) throw new ActionError('input_invalid', 'NOT_OWN_MAILBOX', `This OAuth credential is signed in as ${own || 'another account'} and can filter only its own mailbox, not ${mailbox}. Use a domain-wide delegation credential.`);
+  if (own !== mailbox)
+    throw new ActionError(
+      'input_invalid',
+      'NOT_OWN_MAILBOX',
+      `This OAuth credential is signed in as ${own || 'another account'} and can filter only its own mailbox, not ${mailbox}. Use a domain-wide delegation credential.`
+    );
 }
 
 async function blockFrom(ctx: ActionContext, input: ActionInput, from: string, what: string): Promise<ActionResult> {
@@ -210,11 +251,14 @@ async function blockFrom(ctx: ActionContext, input: ActionInput, from: string, w
     await ownMailbox(ctx, host.value);
     if (ctx.credential.mode !== 'oauth_user') {
       const u = await directoryUser(ctx, host.value);
-      if (u.suspended) throw new ActionError('input_invalid', 'MAILBOX_SUSPENDED', `${host.value} is suspended: Gmail filters cannot be added to it.`);
+      if (u.suspended)
+        throw new ActionError('input_invalid', 'MAILBOX_SUSPENDED', `${host.value} is suspended: Gmail filters cannot be added to it.`);
     }
     const [f] = await applyFilters(ctx, [host.value], from, { mailboxes: [host.value] });
     return {
-      summary: f!.created ? `Blocked ${what} in ${host.value}: a Gmail filter sends their mail to Trash (filter ${f!.id}).` : `${host.value} already had a filter sending ${what} to Trash; nothing was created, and a revert will leave it.`,
+      summary: f!.created
+        ? `Blocked ${what} in ${host.value}: a Gmail filter sends their mail to Trash (filter ${f!.id}).`
+        : `${host.value} already had a filter sending ${what} to Trash; nothing was created, and a revert will leave it.`,
       details: { filters: [{ ...f! }] },
       revertContext: { from, mailboxes: [host.value], filters: [{ ...f! }] }
     };
@@ -222,7 +266,12 @@ async function blockFrom(ctx: ActionContext, input: ActionInput, from: string, w
   const all = await mailboxesOf(ctx, host.domain);
   const active = all.filter((u) => !u.suspended).map((u) => u.primaryEmail);
   const skipped = all.length - active.length;
-  if (active.length === 0) throw new ActionError('inventory_not_found', 'NO_MAILBOXES', `The Directory lists no active mailbox in ${host.domain}; nothing was filtered.`);
+  if (active.length === 0)
+    throw new ActionError(
+      'inventory_not_found',
+      'NO_MAILBOXES',
+      `The Directory lists no active mailbox in ${host.domain}; nothing was filtered.`
+    );
   const done = await applyFilters(ctx, active, from, { mailboxes: active });
   const created = done.filter((d) => d.created).length;
   return {
@@ -244,7 +293,10 @@ async function unfilter(ctx: ActionContext, rc: JsonObject): Promise<RevertResul
     if ((await removeFilter(ctx, f)) === 'removed') removed++;
     else gone++;
   }
-  return { summary: `Removed ${removed} Gmail filter(s)${gone ? `; ${gone} were already gone` : ''}.`, details: { removed, already_gone: gone } };
+  return {
+    summary: `Removed ${removed} Gmail filter(s)${gone ? `; ${gone} were already gone` : ''}.`,
+    details: { removed, already_gone: gone }
+  };
 }
 
 // ------------------------------------------------------------------------------------------------ disable_user
@@ -252,16 +304,21 @@ async function unfilter(ctx: ActionContext, rc: JsonObject): Promise<RevertResul
 async function suspend(ctx: ActionContext, input: ActionInput): Promise<ActionResult> {
   const u = await directoryUser(ctx, input.target);
   const earlier = ctx.previousRevertContext;
-  const priorSuspended = typeof earlier?.prior_suspended === 'boolean' && earlier.user === u.primaryEmail ? earlier.prior_suspended : u.suspended;
+  const priorSuspended =
+    typeof earlier?.prior_suspended === 'boolean' && earlier.user === u.primaryEmail ? earlier.prior_suspended : u.suspended;
   const revert = { user: u.primaryEmail, prior_suspended: priorSuspended };
   ctx.captureRevert(revert);
   if (!u.suspended) {
     const token = await tokenAs(ctx, WORKSPACE_SCOPES.userWrite, admin(ctx));
-    const a = await call(ctx, directory(ctx), token, 'PATCH', `/admin/directory/v1/users/${encodeURIComponent(u.primaryEmail)}`, { suspended: true });
+    const a = await call(ctx, directory(ctx), token, 'PATCH', `/admin/directory/v1/users/${encodeURIComponent(u.primaryEmail)}`, {
+      suspended: true
+    });
     if (a.status !== 200) throw failure(a, `The Directory API (suspend ${u.primaryEmail})`);
   }
   return {
-    summary: priorSuspended ? `${u.primaryEmail} was already suspended; it stays so, and a revert leaves it suspended.` : `Suspended ${u.primaryEmail} (Directory API).`,
+    summary: priorSuspended
+      ? `${u.primaryEmail} was already suspended; it stays so, and a revert leaves it suspended.`
+      : `Suspended ${u.primaryEmail} (Directory API).`,
     details: { user: u.primaryEmail, prior_suspended: priorSuspended },
     revertContext: revert
   };
@@ -279,6 +336,9 @@ async function unsuspend(ctx: ActionContext, rc: JsonObject): Promise<RevertResu
 
 export const capabilities: ProviderCapabilities = {
   block_sender: { execute: (ctx, input) => blockFrom(ctx, input, input.target, input.target), revert: (ctx, rc) => unfilter(ctx, rc) },
-  block_email_domain: { execute: (ctx, input) => blockFrom(ctx, input, `@${input.target}`, `mail from ${input.target}`), revert: (ctx, rc) => unfilter(ctx, rc) },
+  block_email_domain: {
+    execute: (ctx, input) => blockFrom(ctx, input, `@${input.target}`, `mail from ${input.target}`),
+    revert: (ctx, rc) => unfilter(ctx, rc)
+  },
   disable_user: { execute: suspend, revert: (ctx, rc) => unsuspend(ctx, rc) }
 };

@@ -19,11 +19,20 @@ beforeAll(async () => {
   g.addCustomer({
     id: CUSTOMER,
     domains: [
-      { domainName: 'Example.com', isPrimary: true, verified: true, domainAliases: [{ domainAliasName: 'example.net', verified: true, parentDomainName: 'example.com' }] },
+      {
+        domainName: 'Example.com',
+        isPrimary: true,
+        verified: true,
+        domainAliases: [{ domainAliasName: 'example.net', verified: true, parentDomainName: 'example.com' }]
+      },
       { domainName: 'subsidiary.example', isPrimary: false, verified: true },
       { domainName: 'pending.example', isPrimary: false, verified: false }
     ],
-    users: [{ primaryEmail: 'admin@example.com', isAdmin: true }, { primaryEmail: 'bob@example.com' }, { primaryEmail: 'carol@example.com' }]
+    users: [
+      { primaryEmail: 'admin@example.com', isAdmin: true },
+      { primaryEmail: 'bob@example.com' },
+      { primaryEmail: 'carol@example.com' }
+    ]
   });
   g.delegate(CUSTOMER, sa.clientId, ALL_SCOPES);
 });
@@ -93,7 +102,12 @@ describe('google_workspace service_account_dwd', () => {
     await a.validation.validate('least-privilege');
     expect(g.apiCalls).toEqual([
       { method: 'GET', path: '/admin/directory/v1/users', scopes: [WORKSPACE_SCOPES.userRead], subject: 'admin@example.com' },
-      { method: 'GET', path: `/admin/directory/v1/customer/${CUSTOMER}/domains`, scopes: [WORKSPACE_SCOPES.domainRead], subject: 'admin@example.com' }
+      {
+        method: 'GET',
+        path: `/admin/directory/v1/customer/${CUSTOMER}/domains`,
+        scopes: [WORKSPACE_SCOPES.domainRead],
+        subject: 'admin@example.com'
+      }
     ]);
   });
 
@@ -143,7 +157,10 @@ describe('google_workspace service_account_dwd', () => {
     const a = await app();
     addDwd(a, 'no-dwd');
     const r = await a.validation.validate('no-dwd');
-    expect(r.credential).toMatchObject({ status: 'failed', lastError: { code: 'unauthorized_client', message: expect.stringContaining('Google refused every scope') } });
+    expect(r.credential).toMatchObject({
+      status: 'failed',
+      lastError: { code: 'unauthorized_client', message: expect.stringContaining('Google refused every scope') }
+    });
   });
 
   it('failed: the delegated admin is not an administrator (Directory 403), is not a user (invalid_grant), or the customer id is wrong', async () => {
@@ -151,9 +168,18 @@ describe('google_workspace service_account_dwd', () => {
     addDwd(a, 'not-admin', { admin: 'bob@example.com' });
     addDwd(a, 'no-such-admin', { admin: 'nobody@example.com' });
     addDwd(a, 'wrong-customer', { customer: 'C99999999' });
-    expect((await a.validation.validate('not-admin')).credential).toMatchObject({ status: 'failed', lastError: { code: 'PERMISSION_DENIED', message: expect.stringContaining('must be a Workspace administrator') } });
-    expect((await a.validation.validate('no-such-admin')).credential).toMatchObject({ status: 'failed', lastError: { code: 'invalid_grant', message: expect.stringContaining('not a user of this Google Workspace') } });
-    expect((await a.validation.validate('wrong-customer')).credential).toMatchObject({ status: 'failed', lastError: { code: 'INVALID_ARGUMENT', message: expect.stringContaining('does not know customer C99999999') } });
+    expect((await a.validation.validate('not-admin')).credential).toMatchObject({
+      status: 'failed',
+      lastError: { code: 'PERMISSION_DENIED', message: expect.stringContaining('must be a Workspace administrator') }
+    });
+    expect((await a.validation.validate('no-such-admin')).credential).toMatchObject({
+      status: 'failed',
+      lastError: { code: 'invalid_grant', message: expect.stringContaining('not a user of this Google Workspace') }
+    });
+    expect((await a.validation.validate('wrong-customer')).credential).toMatchObject({
+      status: 'failed',
+      lastError: { code: 'INVALID_ARGUMENT', message: expect.stringContaining('does not know customer C99999999') }
+    });
   });
 
   it('failed: a key the peer cannot verify with the account’s registered public key', async () => {
@@ -171,7 +197,10 @@ describe('google_workspace service_account_dwd', () => {
     addDwd(a, 'expired-key', { expiresAt: '2026-03-01' });
     g.setFault('expired');
     const r = await a.validation.validate('expired-key');
-    expect(r.credential).toMatchObject({ status: 'expired', lastError: { code: 'invalid_grant', message: expect.stringContaining('Its recorded expiry (2026-03-01) has passed') } });
+    expect(r.credential).toMatchObject({
+      status: 'expired',
+      lastError: { code: 'invalid_grant', message: expect.stringContaining('Its recorded expiry (2026-03-01) has passed') }
+    });
   });
 
   it('unknown: token service 500, Directory 503, throttling, a malformed answer, a hang', async () => {
@@ -180,27 +209,54 @@ describe('google_workspace service_account_dwd', () => {
     g.setFault('server_error');
     expect((await a.validation.validate('flaky')).credential).toMatchObject({ status: 'unknown', lastError: { code: 'HTTP_500' } });
     g.setFault('none');
-    const off = g.route('GET', /^\/admin\/directory\/v1\/users$/, (_q, res, ctx) => ctx.json(res, 503, { error: { code: 503, message: 'Backend Error', status: 'UNAVAILABLE' } }));
+    const off = g.route('GET', /^\/admin\/directory\/v1\/users$/, (_q, res, ctx) =>
+      ctx.json(res, 503, { error: { code: 503, message: 'Backend Error', status: 'UNAVAILABLE' } })
+    );
     onTestFinished(off);
     expect((await a.validation.validate('flaky')).credential).toMatchObject({ status: 'unknown', lastError: { code: 'HTTP_503' } });
     off();
     g.setFault('rate_limited', { retryAfterSeconds: 300 });
     expect((await a.validation.validate('flaky')).credential).toMatchObject({ status: 'unknown', lastError: { code: 'HTTP_429' } });
     g.setFault('malformed');
-    expect((await a.validation.validate('flaky')).credential).toMatchObject({ status: 'unknown', lastError: { code: 'MALFORMED_RESPONSE' } });
+    expect((await a.validation.validate('flaky')).credential).toMatchObject({
+      status: 'unknown',
+      lastError: { code: 'MALFORMED_RESPONSE' }
+    });
     g.setFault('hang');
-    expect((await a.validation.validate('flaky', { timeoutMs: 300 })).credential).toMatchObject({ status: 'unknown', lastError: { code: 'PROVIDER_UNREACHABLE', message: expect.stringContaining('did not answer within 0.3 s') } });
+    expect((await a.validation.validate('flaky', { timeoutMs: 300 })).credential).toMatchObject({
+      status: 'unknown',
+      lastError: { code: 'PROVIDER_UNREACHABLE', message: expect.stringContaining('did not answer within 0.3 s') }
+    });
   });
 });
 
 describe('google_workspace oauth_user', () => {
   it('is skipped by validation (a token refresh checks it): the status the OAuth work recorded is left alone', async () => {
     const a = await app();
-    const c = a.credentials.add({ name: 'gw-oauth', provider: 'google_workspace', mode: 'oauth_user', values: { client_id: 'keydesk-test.apps.googleusercontent.com' } });
-    a.credentials.recordHealth(c.id, { status: 'expired', lastError: { code: 'invalid_grant', message: 'The refresh token was revoked.' }, checkedAt: '2026-11-20T10:00:00.000Z' });
+    const c = a.credentials.add({
+      name: 'gw-oauth',
+      provider: 'google_workspace',
+      mode: 'oauth_user',
+      values: { client_id: 'keydesk-test.apps.googleusercontent.com' }
+    });
+    a.credentials.recordHealth(c.id, {
+      status: 'expired',
+      lastError: { code: 'invalid_grant', message: 'The refresh token was revoked.' },
+      checkedAt: '2026-11-20T10:00:00.000Z'
+    });
     const run = await a.validation.validateAll();
-    expect(run.results[0]).toMatchObject({ recorded: false, skipped: { code: 'UNSUPPORTED', message: 'google_workspace/oauth_user is an OAuth credential: a token refresh checks it (keydesk refresh gw-oauth).' } });
-    expect(a.credentials.get('gw-oauth')).toMatchObject({ status: 'expired', lastError: { code: 'invalid_grant' }, checkedAt: '2026-11-20T10:00:00.000Z' });
+    expect(run.results[0]).toMatchObject({
+      recorded: false,
+      skipped: {
+        code: 'UNSUPPORTED',
+        message: 'google_workspace/oauth_user is an OAuth credential: a token refresh checks it (keydesk refresh gw-oauth).'
+      }
+    });
+    expect(a.credentials.get('gw-oauth')).toMatchObject({
+      status: 'expired',
+      lastError: { code: 'invalid_grant' },
+      checkedAt: '2026-11-20T10:00:00.000Z'
+    });
     expect(g.control.requests).toEqual([]);
   });
 });

@@ -51,16 +51,48 @@ export function verifiedDomains(json: unknown): string[] | null {
   return [...out];
 }
 
-function directoryFailure(status: number, json: unknown, call: 'users' | 'domains', customer: string, admin: string, url: string): ValidationOutcome {
+function directoryFailure(
+  status: number,
+  json: unknown,
+  call: 'users' | 'domains',
+  customer: string,
+  admin: string,
+  url: string
+): ValidationOutcome {
   const err = googleApiError(json);
-  if (status === 429) return outcome('unknown', 'HTTP_429', `${DIRECTORY} is rate-limiting requests (429 Too Many Requests); validate again in a minute.`);
-  if (status >= 500) return outcome('unknown', `HTTP_${status}`, `${DIRECTORY} answered ${status} (a server-side error); the credential may be fine. Validate again later.`);
-  if (status === 401) return outcome('failed', err.status ?? 'UNAUTHENTICATED', `${DIRECTORY} did not accept the access token Google issued for the delegated admin.`);
+  if (status === 429)
+    return outcome('unknown', 'HTTP_429', `${DIRECTORY} is rate-limiting requests (429 Too Many Requests); validate again in a minute.`);
+  if (status >= 500)
+    return outcome(
+      'unknown',
+      `HTTP_${status}`,
+      `${DIRECTORY} answered ${status} (a server-side error); the credential may be fine. Validate again later.`
+    );
+  if (status === 401)
+    return outcome(
+      'failed',
+      err.status ?? 'UNAUTHENTICATED',
+      `${DIRECTORY} did not accept the access token Google issued for the delegated admin.`
+    );
   if (status === 403) {
-    if (err.reason === 'insufficientPermissions') return outcome('failed', err.status ?? 'PERMISSION_DENIED', `${DIRECTORY} says the token lacks the scope to ${call === 'users' ? 'read users' : 'read domains'}.`);
-    return outcome('failed', err.status ?? 'PERMISSION_DENIED', `${admin} may not ${call === 'users' ? 'read the users' : 'read the domains'} of customer ${customer}: the delegated admin must be a Workspace administrator of that customer.`);
+    if (err.reason === 'insufficientPermissions')
+      return outcome(
+        'failed',
+        err.status ?? 'PERMISSION_DENIED',
+        `${DIRECTORY} says the token lacks the scope to ${call === 'users' ? 'read users' : 'read domains'}.`
+      );
+    return outcome(
+      'failed',
+      err.status ?? 'PERMISSION_DENIED',
+      `${admin} may not ${call === 'users' ? 'read the users' : 'read the domains'} of customer ${customer}: the delegated admin must be a Workspace administrator of that customer.`
+    );
   }
-  if (status === 400 || status === 404) return outcome('failed', err.status ?? `HTTP_${status}`, `${DIRECTORY} does not know customer ${customer}. Use the customer ID from Admin console → Account settings (or my_customer).`);
+  if (status === 400 || status === 404)
+    return outcome(
+      'failed',
+      err.status ?? `HTTP_${status}`,
+      `${DIRECTORY} does not know customer ${customer}. Use the customer ID from Admin console → Account settings (or my_customer).`
+    );
   if (status !== 200) return outcome('failed', `HTTP_${status}`, `${DIRECTORY} refused the request (HTTP ${status}).`);
   return malformed(DIRECTORY, call === 'users' ? 'a list of users' : 'a list of domains', url);
 }
@@ -70,7 +102,11 @@ async function validateDwd(ctx: ValidateContext): Promise<ValidationOutcome> {
   const admin = ctx.credential.fields.delegated_admin_email;
   const customer = ctx.credential.fields.customer_id;
   if (!key || typeof key.client_email !== 'string' || typeof key.private_key !== 'string') {
-    return outcome('failed', 'INVALID_KEY_FILE', 'The stored service account JSON is missing client_email or private_key. Paste the key file again.');
+    return outcome(
+      'failed',
+      'INVALID_KEY_FILE',
+      'The stored service account JSON is missing client_email or private_key. Paste the key file again.'
+    );
   }
   if (!admin || !customer) return outcome('failed', 'INPUT_INVALID', 'The delegated admin email and the customer ID are required.');
   const clientId = typeof key.client_id === 'string' ? key.client_id : null;
@@ -128,9 +164,16 @@ async function validateDwd(ctx: ValidateContext): Promise<ValidationOutcome> {
   const domains = await googleGet(ctx.http, domainsUrl, tokens.get(WORKSPACE_SCOPES.domainRead)!);
   if (domains.status === null) return { ...domains.outcome, observed: observed() };
   const suggestions = domains.status === 200 ? verifiedDomains(domains.json) : null;
-  if (!suggestions) return { ...directoryFailure(domains.status, domains.json, 'domains', customer, admin, domainsUrl), observed: observed() };
-  const primary = ((domains.json as { domains?: { domainName?: unknown; isPrimary?: unknown }[] }).domains ?? []).find((d) => d.isPrimary === true)?.domainName;
-  return ok({ ...observed(), identity: { ...identity, ...(typeof primary === 'string' ? { primary_domain: primary.toLowerCase() } : {}) }, suggestions });
+  if (!suggestions)
+    return { ...directoryFailure(domains.status, domains.json, 'domains', customer, admin, domainsUrl), observed: observed() };
+  const primary = ((domains.json as { domains?: { domainName?: unknown; isPrimary?: unknown }[] }).domains ?? []).find(
+    (d) => d.isPrimary === true
+  )?.domainName;
+  return ok({
+    ...observed(),
+    identity: { ...identity, ...(typeof primary === 'string' ? { primary_domain: primary.toLowerCase() } : {}) },
+    suggestions
+  });
 }
 
 export const plugin: ProviderPlugin = {
@@ -139,6 +182,12 @@ export const plugin: ProviderPlugin = {
   validate(ctx) {
     if (ctx.credential.mode === 'service_account_dwd') return validateDwd(ctx);
     // oauth_user is validated by a token refresh (the OAuth work); until then this plugin does not judge it.
-    return Promise.resolve(outcome('unknown', 'UNSUPPORTED_MODE', `Keydesk cannot validate Google Workspace ${ctx.credential.mode} credentials here yet; the credential was not judged.`));
+    return Promise.resolve(
+      outcome(
+        'unknown',
+        'UNSUPPORTED_MODE',
+        `Keydesk cannot validate Google Workspace ${ctx.credential.mode} credentials here yet; the credential was not judged.`
+      )
+    );
   }
 };

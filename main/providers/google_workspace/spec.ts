@@ -7,7 +7,12 @@ export const WORKSPACE_SCOPES = {
   gmailSettings: 'https://www.googleapis.com/auth/gmail.settings.basic'
 } as const;
 
-const tokenUrl = endpointField('token_url', 'Token URL', 'Override Google’s OAuth token endpoint (a proxy).', 'https://oauth2.googleapis.com/token');
+const tokenUrl = endpointField(
+  'token_url',
+  'Token URL',
+  'Override Google’s OAuth token endpoint (a proxy).',
+  'https://oauth2.googleapis.com/token'
+);
 const apiBase = endpointField('api_base_url', 'API base URL', 'Override the Google APIs base URL (a proxy).', 'https://www.googleapis.com');
 
 export const googleWorkspaceSpec: ProviderSpec = {
@@ -20,9 +25,33 @@ export const googleWorkspaceSpec: ProviderSpec = {
       label: 'Service account with domain-wide delegation',
       rotationDays: 30,
       fields: [
-        field({ name: 'service_account_json', label: 'Service account JSON key', secret: true, multiline: true, kind: 'json', schema: serviceAccountJson('Service account JSON') }),
-        field({ name: 'delegated_admin_email', label: 'Delegated admin email', kind: 'email', help: 'A Workspace admin the service account impersonates.', schema: emailAddress('Delegated admin email') }),
-        field({ name: 'customer_id', label: 'Customer ID', placeholder: 'C01234abc', help: 'Admin console → Account → Account settings; or my_customer.', schema: pattern('Customer ID', /^(my_customer|C[0-9a-z]{5,20})$/i, 'a Workspace customer id such as C01234abc (or my_customer)', 32) }),
+        field({
+          name: 'service_account_json',
+          label: 'Service account JSON key',
+          secret: true,
+          multiline: true,
+          kind: 'json',
+          schema: serviceAccountJson('Service account JSON')
+        }),
+        field({
+          name: 'delegated_admin_email',
+          label: 'Delegated admin email',
+          kind: 'email',
+          help: 'A Workspace admin the service account impersonates.',
+          schema: emailAddress('Delegated admin email')
+        }),
+        field({
+          name: 'customer_id',
+          label: 'Customer ID',
+          placeholder: 'C01234abc',
+          help: 'Admin console → Account → Account settings; or my_customer.',
+          schema: pattern(
+            'Customer ID',
+            /^(my_customer|C[0-9a-z]{5,20})$/i,
+            'a Workspace customer id such as C01234abc (or my_customer)',
+            32
+          )
+        }),
         tokenUrl,
         apiBase
       ],
@@ -37,13 +66,36 @@ export const googleWorkspaceSpec: ProviderSpec = {
       oauth: true,
       rotationDays: 90,
       fields: [
-        field({ name: 'client_id', label: 'OAuth client ID', placeholder: '…apps.googleusercontent.com', schema: pattern('OAuth client ID', /^[\w.-]{8,256}$/, 'an OAuth client id', 256) }),
-        field({ name: 'client_secret', label: 'OAuth client secret', secret: true, required: false, schema: pattern('OAuth client secret', /^\S{8,256}$/, 'an OAuth client secret', 256) }),
-        endpointField('authorization_url', 'Authorization URL', 'Override Google’s authorization endpoint.', 'https://accounts.google.com/o/oauth2/v2/auth'),
+        field({
+          name: 'client_id',
+          label: 'OAuth client ID',
+          placeholder: '…apps.googleusercontent.com',
+          schema: pattern('OAuth client ID', /^[\w.-]{8,256}$/, 'an OAuth client id', 256)
+        }),
+        field({
+          name: 'client_secret',
+          label: 'OAuth client secret',
+          secret: true,
+          required: false,
+          schema: pattern('OAuth client secret', /^\S{8,256}$/, 'an OAuth client secret', 256)
+        }),
+        endpointField(
+          'authorization_url',
+          'Authorization URL',
+          'Override Google’s authorization endpoint.',
+          'https://accounts.google.com/o/oauth2/v2/auth'
+        ),
         tokenUrl,
         endpointField('revocation_url', 'Revocation URL', 'Override Google’s revocation endpoint.', 'https://oauth2.googleapis.com/revoke'),
         apiBase,
-        field({ name: 'scopes', label: 'Scopes', kind: 'scopes', required: false, help: 'Default: openid email and the Directory and Gmail scopes the capabilities need.', schema: scopeList('Scopes') })
+        field({
+          name: 'scopes',
+          label: 'Scopes',
+          kind: 'scopes',
+          required: false,
+          help: 'Default: openid email and the Directory and Gmail scopes the capabilities need.',
+          schema: scopeList('Scopes')
+        })
       ]
     }
   ],
@@ -61,7 +113,12 @@ export const googleWorkspaceSpec: ProviderSpec = {
       modes: ['service_account_dwd'],
       note: 'Creates a filter in each mailbox of the domain that exists at the time; mailboxes created later are not covered.'
     },
-    { id: 'disable_user', label: 'Suspend a user (Directory API)', permissions: [WORKSPACE_SCOPES.userWrite], note: 'oauth_user needs a Workspace admin to consent.' }
+    {
+      id: 'disable_user',
+      label: 'Suspend a user (Directory API)',
+      permissions: [WORKSPACE_SCOPES.userWrite],
+      note: 'oauth_user needs a Workspace admin to consent.'
+    }
   ],
   validationPermissions: [WORKSPACE_SCOPES.userRead, WORKSPACE_SCOPES.domainRead]
 };

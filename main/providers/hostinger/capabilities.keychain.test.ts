@@ -22,14 +22,23 @@ afterEach(async () => {
   await peer.close();
 });
 
-const state = async (id: number) => ((await (await fetch(`${peer.url}/api/vps/v1/virtual-machines/${id}`, { headers: { authorization: `Bearer ${token}` } })).json()) as { state: string }).state;
-const power = (target: string) => app.executions.run({ capability: 'power', target, credential: 'VPS', reason: 'crypto-miner on the host, INC-12' });
+const state = async (id: number) =>
+  (
+    (await (await fetch(`${peer.url}/api/vps/v1/virtual-machines/${id}`, { headers: { authorization: `Bearer ${token}` } })).json()) as {
+      state: string;
+    }
+  ).state;
+const power = (target: string) =>
+  app.executions.run({ capability: 'power', target, credential: 'VPS', reason: 'crypto-miner on the host, INC-12' });
 const actions = () => peer.control.requests.filter((r) => r.method === 'POST').map((r) => r.path);
 
 describe('hostinger power (VPS stop; revert starts it)', () => {
   it('stops a running VPS, recording that it was running, and the revert starts it again', async () => {
     const run = await power(String(VM));
-    expect(run).toMatchObject({ status: 'succeeded', revertContext: { vm_id: String(VM), prior_state: 'running', stopped_by_this_run: true } });
+    expect(run).toMatchObject({
+      status: 'succeeded',
+      revertContext: { vm_id: String(VM), prior_state: 'running', stopped_by_this_run: true }
+    });
     expect(await state(VM)).toBe('stopped');
     expect(actions()).toEqual([`/api/vps/v1/virtual-machines/${VM}/stop`]);
     expect((await app.executions.revert(run.id)).status).toBe('reverted');

@@ -1,6 +1,14 @@
 import { answer, failure, malformedAnswer } from '../../executions/answers.ts';
 import { joinUrl } from '../outcome.ts';
-import { ActionError, type ActionContext, type ActionInput, type ActionResult, type JsonObject, type ProviderCapabilities, type RevertResult } from '../plugin.ts';
+import {
+  ActionError,
+  type ActionContext,
+  type ActionInput,
+  type ActionResult,
+  type JsonObject,
+  type ProviderCapabilities,
+  type RevertResult
+} from '../plugin.ts';
 import { HOSTINGER_API, VM_LIST_PATH } from './plugin.ts';
 
 /**
@@ -13,7 +21,10 @@ const VM_ID_RE = /^\d{1,12}$/;
 function api(ctx: ActionContext): { base: string; headers: Record<string, string> } {
   const token = ctx.credential.secrets.api_token;
   if (!token) throw new ActionError('credential_invalid', 'MISSING_FIELD', 'The credential has no API token.');
-  return { base: joinUrl(ctx.credential.fields.api_base_url ?? HOSTINGER_API, VM_LIST_PATH), headers: { authorization: `Bearer ${token.reveal()}`, accept: 'application/json' } };
+  return {
+    base: joinUrl(ctx.credential.fields.api_base_url ?? HOSTINGER_API, VM_LIST_PATH),
+    headers: { authorization: `Bearer ${token.reveal()}`, accept: 'application/json' }
+  };
 }
 
 async function vmState(ctx: ActionContext, base: string, headers: Record<string, string>, id: string): Promise<string> {
@@ -57,14 +68,16 @@ async function stop(ctx: ActionContext, input: ActionInput): Promise<ActionResul
 async function start(ctx: ActionContext, rc: JsonObject): Promise<RevertResult> {
   const id = typeof rc.vm_id === 'string' && VM_ID_RE.test(rc.vm_id) ? rc.vm_id : null;
   if (!id) throw new ActionError('input_invalid', 'NO_REVERT_CONTEXT', 'The revert context names no VPS; start it by hand in hPanel.');
-  if (rc.stopped_by_this_run !== true) return { summary: `Nothing to undo: VPS ${id} was already stopped before this run, so it stays stopped.` };
+  if (rc.stopped_by_this_run !== true)
+    return { summary: `Nothing to undo: VPS ${id} was already stopped before this run, so it stays stopped.` };
   const what = await power(ctx, id, 'start');
   return { summary: `Started VPS ${id} again (${what}).` };
 }
 
 export const capabilities: ProviderCapabilities = {
   power: {
-    checkInput: (input) => (VM_ID_RE.test(input.target) ? null : 'A Hostinger VPS is named by its numeric id (hPanel → VPS, or keydesk validate lists them).'),
+    checkInput: (input) =>
+      VM_ID_RE.test(input.target) ? null : 'A Hostinger VPS is named by its numeric id (hPanel → VPS, or keydesk validate lists them).',
     execute: stop,
     revert: (ctx, rc) => start(ctx, rc)
   }

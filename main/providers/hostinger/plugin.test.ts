@@ -18,7 +18,13 @@ afterEach(() => peer.reset());
 
 let n = 0;
 function add(token: string, expiresAt?: string) {
-  return v.app.credentials.add({ name: `hostinger-${++n}`, provider: 'hostinger', mode: 'api_token', values: { api_token: token, api_base_url: peer.url }, ...(expiresAt ? { expiresAt } : {}) });
+  return v.app.credentials.add({
+    name: `hostinger-${++n}`,
+    provider: 'hostinger',
+    mode: 'api_token',
+    values: { api_token: token, api_base_url: peer.url },
+    ...(expiresAt ? { expiresAt } : {})
+  });
 }
 const validate = async (id: string) => (await v.app.validation.validate(id)).credential;
 
@@ -45,7 +51,9 @@ describe('hostinger validation', () => {
     const r = await validate(c.id);
     expect(r.status).toBe('failed');
     expect(r.lastError?.message).toMatch(/lacks VPS API access or the account has no VPS plan/);
-    expect(r.observed.readiness).toEqual([{ capability: 'power', ready: false, missing: ['API token with VPS access on an account with a VPS plan'] }]);
+    expect(r.observed.readiness).toEqual([
+      { capability: 'power', ready: false, missing: ['API token with VPS access on an account with a VPS plan'] }
+    ]);
   });
 
   it('expired: the API rejects the token after the expiry date set for it', async () => {
@@ -72,7 +80,12 @@ describe('hostinger validation', () => {
 
   it('an api_base_url that is not the Hostinger API (404) is unknown, not failed', async () => {
     const token = peer.hostinger.addToken();
-    const c = v.app.credentials.add({ name: 'wrong-base', provider: 'hostinger', mode: 'api_token', values: { api_token: token, api_base_url: `${peer.url}/elsewhere` } });
+    const c = v.app.credentials.add({
+      name: 'wrong-base',
+      provider: 'hostinger',
+      mode: 'api_token',
+      values: { api_token: token, api_base_url: `${peer.url}/elsewhere` }
+    });
     const r = await validate(c.id);
     expect(r.status).toBe('unknown');
     expect(r.lastError?.code).toBe('HTTP_404');

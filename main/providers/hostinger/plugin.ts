@@ -1,4 +1,15 @@
-import { joinUrl, malformed, ok, outcome, parseJson, providerMessage, readText, serverError, throttled, withProviderWords } from '../outcome.ts';
+import {
+  joinUrl,
+  malformed,
+  ok,
+  outcome,
+  parseJson,
+  providerMessage,
+  readText,
+  serverError,
+  throttled,
+  withProviderWords
+} from '../outcome.ts';
 import type { CapabilityReadiness, ProviderPlugin, ValidateContext, ValidationOutcome } from '../plugin.ts';
 import { hostingerSpec } from './spec.ts';
 
@@ -38,21 +49,37 @@ async function validate(ctx: ValidateContext): Promise<ValidationOutcome> {
       return outcome(
         'failed',
         'HTTP_401',
-        withProviderWords('Hostinger rejected the API token (401): wrong or revoked token. Generate a new one in hPanel → Account → API and update the credential.', NAME, words),
+        withProviderWords(
+          'Hostinger rejected the API token (401): wrong or revoked token. Generate a new one in hPanel → Account → API and update the credential.',
+          NAME,
+          words
+        ),
         { readiness: [{ capability: 'power', ready: false, missing: [], note: 'The token was rejected.' }] }
       );
     case 403:
       return outcome(
         'failed',
         'HTTP_403',
-        withProviderWords('Hostinger refused the VPS list (403): the token lacks VPS API access or the account has no VPS plan.', NAME, words),
+        withProviderWords(
+          'Hostinger refused the VPS list (403): the token lacks VPS API access or the account has no VPS plan.',
+          NAME,
+          words
+        ),
         { readiness: [{ capability: 'power', ready: false, missing: hostingerSpec.capabilities[0]?.permissions ?? [] }] }
       );
     case 429:
       return throttled(res, NAME);
     default:
       if (res.status >= 500) return serverError(res, NAME);
-      return outcome('unknown', `HTTP_${res.status}`, withProviderWords(`Hostinger answered ${res.status} to the VPS list; that says nothing clear about the token. Check api_base_url, then validate again.`, NAME, words));
+      return outcome(
+        'unknown',
+        `HTTP_${res.status}`,
+        withProviderWords(
+          `Hostinger answered ${res.status} to the VPS list; that says nothing clear about the token. Check api_base_url, then validate again.`,
+          NAME,
+          words
+        )
+      );
   }
 }
 

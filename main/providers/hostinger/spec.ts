@@ -10,11 +10,19 @@ export const hostingerSpec: ProviderSpec = {
       label: 'API token',
       rotationDays: 90,
       fields: [
-        field({ name: 'api_token', label: 'API token', secret: true, help: 'hPanel → Account → API.', schema: pattern('API token', /^\S{16,512}$/, 'an API token (16–512 characters, no spaces)', 512) }),
+        field({
+          name: 'api_token',
+          label: 'API token',
+          secret: true,
+          help: 'hPanel → Account → API.',
+          schema: pattern('API token', /^\S{16,512}$/, 'an API token (16–512 characters, no spaces)', 512)
+        }),
         endpointField('api_base_url', 'API base URL', 'Override the Hostinger API base URL.', 'https://developers.hostinger.com')
       ]
     }
   ],
-  capabilities: [{ id: 'power', label: 'Power a VPS off (revert: start it)', permissions: ['API token with VPS access on an account with a VPS plan'] }],
+  capabilities: [
+    { id: 'power', label: 'Power a VPS off (revert: start it)', permissions: ['API token with VPS access on an account with a VPS plan'] }
+  ],
   validationPermissions: ['VPS API read (GET /api/vps/v1/virtual-machines)']
 };

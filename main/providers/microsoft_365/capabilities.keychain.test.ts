@@ -57,7 +57,14 @@ beforeEach(async () => {
     name: 'Corp M365',
     provider: 'microsoft_365',
     mode: 'client_secret',
-    values: { tenant_id: 'corp.onmicrosoft.com', client_id: entraApp.appId, client_secret: secret, authority_host: entra.url, graph_endpoint: graph.url, exchange_endpoint: exchange.url }
+    values: {
+      tenant_id: 'corp.onmicrosoft.com',
+      client_id: entraApp.appId,
+      client_secret: secret,
+      authority_host: entra.url,
+      graph_endpoint: graph.url,
+      exchange_endpoint: exchange.url
+    }
   });
   app.routing.bind('Corp M365', 'corp.example');
 });
@@ -69,12 +76,17 @@ afterEach(async () => {
 });
 
 const user = (upn: string) => [...gtenant.users.values()].find((u) => u.userPrincipalName === upn)!;
-const run = (capability: string, target: string, host: Record<string, string> = {}) => app.executions.run({ capability, target, reason: 'BEC attempt INC-88', ...host });
+const run = (capability: string, target: string, host: Record<string, string> = {}) =>
+  app.executions.run({ capability, target, reason: 'BEC attempt INC-88', ...host });
 
 describe('microsoft_365 disable_user (Graph accountEnabled=false, then revokeSignInSessions)', () => {
   it('disables the user and revokes their sessions; the revert re-enables them', async () => {
     const r = await run('disable_user', 'alice@corp.example');
-    expect(r).toMatchObject({ status: 'succeeded', boundDomain: 'corp.example', revertContext: { upn: 'alice@corp.example', prior_account_enabled: true } });
+    expect(r).toMatchObject({
+      status: 'succeeded',
+      boundDomain: 'corp.example',
+      revertContext: { upn: 'alice@corp.example', prior_account_enabled: true }
+    });
     expect(user('alice@corp.example').accountEnabled).toBe(false);
     expect(actions.revocations.get(user('alice@corp.example').id)).toBe(1);
     expect((await app.executions.revert(r.id)).status).toBe('reverted');
@@ -90,16 +102,26 @@ describe('microsoft_365 disable_user (Graph accountEnabled=false, then revokeSig
   });
 
   it('an unknown user fails inventory_not_found; a user outside the bound domain is refused before any call', async () => {
-    expect(await run('disable_user', 'nobody@corp.example')).toMatchObject({ status: 'failed', failureReason: 'inventory_not_found', error: { code: 'Request_ResourceNotFound' } });
+    expect(await run('disable_user', 'nobody@corp.example')).toMatchObject({
+      status: 'failed',
+      failureReason: 'inventory_not_found',
+      error: { code: 'Request_ResourceNotFound' }
+    });
     const before = graph.control.requests.length;
-    await expect(run('disable_user', 'alice@other.example', { hostDomain: 'corp.example' })).rejects.toMatchObject({ code: 'INPUT_INVALID' });
+    await expect(run('disable_user', 'alice@other.example', { hostDomain: 'corp.example' })).rejects.toMatchObject({
+      code: 'INPUT_INVALID'
+    });
     await expect(run('disable_user', 'not-an-email')).rejects.toMatchObject({ code: 'INPUT_INVALID' });
     expect(graph.control.requests.length).toBe(before);
   });
 
   it('without User.ReadWrite.All the run fails credential_invalid (re-authenticating would not help)', async () => {
     entraApp.roles.set(new URL(graph.url).origin, ['Directory.Read.All']);
-    expect(await run('disable_user', 'alice@corp.example')).toMatchObject({ status: 'failed', failureReason: 'credential_invalid', error: { code: 'Authorization_RequestDenied' } });
+    expect(await run('disable_user', 'alice@corp.example')).toMatchObject({
+      status: 'failed',
+      failureReason: 'credential_invalid',
+      error: { code: 'Authorization_RequestDenied' }
+    });
     expect(user('alice@corp.example').accountEnabled).toBe(true);
   });
 
@@ -139,7 +161,9 @@ describe('microsoft_365 block_sender (inbox rule on the protected mailbox)', () 
     const r = await run('block_sender', 'Evil@Phish.Example', { hostEmail: 'ceo@corp.example' });
     expect(r.status).toBe('succeeded');
     const rules = actions.rules.get(user('ceo@corp.example').id) ?? [];
-    expect(rules).toEqual([expect.objectContaining({ displayName: 'Keydesk: block evil@phish.example', actions: { delete: true, stopProcessingRules: true } })]);
+    expect(rules).toEqual([
+      expect.objectContaining({ displayName: 'Keydesk: block evil@phish.example', actions: { delete: true, stopProcessingRules: true } })
+    ]);
     expect(rules[0]!.conditions).toEqual({ fromAddresses: [{ emailAddress: { address: 'evil@phish.example' } }] });
     expect(actions.rules.get(user('alice@corp.example').id)).toBeUndefined();
     expect((await app.executions.revert(r.id)).status).toBe('reverted');
@@ -147,8 +171,13 @@ describe('microsoft_365 block_sender (inbox rule on the protected mailbox)', () 
   });
 
   it('needs a protected mailbox, and a mailbox that exists', async () => {
-    await expect(run('block_sender', 'evil@phish.example', { hostDomain: 'corp.example' })).rejects.toMatchObject({ code: 'INPUT_INVALID' });
-    expect(await run('block_sender', 'evil@phish.example', { hostEmail: 'nobody@corp.example' })).toMatchObject({ status: 'failed', failureReason: 'inventory_not_found' });
+    await expect(run('block_sender', 'evil@phish.example', { hostDomain: 'corp.example' })).rejects.toMatchObject({
+      code: 'INPUT_INVALID'
+    });
+    expect(await run('block_sender', 'evil@phish.example', { hostEmail: 'nobody@corp.example' })).toMatchObject({
+      status: 'failed',
+      failureReason: 'inventory_not_found'
+    });
   });
 });
 
@@ -156,7 +185,15 @@ describe('microsoft_365 block_email_domain (Tenant Allow/Block List through Exch
   it('adds a sender block entry without expiry; the revert removes it', async () => {
     const r = await run('block_email_domain', 'phish.example', { hostDomain: 'corp.example' });
     expect(r).toMatchObject({ status: 'succeeded', revertContext: { value: 'phish.example', created: true } });
-    expect(exchange.entries.get(tenant.id)).toEqual([expect.objectContaining({ Value: 'phish.example', Action: 'Block', ListType: 'Sender', ExpirationDate: null, Notes: 'Keydesk: BEC attempt INC-88' })]);
+    expect(exchange.entries.get(tenant.id)).toEqual([
+      expect.objectContaining({
+        Value: 'phish.example',
+        Action: 'Block',
+        ListType: 'Sender',
+        ExpirationDate: null,
+        Notes: 'Keydesk: BEC attempt INC-88'
+      })
+    ]);
     expect(exchange.invocations.map((i) => i.cmdlet)).toEqual(['Get-TenantAllowBlockListItems', 'New-TenantAllowBlockListItems']);
     expect((await app.executions.revert(r.id)).status).toBe('reverted');
     expect(exchange.entries.get(tenant.id)).toEqual([]);
@@ -164,7 +201,15 @@ describe('microsoft_365 block_email_domain (Tenant Allow/Block List through Exch
 
   it('an entry someone else put on the list is reported as already in effect, and the revert leaves it', async () => {
     exchange.entries.set(tenant.id, [
-      { Identity: 'RgAAAAAexisting', Value: 'phish.example', Action: 'Block', ListType: 'Sender', Notes: 'added by hand', ExpirationDate: null, LastModifiedDateTime: new Date().toISOString() }
+      {
+        Identity: 'RgAAAAAexisting',
+        Value: 'phish.example',
+        Action: 'Block',
+        ListType: 'Sender',
+        Notes: 'added by hand',
+        ExpirationDate: null,
+        LastModifiedDateTime: new Date().toISOString()
+      }
     ]);
     const r = await run('block_email_domain', 'phish.example', { hostDomain: 'corp.example' });
     expect(r).toMatchObject({ status: 'succeeded', revertContext: { identity: 'RgAAAAAexisting', created: false } });
@@ -177,16 +222,27 @@ describe('microsoft_365 block_email_domain (Tenant Allow/Block List through Exch
   it('without an Exchange admin role on the app: credential_invalid, nothing added', async () => {
     const stranger = entra.addApp(tenant.id, { roles: { [graph.url]: GRAPH_ROLES, [exchange.url]: ['Exchange.ManageAsApp'] } });
     app.credentials.update('Corp M365', { values: { client_id: stranger.appId, client_secret: entra.addSecret(stranger).value } });
-    expect(await run('block_email_domain', 'phish.example', { hostDomain: 'corp.example' })).toMatchObject({ status: 'failed', failureReason: 'credential_invalid', error: { code: 'Forbidden' } });
+    expect(await run('block_email_domain', 'phish.example', { hostDomain: 'corp.example' })).toMatchObject({
+      status: 'failed',
+      failureReason: 'credential_invalid',
+      error: { code: 'Forbidden' }
+    });
     expect(exchange.entries.get(tenant.id) ?? []).toEqual([]);
   });
 
   it('an OAuth-delegated credential cannot use the Tenant Allow/Block List: refused as input, no call', async () => {
     app.routing.unbind('Corp M365', 'corp.example');
-    app.credentials.add({ name: 'Delegated', provider: 'microsoft_365', mode: 'oauth_delegated', values: { tenant_id: tenant.id, client_id: '11111111-2222-3333-4444-555555555555', graph_endpoint: graph.url } });
+    app.credentials.add({
+      name: 'Delegated',
+      provider: 'microsoft_365',
+      mode: 'oauth_delegated',
+      values: { tenant_id: tenant.id, client_id: '11111111-2222-3333-4444-555555555555', graph_endpoint: graph.url }
+    });
     app.routing.bind('Delegated', 'corp.example');
     const before = exchange.control.requests.length;
-    await expect(run('block_email_domain', 'phish.example', { hostDomain: 'corp.example' })).rejects.toMatchObject({ code: 'INPUT_INVALID' });
+    await expect(run('block_email_domain', 'phish.example', { hostDomain: 'corp.example' })).rejects.toMatchObject({
+      code: 'INPUT_INVALID'
+    });
     expect(exchange.control.requests.length).toBe(before);
   });
 });

@@ -1,7 +1,16 @@
 import { answer, failure, malformedAnswer, str, type Answer } from '../../executions/answers.ts';
 import { defaultScope, entraClientCredentialsToken, entraCredential } from '../azure/entra.ts';
 import { joinUrl } from '../outcome.ts';
-import { ActionError, type ActionContext, type ActionInput, type ActionResult, type JsonObject, type ProviderCapabilities, type RevertResult, type ValidationOutcome } from '../plugin.ts';
+import {
+  ActionError,
+  type ActionContext,
+  type ActionInput,
+  type ActionResult,
+  type JsonObject,
+  type ProviderCapabilities,
+  type RevertResult,
+  type ValidationOutcome
+} from '../plugin.ts';
 import { EXCHANGE_BASE, GRAPH_BASE } from './plugin.ts';
 
 /**
@@ -31,7 +40,12 @@ function tokenFailure(o: ValidationOutcome, what: string): ActionError {
 async function tokenFor(ctx: ActionContext, resource: string, what: string): Promise<string> {
   if (ctx.credential.mode === 'oauth_delegated') return (await ctx.accessToken()).reveal();
   const cred = entraCredential(ctx);
-  if (!cred) throw new ActionError('credential_invalid', 'MISSING_FIELD', 'The credential is missing its tenant, client ID, or secret or certificate.');
+  if (!cred)
+    throw new ActionError(
+      'credential_invalid',
+      'MISSING_FIELD',
+      'The credential is missing its tenant, client ID, or secret or certificate.'
+    );
   const t = await entraClientCredentialsToken(ctx.http, cred, defaultScope(resource));
   if (!t.ok) throw tokenFailure(t.outcome, what);
   return t.accessToken;
@@ -45,7 +59,11 @@ async function graph(ctx: ActionContext, token: string, method: string, path: st
   ctx.step(`Graph ${method} ${path.replace(/\?.*$/, '')}`);
   const res = await ctx.http(joinUrl(graphBase(ctx), path), {
     method,
-    headers: { authorization: `Bearer ${token}`, accept: 'application/json', ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+    headers: {
+      authorization: `Bearer ${token}`,
+      accept: 'application/json',
+      ...(body !== undefined ? { 'content-type': 'application/json' } : {})
+    },
     ...(body !== undefined ? { body: JSON.stringify(body) } : {})
   });
   const a = await answer(res);
@@ -64,7 +82,8 @@ async function disableUser(ctx: ActionContext, input: ActionInput): Promise<Acti
   if (typeof u.id !== 'string' || typeof u.accountEnabled !== 'boolean') throw malformedAnswer('Microsoft Graph');
   // A resumed run may have disabled the user already: the first attempt's record of the prior state is the true one.
   const earlier = ctx.previousRevertContext;
-  const priorEnabled = typeof earlier?.prior_account_enabled === 'boolean' && earlier.user_id === u.id ? earlier.prior_account_enabled : u.accountEnabled;
+  const priorEnabled =
+    typeof earlier?.prior_account_enabled === 'boolean' && earlier.user_id === u.id ? earlier.prior_account_enabled : u.accountEnabled;
   const revert = { user_id: u.id, upn: str(u.userPrincipalName) ?? input.target, prior_account_enabled: priorEnabled };
   ctx.captureRevert(revert);
   if (u.accountEnabled) {
@@ -86,7 +105,8 @@ async function enableUser(ctx: ActionContext, rc: JsonObject): Promise<RevertRes
   const id = str(rc.user_id);
   const upn = str(rc.upn) ?? id ?? 'the user';
   if (!id) throw new ActionError('input_invalid', 'NO_REVERT_CONTEXT', 'The revert context names no user; re-enable the account by hand.');
-  if (rc.prior_account_enabled !== true) return { summary: `Nothing to undo: ${upn} was already disabled before this run, so it stays disabled.` };
+  if (rc.prior_account_enabled !== true)
+    return { summary: `Nothing to undo: ${upn} was already disabled before this run, so it stays disabled.` };
   const token = await tokenFor(ctx, graphBase(ctx), 'Entra ID (token for Microsoft Graph)');
   const a = await graph(ctx, token, 'PATCH', `/v1.0/users/${encodeURIComponent(id)}`, { accountEnabled: true });
   if (a.status !== 204 && a.status !== 200) throw failure(a, `Graph (re-enable ${upn})`);
@@ -102,12 +122,16 @@ interface Rule {
 }
 
 function isOurRule(r: Rule, sender: string): boolean {
-  return r.displayName === `${RULE_PREFIX}${sender}` && (r.conditions?.fromAddresses ?? []).some((f) => String(f.emailAddress?.address ?? '').toLowerCase() === sender);
+  return (
+    r.displayName === `${RULE_PREFIX}${sender}` &&
+    (r.conditions?.fromAddresses ?? []).some((f) => String(f.emailAddress?.address ?? '').toLowerCase() === sender)
+  );
 }
 
 async function blockSender(ctx: ActionContext, input: ActionInput): Promise<ActionResult> {
   const mailbox = input.host?.value;
-  if (!mailbox || input.host?.kind !== 'email') throw new ActionError('input_invalid', 'NO_MAILBOX', 'block_sender acts on one protected mailbox (host_email).');
+  if (!mailbox || input.host?.kind !== 'email')
+    throw new ActionError('input_invalid', 'NO_MAILBOX', 'block_sender acts on one protected mailbox (host_email).');
   const token = await tokenFor(ctx, graphBase(ctx), 'Entra ID (token for Microsoft Graph)');
   const rulesPath = `/v1.0/users/${encodeURIComponent(mailbox)}/mailFolders/inbox/messageRules`;
   const list = await graph(ctx, token, 'GET', rulesPath);
@@ -122,7 +146,9 @@ async function blockSender(ctx: ActionContext, input: ActionInput): Promise<Acti
     const revert = { mailbox, rule_id: existing.id, sender: input.target, created: ours };
     ctx.captureRevert(revert);
     return {
-      summary: ours ? `Blocked ${input.target} in ${mailbox} (inbox rule ${existing.id}).` : `${mailbox} already has a rule blocking ${input.target}; nothing was created, and a revert will leave that rule.`,
+      summary: ours
+        ? `Blocked ${input.target} in ${mailbox} (inbox rule ${existing.id}).`
+        : `${mailbox} already has a rule blocking ${input.target}; nothing was created, and a revert will leave that rule.`,
       details: { mailbox, rule_id: existing.id, created: ours },
       revertContext: revert
     };
@@ -139,17 +165,28 @@ async function blockSender(ctx: ActionContext, input: ActionInput): Promise<Acti
   const id = str((made.body as { id?: unknown } | undefined)?.id);
   if (!id) throw malformedAnswer('Microsoft Graph');
   const revert = { mailbox, rule_id: id, sender: input.target, created: true };
-  return { summary: `Blocked ${input.target} in ${mailbox}: an inbox rule moves their mail to Deleted Items (rule ${id}).`, details: { mailbox, rule_id: id, created: true }, revertContext: revert };
+  return {
+    summary: `Blocked ${input.target} in ${mailbox}: an inbox rule moves their mail to Deleted Items (rule ${id}).`,
+    details: { mailbox, rule_id: id, created: true },
+    revertContext: revert
+  };
 }
 
 async function deleteRule(ctx: ActionContext, rc: JsonObject): Promise<RevertResult> {
   const mailbox = str(rc.mailbox);
   const id = str(rc.rule_id);
   if (rc.created !== true) return { summary: `Nothing to remove: the rule ${id ? `${id} ` : ''}was not created by this run, so it stays.` };
-  if (!mailbox || !id) throw new ActionError('input_invalid', 'NO_REVERT_CONTEXT', 'The revert context names no inbox rule; remove it by hand.');
+  if (!mailbox || !id)
+    throw new ActionError('input_invalid', 'NO_REVERT_CONTEXT', 'The revert context names no inbox rule; remove it by hand.');
   const token = await tokenFor(ctx, graphBase(ctx), 'Entra ID (token for Microsoft Graph)');
-  const a = await graph(ctx, token, 'DELETE', `/v1.0/users/${encodeURIComponent(mailbox)}/mailFolders/inbox/messageRules/${encodeURIComponent(id)}`);
-  if (a.status === 204 || a.status === 200) return { summary: `Removed the inbox rule blocking ${str(rc.sender) ?? 'the sender'} from ${mailbox}.` };
+  const a = await graph(
+    ctx,
+    token,
+    'DELETE',
+    `/v1.0/users/${encodeURIComponent(mailbox)}/mailFolders/inbox/messageRules/${encodeURIComponent(id)}`
+  );
+  if (a.status === 204 || a.status === 200)
+    return { summary: `Removed the inbox rule blocking ${str(rc.sender) ?? 'the sender'} from ${mailbox}.` };
   if (a.status === 404) return { summary: `The inbox rule ${id} was already gone from ${mailbox}.` };
   throw failure(a, `Graph (delete inbox rule ${id} of ${mailbox})`);
 }
@@ -193,10 +230,15 @@ function entriesOf(a: Answer): { Identity?: unknown; Value?: unknown; Action?: u
 
 async function blockDomain(ctx: ActionContext, input: ActionInput): Promise<ActionResult> {
   const token = await tokenFor(ctx, ctx.credential.fields.exchange_endpoint ?? EXCHANGE_BASE, 'Entra ID (token for Exchange Online)');
-  const got = await invokeExchangeCommand(ctx, token, 'Get-TenantAllowBlockListItems', { ListType: 'Sender', Entry: input.target, Block: true });
+  const got = await invokeExchangeCommand(ctx, token, 'Get-TenantAllowBlockListItems', {
+    ListType: 'Sender',
+    Entry: input.target,
+    Block: true
+  });
   // Exchange answers 404 for an entry it does not have.
   if (got.status !== 200 && got.status !== 404) throw failure(got, 'Exchange Online (Get-TenantAllowBlockListItems)');
-  const existing = got.status === 200 ? (entriesOf(got) ?? []).find((e) => String(e.Value ?? '').toLowerCase() === input.target) : undefined;
+  const existing =
+    got.status === 200 ? (entriesOf(got) ?? []).find((e) => String(e.Value ?? '').toLowerCase() === input.target) : undefined;
   const earlier = ctx.previousRevertContext;
   if (existing && typeof existing.Identity === 'string') {
     const ours = earlier?.identity === existing.Identity && earlier.created === true;
@@ -222,14 +264,24 @@ async function blockDomain(ctx: ActionContext, input: ActionInput): Promise<Acti
   const identity = str(entriesOf(made)?.[0]?.Identity);
   if (!identity) throw malformedAnswer('Exchange Online');
   const revert = { value: input.target, identity, created: true };
-  return { summary: `Blocked ${input.target} tenant-wide on the Tenant Allow/Block List (entry ${identity}, no expiry).`, details: { identity, created: true }, revertContext: revert };
+  return {
+    summary: `Blocked ${input.target} tenant-wide on the Tenant Allow/Block List (entry ${identity}, no expiry).`,
+    details: { identity, created: true },
+    revertContext: revert
+  };
 }
 
 async function unblockDomain(ctx: ActionContext, rc: JsonObject): Promise<RevertResult> {
   const value = str(rc.value) ?? 'the domain';
-  if (rc.created !== true) return { summary: `Nothing to remove: ${value} was on the Tenant Allow/Block List before this run, so its entry stays.` };
+  if (rc.created !== true)
+    return { summary: `Nothing to remove: ${value} was on the Tenant Allow/Block List before this run, so its entry stays.` };
   const identity = str(rc.identity);
-  if (!identity) throw new ActionError('input_invalid', 'NO_REVERT_CONTEXT', 'The revert context has no Tenant Allow/Block List entry; remove it by hand.');
+  if (!identity)
+    throw new ActionError(
+      'input_invalid',
+      'NO_REVERT_CONTEXT',
+      'The revert context has no Tenant Allow/Block List entry; remove it by hand.'
+    );
   const token = await tokenFor(ctx, ctx.credential.fields.exchange_endpoint ?? EXCHANGE_BASE, 'Entra ID (token for Exchange Online)');
   const a = await invokeExchangeCommand(ctx, token, 'Remove-TenantAllowBlockListItems', { ListType: 'Sender', Ids: [identity] });
   if (a.status === 200 || a.status === 204) return { summary: `Removed ${value} from the Tenant Allow/Block List.` };

@@ -31,7 +31,12 @@ beforeAll(async () => {
   entra.resources.add(graph.url);
   entra.resources.add(EXCHANGE);
   tenant = entra.addTenant({ domains: ['contoso.onmicrosoft.com', 'contoso.com'] });
-  graph.addTenant({ id: tenant.id, displayName: 'Contoso SOC', domains: ['Contoso.com', 'contoso.onmicrosoft.com', 'mail.contoso.com'], users: [{ userPrincipalName: 'alice@contoso.com' }] });
+  graph.addTenant({
+    id: tenant.id,
+    displayName: 'Contoso SOC',
+    domains: ['Contoso.com', 'contoso.onmicrosoft.com', 'mail.contoso.com'],
+    users: [{ userPrincipalName: 'alice@contoso.com' }]
+  });
   app = entra.addApp(tenant.id, { displayName: 'Keydesk SOC' });
   secret = entra.addSecret(app).value;
   cert = createClientCertificate({ cn: 'keydesk-m365' });
@@ -58,7 +63,12 @@ async function vault(): Promise<KeydeskApp> {
 }
 
 type Mode = 'client_secret' | 'certificate';
-function addM365(a: KeydeskApp, name: string, mode: Mode, over: { secret?: string; certificate?: string; tenantId?: string; graphEndpoint?: string } = {}) {
+function addM365(
+  a: KeydeskApp,
+  name: string,
+  mode: Mode,
+  over: { secret?: string; certificate?: string; tenantId?: string; graphEndpoint?: string } = {}
+) {
   return a.credentials.add({
     name,
     provider: 'microsoft_365',
@@ -83,7 +93,13 @@ describe.each(['client_secret', 'certificate'] as const)('microsoft_365 %s', (mo
     const r = await a.validation.validate(`m365-${mode}`);
     expect(r.credential.status).toBe('ok');
     expect(r.credential.observed).toEqual({
-      identity: { tenant_id: 'contoso.onmicrosoft.com', client_id_last4: app.appId.slice(-4), tenant_guid: tenant.id, tenant_name: 'Contoso SOC', default_domain: 'contoso.com' },
+      identity: {
+        tenant_id: 'contoso.onmicrosoft.com',
+        client_id_last4: app.appId.slice(-4),
+        tenant_guid: tenant.id,
+        tenant_name: 'Contoso SOC',
+        default_domain: 'contoso.com'
+      },
       suggestions: ['contoso.com', 'contoso.onmicrosoft.com', 'mail.contoso.com'],
       granted: FULL_GRAPH_ROLES,
       readiness: [
@@ -115,7 +131,11 @@ describe.each(['client_secret', 'certificate'] as const)('microsoft_365 %s', (mo
     const a = await vault();
     addM365(a, `m365-noexo-${mode}`, mode);
     const r = await a.validation.validate(`m365-noexo-${mode}`);
-    expect(r.credential.observed.readiness).toContainEqual({ capability: 'block_email_domain', ready: false, missing: [EXCHANGE_APP_ROLE] });
+    expect(r.credential.observed.readiness).toContainEqual({
+      capability: 'block_email_domain',
+      ready: false,
+      missing: [EXCHANGE_APP_ROLE]
+    });
   });
 
   it('readiness: a tenant without Exchange Online (AADSTS500011 for its token) says so for block_email_domain; the credential is still ok', async () => {
@@ -125,7 +145,12 @@ describe.each(['client_secret', 'certificate'] as const)('microsoft_365 %s', (mo
       addM365(a, `m365-noexchange-${mode}`, mode);
       const r = await a.validation.validate(`m365-noexchange-${mode}`);
       expect(r.credential.status).toBe('ok');
-      expect(r.credential.observed.readiness).toContainEqual({ capability: 'block_email_domain', ready: null, missing: [], note: expect.stringContaining('Exchange Online has no service principal in this tenant') });
+      expect(r.credential.observed.readiness).toContainEqual({
+        capability: 'block_email_domain',
+        ready: null,
+        missing: [],
+        note: expect.stringContaining('Exchange Online has no service principal in this tenant')
+      });
     } finally {
       entra.resources.add(EXCHANGE);
     }
@@ -136,41 +161,65 @@ describe.each(['client_secret', 'certificate'] as const)('microsoft_365 %s', (mo
     const a = await vault();
     addM365(a, `m365-noorg-${mode}`, mode);
     const r = await a.validation.validate(`m365-noorg-${mode}`);
-    expect(r.credential).toMatchObject({ status: 'failed', lastError: { code: 'Authorization_RequestDenied', message: expect.stringContaining('Organization.Read.All') } });
+    expect(r.credential).toMatchObject({
+      status: 'failed',
+      lastError: { code: 'Authorization_RequestDenied', message: expect.stringContaining('Organization.Read.All') }
+    });
     expect(r.credential.observed.readiness).toContainEqual({ capability: 'disable_user', ready: false, missing: ['User.ReadWrite.All'] });
   });
 
   it('failed: an unknown tenant (AADSTS90002)', async () => {
     const a = await vault();
     addM365(a, `m365-notenant-${mode}`, mode, { tenantId: 'fabrikam.onmicrosoft.com' });
-    expect((await a.validation.validate(`m365-notenant-${mode}`)).credential).toMatchObject({ status: 'failed', lastError: { code: 'AADSTS90002', message: expect.stringContaining('fabrikam.onmicrosoft.com') } });
+    expect((await a.validation.validate(`m365-notenant-${mode}`)).credential).toMatchObject({
+      status: 'failed',
+      lastError: { code: 'AADSTS90002', message: expect.stringContaining('fabrikam.onmicrosoft.com') }
+    });
   });
 
   it('failed: Graph rejecting the token (401 InvalidAuthenticationToken)', async () => {
     const a = await vault();
     addM365(a, `m365-graph401-${mode}`, mode);
     graph.setFault('revoked');
-    expect((await a.validation.validate(`m365-graph401-${mode}`)).credential).toMatchObject({ status: 'failed', lastError: { code: 'InvalidAuthenticationToken' } });
+    expect((await a.validation.validate(`m365-graph401-${mode}`)).credential).toMatchObject({
+      status: 'failed',
+      lastError: { code: 'InvalidAuthenticationToken' }
+    });
   });
 
   it('unknown, not failed: a graph_endpoint that is not Graph (its 400 "Resource not found for the segment")', async () => {
     const a = await vault();
     const c = addM365(a, `m365-wrongbase-${mode}`, mode, { graphEndpoint: `${graph.url}/not-graph` });
-    expect((await a.validation.validate(c.id)).credential).toMatchObject({ status: 'unknown', lastError: { code: 'BadRequest', message: expect.stringContaining('graph_endpoint') } });
+    expect((await a.validation.validate(c.id)).credential).toMatchObject({
+      status: 'unknown',
+      lastError: { code: 'BadRequest', message: expect.stringContaining('graph_endpoint') }
+    });
   });
 
   it('unknown: Entra 500, Graph 500, throttling, and a hang', async () => {
     const a = await vault();
     addM365(a, `m365-flaky-${mode}`, mode);
     entra.setFault('server_error');
-    expect((await a.validation.validate(`m365-flaky-${mode}`)).credential).toMatchObject({ status: 'unknown', lastError: { code: 'HTTP_500' } });
+    expect((await a.validation.validate(`m365-flaky-${mode}`)).credential).toMatchObject({
+      status: 'unknown',
+      lastError: { code: 'HTTP_500' }
+    });
     entra.setFault('none');
     graph.setFault('server_error');
-    expect((await a.validation.validate(`m365-flaky-${mode}`)).credential).toMatchObject({ status: 'unknown', lastError: { code: 'HTTP_500' } });
+    expect((await a.validation.validate(`m365-flaky-${mode}`)).credential).toMatchObject({
+      status: 'unknown',
+      lastError: { code: 'HTTP_500' }
+    });
     graph.setFault('rate_limited', { retryAfterSeconds: 600 });
-    expect((await a.validation.validate(`m365-flaky-${mode}`)).credential).toMatchObject({ status: 'unknown', lastError: { code: 'HTTP_429' } });
+    expect((await a.validation.validate(`m365-flaky-${mode}`)).credential).toMatchObject({
+      status: 'unknown',
+      lastError: { code: 'HTTP_429' }
+    });
     graph.setFault('hang');
-    expect((await a.validation.validate(`m365-flaky-${mode}`, { timeoutMs: 300 })).credential).toMatchObject({ status: 'unknown', lastError: { code: 'PROVIDER_UNREACHABLE' } });
+    expect((await a.validation.validate(`m365-flaky-${mode}`, { timeoutMs: 300 })).credential).toMatchObject({
+      status: 'unknown',
+      lastError: { code: 'PROVIDER_UNREACHABLE' }
+    });
   });
 });
 
@@ -178,14 +227,20 @@ describe('microsoft_365 credential health', () => {
   it('failed: a wrong client secret (AADSTS7000215)', async () => {
     const a = await vault();
     addM365(a, 'm365-wrong', 'client_secret', { secret: 'Wr0ng~secret-value-that-Entra-never-issued' });
-    expect((await a.validation.validate('m365-wrong')).credential).toMatchObject({ status: 'failed', lastError: { code: 'AADSTS7000215' } });
+    expect((await a.validation.validate('m365-wrong')).credential).toMatchObject({
+      status: 'failed',
+      lastError: { code: 'AADSTS7000215' }
+    });
   });
 
   it('expired: a client secret past its end date (AADSTS7000222)', async () => {
     const a = await vault();
     const old = entra.addSecret(app, { endDateTime: new Date(Date.now() - 3600_000) });
     addM365(a, 'm365-expired', 'client_secret', { secret: old.value });
-    expect((await a.validation.validate('m365-expired')).credential).toMatchObject({ status: 'expired', lastError: { code: 'AADSTS7000222' } });
+    expect((await a.validation.validate('m365-expired')).credential).toMatchObject({
+      status: 'expired',
+      lastError: { code: 'AADSTS7000222' }
+    });
   });
 
   it('failed / expired: a certificate that is not registered, and one past its notAfter (with its expiry recorded from the PEM)', async () => {
@@ -195,15 +250,24 @@ describe('microsoft_365 credential health', () => {
     entra.addCertificate(app, old.certPem);
     const added = addM365(a, 'm365-old-cert', 'certificate', { certificate: old.bundle });
     expect(added.expiresAt).toBe(old.notAfter.toISOString());
-    expect((await a.validation.validate('m365-foreign-cert')).credential).toMatchObject({ status: 'failed', lastError: { code: 'AADSTS700027' } });
-    expect((await a.validation.validate('m365-old-cert')).credential).toMatchObject({ status: 'expired', lastError: { code: 'AADSTS700027' } });
+    expect((await a.validation.validate('m365-foreign-cert')).credential).toMatchObject({
+      status: 'failed',
+      lastError: { code: 'AADSTS700027' }
+    });
+    expect((await a.validation.validate('m365-old-cert')).credential).toMatchObject({
+      status: 'expired',
+      lastError: { code: 'AADSTS700027' }
+    });
   });
 
   it('a revoked (deleted) app registration is failed, not unknown', async () => {
     const a = await vault();
     addM365(a, 'm365-deleted-app', 'client_secret');
     entra.setFault('revoked');
-    expect((await a.validation.validate('m365-deleted-app')).credential).toMatchObject({ status: 'failed', lastError: { code: 'AADSTS700016' } });
+    expect((await a.validation.validate('m365-deleted-app')).credential).toMatchObject({
+      status: 'failed',
+      lastError: { code: 'AADSTS700016' }
+    });
   });
 });
 

@@ -1,4 +1,12 @@
-import { bearerGet, defaultScope, entraClientCredentialsToken, entraCredential, microsoftErrorCode, tokenRoles, type EntraCredential } from '../azure/entra.ts';
+import {
+  bearerGet,
+  defaultScope,
+  entraClientCredentialsToken,
+  entraCredential,
+  microsoftErrorCode,
+  tokenRoles,
+  type EntraCredential
+} from '../azure/entra.ts';
 import { joinUrl, malformed, ok, outcome } from '../outcome.ts';
 import type { CapabilityReadiness, Observed, ProviderPlugin, ValidateContext, ValidationOutcome } from '../plugin.ts';
 import { microsoft365Spec } from './spec.ts';
@@ -45,12 +53,16 @@ export function m365Readiness(mode: string, graphRoles: readonly string[], excha
 }
 
 /** Verified domain names from an /organization answer, lower case, default domain first. Pure. */
-export function organizationDomains(json: unknown): { tenantId?: string; displayName?: string; domains: string[]; defaultDomain?: string } | null {
+export function organizationDomains(
+  json: unknown
+): { tenantId?: string; displayName?: string; domains: string[]; defaultDomain?: string } | null {
   const org = (json as { value?: unknown } | undefined)?.value;
   if (!Array.isArray(org) || org.length === 0) return null;
   const o = org[0] as { id?: unknown; displayName?: unknown; verifiedDomains?: unknown };
   if (!Array.isArray(o.verifiedDomains)) return null;
-  const list = (o.verifiedDomains as { name?: unknown; isDefault?: unknown }[]).filter((d): d is { name: string; isDefault?: unknown } => typeof d?.name === 'string');
+  const list = (o.verifiedDomains as { name?: unknown; isDefault?: unknown }[]).filter(
+    (d): d is { name: string; isDefault?: unknown } => typeof d?.name === 'string'
+  );
   const def = list.find((d) => d.isDefault === true)?.name.toLowerCase();
   const domains = [...new Set([...(def ? [def] : []), ...list.map((d) => d.name.toLowerCase().replace(/\.$/, ''))])];
   return {
@@ -63,16 +75,35 @@ export function organizationDomains(json: unknown): { tenantId?: string; display
 
 function organizationFailure(status: number, json: unknown, url: string): ValidationOutcome {
   const code = microsoftErrorCode(json);
-  if (status === 429) return outcome('unknown', 'HTTP_429', `${GRAPH} is rate-limiting requests (429 Too Many Requests); validate again in a minute.`);
-  if (status >= 500) return outcome('unknown', `HTTP_${status}`, `${GRAPH} answered ${status} (a server-side error); the credential may be fine. Validate again later.`);
-  if (status === 401) return outcome('failed', code ?? 'HTTP_401', `${GRAPH} did not accept the token Entra issued (${code ?? 'HTTP 401'}): check the tenant and the Graph endpoint.`);
+  if (status === 429)
+    return outcome('unknown', 'HTTP_429', `${GRAPH} is rate-limiting requests (429 Too Many Requests); validate again in a minute.`);
+  if (status >= 500)
+    return outcome(
+      'unknown',
+      `HTTP_${status}`,
+      `${GRAPH} answered ${status} (a server-side error); the credential may be fine. Validate again later.`
+    );
+  if (status === 401)
+    return outcome(
+      'failed',
+      code ?? 'HTTP_401',
+      `${GRAPH} did not accept the token Entra issued (${code ?? 'HTTP 401'}): check the tenant and the Graph endpoint.`
+    );
   if (status === 403) {
-    return outcome('failed', code ?? 'HTTP_403', `The app may not read the organization: grant it the Organization.Read.All (or Directory.Read.All) application permission with admin consent.`);
+    return outcome(
+      'failed',
+      code ?? 'HTTP_403',
+      `The app may not read the organization: grant it the Organization.Read.All (or Directory.Read.All) application permission with admin consent.`
+    );
   }
   // GET /v1.0/organization is always a valid request to Graph: 400 or 404 means graph_endpoint is not Graph (a wrong
   // override or proxy prefix), which says nothing about the credential.
   if (status === 400 || status === 404) {
-    return outcome('unknown', code ?? `HTTP_${status}`, `${new URL(url).host} answered ${status} to GET /v1.0/organization: graph_endpoint does not point at Microsoft Graph. Check it, then validate again.`);
+    return outcome(
+      'unknown',
+      code ?? `HTTP_${status}`,
+      `${new URL(url).host} answered ${status} to GET /v1.0/organization: graph_endpoint does not point at Microsoft Graph. Check it, then validate again.`
+    );
   }
   if (status !== 200) return outcome('failed', code ?? `HTTP_${status}`, `${GRAPH} refused the organization lookup (HTTP ${status}).`);
   return malformed(GRAPH, 'the organization and its verified domains', url);
@@ -81,8 +112,11 @@ function organizationFailure(status: number, json: unknown, url: string): Valida
 async function exchangeRoles(ctx: ValidateContext, cred: EntraCredential): Promise<ExchangeRoles> {
   const t = await entraClientCredentialsToken(ctx.http, cred, defaultScope(ctx.credential.fields.exchange_endpoint ?? EXCHANGE_BASE));
   if (t.ok) return { roles: tokenRoles(t.claims) };
-  if (t.outcome.error?.code === 'AADSTS500011') return { unavailable: 'Exchange Online has no service principal in this tenant, so the Tenant Allow/Block List cannot be reached.' };
-  return { unavailable: `Keydesk could not ask Entra for an Exchange Online token (${t.outcome.error?.code ?? 'no answer'}), so Exchange.ManageAsApp could not be checked.` };
+  if (t.outcome.error?.code === 'AADSTS500011')
+    return { unavailable: 'Exchange Online has no service principal in this tenant, so the Tenant Allow/Block List cannot be reached.' };
+  return {
+    unavailable: `Keydesk could not ask Entra for an Exchange Online token (${t.outcome.error?.code ?? 'no answer'}), so Exchange.ManageAsApp could not be checked.`
+  };
 }
 
 async function validate(ctx: ValidateContext): Promise<ValidationOutcome> {
@@ -120,6 +154,12 @@ export const plugin: ProviderPlugin = {
   validate(ctx) {
     if (ctx.credential.mode === 'client_secret' || ctx.credential.mode === 'certificate') return validate(ctx);
     // oauth_delegated is validated by a token refresh (the OAuth work); until then this plugin does not judge it.
-    return Promise.resolve(outcome('unknown', 'UNSUPPORTED_MODE', `Keydesk cannot validate Microsoft 365 ${ctx.credential.mode} credentials here yet; the credential was not judged.`));
+    return Promise.resolve(
+      outcome(
+        'unknown',
+        'UNSUPPORTED_MODE',
+        `Keydesk cannot validate Microsoft 365 ${ctx.credential.mode} credentials here yet; the credential was not judged.`
+      )
+    );
   }
 };

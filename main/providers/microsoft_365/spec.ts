@@ -1,12 +1,40 @@
-import { certificateFacts, certificatePem, clientSecretSchema, endpointField, field, guid, scopeList, tenantId, type FieldSpec, type ProviderSpec } from '../spec.ts';
+import {
+  certificateFacts,
+  certificatePem,
+  clientSecretSchema,
+  endpointField,
+  field,
+  guid,
+  scopeList,
+  tenantId,
+  type FieldSpec,
+  type ProviderSpec
+} from '../spec.ts';
 
 const endpoints: FieldSpec[] = [
-  endpointField('authority_host', 'Authority host', 'Sovereign clouds: e.g. https://login.microsoftonline.us', 'https://login.microsoftonline.com'),
+  endpointField(
+    'authority_host',
+    'Authority host',
+    'Sovereign clouds: e.g. https://login.microsoftonline.us',
+    'https://login.microsoftonline.com'
+  ),
   endpointField('graph_endpoint', 'Graph endpoint', 'Sovereign clouds: e.g. https://graph.microsoft.us', 'https://graph.microsoft.com'),
-  endpointField('exchange_endpoint', 'Exchange Online endpoint', 'Used for the Tenant Allow/Block List (block_email_domain).', 'https://outlook.office365.com')
+  endpointField(
+    'exchange_endpoint',
+    'Exchange Online endpoint',
+    'Used for the Tenant Allow/Block List (block_email_domain).',
+    'https://outlook.office365.com'
+  )
 ];
 const tenant = field({ name: 'tenant_id', label: 'Tenant ID', schema: tenantId('Tenant ID') });
-const confidentialClientId = field({ name: 'client_id', label: 'Client (application) ID', secret: true, last4: true, kind: 'uuid', schema: guid('Client ID') });
+const confidentialClientId = field({
+  name: 'client_id',
+  label: 'Client (application) ID',
+  secret: true,
+  last4: true,
+  kind: 'uuid',
+  schema: guid('Client ID')
+});
 
 export const microsoft365Spec: ProviderSpec = {
   id: 'microsoft_365',
@@ -17,13 +45,30 @@ export const microsoft365Spec: ProviderSpec = {
       id: 'client_secret',
       label: 'Entra app (client secret)',
       rotationDays: 90,
-      fields: [tenant, confidentialClientId, field({ name: 'client_secret', label: 'Client secret', secret: true, schema: clientSecretSchema }), ...endpoints]
+      fields: [
+        tenant,
+        confidentialClientId,
+        field({ name: 'client_secret', label: 'Client secret', secret: true, schema: clientSecretSchema }),
+        ...endpoints
+      ]
     },
     {
       id: 'certificate',
       label: 'Entra app (certificate)',
       rotationDays: 365,
-      fields: [tenant, confidentialClientId, field({ name: 'certificate_pem', label: 'Certificate + private key (PEM)', secret: true, multiline: true, kind: 'pem', schema: certificatePem('Certificate PEM') }), ...endpoints],
+      fields: [
+        tenant,
+        confidentialClientId,
+        field({
+          name: 'certificate_pem',
+          label: 'Certificate + private key (PEM)',
+          secret: true,
+          multiline: true,
+          kind: 'pem',
+          schema: certificatePem('Certificate PEM')
+        }),
+        ...endpoints
+      ],
       describe: (v) => {
         const facts = v.certificate_pem ? certificateFacts(v.certificate_pem) : null;
         return facts ? { certificate_thumbprint: facts.thumbprint, certificate_expires_at: facts.notAfter } : {};
@@ -37,9 +82,22 @@ export const microsoft365Spec: ProviderSpec = {
       rotationDays: 90,
       fields: [
         tenant,
-        field({ name: 'client_id', label: 'Client (application) ID', kind: 'uuid', help: 'A public client app registration.', schema: guid('Client ID') }),
+        field({
+          name: 'client_id',
+          label: 'Client (application) ID',
+          kind: 'uuid',
+          help: 'A public client app registration.',
+          schema: guid('Client ID')
+        }),
         ...endpoints,
-        field({ name: 'scopes', label: 'Scopes', kind: 'scopes', required: false, help: 'Default: the delegated Graph permissions the capabilities need.', schema: scopeList('Scopes') })
+        field({
+          name: 'scopes',
+          label: 'Scopes',
+          kind: 'scopes',
+          required: false,
+          help: 'Default: the delegated Graph permissions the capabilities need.',
+          schema: scopeList('Scopes')
+        })
       ]
     }
   ],

@@ -24,13 +24,20 @@ describe('migration 2: bindings, executions, re-auth prompts', () => {
 
   it('removing a credential removes its bindings and prompts, and keeps its executions as history', () => {
     const db = v2();
-    db.prepare("INSERT INTO bindings (id, credential_id, domain, subdomains, created_at, mac) VALUES ('b1', 'c1', 'corp.example', 0, 't', x'00')").run();
-    db.prepare("INSERT INTO reauth_prompts (id, credential_id, state, reason_code, reason, raised_at, deadline) VALUES ('p1', 'c1', 'pending', 'X', 'x', 't', 't')").run();
+    db.prepare(
+      "INSERT INTO bindings (id, credential_id, domain, subdomains, created_at, mac) VALUES ('b1', 'c1', 'corp.example', 0, 't', x'00')"
+    ).run();
+    db.prepare(
+      "INSERT INTO reauth_prompts (id, credential_id, state, reason_code, reason, raised_at, deadline) VALUES ('p1', 'c1', 'pending', 'X', 'x', 't', 't')"
+    ).run();
     db.exec(execution('e1', 'succeeded'));
     db.prepare("DELETE FROM credentials WHERE id = 'c1'").run();
     expect(db.prepare('SELECT count(*) AS n FROM bindings').get()).toEqual({ n: 0 });
     expect(db.prepare('SELECT count(*) AS n FROM reauth_prompts').get()).toEqual({ n: 0 });
-    expect(db.prepare("SELECT credential_id, credential_name FROM executions WHERE id = 'e1'").get()).toEqual({ credential_id: null, credential_name: 'M365' });
+    expect(db.prepare("SELECT credential_id, credential_name FROM executions WHERE id = 'e1'").get()).toEqual({
+      credential_id: null,
+      credential_name: 'M365'
+    });
   });
 
   it('refuses a status, failure reason or marker the lifecycle does not know', () => {
@@ -44,11 +51,20 @@ describe('migration 2: bindings, executions, re-auth prompts', () => {
   it('allows one pending prompt per credential and one binding per credential and domain', () => {
     const db = v2();
     const prompt = (id: string, state: string) =>
-      db.prepare(`INSERT INTO reauth_prompts (id, credential_id, state, reason_code, reason, raised_at, deadline) VALUES ('${id}', 'c1', '${state}', 'X', 'x', 't', 't')`).run();
+      db
+        .prepare(
+          `INSERT INTO reauth_prompts (id, credential_id, state, reason_code, reason, raised_at, deadline) VALUES ('${id}', 'c1', '${state}', 'X', 'x', 't', 't')`
+        )
+        .run();
     prompt('p1', 'pending');
     expect(() => prompt('p2', 'pending')).toThrow(/UNIQUE/);
     prompt('p3', 'resolved');
-    const bind = (id: string) => db.prepare(`INSERT INTO bindings (id, credential_id, domain, subdomains, created_at, mac) VALUES ('${id}', 'c1', 'corp.example', 0, 't', x'00')`).run();
+    const bind = (id: string) =>
+      db
+        .prepare(
+          `INSERT INTO bindings (id, credential_id, domain, subdomains, created_at, mac) VALUES ('${id}', 'c1', 'corp.example', 0, 't', x'00')`
+        )
+        .run();
     bind('b1');
     expect(() => bind('b2')).toThrow(/UNIQUE/);
   });

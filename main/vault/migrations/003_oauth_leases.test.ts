@@ -19,7 +19,8 @@ describe('migration 3: OAuth refresh leases', () => {
 
   it('holds one lease per credential, and removing the credential removes its lease', () => {
     const db = v3();
-    const lease = (holder: string) => db.prepare('INSERT INTO oauth_refresh_leases (credential_id, holder, expires_at) VALUES (?, ?, ?)').run('c1', holder, 1);
+    const lease = (holder: string) =>
+      db.prepare('INSERT INTO oauth_refresh_leases (credential_id, holder, expires_at) VALUES (?, ?, ?)').run('c1', holder, 1);
     lease('a');
     expect(() => lease('b')).toThrow(/UNIQUE|PRIMARY KEY/);
     db.prepare("DELETE FROM credentials WHERE id = 'c1'").run();
@@ -28,6 +29,8 @@ describe('migration 3: OAuth refresh leases', () => {
 
   it('refuses a lease for a credential that does not exist', () => {
     const db = v3();
-    expect(() => db.prepare('INSERT INTO oauth_refresh_leases (credential_id, holder, expires_at) VALUES (?, ?, ?)').run('nope', 'a', 1)).toThrow(/FOREIGN KEY/);
+    expect(() =>
+      db.prepare('INSERT INTO oauth_refresh_leases (credential_id, holder, expires_at) VALUES (?, ?, ?)').run('nope', 'a', 1)
+    ).toThrow(/FOREIGN KEY/);
   });
 });

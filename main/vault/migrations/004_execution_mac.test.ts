@@ -26,6 +26,8 @@ describe('migration 4: execution MAC', () => {
       { id: 'after', mac: Buffer.from([1, 2]) },
       { id: 'before', mac: null }
     ]);
-    expect(() => db.prepare("UPDATE executions SET mac = 'text' WHERE id = 'after'").run()).toThrow(/cannot store TEXT value in BLOB column/);
+    expect(() => db.prepare("UPDATE executions SET mac = 'text' WHERE id = 'after'").run()).toThrow(
+      /cannot store TEXT value in BLOB column/
+    );
   });
 });

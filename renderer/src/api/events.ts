@@ -13,7 +13,8 @@ export function useKeydeskEvents(): void {
   const qc = useQueryClient();
   useEffect(() => {
     const b = bridge();
-    const everything = () => void qc.invalidateQueries({ predicate: (q) => q.queryKey[0] !== 'providers' && q.queryKey[0] !== 'capabilities' });
+    const everything = () =>
+      void qc.invalidateQueries({ predicate: (q) => q.queryKey[0] !== 'providers' && q.queryKey[0] !== 'capabilities' });
     const offs = [
       b.on('vault.changed', (c) => {
         void qc.invalidateQueries({ queryKey: keys.vault });

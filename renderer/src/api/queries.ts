@@ -20,7 +20,10 @@ export function useCredential(id: string) {
 }
 
 export function useAudit(credentialId?: string, limit = 200) {
-  return useQuery({ queryKey: keys.audit(credentialId), queryFn: () => call('audit.list', credentialId ? { credentialId, limit } : { limit }) });
+  return useQuery({
+    queryKey: keys.audit(credentialId),
+    queryFn: () => call('audit.list', credentialId ? { credentialId, limit } : { limit })
+  });
 }
 
 /** After any write: the vault counts, the credential list and the audit log are stale. */
@@ -36,7 +39,10 @@ export function useCreateVault() {
 
 export function useUnlock() {
   const invalidate = useInvalidateAll();
-  return useMutation({ mutationFn: (passphrase?: string) => call('vault.unlock', passphrase === undefined ? {} : { passphrase }), onSuccess: invalidate });
+  return useMutation({
+    mutationFn: (passphrase?: string) => call('vault.unlock', passphrase === undefined ? {} : { passphrase }),
+    onSuccess: invalidate
+  });
 }
 
 export function useLock() {
@@ -93,7 +99,10 @@ export function useUnbind() {
 
 export function useAcceptSuggestions() {
   const invalidate = useInvalidateAll();
-  return useMutation({ mutationFn: (i: ChannelInput<'bindings.acceptSuggestions'>) => call('bindings.acceptSuggestions', i), onSuccess: invalidate });
+  return useMutation({
+    mutationFn: (i: ChannelInput<'bindings.acceptSuggestions'>) => call('bindings.acceptSuggestions', i),
+    onSuccess: invalidate
+  });
 }
 
 export function useResolvePreview() {
@@ -107,7 +116,10 @@ export function useCapabilities() {
 }
 
 export function useExecutions(credentialId?: string, limit = 200) {
-  return useQuery({ queryKey: keys.executions(credentialId), queryFn: () => call('executions.list', credentialId ? { credentialId, limit } : { limit }) });
+  return useQuery({
+    queryKey: keys.executions(credentialId),
+    queryFn: () => call('executions.list', credentialId ? { credentialId, limit } : { limit })
+  });
 }
 
 export function useRun() {
@@ -126,7 +138,10 @@ export function usePrompts() {
 
 export function useReauthWithSecrets() {
   const invalidate = useInvalidateAll();
-  return useMutation({ mutationFn: (i: ChannelInput<'prompts.reauthWithSecrets'>) => call('prompts.reauthWithSecrets', i), onSettled: invalidate });
+  return useMutation({
+    mutationFn: (i: ChannelInput<'prompts.reauthWithSecrets'>) => call('prompts.reauthWithSecrets', i),
+    onSettled: invalidate
+  });
 }
 
 // ---- OAuth sign-in ------------------------------------------------------------------------------

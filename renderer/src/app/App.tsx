@@ -58,7 +58,8 @@ export function App() {
           <h1>This vault cannot be opened</h1>
           <Notice kind="error">{s.problem?.message ?? 'The vault file is not usable.'}</Notice>
           <p>
-            File: <code className="path">{s.path}</code>. Keydesk did not change it. Start Keydesk with <code>--vault PATH</code> (or set <code>KEYDESK_VAULT</code>) to use another vault.
+            File: <code className="path">{s.path}</code>. Keydesk did not change it. Start Keydesk with <code>--vault PATH</code> (or set{' '}
+            <code>KEYDESK_VAULT</code>) to use another vault.
           </p>
         </div>
       </main>
@@ -91,7 +92,12 @@ function Shell({ status, requestUnlock }: { status: VaultStatus; requestUnlock: 
           <ul>
             {NAV.map((n) => (
               <li key={n.name}>
-                <button type="button" className="nav-item" aria-current={current === n.name ? 'page' : undefined} onClick={() => go({ name: n.name } as Route)}>
+                <button
+                  type="button"
+                  className="nav-item"
+                  aria-current={current === n.name ? 'page' : undefined}
+                  onClick={() => go({ name: n.name } as Route)}
+                >
                   {n.label}
                 </button>
               </li>
@@ -120,7 +126,8 @@ function Shell({ status, requestUnlock }: { status: VaultStatus; requestUnlock: 
       </header>
       {locked ? (
         <div className="lock-banner" role="status">
-          <strong>Locked — read only.</strong> Names, health, expiry and the audit log are readable; adding, editing, validating and verifying need the vault key.
+          <strong>Locked — read only.</strong> Names, health, expiry and the audit log are readable; adding, editing, validating and
+          verifying need the vault key.
         </div>
       ) : null}
       {lock.error ? <Notice kind="error">{messageOf(lock.error)}</Notice> : null}

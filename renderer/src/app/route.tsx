@@ -1,7 +1,8 @@
 import { createContext, useContext } from 'react';
 
 /** Where the window is. A small state router: the app never navigates (the CSP and the shell forbid it). */
-export type Route = { name: 'credentials' } | { name: 'credential'; id: string } | { name: 'domains' } | { name: 'executions' } | { name: 'audit' };
+export type Route =
+  { name: 'credentials' } | { name: 'credential'; id: string } | { name: 'domains' } | { name: 'executions' } | { name: 'audit' };
 
 export interface RouteApi {
   route: Route;

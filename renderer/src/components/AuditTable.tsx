@@ -21,7 +21,17 @@ function detailText(d: Record<string, unknown>): string {
 
 const OUTCOME: Record<AuditEntryView['outcome'], string> = { ok: 'ok', error: 'error', failed: 'failed', denied: 'denied' };
 
-export function AuditTable({ entries, now, showCredential = true, caption }: { entries: AuditEntryView[]; now: number; showCredential?: boolean; caption: string }) {
+export function AuditTable({
+  entries,
+  now,
+  showCredential = true,
+  caption
+}: {
+  entries: AuditEntryView[];
+  now: number;
+  showCredential?: boolean;
+  caption: string;
+}) {
   return (
     <div className="table-wrap">
       <table className="data">

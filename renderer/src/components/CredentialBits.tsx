@@ -1,14 +1,21 @@
 import type { CredentialView, ProviderView } from '../../../preload/contract.ts';
 import { dateTime, relative } from '../format.ts';
 
-export function providerLabel(providers: ProviderView[] | undefined, c: Pick<CredentialView, 'provider' | 'mode'>): { provider: string; mode: string } {
+export function providerLabel(
+  providers: ProviderView[] | undefined,
+  c: Pick<CredentialView, 'provider' | 'mode'>
+): { provider: string; mode: string } {
   const p = providers?.find((x) => x.id === c.provider);
   return { provider: p?.label ?? c.provider, mode: p?.modes.find((m) => m.id === c.mode)?.label ?? c.mode };
 }
 
 export function CheckedAt({ c, now }: { c: CredentialView; now: number }) {
   if (!c.checkedAt) return <span className="muted">never checked</span>;
-  return <time dateTime={c.checkedAt} title={dateTime(c.checkedAt)}>checked {relative(c.checkedAt, now)}</time>;
+  return (
+    <time dateTime={c.checkedAt} title={dateTime(c.checkedAt)}>
+      checked {relative(c.checkedAt, now)}
+    </time>
+  );
 }
 
 export function Expiry({ c, now }: { c: CredentialView; now: number }) {
@@ -16,7 +23,11 @@ export function Expiry({ c, now }: { c: CredentialView; now: number }) {
   const past = Date.parse(c.expiresAt) <= now;
   const soon = !past && Date.parse(c.expiresAt) - now < 7 * 86_400_000;
   return (
-    <time dateTime={c.expiresAt} title={`${dateTime(c.expiresAt)}${c.expirySource ? ` (from the ${c.expirySource})` : ''}`} className={past ? 'text-bad' : soon ? 'text-warn' : undefined}>
+    <time
+      dateTime={c.expiresAt}
+      title={`${dateTime(c.expiresAt)}${c.expirySource ? ` (from the ${c.expirySource})` : ''}`}
+      className={past ? 'text-bad' : soon ? 'text-warn' : undefined}
+    >
       {past ? `expired ${relative(c.expiresAt, now)}` : `expires ${relative(c.expiresAt, now)}`}
     </time>
   );

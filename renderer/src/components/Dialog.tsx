@@ -55,7 +55,12 @@ export function Dialog(props: { title: string; onClose: () => void; children: Re
     };
   }, []);
   return (
-    <dialog ref={ref} className={props.wide ? 'dialog dialog-wide' : 'dialog'} aria-labelledby={titleId} aria-describedby={props.describedBy}>
+    <dialog
+      ref={ref}
+      className={props.wide ? 'dialog dialog-wide' : 'dialog'}
+      aria-labelledby={titleId}
+      aria-describedby={props.describedBy}
+    >
       <div className="dialog-head">
         <h2 id={titleId}>{props.title}</h2>
         <button type="button" className="icon-button" onClick={() => onCloseRef.current()} aria-label="Close">

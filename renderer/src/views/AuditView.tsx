@@ -11,7 +11,8 @@ function VerifyResult({ r }: { r: AuditVerifyView }) {
   if (r.ok) {
     return (
       <Notice kind="success" title="Audit log intact">
-        {plural(r.entries, 'entry', 'entries')} verified: every entry chains to the one before it{r.anchoredSeq !== null ? `, and entry ${r.anchoredSeq} matches the anchor kept in the OS keychain` : ''}.
+        {plural(r.entries, 'entry', 'entries')} verified: every entry chains to the one before it
+        {r.anchoredSeq !== null ? `, and entry ${r.anchoredSeq} matches the anchor kept in the OS keychain` : ''}.
       </Notice>
     );
   }
@@ -30,7 +31,9 @@ export function AuditView() {
   return (
     <section aria-labelledby="audit-title">
       <div className="page-head">
-        <h1 id="audit-title" tabIndex={-1}>Audit log</h1>
+        <h1 id="audit-title" tabIndex={-1}>
+          Audit log
+        </h1>
         <div className="page-actions">
           {locked ? (
             <button type="button" onClick={requestUnlock}>
@@ -43,14 +46,21 @@ export function AuditView() {
           )}
         </div>
       </div>
-      <p className="lede">Every change to the vault, who made it and its outcome — never a secret. Each entry is sealed to the one before it, so an edit, a removal or a reordering is detected by “Verify”.</p>
+      <p className="lede">
+        Every change to the vault, who made it and its outcome — never a secret. Each entry is sealed to the one before it, so an edit, a
+        removal or a reordering is detected by “Verify”.
+      </p>
       <div aria-live="polite">
         {verify.data ? <VerifyResult r={verify.data} /> : null}
         {verify.error ? <Notice kind="error">{messageOf(verify.error)}</Notice> : null}
       </div>
       {audit.isError ? <Notice kind="error">{messageOf(audit.error)}</Notice> : null}
-      {audit.data && audit.data.length === 0 ? <EmptyState title="No entries yet">Entries appear here as soon as the vault changes.</EmptyState> : null}
-      {audit.data && audit.data.length > 0 ? <AuditTable entries={audit.data} now={now} caption={`Audit log, newest first (${audit.data.length} shown)`} /> : null}
+      {audit.data && audit.data.length === 0 ? (
+        <EmptyState title="No entries yet">Entries appear here as soon as the vault changes.</EmptyState>
+      ) : null}
+      {audit.data && audit.data.length > 0 ? (
+        <AuditTable entries={audit.data} now={now} caption={`Audit log, newest first (${audit.data.length} shown)`} />
+      ) : null}
     </section>
   );
 }

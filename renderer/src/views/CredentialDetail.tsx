@@ -2,7 +2,17 @@ import { useState } from 'react';
 import type { CredentialView } from '../../../preload/contract.ts';
 import { isCallError, messageOf } from '../api/client.ts';
 import { useOAuthFlow } from '../api/events.ts';
-import { useAudit, useBindings, useCredential, useExecutions, useOAuthCancel, useOAuthConnect, useProviders, useRemoveCredential, useValidate } from '../api/queries.ts';
+import {
+  useAudit,
+  useBindings,
+  useCredential,
+  useExecutions,
+  useOAuthCancel,
+  useOAuthConnect,
+  useProviders,
+  useRemoveCredential,
+  useValidate
+} from '../api/queries.ts';
 import { useRoute } from '../app/route.tsx';
 import { AuditTable } from '../components/AuditTable.tsx';
 import { CheckedAt, Expiry, Rotation, providerLabel } from '../components/CredentialBits.tsx';
@@ -21,7 +31,8 @@ function ConfirmDelete({ c, onClose, onDeleted }: { c: CredentialView; onClose: 
   return (
     <Dialog title={`Delete “${c.name}”?`} onClose={onClose} describedBy="delete-desc">
       <p id="delete-desc">
-        This removes <strong>{c.name}</strong> and destroys its encrypted secret (its key is deleted, so no copy of the vault can decrypt it any more). Response actions that use it will stop working. The audit log keeps a record that it existed.
+        This removes <strong>{c.name}</strong> and destroys its encrypted secret (its key is deleted, so no copy of the vault can decrypt it
+        any more). Response actions that use it will stop working. The audit log keeps a record that it existed.
       </p>
       {remove.error ? <Notice kind="error">{messageOf(remove.error)}</Notice> : null}
       <div className="actions">
@@ -30,7 +41,12 @@ function ConfirmDelete({ c, onClose, onDeleted }: { c: CredentialView; onClose: 
         </button>
         {/* mutateAsync, not mutate's onSuccess: the deletion's own event can refresh this page first, which unmounts the
             dialog, and a mutate callback of an unmounted component never runs — the analyst was left on "gone". */}
-        <button type="button" className="danger" disabled={remove.isPending} onClick={() => void remove.mutateAsync(c.id).then(onDeleted, () => undefined)}>
+        <button
+          type="button"
+          className="danger"
+          disabled={remove.isPending}
+          onClick={() => void remove.mutateAsync(c.id).then(onDeleted, () => undefined)}
+        >
           {remove.isPending ? 'Deleting…' : `Delete “${c.name}”`}
         </button>
       </div>
@@ -63,7 +79,11 @@ export function CredentialDetail({ id }: { id: string }) {
     return (
       <section>
         {back}
-        {isCallError(cred.error, 'NOT_FOUND') ? <EmptyState title="This credential is gone">It was deleted (perhaps from the CLI). Go back to the list.</EmptyState> : <Notice kind="error">{messageOf(cred.error)}</Notice>}
+        {isCallError(cred.error, 'NOT_FOUND') ? (
+          <EmptyState title="This credential is gone">It was deleted (perhaps from the CLI). Go back to the list.</EmptyState>
+        ) : (
+          <Notice kind="error">{messageOf(cred.error)}</Notice>
+        )}
       </section>
     );
   }
@@ -96,18 +116,24 @@ export function CredentialDetail({ id }: { id: string }) {
               {validate.isPending ? 'Checking with the provider…' : 'Validate'}
             </button>
           )}
-          {mode?.oauth
-            ? connect.isPending
-              ? (
-                  <>
-                    <span role="status">{flow?.stage === 'waiting_for_browser' ? 'Waiting for the sign-in in your browser…' : 'Signing in…'}</span>
-                    <button type="button" onClick={() => cancelFlow.mutate()}>
-                      Cancel sign-in
-                    </button>
-                  </>
-                )
-              : needsUnlock(c.status === 'ok' ? 'Sign in again' : 'Re-authenticate', () => connect.mutate({ credentialId: c.id }))
-            : needsUnlock(c.status === 'failed' || c.status === 'expired' ? 'Re-authenticate' : 'Edit secrets', () => setForm({ kind: 'edit', credential: c, focusSecrets: true }))}
+          {mode?.oauth ? (
+            connect.isPending ? (
+              <>
+                <span role="status">
+                  {flow?.stage === 'waiting_for_browser' ? 'Waiting for the sign-in in your browser…' : 'Signing in…'}
+                </span>
+                <button type="button" onClick={() => cancelFlow.mutate()}>
+                  Cancel sign-in
+                </button>
+              </>
+            ) : (
+              needsUnlock(c.status === 'ok' ? 'Sign in again' : 'Re-authenticate', () => connect.mutate({ credentialId: c.id }))
+            )
+          ) : (
+            needsUnlock(c.status === 'failed' || c.status === 'expired' ? 'Re-authenticate' : 'Edit secrets', () =>
+              setForm({ kind: 'edit', credential: c, focusSecrets: true })
+            )
+          )}
           {needsUnlock('Edit', () => setForm({ kind: 'edit', credential: c }))}
           {locked ? null : (
             <button type="button" className="danger-outline" onClick={() => setDeleting(true)}>
@@ -165,7 +191,13 @@ export function CredentialDetail({ id }: { id: string }) {
               <FragmentPair key={`id-${k}`} k={keyLabel(k)} v={v} />
             ))}
             <dt>Secrets</dt>
-            <dd>{c.secretsSet.length ? c.secretsSet.map((s) => keyLabel(s)).join(', ') + ' — set (never shown)' : <span className="muted">none stored</span>}</dd>
+            <dd>
+              {c.secretsSet.length ? (
+                c.secretsSet.map((s) => keyLabel(s)).join(', ') + ' — set (never shown)'
+              ) : (
+                <span className="muted">none stored</span>
+              )}
+            </dd>
             <dt>Id</dt>
             <dd>
               <code>{c.id}</code>
@@ -177,7 +209,10 @@ export function CredentialDetail({ id }: { id: string }) {
       <section className="card" aria-labelledby="ready-title">
         <h2 id="ready-title">What it can do</h2>
         {c.readiness === null ? (
-          <p className="muted">Readiness is known after the provider has been asked (validation). Capabilities of this provider: {(provider?.capabilities ?? []).map((x) => x.label).join('; ') || 'none'}.</p>
+          <p className="muted">
+            Readiness is known after the provider has been asked (validation). Capabilities of this provider:{' '}
+            {(provider?.capabilities ?? []).map((x) => x.label).join('; ') || 'none'}.
+          </p>
         ) : c.readiness.length === 0 ? (
           <p className="muted">This provider offers no response actions.</p>
         ) : (
@@ -252,11 +287,17 @@ export function CredentialDetail({ id }: { id: string }) {
 
       <section className="card" aria-labelledby="recent-title">
         <h2 id="recent-title">Recent activity</h2>
-        {audit.data && audit.data.length > 0 ? <AuditTable entries={audit.data} now={now} showCredential={false} caption={`Recent audit entries for ${c.name}`} /> : <p className="muted">No entries.</p>}
+        {audit.data && audit.data.length > 0 ? (
+          <AuditTable entries={audit.data} now={now} showCredential={false} caption={`Recent audit entries for ${c.name}`} />
+        ) : (
+          <p className="muted">No entries.</p>
+        )}
       </section>
 
       {form ? <CredentialForm mode={form} onClose={() => setForm(null)} /> : null}
-      {openRun && runs.data?.find((r) => r.id === openRun) ? <RunDetail run={runs.data.find((r) => r.id === openRun)!} locked={locked} onClose={() => setOpenRun(null)} /> : null}
+      {openRun && runs.data?.find((r) => r.id === openRun) ? (
+        <RunDetail run={runs.data.find((r) => r.id === openRun)!} locked={locked} onClose={() => setOpenRun(null)} />
+      ) : null}
       {deleting ? <ConfirmDelete c={c} onClose={() => setDeleting(false)} onDeleted={() => go({ name: 'credentials' })} /> : null}
     </section>
   );

@@ -38,7 +38,11 @@ export function CredentialForm(props: { mode: FormMode; onClose: () => void; onS
   const [modeId, setModeId] = useState(editing?.mode ?? '');
   const [values, setValues] = useState<Record<string, string>>(() => (editing ? { ...editing.metadata } : {}));
   const [expiresAt, setExpiresAt] = useState(editing ? ANALYST_EXPIRY(editing) : '');
-  const [errors, setErrors] = useState<{ byField: Record<string, string>; other: string[]; message: string | null }>({ byField: {}, other: [], message: null });
+  const [errors, setErrors] = useState<{ byField: Record<string, string>; other: string[]; message: string | null }>({
+    byField: {},
+    other: [],
+    message: null
+  });
   const formRef = useRef<HTMLFormElement>(null);
   const baseId = useId();
 
@@ -82,10 +86,16 @@ export function CredentialForm(props: { mode: FormMode; onClose: () => void; onS
       for (const f of mode.fields) if ((values[f.name] ?? '') !== '') given[f.name] = values[f.name]!;
       if (mode.oauth) {
         // OAuth modes: the credential is created by signing in; it is stored only with its tokens.
-        connectNew.mutate({ name, provider: providerId, mode: modeId, values: given }, { onSuccess: (c) => (props.onSaved?.(c), props.onClose()), onError: fail });
+        connectNew.mutate(
+          { name, provider: providerId, mode: modeId, values: given },
+          { onSuccess: (c) => (props.onSaved?.(c), props.onClose()), onError: fail }
+        );
         return;
       }
-      add.mutate({ name, provider: providerId, mode: modeId, values: given, expiresAt: expiresAt || null }, { onSuccess: (c) => saved(c, true), onError: fail });
+      add.mutate(
+        { name, provider: providerId, mode: modeId, values: given, expiresAt: expiresAt || null },
+        { onSuccess: (c) => saved(c, true), onError: fail }
+      );
       return;
     }
     const changed: Record<string, string> = {};
@@ -103,9 +113,23 @@ export function CredentialForm(props: { mode: FormMode; onClose: () => void; onS
       {
         id: editing.id,
         ...(renamed !== undefined ? { name: renamed } : {}),
-        ...(Object.keys(changed).length || expiryChanged ? { update: { ...(Object.keys(changed).length ? { values: changed } : {}), ...(expiryChanged ? { expiresAt: expiresAt || null } : {}) } } : {})
+        ...(Object.keys(changed).length || expiryChanged
+          ? {
+              update: {
+                ...(Object.keys(changed).length ? { values: changed } : {}),
+                ...(expiryChanged ? { expiresAt: expiresAt || null } : {})
+              }
+            }
+          : {})
       },
-      { onSuccess: (c) => saved(c, mode.fields.some((f) => f.secret && changed[f.name] !== undefined)), onError: fail }
+      {
+        onSuccess: (c) =>
+          saved(
+            c,
+            mode.fields.some((f) => f.secret && changed[f.name] !== undefined)
+          ),
+        onError: fail
+      }
     );
   };
 
@@ -113,7 +137,17 @@ export function CredentialForm(props: { mode: FormMode; onClose: () => void; onS
   const err = errors.byField;
 
   return (
-    <Dialog title={editing ? (props.mode.kind === 'edit' && props.mode.focusSecrets ? `Replace the secrets of ${editing.name}` : `Edit ${editing.name}`) : 'Add a credential'} onClose={props.onClose} wide>
+    <Dialog
+      title={
+        editing
+          ? props.mode.kind === 'edit' && props.mode.focusSecrets
+            ? `Replace the secrets of ${editing.name}`
+            : `Edit ${editing.name}`
+          : 'Add a credential'
+      }
+      onClose={props.onClose}
+      wide
+    >
       <form ref={formRef} onSubmit={submit} noValidate className="form">
         {errors.message ? (
           <Notice kind="error">
@@ -127,7 +161,15 @@ export function CredentialForm(props: { mode: FormMode; onClose: () => void; onS
             ) : null}
           </Notice>
         ) : null}
-        <TextField id={`${baseId}-name`} label="Name" value={name} onChange={setName} error={err.name} help="How you and the CLI refer to it, e.g. “M365 Corp”." autoFocus={!editing?.id || !(props.mode.kind === 'edit' && props.mode.focusSecrets)} />
+        <TextField
+          id={`${baseId}-name`}
+          label="Name"
+          value={name}
+          onChange={setName}
+          error={err.name}
+          help="How you and the CLI refer to it, e.g. “M365 Corp”."
+          autoFocus={!editing?.id || !(props.mode.kind === 'edit' && props.mode.focusSecrets)}
+        />
         {editing ? (
           <p className="readonly-pair">
             <span className="muted">Provider</span> {provider?.label ?? editing.provider} — {mode?.label ?? editing.mode}
@@ -195,17 +237,28 @@ export function CredentialForm(props: { mode: FormMode; onClose: () => void; onS
                 error={err[f.name]}
                 isSet={editing?.secretsSet.includes(f.name) ?? false}
                 editing={editing !== null}
-                autoFocus={props.mode.kind === 'edit' && props.mode.focusSecrets === true && f.secret && mode.fields.findIndex((x) => x.secret) === i}
+                autoFocus={
+                  props.mode.kind === 'edit' && props.mode.focusSecrets === true && f.secret && mode.fields.findIndex((x) => x.secret) === i
+                }
               />
             ))}
             {mode.oauth ? null : (
-              <TextField id={`${baseId}-expires`} label="Secret expires on (optional)" type="date" value={expiresAt} onChange={setExpiresAt} error={err.expiresAt} help="If you know when this secret stops working, Keydesk shows it and warns before." />
+              <TextField
+                id={`${baseId}-expires`}
+                label="Secret expires on (optional)"
+                type="date"
+                value={expiresAt}
+                onChange={setExpiresAt}
+                error={err.expiresAt}
+                help="If you know when this secret stops working, Keydesk shows it and warns before."
+              />
             )}
           </fieldset>
         ) : null}
         {mode?.oauth && !editing ? (
           <Notice kind="info" title="Connect with a sign-in">
-            This mode gets its tokens from the provider’s sign-in page in your browser, not from this form. Keydesk stores the credential only once the sign-in succeeds.
+            This mode gets its tokens from the provider’s sign-in page in your browser, not from this form. Keydesk stores the credential
+            only once the sign-in succeeds.
           </Notice>
         ) : null}
         {connectNew.isPending ? (
@@ -225,7 +278,15 @@ export function CredentialForm(props: { mode: FormMode; onClose: () => void; onS
         {validate.isPending ? <p role="status">Saved. Checking it with the provider…</p> : null}
         <div className="actions">
           <button type="submit" className="primary" disabled={pending}>
-            {mode?.oauth && !editing ? (connectNew.isPending ? 'Connecting…' : 'Connect') : pending ? 'Saving…' : editing ? 'Save changes' : 'Add credential'}
+            {mode?.oauth && !editing
+              ? connectNew.isPending
+                ? 'Connecting…'
+                : 'Connect'
+              : pending
+                ? 'Saving…'
+                : editing
+                  ? 'Save changes'
+                  : 'Add credential'}
           </button>
           <button type="button" onClick={props.onClose}>
             Cancel
@@ -244,12 +305,30 @@ export function FieldError({ id, children }: { id: string; children: string }) {
   );
 }
 
-function TextField(props: { id: string; label: string; value: string; onChange: (v: string) => void; error?: string | undefined; help?: string; type?: string; autoFocus?: boolean }) {
+function TextField(props: {
+  id: string;
+  label: string;
+  value: string;
+  onChange: (v: string) => void;
+  error?: string | undefined;
+  help?: string;
+  type?: string;
+  autoFocus?: boolean;
+}) {
   const describedBy = [props.error ? `${props.id}-err` : '', props.help ? `${props.id}-help` : ''].filter(Boolean).join(' ') || undefined;
   return (
     <div className="field">
       <label htmlFor={props.id}>{props.label}</label>
-      <input id={props.id} type={props.type ?? 'text'} value={props.value} onChange={(e) => props.onChange(e.target.value)} aria-invalid={props.error ? true : undefined} aria-describedby={describedBy} autoFocus={props.autoFocus} data-autofocus={props.autoFocus ? '' : undefined} />
+      <input
+        id={props.id}
+        type={props.type ?? 'text'}
+        value={props.value}
+        onChange={(e) => props.onChange(e.target.value)}
+        aria-invalid={props.error ? true : undefined}
+        aria-describedby={describedBy}
+        autoFocus={props.autoFocus}
+        data-autofocus={props.autoFocus ? '' : undefined}
+      />
       {props.help ? (
         <p id={`${props.id}-help`} className="help">
           {props.help}
@@ -264,11 +343,25 @@ function TextField(props: { id: string; label: string; value: string; onChange: 
  * One field of the chosen mode. Secret fields are write-only: masked, never pre-filled (the app never sends a
  * secret to the window); when editing, a stored secret shows as "set" and an empty input replaces it.
  */
-export function ModeField(props: { id: string; field: FieldView; value: string; onChange: (v: string) => void; error: string | undefined; isSet: boolean; editing: boolean; autoFocus: boolean }) {
+export function ModeField(props: {
+  id: string;
+  field: FieldView;
+  value: string;
+  onChange: (v: string) => void;
+  error: string | undefined;
+  isSet: boolean;
+  editing: boolean;
+  autoFocus: boolean;
+}) {
   const f = props.field;
   const lowerFirst = /^[A-Z][a-z]/.test(f.label) ? `${f.label.charAt(0).toLowerCase()}${f.label.slice(1)}` : f.label;
   const label = `${props.editing && f.secret ? `Replace ${lowerFirst}` : f.label}${f.required && !(props.editing && f.secret) ? '' : ' (optional)'}`;
-  const helpText = [f.help, props.editing && f.secret ? (props.isSet ? 'A value is set. Leave empty to keep it.' : 'No value stored.') : null].filter(Boolean).join(' ');
+  const helpText = [
+    f.help,
+    props.editing && f.secret ? (props.isSet ? 'A value is set. Leave empty to keep it.' : 'No value stored.') : null
+  ]
+    .filter(Boolean)
+    .join(' ');
   const describedBy = [props.error ? `${props.id}-err` : '', helpText ? `${props.id}-help` : ''].filter(Boolean).join(' ') || undefined;
   const common = {
     id: props.id,
@@ -300,9 +393,20 @@ export function ModeField(props: { id: string; field: FieldView; value: string; 
         {f.secret ? <span className="badge">{props.editing && props.isSet ? 'secret · set' : 'secret'}</span> : null}
       </label>
       {f.multiline ? (
-        <textarea {...common} ref={wipe} rows={f.secret ? 4 : 3} className={f.secret ? 'masked' : undefined} onChange={(e) => props.onChange(e.target.value)} />
+        <textarea
+          {...common}
+          ref={wipe}
+          rows={f.secret ? 4 : 3}
+          className={f.secret ? 'masked' : undefined}
+          onChange={(e) => props.onChange(e.target.value)}
+        />
       ) : (
-        <input {...common} ref={wipe} type={f.secret ? 'password' : f.kind === 'email' ? 'email' : f.kind === 'url' ? 'url' : 'text'} onChange={(e) => props.onChange(e.target.value)} />
+        <input
+          {...common}
+          ref={wipe}
+          type={f.secret ? 'password' : f.kind === 'email' ? 'email' : f.kind === 'url' ? 'url' : 'text'}
+          onChange={(e) => props.onChange(e.target.value)}
+        />
       )}
       {f.multiline ? (
         <label className="file-load">

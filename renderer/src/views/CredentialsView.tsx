@@ -19,7 +19,19 @@ function matches(c: CredentialView, providers: ProviderView[] | undefined, q: st
   if (provider !== 'all' && c.provider !== provider) return false;
   if (!q) return true;
   const l = providerLabel(providers, c);
-  const hay = [c.name, c.provider, c.mode, l.provider, l.mode, c.lastError?.code ?? '', c.lastError?.message ?? '', ...Object.values(c.metadata), ...c.suggestions].join(' ').toLowerCase();
+  const hay = [
+    c.name,
+    c.provider,
+    c.mode,
+    l.provider,
+    l.mode,
+    c.lastError?.code ?? '',
+    c.lastError?.message ?? '',
+    ...Object.values(c.metadata),
+    ...c.suggestions
+  ]
+    .join(' ')
+    .toLowerCase();
   return q
     .toLowerCase()
     .split(/\s+/)
@@ -38,7 +50,10 @@ export function CredentialsView() {
   const [adding, setAdding] = useState(false);
   const q = useDeferredValue(query.trim());
 
-  const rows = useMemo(() => (list.data ?? []).filter((c) => matches(c, providers.data, q, status, provider)), [list.data, providers.data, q, status, provider]);
+  const rows = useMemo(
+    () => (list.data ?? []).filter((c) => matches(c, providers.data, q, status, provider)),
+    [list.data, providers.data, q, status, provider]
+  );
   const total = list.data?.length ?? 0;
   const counts = useMemo(() => {
     const m: Record<CredentialStatus, number> = { ok: 0, failed: 0, expired: 0, unknown: 0 };
@@ -60,7 +75,9 @@ export function CredentialsView() {
   return (
     <section aria-labelledby="creds-title">
       <div className="page-head">
-        <h1 id="creds-title" tabIndex={-1}>Credentials</h1>
+        <h1 id="creds-title" tabIndex={-1}>
+          Credentials
+        </h1>
         <div className="page-actions">
           {total > 0 && !locked ? <ValidateAll /> : null}
           {addButton}
@@ -86,7 +103,8 @@ export function CredentialsView() {
       {list.isError ? <Notice kind="error">{messageOf(list.error)}</Notice> : null}
       {list.isSuccess && total === 0 ? (
         <EmptyState title="No credentials yet" action={addButton}>
-          Add the first credential a response action runs with: pick its provider and auth mode, paste its secret, and Keydesk checks that it works. You can also add credentials with <code>keydesk add</code>.
+          Add the first credential a response action runs with: pick its provider and auth mode, paste its secret, and Keydesk checks that
+          it works. You can also add credentials with <code>keydesk add</code>.
         </EmptyState>
       ) : null}
       {total > 0 ? (
@@ -94,7 +112,13 @@ export function CredentialsView() {
           <div className="toolbar" role="search" aria-label="Filter credentials">
             <div className="field inline">
               <label htmlFor="cred-search">Search</label>
-              <input id="cred-search" type="search" value={query} onChange={(e) => setQuery(e.target.value)} placeholder="Name, provider, tenant, error…" />
+              <input
+                id="cred-search"
+                type="search"
+                value={query}
+                onChange={(e) => setQuery(e.target.value)}
+                placeholder="Name, provider, tenant, error…"
+              />
             </div>
             <div className="field inline">
               <label htmlFor="cred-status">Health</label>
@@ -140,9 +164,7 @@ export function CredentialsView() {
           ) : (
             <div className="table-wrap">
               <table className="data">
-                <caption className="visually-hidden">
-                  Credentials{filtered ? ` (${rows.length} of ${total} shown)` : ''}
-                </caption>
+                <caption className="visually-hidden">Credentials{filtered ? ` (${rows.length} of ${total} shown)` : ''}</caption>
                 <thead>
                   <tr>
                     <th scope="col">Name</th>
@@ -212,7 +234,9 @@ export function CredentialsView() {
           )}
         </>
       ) : null}
-      {adding ? <CredentialForm mode={{ kind: 'add' }} onClose={() => setAdding(false)} onSaved={(c) => go({ name: 'credential', id: c.id })} /> : null}
+      {adding ? (
+        <CredentialForm mode={{ kind: 'add' }} onClose={() => setAdding(false)} onSaved={(c) => go({ name: 'credential', id: c.id })} />
+      ) : null}
     </section>
   );
 }

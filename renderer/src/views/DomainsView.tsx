@@ -1,7 +1,16 @@
 import { useState, type FormEvent } from 'react';
 import type { BindingView, CredentialView } from '../../../preload/contract.ts';
 import { isCallError, messageOf } from '../api/client.ts';
-import { useAcceptSuggestions, useBind, useBindings, useCredentials, useProviders, useResolvePreview, useSuggestions, useUnbind } from '../api/queries.ts';
+import {
+  useAcceptSuggestions,
+  useBind,
+  useBindings,
+  useCredentials,
+  useProviders,
+  useResolvePreview,
+  useSuggestions,
+  useUnbind
+} from '../api/queries.ts';
 import { useRoute } from '../app/route.tsx';
 import { Dialog } from '../components/Dialog.tsx';
 import { EmptyState, Notice } from '../components/Notice.tsx';
@@ -26,7 +35,10 @@ export function DomainsView() {
           Domains
         </h1>
       </div>
-      <p className="lede">Email and identity actions act on a tenant. A binding ties a tenant credential to a domain it protects; an action on alice@corp.example runs with the credential bound to corp.example (or to a parent domain that covers subdomains).</p>
+      <p className="lede">
+        Email and identity actions act on a tenant. A binding ties a tenant credential to a domain it protects; an action on
+        alice@corp.example runs with the credential bound to corp.example (or to a parent domain that covers subdomains).
+      </p>
 
       <ResolvePreview />
 
@@ -72,7 +84,10 @@ export function DomainsView() {
             <tbody>
               {bindings.data.map((b) => (
                 <tr key={b.id}>
-                  <th scope="row">{b.domainDisplay}{b.domainDisplay !== b.domain ? <div className="muted small">{b.domain}</div> : null}</th>
+                  <th scope="row">
+                    {b.domainDisplay}
+                    {b.domainDisplay !== b.domain ? <div className="muted small">{b.domain}</div> : null}
+                  </th>
                   <td>{b.credentialName}</td>
                   <td>{b.subdomains ? 'covered' : 'exact domain only'}</td>
                   <td>
@@ -80,11 +95,23 @@ export function DomainsView() {
                       {relative(b.createdAt, now)}
                     </time>
                   </td>
-                  <td>{b.intact === null ? <span className="muted">checked when unlocked</span> : b.intact ? 'intact' : <span className="text-bad">changed in the file — not used</span>}</td>
+                  <td>
+                    {b.intact === null ? (
+                      <span className="muted">checked when unlocked</span>
+                    ) : b.intact ? (
+                      'intact'
+                    ) : (
+                      <span className="text-bad">changed in the file — not used</span>
+                    )}
+                  </td>
                   <td>
                     {locked ? null : (
                       <button type="button" onClick={() => setUnbinding(b)}>
-                        Unbind<span className="visually-hidden"> {b.domainDisplay} from {b.credentialName}</span>
+                        Unbind
+                        <span className="visually-hidden">
+                          {' '}
+                          {b.domainDisplay} from {b.credentialName}
+                        </span>
                       </button>
                     )}
                   </td>
@@ -103,13 +130,20 @@ function ConfirmUnbind({ b, onClose }: { b: BindingView; onClose: () => void }) 
   const unbind = useUnbind();
   return (
     <Dialog title={`Unbind ${b.domainDisplay} from ${b.credentialName}?`} onClose={onClose}>
-      <p>Actions on {b.domainDisplay} will no longer be routed to {b.credentialName}. Runs already recorded keep their history.</p>
+      <p>
+        Actions on {b.domainDisplay} will no longer be routed to {b.credentialName}. Runs already recorded keep their history.
+      </p>
       {unbind.error ? <Notice kind="error">{messageOf(unbind.error)}</Notice> : null}
       <div className="actions">
         <button type="button" data-autofocus onClick={onClose}>
           Cancel
         </button>
-        <button type="button" className="danger" disabled={unbind.isPending} onClick={() => unbind.mutate({ credentialId: b.credentialId, domain: b.domain }, { onSuccess: onClose })}>
+        <button
+          type="button"
+          className="danger"
+          disabled={unbind.isPending}
+          onClick={() => unbind.mutate({ credentialId: b.credentialId, domain: b.domain }, { onSuccess: onClose })}
+        >
           Unbind {b.domainDisplay}
         </button>
       </div>
@@ -131,7 +165,11 @@ function BindForm({ creds }: { creds: CredentialView[] }) {
       { credentialId, domain, subdomains },
       {
         onSuccess: (b) => {
-          setSaved(b.change === 'unchanged' ? `${b.domainDisplay} was already bound to ${b.credentialName}.` : `Bound ${b.domainDisplay} to ${b.credentialName}.`);
+          setSaved(
+            b.change === 'unchanged'
+              ? `${b.domainDisplay} was already bound to ${b.credentialName}.`
+              : `Bound ${b.domainDisplay} to ${b.credentialName}.`
+          );
           setDomain('');
         }
       }
@@ -143,7 +181,13 @@ function BindForm({ creds }: { creds: CredentialView[] }) {
       <div className="toolbar">
         <div className="field inline">
           <label htmlFor="bind-cred">Credential</label>
-          <select id="bind-cred" value={credentialId} onChange={(e) => setCredentialId(e.target.value)} aria-invalid={errs.credential ? true : undefined} aria-describedby={errs.credential ? 'bind-cred-err' : undefined}>
+          <select
+            id="bind-cred"
+            value={credentialId}
+            onChange={(e) => setCredentialId(e.target.value)}
+            aria-invalid={errs.credential ? true : undefined}
+            aria-describedby={errs.credential ? 'bind-cred-err' : undefined}
+          >
             {creds.map((c) => (
               <option key={c.id} value={c.id}>
                 {c.name}
@@ -158,7 +202,15 @@ function BindForm({ creds }: { creds: CredentialView[] }) {
         </div>
         <div className="field inline">
           <label htmlFor="bind-domain">Domain</label>
-          <input id="bind-domain" type="text" value={domain} onChange={(e) => setDomain(e.target.value)} placeholder="corp.example" aria-invalid={errs.domain ? true : undefined} aria-describedby={errs.domain ? 'bind-domain-err' : undefined} />
+          <input
+            id="bind-domain"
+            type="text"
+            value={domain}
+            onChange={(e) => setDomain(e.target.value)}
+            placeholder="corp.example"
+            aria-invalid={errs.domain ? true : undefined}
+            aria-describedby={errs.domain ? 'bind-domain-err' : undefined}
+          />
           {errs.domain ? (
             <p id="bind-domain-err" className="field-error">
               {errs.domain}
@@ -172,7 +224,9 @@ function BindForm({ creds }: { creds: CredentialView[] }) {
           Bind
         </button>
       </div>
-      {bind.error && (Object.keys(errs).length === 0 || isCallError(bind.error, 'AMBIGUOUS_BINDING')) ? <Notice kind="error">{messageOf(bind.error)}</Notice> : null}
+      {bind.error && (Object.keys(errs).length === 0 || isCallError(bind.error, 'AMBIGUOUS_BINDING')) ? (
+        <Notice kind="error">{messageOf(bind.error)}</Notice>
+      ) : null}
       {saved ? <Notice kind="success">{saved}</Notice> : null}
     </form>
   );
@@ -195,7 +249,12 @@ export function SuggestionsFor({ c, locked }: { c: CredentialView; locked: boole
           </button>
           {list.length > 1
             ? list.map((d) => (
-                <button key={d} type="button" disabled={accept.isPending} onClick={() => accept.mutate({ credentialId: c.id, domains: [d] })}>
+                <button
+                  key={d}
+                  type="button"
+                  disabled={accept.isPending}
+                  onClick={() => accept.mutate({ credentialId: c.id, domains: [d] })}
+                >
                   Bind {d}
                 </button>
               ))
@@ -235,7 +294,14 @@ function ResolvePreview() {
         </div>
         <div className="field inline">
           <label htmlFor="resolve-host">Protected mailbox or domain</label>
-          <input id="resolve-host" type="text" value={host} onChange={(e) => setHost(e.target.value)} placeholder="alice@corp.example" aria-invalid={Object.keys(errs).length ? true : undefined} />
+          <input
+            id="resolve-host"
+            type="text"
+            value={host}
+            onChange={(e) => setHost(e.target.value)}
+            placeholder="alice@corp.example"
+            aria-invalid={Object.keys(errs).length ? true : undefined}
+          />
         </div>
         <button type="submit" disabled={resolve.isPending}>
           Preview

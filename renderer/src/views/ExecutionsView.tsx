@@ -29,7 +29,10 @@ export function ExecutionsView() {
           Executions
         </h1>
       </div>
-      <p className="lede">Response actions run with a credential from the vault: routed by domain for tenant actions, named for resource actions. Each run keeps its step log; a succeeded run can be reverted.</p>
+      <p className="lede">
+        Response actions run with a credential from the vault: routed by domain for tenant actions, named for resource actions. Each run
+        keeps its step log; a succeeded run can be reverted.
+      </p>
       {locked ? (
         <Notice kind="warning">
           Running and reverting actions need the vault key.{' '}
@@ -41,7 +44,11 @@ export function ExecutionsView() {
         <RunForm onRan={(r) => setOpen(r.id)} />
       )}
       {runs.isError ? <Notice kind="error">{messageOf(runs.error)}</Notice> : null}
-      {runs.data && runs.data.length === 0 ? <EmptyState title="No actions have run yet">Run one above, or with keydesk run from a terminal or an agent. Every run appears here with its status and step log.</EmptyState> : null}
+      {runs.data && runs.data.length === 0 ? (
+        <EmptyState title="No actions have run yet">
+          Run one above, or with keydesk run from a terminal or an agent. Every run appears here with its status and step log.
+        </EmptyState>
+      ) : null}
       {runs.data && runs.data.length > 0 ? (
         <div className="table-wrap">
           <table className="data">
@@ -66,7 +73,9 @@ export function ExecutionsView() {
                   </th>
                   <td>
                     <ExecutionStatus status={r.status} />
-                    {r.status === 'awaiting_reauth' && r.deadline ? <div className="muted small">re-auth {relative(r.deadline, now).replace(/^in /, 'within ')}</div> : null}
+                    {r.status === 'awaiting_reauth' && r.deadline ? (
+                      <div className="muted small">re-auth {relative(r.deadline, now).replace(/^in /, 'within ')}</div>
+                    ) : null}
                     {r.failureReason ? <div className="muted small">{r.failureReason.replace(/_/g, ' ')}</div> : null}
                   </td>
                   <td>{r.hostEmail ?? r.hostDomain ?? <span className="muted">—</span>}</td>
@@ -100,7 +109,12 @@ function RunForm({ onRan }: { onRan: (r: ExecutionView) => void }) {
   const [reason, setReason] = useState('');
   const shape = caps.data?.find((c) => c.id === capability);
   const resourceCreds = useMemo(
-    () => (creds.data ?? []).filter((c) => providers.data?.find((p) => p.id === c.provider)?.capabilities.some((x) => x.id === capability && (x.modes === null || x.modes.includes(c.mode)))),
+    () =>
+      (creds.data ?? []).filter((c) =>
+        providers.data
+          ?.find((p) => p.id === c.provider)
+          ?.capabilities.some((x) => x.id === capability && (x.modes === null || x.modes.includes(c.mode)))
+      ),
     [creds.data, providers.data, capability]
   );
   const errs = isCallError(run.error) ? run.error.fields : {};
@@ -125,7 +139,12 @@ function RunForm({ onRan }: { onRan: (r: ExecutionView) => void }) {
       }
     );
   };
-  const hostLabel = shape?.host === 'email' ? 'Protected mailbox' : shape?.host === 'optional' ? 'Protected domain (optional)' : 'Protected mailbox or domain';
+  const hostLabel =
+    shape?.host === 'email'
+      ? 'Protected mailbox'
+      : shape?.host === 'optional'
+        ? 'Protected domain (optional)'
+        : 'Protected mailbox or domain';
   return (
     <form className="card" onSubmit={submit} noValidate aria-labelledby="run-title">
       <h2 id="run-title">Run an action</h2>
@@ -140,13 +159,32 @@ function RunForm({ onRan }: { onRan: (r: ExecutionView) => void }) {
             ))}
           </select>
         </div>
-        <RunField id="run-target" label={shape ? TARGET_LABEL[shape.target] : 'Target'} value={target} onChange={setTarget} error={errs.target} />
+        <RunField
+          id="run-target"
+          label={shape ? TARGET_LABEL[shape.target] : 'Target'}
+          value={target}
+          onChange={setTarget}
+          error={errs.target}
+        />
         {shape && shape.host !== 'none' ? (
-          <RunField id="run-host" label={hostLabel} value={host} onChange={setHost} error={hostError} help="The tenant to act in: the action runs with the credential bound to this domain." />
+          <RunField
+            id="run-host"
+            label={hostLabel}
+            value={host}
+            onChange={setHost}
+            error={hostError}
+            help="The tenant to act in: the action runs with the credential bound to this domain."
+          />
         ) : (
           <div className="field">
             <label htmlFor="run-cred">Credential</label>
-            <select id="run-cred" value={credential} onChange={(e) => setCredential(e.target.value)} aria-invalid={errs.credential ? true : undefined} aria-describedby={errs.credential ? 'run-cred-err' : undefined}>
+            <select
+              id="run-cred"
+              value={credential}
+              onChange={(e) => setCredential(e.target.value)}
+              aria-invalid={errs.credential ? true : undefined}
+              aria-describedby={errs.credential ? 'run-cred-err' : undefined}
+            >
               <option value="">Choose…</option>
               {resourceCreds.map((c) => (
                 <option key={c.id} value={c.id}>
@@ -173,12 +211,26 @@ function RunForm({ onRan }: { onRan: (r: ExecutionView) => void }) {
   );
 }
 
-function RunField(props: { id: string; label: string; value: string; onChange: (v: string) => void; error?: string | undefined; help?: string }) {
+function RunField(props: {
+  id: string;
+  label: string;
+  value: string;
+  onChange: (v: string) => void;
+  error?: string | undefined;
+  help?: string;
+}) {
   const describedBy = [props.error ? `${props.id}-err` : '', props.help ? `${props.id}-help` : ''].filter(Boolean).join(' ') || undefined;
   return (
     <div className="field">
       <label htmlFor={props.id}>{props.label}</label>
-      <input id={props.id} type="text" value={props.value} onChange={(e) => props.onChange(e.target.value)} aria-invalid={props.error ? true : undefined} aria-describedby={describedBy} />
+      <input
+        id={props.id}
+        type="text"
+        value={props.value}
+        onChange={(e) => props.onChange(e.target.value)}
+        aria-invalid={props.error ? true : undefined}
+        aria-describedby={describedBy}
+      />
       {props.help ? (
         <p id={`${props.id}-help`} className="help">
           {props.help}

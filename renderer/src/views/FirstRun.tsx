@@ -31,7 +31,8 @@ export function FirstRun({ status }: { status: VaultStatus }) {
       else if (pass !== confirm) errs.confirm = 'The two passphrases differ';
     }
     setLocal(errs);
-    if (Object.keys(errs).length === 0) create.mutate(source === 'passphrase' ? { keySource: 'passphrase', passphrase: pass } : { keySource: 'keychain' });
+    if (Object.keys(errs).length === 0)
+      create.mutate(source === 'passphrase' ? { keySource: 'passphrase', passphrase: pass } : { keySource: 'keychain' });
   };
   const fields = { ...(isCallError(create.error) ? create.error.fields : {}), ...local };
 
@@ -49,7 +50,8 @@ export function FirstRun({ status }: { status: VaultStatus }) {
           <label className="choice">
             <input type="radio" name="source" value="keychain" checked={source === 'keychain'} onChange={() => choose('keychain')} />
             <span>
-              <strong>OS keychain</strong> (recommended) — a random key stored in your login keychain; the vault opens when you start Keydesk.
+              <strong>OS keychain</strong> (recommended) — a random key stored in your login keychain; the vault opens when you start
+              Keydesk.
             </span>
           </label>
           <label className="choice">
@@ -63,7 +65,15 @@ export function FirstRun({ status }: { status: VaultStatus }) {
           <>
             <div className="field">
               <label htmlFor="fr-pass">Passphrase</label>
-              <input id="fr-pass" ref={wipe} type="password" autoComplete="new-password" onChange={(e) => setPass(e.target.value)} aria-invalid={fields.passphrase ? true : undefined} aria-describedby={fields.passphrase ? 'fr-pass-err' : 'fr-pass-help'} />
+              <input
+                id="fr-pass"
+                ref={wipe}
+                type="password"
+                autoComplete="new-password"
+                onChange={(e) => setPass(e.target.value)}
+                aria-invalid={fields.passphrase ? true : undefined}
+                aria-describedby={fields.passphrase ? 'fr-pass-err' : 'fr-pass-help'}
+              />
               <p id="fr-pass-help" className="help">
                 At least {MIN} characters. Keydesk cannot recover a forgotten passphrase.
               </p>
@@ -75,7 +85,15 @@ export function FirstRun({ status }: { status: VaultStatus }) {
             </div>
             <div className="field">
               <label htmlFor="fr-confirm">Passphrase again</label>
-              <input id="fr-confirm" ref={wipe} type="password" autoComplete="new-password" onChange={(e) => setConfirm(e.target.value)} aria-invalid={fields.confirm ? true : undefined} aria-describedby={fields.confirm ? 'fr-confirm-err' : undefined} />
+              <input
+                id="fr-confirm"
+                ref={wipe}
+                type="password"
+                autoComplete="new-password"
+                onChange={(e) => setConfirm(e.target.value)}
+                aria-invalid={fields.confirm ? true : undefined}
+                aria-describedby={fields.confirm ? 'fr-confirm-err' : undefined}
+              />
               {fields.confirm ? (
                 <p id="fr-confirm-err" className="field-error">
                   {fields.confirm}

@@ -20,7 +20,9 @@ export function LockScreen({ status, onBrowse }: { status: VaultStatus; onBrowse
     e.preventDefault();
     unlock.mutate(keychain ? undefined : pass);
   };
-  const fieldError = isCallError(unlock.error) ? (unlock.error.fields.passphrase ?? (unlock.error.code === 'WRONG_PASSPHRASE' ? unlock.error.message : undefined)) : undefined;
+  const fieldError = isCallError(unlock.error)
+    ? (unlock.error.fields.passphrase ?? (unlock.error.code === 'WRONG_PASSPHRASE' ? unlock.error.message : undefined))
+    : undefined;
   return (
     <main className="centered" id="main">
       <form className="card narrow" onSubmit={submit} noValidate aria-labelledby="lock-title">
@@ -30,11 +32,13 @@ export function LockScreen({ status, onBrowse }: { status: VaultStatus; onBrowse
         </svg>
         <h1 id="lock-title">Keydesk is locked</h1>
         <p>
-          {plural(status.credentials, 'credential')} in <code className="path">{status.path}</code>. Names, health and the audit log stay readable while locked; secrets need the key.
+          {plural(status.credentials, 'credential')} in <code className="path">{status.path}</code>. Names, health and the audit log stay
+          readable while locked; secrets need the key.
         </p>
         {waiting > 0 ? (
           <Notice kind="warning" title={`${plural(waiting, 'action')} ${waiting === 1 ? 'waits' : 'wait'} for re-authentication`}>
-            {waitingOn.join(', ')} {waitingOn.length === 1 ? 'needs' : 'need'} to be re-authenticated before the deadline. Unlock, then re-authenticate from the banner: the waiting actions run when it succeeds.
+            {waitingOn.join(', ')} {waitingOn.length === 1 ? 'needs' : 'need'} to be re-authenticated before the deadline. Unlock, then
+            re-authenticate from the banner: the waiting actions run when it succeeds.
           </Notice>
         ) : null}
         {keychain ? (
@@ -42,7 +46,17 @@ export function LockScreen({ status, onBrowse }: { status: VaultStatus; onBrowse
         ) : (
           <div className="field">
             <label htmlFor="lock-pass">Vault passphrase</label>
-            <input id="lock-pass" ref={wipe} type="password" autoComplete="current-password" onChange={(e) => setPass(e.target.value)} data-autofocus autoFocus aria-invalid={fieldError ? true : undefined} aria-describedby={fieldError ? 'lock-pass-err' : undefined} />
+            <input
+              id="lock-pass"
+              ref={wipe}
+              type="password"
+              autoComplete="current-password"
+              onChange={(e) => setPass(e.target.value)}
+              data-autofocus
+              autoFocus
+              aria-invalid={fieldError ? true : undefined}
+              aria-describedby={fieldError ? 'lock-pass-err' : undefined}
+            />
             {fieldError ? (
               <p id="lock-pass-err" className="field-error">
                 {fieldError}

@@ -55,7 +55,11 @@ export function ReauthBanner({ status }: { status: VaultStatus }) {
   if (list.length === 0 && !done && !active && !connect.isPending) return null;
   const waiting = list.reduce((n, p) => n + p.waiting.length, 0);
   return (
-    <section className="reauth-banner" aria-labelledby={list.length > 0 ? 'reauth-title' : undefined} aria-label={list.length > 0 ? undefined : 'Re-authentication'}>
+    <section
+      className="reauth-banner"
+      aria-labelledby={list.length > 0 ? 'reauth-title' : undefined}
+      aria-label={list.length > 0 ? undefined : 'Re-authentication'}
+    >
       {list.length > 0 ? (
         <>
           <h2 id="reauth-title">
@@ -81,7 +85,11 @@ export function ReauthBanner({ status }: { status: VaultStatus }) {
                   <span className="time-left">{timeLeft(p.deadline, now)}</span>
                   {connect.isPending && signingIn?.id === p.id ? (
                     <>
-                      <span role="status">{flow?.credentialId === p.credentialId && flow.stage === 'waiting_for_browser' ? 'Waiting for the sign-in in your browser…' : 'Signing in…'}</span>
+                      <span role="status">
+                        {flow?.credentialId === p.credentialId && flow.stage === 'waiting_for_browser'
+                          ? 'Waiting for the sign-in in your browser…'
+                          : 'Signing in…'}
+                      </span>
                       <button type="button" onClick={() => cancel.mutate()}>
                         Cancel sign-in
                       </button>
@@ -106,7 +114,15 @@ export function ReauthBanner({ status }: { status: VaultStatus }) {
           </button>
         </Notice>
       ) : null}
-      {active && active.method === 'oauth' ? <PassphraseThenSignIn prompt={active} pending={connect.isPending} error={connect.error} onSubmit={(pass) => signIn(active, pass)} onClose={() => setActive(null)} /> : null}
+      {active && active.method === 'oauth' ? (
+        <PassphraseThenSignIn
+          prompt={active}
+          pending={connect.isPending}
+          error={connect.error}
+          onSubmit={(pass) => signIn(active, pass)}
+          onClose={() => setActive(null)}
+        />
+      ) : null}
       {active && active.method === 'secret' ? (
         <SecretReauth
           prompt={active}
@@ -127,13 +143,21 @@ function resumedText(name: string, r: { resumed: ResumeView['resumed'] }): strin
   return `${name} re-authenticated. ${r.resumed.length ? `Resumed ${plural(r.resumed.length, 'action')}: ${parts.join('; ')}.` : 'No action was still waiting.'}`;
 }
 
-function PassphraseThenSignIn(props: { prompt: PromptView; pending: boolean; error: unknown; onSubmit: (passphrase: string) => void; onClose: () => void }) {
+function PassphraseThenSignIn(props: {
+  prompt: PromptView;
+  pending: boolean;
+  error: unknown;
+  onSubmit: (passphrase: string) => void;
+  onClose: () => void;
+}) {
   const [pass, setPass] = useState('');
   const submit = (e: FormEvent) => {
     e.preventDefault();
     props.onSubmit(pass);
   };
-  const fieldErr = isCallError(props.error) ? (props.error.fields.passphrase ?? (props.error.code === 'WRONG_PASSPHRASE' ? props.error.message : undefined)) : undefined;
+  const fieldErr = isCallError(props.error)
+    ? (props.error.fields.passphrase ?? (props.error.code === 'WRONG_PASSPHRASE' ? props.error.message : undefined))
+    : undefined;
   return (
     <Dialog title={`Unlock and sign in to ${props.prompt.credentialName}`} onClose={props.onClose}>
       <form onSubmit={submit} noValidate>
@@ -164,17 +188,31 @@ function SecretReauth(props: { prompt: PromptView; needsPassphrase: boolean; onC
   const submit = (e: FormEvent) => {
     e.preventDefault();
     const given = Object.fromEntries(Object.entries(values).filter(([, v]) => v !== ''));
-    reauth.mutate({ credentialId: props.prompt.credentialId, values: given, ...(props.needsPassphrase ? { passphrase: pass } : {}) }, { onSuccess: props.onDone });
+    reauth.mutate(
+      { credentialId: props.prompt.credentialId, values: given, ...(props.needsPassphrase ? { passphrase: pass } : {}) },
+      { onSuccess: props.onDone }
+    );
   };
   return (
     <Dialog title={`Re-authenticate ${props.prompt.credentialName}`} onClose={props.onClose} wide>
       <form onSubmit={submit} noValidate>
         <p>
-          {plural(props.prompt.waiting.length, 'action')} {props.prompt.waiting.length === 1 ? 'waits' : 'wait'} on this credential. Enter its new secret: Keydesk checks it with the provider and, if it works, the waiting actions run.
+          {plural(props.prompt.waiting.length, 'action')} {props.prompt.waiting.length === 1 ? 'waits' : 'wait'} on this credential. Enter
+          its new secret: Keydesk checks it with the provider and, if it works, the waiting actions run.
         </p>
         {props.needsPassphrase ? <PassphraseField id="reauth-secret-pass" onChange={setPass} error={errors.passphrase} /> : null}
         {fields.map((f, i) => (
-          <ModeField key={f.name} id={`reauth-${f.name}`} field={{ ...f, required: f.required }} value={values[f.name] ?? ''} onChange={(v) => setValues((p) => ({ ...p, [f.name]: v }))} error={errors[f.name]} isSet editing autoFocus={i === 0 && !props.needsPassphrase} />
+          <ModeField
+            key={f.name}
+            id={`reauth-${f.name}`}
+            field={{ ...f, required: f.required }}
+            value={values[f.name] ?? ''}
+            onChange={(v) => setValues((p) => ({ ...p, [f.name]: v }))}
+            error={errors[f.name]}
+            isSet
+            editing
+            autoFocus={i === 0 && !props.needsPassphrase}
+          />
         ))}
         {reauth.error && Object.keys(errors).length === 0 ? <Notice kind="error">{messageOf(reauth.error)}</Notice> : null}
         <div className="actions">
