@@ -452,6 +452,8 @@ export const bindingChannels = {
 
 export interface CapabilityShapeView {
   id: string;
+  /** What the action does, for people ("Block a sender"). */
+  label: string;
   /** What the target is. */
   target: 'email' | 'domain' | 'resource' | 'ip';
   /** Tenant capabilities are routed by host through domain bindings; resource capabilities name their credential. */

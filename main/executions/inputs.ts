@@ -9,6 +9,8 @@ import { parseCapability, parseHost, type Host } from '../routing/service.ts';
  */
 
 export interface CapabilityShape {
+  /** What the action does, for people ("Block a sender"). */
+  label: string;
   /** What the target is. */
   target: 'email' | 'domain' | 'resource' | 'ip';
   /** Tenant capabilities are routed by host through domain bindings; resource capabilities name their credential. */
@@ -18,12 +20,12 @@ export interface CapabilityShape {
 }
 
 export const CAPABILITY_SHAPES: Readonly<Record<CapabilityId, CapabilityShape>> = {
-  block_sender: { target: 'email', tenant: true, host: 'email' },
-  block_email_domain: { target: 'domain', tenant: true, host: 'email_or_domain' },
-  disable_user: { target: 'email', tenant: true, host: 'optional' },
-  power: { target: 'resource', tenant: false, host: 'none' },
-  block_ip: { target: 'ip', tenant: false, host: 'none' },
-  isolate: { target: 'resource', tenant: false, host: 'none' }
+  block_sender: { label: 'Block a sender', target: 'email', tenant: true, host: 'email' },
+  block_email_domain: { label: 'Block an email domain', target: 'domain', tenant: true, host: 'email_or_domain' },
+  disable_user: { label: 'Disable a user', target: 'email', tenant: true, host: 'optional' },
+  power: { label: 'Power a host off', target: 'resource', tenant: false, host: 'none' },
+  block_ip: { label: 'Block an IP address', target: 'ip', tenant: false, host: 'none' },
+  isolate: { label: 'Isolate a host', target: 'resource', tenant: false, host: 'none' }
 };
 
 export interface RunRequestInput {
