@@ -1,10 +1,12 @@
 import { AuditService } from './audit/service.ts';
 import { systemClock, type Clock } from './clock.ts';
+import { CredentialService } from './credentials/service.ts';
+import { ValidationService } from './credentials/validation.ts';
 import { ExecutionService } from './executions/service.ts';
 import { OAuthService } from './oauth/service.ts';
-import { ValidationService } from './providers/validation.ts';
+import { callSettings, type CallSettings } from './providers/call.ts';
+import { defaultRegistry, type ProviderRegistry } from './providers/registry.ts';
 import { RoutingService } from './routing/service.ts';
-import { CredentialStore } from './vault/credentials.ts';
 import type { KeychainClient } from './vault/keychain.ts';
 import type { PassphraseSource } from './vault/passphrase.ts';
 import { Vault, type KeySourceKind } from './vault/vault.ts';
@@ -27,12 +29,17 @@ export interface AppConfig {
   reauthCutoffMs?: number;
   /** How long an OAuth sign-in waits for the browser, ms (default 5 minutes). */
   oauthFlowTimeoutMs?: number;
+  /** The providers this process knows (default: every provider Keydesk ships; tests add fixture providers). */
+  providers?: ProviderRegistry;
 }
 
 export interface KeydeskApp {
   config: AppConfig;
   vault: Vault;
-  credentials: CredentialStore;
+  providers: ProviderRegistry;
+  /** The provider-call settings (per-request timeout) every provider call of this process uses. */
+  calls: CallSettings;
+  credentials: CredentialService;
   audit: AuditService;
   validation: ValidationService;
   /** Domain bindings and tenant routing. */
@@ -46,13 +53,16 @@ export interface KeydeskApp {
 }
 
 function assemble(config: AppConfig, vault: Vault): KeydeskApp {
-  const credentials = new CredentialStore(vault);
+  const providers = config.providers ?? defaultRegistry;
+  const calls = callSettings({ timeoutMs: config.providerTimeoutMs });
+  const credentials = new CredentialService(vault, providers);
   const audit = new AuditService(vault);
   const validation = new ValidationService({
     credentials,
+    registry: providers,
     events: vault.events,
     clock: vault.clock,
-    ...(config.providerTimeoutMs !== undefined ? { timeoutMs: config.providerTimeoutMs } : {}),
+    calls,
     ...(config.validationConcurrency !== undefined ? { concurrency: config.validationConcurrency } : {})
   });
   const routing = new RoutingService(vault, credentials);
@@ -60,16 +70,17 @@ function assemble(config: AppConfig, vault: Vault): KeydeskApp {
     vault,
     credentials,
     routing,
+    calls,
     validate: async (id) => (await validation.validate(id)).credential,
-    ...(config.reauthCutoffMs !== undefined ? { cutoffMs: config.reauthCutoffMs } : {}),
-    ...(config.providerTimeoutMs !== undefined ? { timeoutMs: config.providerTimeoutMs } : {})
+    ...(config.reauthCutoffMs !== undefined ? { cutoffMs: config.reauthCutoffMs } : {})
   });
   const oauth = new OAuthService({
     vault,
     credentials,
+    drivers: providers,
     events: vault.events,
     clock: vault.clock,
-    ...(config.providerTimeoutMs !== undefined ? { timeoutMs: config.providerTimeoutMs } : {}),
+    calls,
     ...(config.oauthFlowTimeoutMs !== undefined ? { flowTimeoutMs: config.oauthFlowTimeoutMs } : {})
   });
   executions.connect({ accessToken: (id) => oauth.accessToken(id) });
@@ -80,6 +91,8 @@ function assemble(config: AppConfig, vault: Vault): KeydeskApp {
   return {
     config,
     vault,
+    providers,
+    calls,
     credentials,
     audit,
     validation,

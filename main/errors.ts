@@ -1,4 +1,4 @@
-import { ERROR_CODES, type ErrorCode, type ErrorShape } from '../preload/contract.ts';
+import { ERROR_CODES, type ErrorCode, type ErrorShape } from '../preload/errors.ts';
 
 /**
  * The one error type Keydesk raises on purpose. `message` is written for an analyst and must never

@@ -1,59 +1,11 @@
-// THE contract between the renderer and the main process: error codes, result envelopes, channels, events.
-// It loads in main (Node), in the preload and in the renderer, so it depends on nothing but zod.
+// THE contract between the renderer and the main process: error codes, result envelopes, channels, events, and the
+// views — the outward shape of each object (credential, binding, execution, prompt, audit entry), one definition for
+// IPC answers and CLI --json alike. It loads in main (Node), in the preload and in the renderer, so it depends on
+// nothing but zod (and ./errors.ts).
 import { z } from 'zod';
 
-/** Stable error codes. Scripts and the UI branch on these; the message is for people. */
-export const ERROR_CODES = [
-  'INPUT_INVALID',
-  'NOT_FOUND',
-  'NAME_TAKEN',
-  'UNSUPPORTED',
-  'VAULT_NOT_FOUND',
-  'VAULT_EXISTS',
-  'VAULT_LOCKED',
-  'VAULT_TOO_NEW',
-  'VAULT_CORRUPT',
-  'VAULT_BUSY',
-  'KEY_ROTATED',
-  'WRONG_PASSPHRASE',
-  'PASSPHRASE_REQUIRED',
-  'KEY_MISMATCH',
-  'KEY_NOT_FOUND',
-  'KEYCHAIN_UNAVAILABLE',
-  'KEYCHAIN_LOCKED',
-  'SECRET_TAMPERED',
-  'SECRET_SWAPPED',
-  'HEADER_TAMPERED',
-  'AUDIT_TAMPERED',
-  'BINDING_TAMPERED',
-  'EXECUTION_TAMPERED',
-  'NO_BINDING',
-  'AMBIGUOUS_BINDING',
-  'CREDENTIAL_NOT_READY',
-  'PROVIDER_REJECTED',
-  'PROVIDER_EXPIRED',
-  'PROVIDER_UNREACHABLE',
-  'PROVIDER_ERROR',
-  'OAUTH_FAILED',
-  'OAUTH_DENIED',
-  'OAUTH_TIMEOUT',
-  'OAUTH_CANCELLED',
-  'CANCELLED',
-  'EXECUTION_CONFLICT',
-  'FORBIDDEN_SENDER',
-  'UNKNOWN_CHANNEL',
-  'INTERNAL'
-] as const;
-export type ErrorCode = (typeof ERROR_CODES)[number];
-
-export interface ErrorShape {
-  code: ErrorCode;
-  message: string;
-  /** Per-field messages for form input (field name → what is wrong). Never contains a submitted value. */
-  fields?: Record<string, string>;
-}
-
-export type Result<T> = { ok: true; value: T } | { ok: false; error: ErrorShape };
+export { ERROR_CODES, type ErrorCode, type ErrorShape, type Result } from './errors.ts';
+import type { ErrorCode, ErrorShape, Result } from './errors.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Events (main → renderer). Payloads are ids, names, codes and counts: never secret material.
@@ -217,91 +169,149 @@ export const vaultChannels = {
   'vault.lock': { input: NoInput, output: returns<VaultStatus>() }
 } as const;
 
-export type FieldKindView = 'text' | 'url' | 'email' | 'json' | 'pem' | 'number' | 'uuid' | 'scopes';
+export const FIELD_KINDS = ['text', 'url', 'email', 'json', 'pem', 'number', 'uuid', 'scopes'] as const;
+export type FieldKindView = (typeof FIELD_KINDS)[number];
 
-export interface FieldView {
-  name: string;
-  label: string;
+export const FieldViewSchema = z.strictObject({
+  name: z.string(),
+  label: z.string(),
   /** Secret fields are write-only: the form can set or replace them, never read them. */
-  secret: boolean;
-  required: boolean;
-  multiline: boolean;
-  kind: FieldKindView;
-  last4: boolean;
+  secret: z.boolean(),
+  required: z.boolean(),
+  multiline: z.boolean(),
+  kind: z.enum(FIELD_KINDS),
+  last4: z.boolean(),
   /** Changing an endpoint needs the secret fields again. */
-  endpoint: boolean;
-  help: string | null;
-  placeholder: string | null;
-}
-
-export interface ModeView {
-  id: string;
-  label: string;
+  endpoint: z.boolean(),
+  help: z.string().nullable(),
+  placeholder: z.string().nullable()
+});
+export const ModeViewSchema = z.strictObject({
+  id: z.string(),
+  label: z.string(),
   /** OAuth modes get their tokens from a flow ("Connect"), not from the form. */
-  oauth: boolean;
-  rotationDays: number;
-  fields: FieldView[];
-}
-
-export interface CapabilityView {
-  id: string;
-  label: string;
-  permissions: string[];
+  oauth: z.boolean(),
+  rotationDays: z.number(),
+  fields: z.array(FieldViewSchema)
+});
+export const CapabilityViewSchema = z.strictObject({
+  id: z.string(),
+  label: z.string(),
+  permissions: z.array(z.string()),
   /** Modes that can perform it; null = every mode. */
-  modes: string[] | null;
-  note: string | null;
-}
-
-export interface ProviderView {
-  id: string;
-  label: string;
-  tenantScoped: boolean;
-  modes: ModeView[];
-  capabilities: CapabilityView[];
-  validationPermissions: string[];
-}
+  modes: z.array(z.string()).nullable(),
+  note: z.string().nullable()
+});
+/** One provider of the catalog: what the form shows and `keydesk providers` lists. */
+export const ProviderViewSchema = z.strictObject({
+  id: z.string(),
+  label: z.string(),
+  /** One line: what a credential of this provider is and what Keydesk does with it. */
+  summary: z.string(),
+  /** Where the analyst creates or finds the credential. */
+  setup: z.string(),
+  tenantScoped: z.boolean(),
+  modes: z.array(ModeViewSchema),
+  capabilities: z.array(CapabilityViewSchema),
+  validationPermissions: z.array(z.string())
+});
+export type FieldView = z.infer<typeof FieldViewSchema>;
+export type ModeView = z.infer<typeof ModeViewSchema>;
+export type CapabilityView = z.infer<typeof CapabilityViewSchema>;
+export type ProviderView = z.infer<typeof ProviderViewSchema>;
 
 export const providerChannels = {
   'providers.list': { input: NoInput, output: returns<ProviderView[]>() }
 } as const;
 
-export type CredentialStatus = 'ok' | 'failed' | 'expired' | 'unknown';
+export const CREDENTIAL_STATUSES = ['ok', 'failed', 'expired', 'unknown'] as const;
+export type CredentialStatus = (typeof CREDENTIAL_STATUSES)[number];
 
-export interface CapabilityReadinessView {
-  capability: string;
-  /** null: the provider does not tell (known only by trying). */
-  ready: boolean | null;
-  missing: string[];
-  note: string | null;
-}
+const ErrorPair = z.strictObject({ code: z.string(), message: z.string() });
+const ExpirySource = z.enum(['provider', 'secret', 'analyst']).nullable();
+
+export const ExpiryViewSchema = z.strictObject({
+  at: z.string(),
+  source: ExpirySource,
+  state: z.enum(['ok', 'soon', 'expired']),
+  /** "expires in 3 days", "expired 2 days ago". */
+  label: z.string()
+});
+export const RotationViewSchema = z.strictObject({
+  policyDays: z.number(),
+  dueAt: z.string(),
+  due: z.boolean(),
+  soon: z.boolean(),
+  /** "rotation due (last rotated 120 days ago; policy: every 90 days)", "next rotation in 2 months". */
+  label: z.string()
+});
+/** A role session made at the last validation (aws assume_role): its expiry is the session's, not the credential's. */
+export const SessionViewSchema = z.strictObject({ expiresAt: z.string(), label: z.string() });
+export const LifecycleViewSchema = z.strictObject({
+  expiry: ExpiryViewSchema.nullable(),
+  rotation: RotationViewSchema.nullable(),
+  session: SessionViewSchema.nullable()
+});
+export const ReadinessLineSchema = z.strictObject({
+  capability: z.string(),
+  label: z.string(),
+  /** null: not known yet (never validated, or the provider does not tell before trying). */
+  ready: z.boolean().nullable(),
+  /** The exact permissions missing, when the provider told us. */
+  missing: z.array(z.string()),
+  /** Every permission the capability needs (from the provider spec). */
+  needs: z.array(z.string()),
+  note: z.string().nullable()
+});
+export const ReadinessViewSchema = z.strictObject({
+  /** False until a validation has said anything about what the credential can do. */
+  known: z.boolean(),
+  lines: z.array(ReadinessLineSchema),
+  /** A provider without capabilities says so instead of an empty list. */
+  note: z.string().nullable()
+});
+export type ExpiryView = z.infer<typeof ExpiryViewSchema>;
+export type RotationView = z.infer<typeof RotationViewSchema>;
+export type SessionView = z.infer<typeof SessionViewSchema>;
+export type LifecycleView = z.infer<typeof LifecycleViewSchema>;
+export type ReadinessLine = z.infer<typeof ReadinessLineSchema>;
+export type ReadinessView = z.infer<typeof ReadinessViewSchema>;
 
 /** Everything about a credential that is not secret. */
-export interface CredentialView {
-  id: string;
-  name: string;
-  provider: string;
-  mode: string;
+export const CredentialViewSchema = z.strictObject({
+  id: z.string(),
+  name: z.string(),
+  provider: z.string(),
+  mode: z.string(),
   /** Readable copies: non-secret field values, last four characters of key/client ids, derived facts. */
-  metadata: Record<string, string>;
+  metadata: z.record(z.string(), z.string()),
   /** Names of the secret fields that hold a value — never the values. */
-  secretsSet: string[];
-  status: CredentialStatus;
-  lastError: { code: string; message: string } | null;
-  checkedAt: string | null;
-  expiresAt: string | null;
-  expirySource: 'provider' | 'secret' | 'analyst' | null;
-  createdAt: string;
-  updatedAt: string;
-  rotatedAt: string;
+  secretsSet: z.array(z.string()),
+  /** What validation (or a sign-in) learned, as recorded: account ids, readiness, suggestions, granted scopes. */
+  observed: z.record(z.string(), z.unknown()),
+  status: z.enum(CREDENTIAL_STATUSES),
+  lastError: ErrorPair.nullable(),
+  checkedAt: z.string().nullable(),
+  expiresAt: z.string().nullable(),
+  expirySource: ExpirySource,
+  createdAt: z.string(),
+  updatedAt: z.string(),
+  rotatedAt: z.string(),
+  /** Expiry, rotation against the mode's policy, and a role session's expiry, with labels. */
+  lifecycle: LifecycleViewSchema,
   /** When the secret is due for rotation under its mode's policy, and whether that time has passed. */
-  rotationDueAt: string;
-  rotationDue: boolean;
-  /** What validation learned: who the credential is, what it can do, which domains it could protect. */
-  identity: Record<string, string>;
-  readiness: CapabilityReadinessView[] | null;
-  suggestions: string[];
-  granted: string[];
-}
+  rotationDueAt: z.string(),
+  rotationDue: z.boolean(),
+  /** Who the credential is (account, ARN, client email, tenant…). */
+  identity: z.record(z.string(), z.string()),
+  /** What it can do, and what it is missing. */
+  readiness: ReadinessViewSchema,
+  /** Domains its tenant owns, not necessarily bound yet. */
+  suggestions: z.array(z.string()),
+  /** Scopes or roles the provider says were granted. */
+  granted: z.array(z.string())
+});
+export type CredentialView = z.infer<typeof CredentialViewSchema>;
 
 const CredentialAdd = z.strictObject({
   name: z.string().max(256, 'A name is at most 64 characters'),
@@ -330,16 +340,18 @@ export const credentialChannels = {
   'credentials.remove': { input: z.strictObject({ id: Ref }), output: returns<{ id: string; name: string }>() }
 } as const;
 
-export interface AuditEntryView {
-  seq: number;
-  at: string;
-  actor: string;
-  action: string;
-  credentialId: string | null;
-  credentialName: string | null;
-  outcome: 'ok' | 'error' | 'failed' | 'denied';
-  detail: Record<string, unknown>;
-}
+export const AuditEntryViewSchema = z.strictObject({
+  seq: z.number(),
+  at: z.string(),
+  /** "analyst:NAME (app|cli)" or "agent:NAME". */
+  actor: z.string(),
+  action: z.string(),
+  credentialId: z.string().nullable(),
+  credentialName: z.string().nullable(),
+  outcome: z.enum(['ok', 'error', 'failed', 'denied']),
+  detail: z.record(z.string(), z.unknown())
+});
+export type AuditEntryView = z.infer<typeof AuditEntryViewSchema>;
 
 export type AuditVerifyView =
   | { ok: true; entries: number; headSeq: number; anchoredSeq: number | null }
@@ -385,37 +397,42 @@ export const validationChannels = {
 
 // ---- domain bindings and routing ----------------------------------------------------------------
 
-export interface BindingView {
-  id: string;
-  credentialId: string;
-  credentialName: string;
-  provider: string;
-  mode: string;
+export const BindingViewSchema = z.strictObject({
+  id: z.string(),
+  credentialId: z.string(),
+  credentialName: z.string(),
+  provider: z.string(),
+  mode: z.string(),
   /** ASCII (punycode) form, as stored and compared. */
-  domain: string;
+  domain: z.string(),
   /** The same domain in Unicode, for display. */
-  domainDisplay: string;
+  domainDisplay: z.string(),
   /** Parent-domain match: the binding also covers subdomains. */
-  subdomains: boolean;
-  createdAt: string;
+  subdomains: z.boolean(),
+  createdAt: z.string(),
   /** MAC check: true/false when unlocked, null while locked (not checked). */
-  intact: boolean | null;
-}
+  intact: z.boolean().nullable()
+});
+export type BindingView = z.infer<typeof BindingViewSchema>;
+/** What a bind did: the binding, and whether it was added, updated (its subdomains flag) or already so. */
+export const BindingChangeViewSchema = BindingViewSchema.extend({ change: z.enum(['added', 'updated', 'unchanged']) });
+export type BindingChangeView = z.infer<typeof BindingChangeViewSchema>;
 
-export interface ResolutionView {
-  capability: string;
-  host: { kind: 'email' | 'domain'; value: string; domain: string };
-  credentialId: string;
-  credentialName: string;
-  provider: string;
-  mode: string;
-  bindingId: string;
-  domain: string;
-  subdomains: boolean;
-  matched: 'exact' | 'parent';
+export const ResolutionViewSchema = z.strictObject({
+  capability: z.string(),
+  host: z.strictObject({ kind: z.enum(['email', 'domain']), value: z.string(), domain: z.string() }),
+  credentialId: z.string(),
+  credentialName: z.string(),
+  provider: z.string(),
+  mode: z.string(),
+  bindingId: z.string(),
+  domain: z.string(),
+  subdomains: z.boolean(),
+  matched: z.enum(['exact', 'parent']),
   /** False for a preview on a locked vault: the bindings' MACs were not checked. */
-  verified: boolean;
-}
+  verified: z.boolean()
+});
+export type ResolutionView = z.infer<typeof ResolutionViewSchema>;
 
 const DomainInput = z.string().min(1, 'Enter a domain').max(300, 'A domain is at most 253 characters');
 const CapabilityInput = z.string().min(1, 'Choose a capability').max(64, 'Choose a capability');
@@ -425,7 +442,7 @@ export const bindingChannels = {
   'bindings.list': { input: z.strictObject({ credentialId: Ref.optional() }).optional(), output: returns<BindingView[]>() },
   'bindings.bind': {
     input: z.strictObject({ credentialId: Ref, domain: DomainInput, subdomains: z.boolean('Yes or no').optional() }),
-    output: returns<BindingView & { change: 'added' | 'updated' | 'unchanged' }>()
+    output: returns<BindingChangeView>()
   },
   'bindings.unbind': {
     input: z.strictObject({ credentialId: Ref, domain: DomainInput }),
@@ -462,55 +479,70 @@ export interface CapabilityShapeView {
   host: 'email' | 'email_or_domain' | 'optional' | 'none';
 }
 
-export interface ExecutionView {
-  id: string;
-  capability: string;
-  target: string;
-  hostEmail: string | null;
-  hostDomain: string | null;
-  reason: string;
-  actor: string;
-  actorKind: 'analyst' | 'agent';
-  credentialId: string | null;
-  credentialName: string;
-  provider: string;
-  mode: string;
-  bindingId: string | null;
-  boundDomain: string | null;
-  /** The status now: a wait whose deadline passed reads expired_awaiting_reauth even before that is written. */
-  status: ExecutionStatusName;
-  statusRecorded: boolean;
-  failureReason: ExecutionChanged['failureReason'];
-  marker: ExecutionChanged['marker'];
-  relatedId: string | null;
-  error: { code: string; message: string } | null;
-  result: { summary: string; details?: Record<string, unknown> } | null;
-  steps: { at: string; message: string }[];
-  deadline: string | null;
-  attempts: number;
-  createdAt: string;
-  updatedAt: string;
-  finishedAt: string | null;
-  revertedAt: string | null;
-  /** A succeeded run, or one whose revert failed, can be reverted. */
-  revertible: boolean;
-}
+const ExecutionStatusSchema = z.enum([
+  'pending',
+  'running',
+  'succeeded',
+  'failed',
+  'reverted',
+  'revert_failed',
+  'awaiting_reauth',
+  'expired_awaiting_reauth'
+]);
 
-export interface PromptView {
-  id: string;
-  credentialId: string;
-  credentialName: string;
-  provider: string;
-  mode: string;
+export const ExecutionViewSchema = z.strictObject({
+  id: z.string(),
+  capability: z.string(),
+  target: z.string(),
+  hostEmail: z.string().nullable(),
+  hostDomain: z.string().nullable(),
+  reason: z.string(),
+  actor: z.string(),
+  actorKind: z.enum(['analyst', 'agent']),
+  credentialId: z.string().nullable(),
+  credentialName: z.string(),
+  provider: z.string(),
+  mode: z.string(),
+  bindingId: z.string().nullable(),
+  boundDomain: z.string().nullable(),
+  /** The status now: a wait whose deadline passed reads expired_awaiting_reauth even before that is written. */
+  status: ExecutionStatusSchema,
+  statusRecorded: z.boolean(),
+  failureReason: z.enum(['credential_invalid', 'cloud_api_error', 'inventory_not_found', 'input_invalid']).nullable(),
+  marker: z.enum(['superseded', 'interrupted']).nullable(),
+  relatedId: z.string().nullable(),
+  error: ErrorPair.nullable(),
+  result: z.strictObject({ summary: z.string(), details: z.record(z.string(), z.unknown()).optional() }).nullable(),
+  /** What revert will restore, captured before the provider call: provider ids, names, prior states. Never a secret. */
+  revertContext: z.record(z.string(), z.unknown()).nullable(),
+  steps: z.array(z.strictObject({ at: z.string(), message: z.string() })),
+  deadline: z.string().nullable(),
+  attempts: z.number(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+  finishedAt: z.string().nullable(),
+  revertedAt: z.string().nullable(),
+  /** A succeeded run, or one whose revert failed, can be reverted. */
+  revertible: z.boolean()
+});
+export type ExecutionView = z.infer<typeof ExecutionViewSchema>;
+
+export const PromptViewSchema = z.strictObject({
+  id: z.string(),
+  credentialId: z.string(),
+  credentialName: z.string(),
+  provider: z.string(),
+  mode: z.string(),
   /** oauth: a browser sign-in re-authenticates; secret: the secret fields are entered again. */
-  method: 'oauth' | 'secret';
-  reasonCode: string;
-  reason: string;
-  raisedAt: string;
+  method: z.enum(['oauth', 'secret']),
+  reasonCode: z.string(),
+  reason: z.string(),
+  raisedAt: z.string(),
   /** When the last waiting run gives up. */
-  deadline: string;
-  waiting: { id: string; capability: string; target: string; deadline: string }[];
-}
+  deadline: z.string(),
+  waiting: z.array(z.strictObject({ id: z.string(), capability: z.string(), target: z.string(), deadline: z.string() }))
+});
+export type PromptView = z.infer<typeof PromptViewSchema>;
 
 export interface ResumeView {
   credential: CredentialView;

@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { openApp, type AppConfig, type KeydeskApp } from '../app.ts';
 import { KeydeskError, toErrorShape } from '../errors.ts';
 import { defaultVaultPath } from '../paths.ts';
+import { defaultRegistry, type ProviderRegistry } from '../providers/registry.ts';
 import type { KeychainClient } from '../vault/keychain.ts';
 import { passphraseFrom, type CliIO } from './io.ts';
 
@@ -16,13 +17,16 @@ export class CliContext {
   readonly io: CliIO;
   /** The OS keychain unless given (in-process tests pass the same keytar client under another service name). */
   readonly keychain: KeychainClient | undefined;
+  /** The providers this CLI knows: help texts and field checks before any vault is open come from here. */
+  readonly providers: ProviderRegistry;
   #opened: KeydeskApp[] = [];
   /** A command that ran but found problems (check, verify) sets 1 here. */
   exitCode = 0;
 
-  constructor(io: CliIO, keychain?: KeychainClient) {
+  constructor(io: CliIO, keychain?: KeychainClient, providers: ProviderRegistry = defaultRegistry) {
     this.io = io;
     this.keychain = keychain;
+    this.providers = providers;
   }
 
   globals(cmd: Command): GlobalOptions {
@@ -41,6 +45,7 @@ export class CliContext {
     return {
       vaultPath: g.vault ?? defaultVaultPath(this.io.env),
       actor: actorEnv && /^(analyst|agent):[\w.@-]{1,64}$/.test(actorEnv) ? `${actorEnv} (cli)` : `analyst:${user} (cli)`,
+      providers: this.providers,
       ...(this.keychain ? { keychain: this.keychain } : {})
     };
   }

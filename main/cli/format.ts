@@ -16,30 +16,5 @@ export function keyValues(pairs: [string, string | null | undefined][]): string 
   return shown.map(([k, v]) => `${`${k}:`.padEnd(width + 2)}${v}`).join('\n') + '\n';
 }
 
-const UNITS: [number, string][] = [
-  [60, 's'],
-  [60, 'min'],
-  [24, 'h'],
-  [365, 'day'],
-  [Number.POSITIVE_INFINITY, 'year']
-];
-
-/** "3 min ago", "in 3 days", "just now". */
-export function relativeTime(iso: string | null | undefined, now: Date): string {
-  if (!iso) return '';
-  const t = Date.parse(iso);
-  if (Number.isNaN(t)) return '';
-  let delta = Math.round((t - now.getTime()) / 1000);
-  const future = delta > 0;
-  delta = Math.abs(delta);
-  if (delta < 10) return 'just now';
-  let value = delta;
-  let unit = 's';
-  for (const [size, name] of UNITS) {
-    unit = name;
-    if (value < size) break;
-    value = Math.floor(value / size);
-  }
-  const label = unit === 'day' || unit === 'year' ? `${value} ${unit}${value === 1 ? '' : 's'}` : `${value} ${unit}`;
-  return future ? `in ${label}` : `${label} ago`;
-}
+/** Relative times are shared with the views (main/text.ts). */
+export { relativeTime } from '../text.ts';

@@ -1,5 +1,5 @@
 import { KeydeskError } from '../errors.ts';
-import type { CapabilityId } from '../providers/spec.ts';
+import { capabilityInfo, type CapabilityId } from '../providers/capabilities.ts';
 import { echo, isWithin, normaliseDomain, normaliseMailbox } from '../routing/domains.ts';
 import { parseCapability, parseHost, type Host } from '../routing/service.ts';
 
@@ -7,26 +7,6 @@ import { parseCapability, parseHost, type Host } from '../routing/service.ts';
  * What a run request must look like, checked before anything is recorded or any provider is called. Pure: the
  * CLI, IPC and tests all go through `validateRunRequest`.
  */
-
-export interface CapabilityShape {
-  /** What the action does, for people ("Block a sender"). */
-  label: string;
-  /** What the target is. */
-  target: 'email' | 'domain' | 'resource' | 'ip';
-  /** Tenant capabilities are routed by host through domain bindings; resource capabilities name their credential. */
-  tenant: boolean;
-  /** Which host a tenant capability accepts (`optional`: defaults to the target's own domain). */
-  host: 'email' | 'email_or_domain' | 'optional' | 'none';
-}
-
-export const CAPABILITY_SHAPES: Readonly<Record<CapabilityId, CapabilityShape>> = {
-  block_sender: { label: 'Block a sender', target: 'email', tenant: true, host: 'email' },
-  block_email_domain: { label: 'Block an email domain', target: 'domain', tenant: true, host: 'email_or_domain' },
-  disable_user: { label: 'Disable a user', target: 'email', tenant: true, host: 'optional' },
-  power: { label: 'Power a host off', target: 'resource', tenant: false, host: 'none' },
-  block_ip: { label: 'Block an IP address', target: 'ip', tenant: false, host: 'none' },
-  isolate: { label: 'Isolate a host', target: 'resource', tenant: false, host: 'none' }
-};
 
 export interface RunRequestInput {
   capability: unknown;
@@ -73,7 +53,7 @@ function optionalString(v: unknown, field: string): string | null {
 }
 
 export function validateTarget(capability: CapabilityId, v: unknown): string {
-  const kind = CAPABILITY_SHAPES[capability].target;
+  const kind = capabilityInfo(capability).target;
   if (typeof v !== 'string' || v.trim() === '')
     throw bad(
       `${capability} needs a target (${kind === 'email' ? 'an email address' : kind === 'domain' ? 'a domain' : kind === 'ip' ? 'an IP address' : 'a resource id'}).`,
@@ -107,7 +87,7 @@ export function validateTarget(capability: CapabilityId, v: unknown): string {
  */
 export function validateRunRequest(input: RunRequestInput): RunRequest {
   const capability = parseCapability(input.capability);
-  const shape = CAPABILITY_SHAPES[capability];
+  const shape = capabilityInfo(capability);
   const target = validateTarget(capability, input.target);
   const reason = validateReason(input.reason);
   const credential = optionalString(input.credential, 'credential');

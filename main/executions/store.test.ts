@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { outcomeLine } from '../cli/commands/executions.ts';
-import { leftBehind, type ExecutionView } from './store.ts';
+import { leftBehind, type ExecutionView } from './view.ts';
 
 describe('what a run that ended before completing left at the provider', () => {
   it('nothing, when no revert context was captured (handlers capture before any change)', () => {

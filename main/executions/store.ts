@@ -1,22 +1,20 @@
 import { randomUUID } from 'node:crypto';
 import type { KeydeskEvents } from '../../preload/contract.ts';
 import { KeydeskError } from '../errors.ts';
-import type { JsonObject } from '../providers/plugin.ts';
+import { stmt, type Db } from '../vault/db.ts';
 import type { WriteContext } from '../vault/vault.ts';
 import { executionIntact, executionMac } from './integrity.ts';
-import { assertTransition, effectiveStatus, type ExecutionStatus, type FailureReason, type Marker } from './lifecycle.ts';
-import type { ExecutionView as ExecutionWireView } from '../../preload/contract.ts';
+import { IN_EFFECT_STATUSES, assertTransition, type ExecutionStatus, type FailureReason, type Marker } from './lifecycle.ts';
+import { MAX_STEP_LENGTH, MAX_STEPS, parseSteps, type StepEntry } from './view.ts';
 
 /**
- * The executions and re-auth prompt tables: rows, the views every surface shows, and the writes that move a run.
- * Every status change goes through `transition` — a compare-and-set on the status (and, for a run in progress, on
- * the process that claimed it) plus its audit entry, inside the caller's vault.write.
+ * The executions and re-auth prompt tables: every SQL statement on them lives here (no other module reads or writes
+ * them). Rows, the queries the services ask, and the writes that move a run: every status change goes through
+ * `transition` — a compare-and-set on the status (and, for a run in progress, on the process that claimed it) plus
+ * its audit entry, inside the caller's vault.write.
  */
 
-export interface StepEntry {
-  at: string;
-  message: string;
-}
+export type { StepEntry };
 
 export interface ExecutionRow {
   id: string;
@@ -57,14 +55,6 @@ export interface ExecutionRow {
   mac: Buffer | null;
 }
 
-/**
- * An execution as the CLI and the services see it: the contract's view (what the renderer gets) plus the revert
- * context, which stays in main. Nothing here is secret.
- */
-export interface ExecutionView extends Omit<ExecutionWireView, 'revertible'> {
-  revertContext: JsonObject | null;
-}
-
 export interface PromptRow {
   id: string;
   credential_id: string;
@@ -74,91 +64,6 @@ export interface PromptRow {
   raised_at: string;
   deadline: string;
   cleared_at: string | null;
-}
-
-export const MAX_STEPS = 200;
-export const MAX_STEP_LENGTH = 500;
-
-function parseJson<T>(s: string | null, fallback: T): T {
-  if (s === null) return fallback;
-  try {
-    return JSON.parse(s) as T;
-  } catch {
-    return fallback;
-  }
-}
-
-export function parseSteps(s: string): StepEntry[] {
-  const v = parseJson<unknown>(s, []);
-  return Array.isArray(v)
-    ? (v.filter((x) => x && typeof x === 'object' && typeof (x as StepEntry).message === 'string') as StepEntry[])
-    : [];
-}
-
-export function toView(r: ExecutionRow, now: Date): ExecutionView {
-  const status = effectiveStatus(r.status, r.deadline, now);
-  return {
-    id: r.id,
-    capability: r.capability,
-    target: r.target,
-    hostEmail: r.host_email,
-    hostDomain: r.host_domain,
-    reason: r.reason,
-    actor: r.actor,
-    actorKind: r.actor_kind,
-    credentialId: r.credential_id,
-    credentialName: r.credential_name,
-    provider: r.provider,
-    mode: r.mode,
-    bindingId: r.binding_id,
-    boundDomain: r.bound_domain,
-    status,
-    statusRecorded: status === r.status,
-    failureReason: r.failure_reason,
-    marker: r.marker,
-    relatedId: r.related_id,
-    error: r.error_code ? { code: r.error_code, message: r.error_message ?? '' } : null,
-    result: parseJson<ExecutionView['result']>(r.result, null),
-    revertContext: parseJson<JsonObject | null>(r.revert_context, null),
-    steps: parseSteps(r.steps),
-    deadline: r.status === 'awaiting_reauth' || r.status === 'expired_awaiting_reauth' ? r.deadline : null,
-    attempts: r.attempts,
-    createdAt: r.created_at,
-    updatedAt: r.updated_at,
-    finishedAt: r.finished_at,
-    revertedAt: r.reverted_at
-  };
-}
-
-/**
- * What a run that ended before completing (its wait expired) may have left at the provider. Handlers capture their
- * revert context before any call that changes something, so a run without one changed nothing. With one, the earlier
- * attempt reached the provider: records marked `created` (a Gmail filter made in some mailboxes of a domain-wide
- * block) are named; otherwise the change is possible but unknown.
- */
-export function leftBehind(revertContext: string | JsonObject | null): string | null {
-  const rc = typeof revertContext === 'string' ? parseJson<unknown>(revertContext, null) : revertContext;
-  if (rc === null || typeof rc !== 'object') return null;
-  const created: string[] = [];
-  const walk = (v: unknown, depth: number): void => {
-    if (depth > 4 || v === null || typeof v !== 'object') return;
-    if (Array.isArray(v)) return v.forEach((x) => walk(x, depth + 1));
-    const o = v as Record<string, unknown>;
-    if (o.created === true)
-      created.push(
-        ['mailbox', 'id', 'identity', 'entry_id', 'rule_id']
-          .map((k) => (typeof o[k] === 'string' ? (o[k] as string) : ''))
-          .filter(Boolean)
-          .join(' ')
-      );
-    for (const x of Object.values(o)) if (x && typeof x === 'object') walk(x, depth + 1);
-  };
-  walk(rc, 0);
-  if (created.length > 0) {
-    const named = created.slice(0, 5).join(', ') + (created.length > 5 ? ` and ${created.length - 5} more` : '');
-    return `Its earlier attempt already created ${created.length} item(s) at the provider before the credential was rejected (${named}); they stay in place: remove them there by hand (the revert context lists them).`;
-  }
-  return 'Its earlier attempt reached the provider before the credential was rejected and may have changed part of it: check the provider (the revert context records the prior state).';
 }
 
 export function appendSteps(current: string, add: readonly StepEntry[]): string {
@@ -428,7 +333,7 @@ export interface PromptFacts {
   method: 'oauth' | 'secret';
 }
 
-function waitingCount(w: Pick<WriteContext, 'db'>, credentialId: string, now: string): number {
+export function waitingCount(w: Pick<WriteContext, 'db'>, credentialId: string, now: string): number {
   return (
     w.db
       .prepare("SELECT count(*) AS n FROM executions WHERE credential_id = ? AND status = 'awaiting_reauth' AND deadline > ?")
@@ -498,4 +403,126 @@ export function clearPrompt(w: WriteContext, p: PromptFacts, state: 'resolved' |
       method: p.method
     }
   };
+}
+
+// ------------------------------------------------------------------------------------------ queries
+
+/** At most two runs whose id starts with `prefix` (a unique prefix names a run, as in git). */
+export function rowsByPrefix(db: Db, prefix: string): ExecutionRow[] {
+  return stmt(db, "SELECT * FROM executions WHERE id LIKE ? || '%' LIMIT 2").all(prefix.toLowerCase()) as ExecutionRow[];
+}
+
+export interface RunFilter {
+  status?: ExecutionStatus;
+  credentialId?: string;
+  limit: number;
+  /** For effective statuses: a wait past its deadline is expired even before that is written. */
+  now: string;
+}
+
+/** Runs, newest first. */
+export function listRows(db: Db, f: RunFilter): ExecutionRow[] {
+  const where: string[] = [];
+  const args: (string | number)[] = [];
+  if (f.status === 'awaiting_reauth') {
+    where.push("status = 'awaiting_reauth' AND deadline > ?");
+    args.push(f.now);
+  } else if (f.status === 'expired_awaiting_reauth') {
+    where.push("(status = 'expired_awaiting_reauth' OR (status = 'awaiting_reauth' AND deadline <= ?))");
+    args.push(f.now);
+  } else if (f.status !== undefined) {
+    where.push('status = ?');
+    args.push(f.status);
+  }
+  if (f.credentialId !== undefined) {
+    where.push('credential_id = ?');
+    args.push(f.credentialId);
+  }
+  const sql = `SELECT * FROM executions ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at DESC, rowid DESC LIMIT ?`;
+  return stmt(db, sql).all(...args, f.limit) as ExecutionRow[];
+}
+
+/** The run already in effect (or under way) with this dedupe key, oldest first. */
+export function inEffectRow(db: Db, dedupeKey: string): ExecutionRow | undefined {
+  return stmt(
+    db,
+    `SELECT * FROM executions WHERE dedupe_key = ? AND status IN (${IN_EFFECT_STATUSES.map(() => '?').join(', ')}) ORDER BY created_at LIMIT 1`
+  ).get(dedupeKey, ...IN_EFFECT_STATUSES) as ExecutionRow | undefined;
+}
+
+/** The runs still waiting on a credential before their deadline, oldest first. */
+export function waitingRuns(
+  db: Db,
+  credentialId: string,
+  now: string
+): { id: string; capability: string; target: string; deadline: string }[] {
+  return stmt(
+    db,
+    "SELECT id, capability, target, deadline FROM executions WHERE credential_id = ? AND status = 'awaiting_reauth' AND deadline > ? ORDER BY created_at, rowid"
+  ).all(credentialId, now) as { id: string; capability: string; target: string; deadline: string }[];
+}
+
+/** Waits whose deadline has passed, or whose credential was removed. */
+export function dueWaits(db: Db, now: string): Pick<ExecutionRow, 'id' | 'deadline' | 'credential_id' | 'revert_context'>[] {
+  return stmt(
+    db,
+    "SELECT id, deadline, credential_id, revert_context FROM executions WHERE status = 'awaiting_reauth' AND (deadline <= ? OR credential_id IS NULL) ORDER BY deadline"
+  ).all(now) as Pick<ExecutionRow, 'id' | 'deadline' | 'credential_id' | 'revert_context'>[];
+}
+
+/** The earliest deadline of a waiting run. */
+export function nextDeadline(db: Db): string | null {
+  return (stmt(db, "SELECT min(deadline) AS d FROM executions WHERE status = 'awaiting_reauth'").get() as { d: string | null }).d;
+}
+
+/** Runs recorded as running: who claimed them, until when. */
+export function runningClaims(db: Db): Pick<ExecutionRow, 'id' | 'claimed_by' | 'lease_until'>[] {
+  return stmt(db, "SELECT id, claimed_by, lease_until FROM executions WHERE status = 'running'").all() as Pick<
+    ExecutionRow,
+    'id' | 'claimed_by' | 'lease_until'
+  >[];
+}
+
+/** Reverts in progress: who claimed them, until when. */
+export function revertClaims(db: Db): Pick<ExecutionRow, 'id' | 'status' | 'revert_claimed_by' | 'revert_lease_until'>[] {
+  return stmt(
+    db,
+    "SELECT id, status, revert_claimed_by, revert_lease_until FROM executions WHERE revert_claimed_by IS NOT NULL AND status IN ('succeeded', 'revert_failed')"
+  ).all() as Pick<ExecutionRow, 'id' | 'status' | 'revert_claimed_by' | 'revert_lease_until'>[];
+}
+
+/** Claims a revert for this process (inside the caller's write, after its checks). */
+export function claimRevert(w: Pick<WriteContext, 'db' | 'now'>, id: string, owner: string, leaseUntil: string): void {
+  stmt(w.db, 'UPDATE executions SET revert_claimed_by = ?, revert_lease_until = ?, updated_at = ? WHERE id = ?').run(
+    owner,
+    leaseUntil,
+    w.now,
+    id
+  );
+}
+
+/** Stores a running run's revert context (with its new MAC), the steps so far, and renews its lease. */
+export function storeRevertContext(
+  w: Pick<WriteContext, 'db' | 'now'>,
+  id: string,
+  change: { revertContext: string; mac: Buffer; steps: string; leaseUntil: string }
+): void {
+  stmt(w.db, 'UPDATE executions SET revert_context = ?, mac = ?, steps = ?, lease_until = ?, updated_at = ? WHERE id = ?').run(
+    change.revertContext,
+    change.mac,
+    change.steps,
+    change.leaseUntil,
+    w.now,
+    id
+  );
+}
+
+/** Appends steps without changing the status (a late result another process already closed). */
+export function setSteps(w: Pick<WriteContext, 'db' | 'now'>, id: string, steps: string): void {
+  stmt(w.db, 'UPDATE executions SET steps = ?, updated_at = ? WHERE id = ?').run(steps, w.now, id);
+}
+
+/** Credentials with a pending prompt, oldest prompt first. */
+export function pendingPrompts(db: Db): PromptRow[] {
+  return stmt(db, "SELECT * FROM reauth_prompts WHERE state = 'pending' ORDER BY raised_at").all() as PromptRow[];
 }

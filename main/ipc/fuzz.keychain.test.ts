@@ -3,8 +3,8 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CHANNEL_NAMES, ERROR_CODES, type ChannelName } from '../../preload/contract.ts';
-import { PROVIDER_SPECS } from '../providers/catalog.ts';
-import { CAPABILITY_IDS } from '../providers/spec.ts';
+import { defaultRegistry } from '../providers/registry.ts';
+import { CAPABILITY_IDS } from '../providers/capabilities.ts';
 import { AppSession } from '../shell/session.ts';
 import { tempDir, TEST_ACTOR } from '../testing/fixtures.ts';
 import type { Db } from '../vault/db.ts';
@@ -69,9 +69,9 @@ afterAll(async () => {
   dir.cleanup();
 });
 
-const providerIds = PROVIDER_SPECS.map((p) => p.id);
-const modeIds = PROVIDER_SPECS.flatMap((p) => p.modes.map((m) => m.id));
-const fieldNames = PROVIDER_SPECS.flatMap((p) => p.modes.flatMap((m) => m.fields.map((f) => f.name)));
+const providerIds = defaultRegistry.specs().map((p) => p.id);
+const modeIds = defaultRegistry.specs().flatMap((p) => p.modes.map((m) => m.id));
+const fieldNames = defaultRegistry.specs().flatMap((p) => p.modes.flatMap((m) => m.fields.map((f) => f.name)));
 
 const junk = fc.oneof(
   fc.anything(),

@@ -15,7 +15,7 @@ import { vaultHandlers } from './vault.ts';
 export function createHandlerTable(session: AppSession): HandlerTable {
   return {
     ...vaultHandlers(session),
-    ...providerHandlers(),
+    ...providerHandlers(session),
     ...credentialHandlers(session),
     ...auditHandlers(session),
     ...validationHandlers(session),

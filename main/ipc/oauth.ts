@@ -1,7 +1,7 @@
 import type { oauthChannels } from '../../preload/contract.ts';
 import { KeydeskError } from '../errors.ts';
 import type { AppSession } from '../shell/session.ts';
-import { credentialView } from './credentials.ts';
+import { credentialViewOf } from './credentials.ts';
 import type { DomainHandlers } from './dispatch.ts';
 
 /**
@@ -33,7 +33,7 @@ export function oauthHandlers(session: AppSession): DomainHandlers<typeof oauthC
       const openExternal = opener();
       await session.ensureUnlocked(i.passphrase);
       const c = await withFlow((signal) => session.app().oauth.connect(i.credentialId, { openExternal, signal }));
-      return credentialView(c, session.clock.now());
+      return credentialViewOf(session, c);
     },
     'oauth.connectNew': async (i) => {
       const openExternal = opener();
@@ -41,7 +41,7 @@ export function oauthHandlers(session: AppSession): DomainHandlers<typeof oauthC
       const c = await withFlow((signal) =>
         session.app().oauth.connectNew({ name: i.name, provider: i.provider, mode: i.mode, values: i.values }, { openExternal, signal })
       );
-      return credentialView(c, session.clock.now());
+      return credentialViewOf(session, c);
     },
     'oauth.cancel': () => {
       const n = flows.size;

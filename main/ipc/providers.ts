@@ -1,9 +1,9 @@
 import type { providerChannels } from '../../preload/contract.ts';
-import { PROVIDER_SPECS, providerView } from '../providers/catalog.ts';
+import type { AppSession } from '../shell/session.ts';
 import type { DomainHandlers } from './dispatch.ts';
 
-export function providerHandlers(): DomainHandlers<typeof providerChannels> {
-  const catalog = PROVIDER_SPECS.map(providerView);
+export function providerHandlers(session: AppSession): DomainHandlers<typeof providerChannels> {
+  const catalog = session.providers.catalog();
   return {
     'providers.list': () => structuredClone(catalog)
   };

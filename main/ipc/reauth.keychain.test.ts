@@ -114,14 +114,12 @@ describe('one-click re-auth over IPC', () => {
     const session = new AppSession({ vaultPath: join(t.dir, 'vault.sqlite'), actor: TEST_ACTOR });
     cleanups.push(t.cleanup, () => session.close());
     await session.create('keychain');
-    session
-      .app()
-      .credentials.add({
-        name: 'SSO',
-        provider: 'oauth',
-        mode: 'authorization_code',
-        values: { discovery_url: oidc.discoveryUrl, client_id: NATIVE_CLIENT_ID, scopes: 'openid' }
-      });
+    session.app().credentials.add({
+      name: 'SSO',
+      provider: 'oauth',
+      mode: 'authorization_code',
+      values: { discovery_url: oidc.discoveryUrl, client_id: NATIVE_CLIENT_ID, scopes: 'openid' }
+    });
     expect(await createIpcCore(session).dispatch('oauth.connect', { credentialId: 'SSO' })).toMatchObject({
       ok: false,
       error: { code: 'UNSUPPORTED' }

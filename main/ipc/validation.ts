@@ -1,6 +1,6 @@
 import type { ValidationRunView, validationChannels } from '../../preload/contract.ts';
 import type { AppSession } from '../shell/session.ts';
-import { credentialView } from './credentials.ts';
+import { credentialViewOf } from './credentials.ts';
 import type { DomainHandlers } from './dispatch.ts';
 
 export function validationHandlers(session: AppSession): DomainHandlers<typeof validationChannels> {
@@ -17,7 +17,7 @@ export function validationHandlers(session: AppSession): DomainHandlers<typeof v
   return {
     'validation.validate': async (i) => {
       const r = await cancellable((signal) => session.app().validation.validate(i.credentialId, { signal }));
-      return credentialView(r.credential, session.clock.now());
+      return credentialViewOf(session, r.credential);
     },
     'validation.validateAll': async (): Promise<ValidationRunView> => {
       const run = await cancellable((signal) => session.app().validation.validateAll({ signal }));

@@ -169,10 +169,20 @@ describe('generic OAuth credential against oidc-provider', () => {
     await other.vault.unlock();
     // Both handles with a 300 ms lease; the token endpoint takes 1.2 s, four lease lifetimes.
     const lease = { ttlMs: 300, pollMs: 20, maxWaitMs: 10_000 };
-    const a = new OAuthService({ vault: app.vault, credentials: app.credentials, events: app.vault.events, clock: app.vault.clock, lease });
+    const a = new OAuthService({
+      vault: app.vault,
+      credentials: app.credentials,
+      drivers: app.providers,
+      calls: app.calls,
+      events: app.vault.events,
+      clock: app.vault.clock,
+      lease
+    });
     const b = new OAuthService({
       vault: other.vault,
       credentials: other.credentials,
+      drivers: other.providers,
+      calls: other.calls,
       events: other.vault.events,
       clock: other.vault.clock,
       lease

@@ -14,8 +14,8 @@ import {
 } from '../../e2e/peers/oidc.ts';
 import { createTestCa, trustTestCa } from '../../e2e/peers/tls.ts';
 import { keychainVault, manualClock, type TempVault } from '../testing/fixtures.ts';
-import { GOOGLE_DEFAULT_SCOPES } from './drivers/google.ts';
-import { defaultMicrosoftScopes } from './drivers/microsoft.ts';
+import { GOOGLE_DEFAULT_SCOPES } from '../providers/google_workspace/oauth.ts';
+import { defaultMicrosoftScopes } from '../providers/microsoft_365/oauth.ts';
 
 const vaults: TempVault[] = [];
 afterEach(async () => {

@@ -3,13 +3,15 @@ import type { ErrorCode, KeydeskEvents } from '../../preload/contract.ts';
 import type { Clock } from '../clock.ts';
 import { KeydeskError, toErrorShape } from '../errors.ts';
 import type { EventBus } from '../events.ts';
-import { modeSpec, printable } from '../providers/catalog.ts';
-import { DEFAULT_TIMEOUT_MS, providerHttp, type ProviderHttp } from '../providers/http.ts';
+import { validateName } from '../credentials/fields.ts';
+import type { CredentialService } from '../credentials/service.ts';
+import { openCall, type CallSettings } from '../providers/call.ts';
 import { REDACTED, WITHHELD, cleanProviderText, makeScrubber } from '../providers/scrub.ts';
-import { validateName, validateValues, type CredentialStore, type CredentialSummary, type HealthUpdate } from '../vault/credentials.ts';
+import { printable } from '../text.ts';
+import type { CredentialSummary, HealthUpdate } from '../vault/credential-store.ts';
 import { Secret } from '../vault/secret.ts';
 import type { Vault } from '../vault/vault.ts';
-import { driverFor, isOAuthMode, type FlowDriver, type OAuthSource } from './drivers/index.ts';
+import type { FlowDriver, OAuthDrivers, OAuthSource } from './drivers/types.ts';
 import { openExternalChecked, type OpenExternal } from './external.ts';
 import { LEASE_TTL_MS, withRefreshLease, type HeldLease, type LeaseOptions } from './lease.ts';
 import { DEFAULT_FLOW_TIMEOUT_MS, startLoopback } from './loopback.ts';
@@ -57,11 +59,13 @@ export type ReauthListener = (credential: CredentialSummary) => void | Promise<v
 
 export interface OAuthServiceOptions {
   vault: Vault;
-  credentials: CredentialStore;
+  credentials: CredentialService;
+  /** Which provider modes sign in, and the driver of each (the provider registry). */
+  drivers: OAuthDrivers;
   events: EventBus;
   clock: Clock;
-  /** Per-request timeout for token endpoint calls (default 15 s). */
-  timeoutMs?: number;
+  /** The provider-call settings (per-request timeout for token endpoint calls) of this process. */
+  calls: CallSettings;
   /** How long a sign-in waits for the browser (default 5 minutes). */
   flowTimeoutMs?: number;
   lease?: LeaseOptions;
@@ -145,9 +149,11 @@ function observedFor(
 
 export class OAuthService {
   readonly #vault: Vault;
-  readonly #credentials: CredentialStore;
+  readonly #credentials: CredentialService;
+  readonly #drivers: OAuthDrivers;
   readonly #events: EventBus;
   readonly #clock: Clock;
+  readonly #calls: CallSettings;
   readonly #timeoutMs: number;
   readonly #flowTimeoutMs: number;
   readonly #lease: LeaseOptions;
@@ -160,7 +166,9 @@ export class OAuthService {
     this.#credentials = opts.credentials;
     this.#events = opts.events;
     this.#clock = opts.clock;
-    this.#timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    this.#drivers = opts.drivers;
+    this.#calls = opts.calls;
+    this.#timeoutMs = opts.calls.timeoutMs;
     this.#flowTimeoutMs = opts.flowTimeoutMs ?? DEFAULT_FLOW_TIMEOUT_MS;
     // The lease outlives one token request, so a holder that is alive but slow is never taken for dead (its heartbeat
     // renews it meanwhile; the TTL matters only when the holder froze or died).
@@ -181,26 +189,16 @@ export class OAuthService {
    * another process has taken it over), and a lost lease cancels the request in flight.
    */
   #deps(signal?: AbortSignal, lease?: HeldLease) {
-    const signals = [signal, lease?.signal].filter((x): x is AbortSignal => x !== undefined);
-    const base = providerHttp({
-      timeoutMs: this.#timeoutMs,
-      ...(signals.length ? { signal: signals.length === 1 ? signals[0] : AbortSignal.any(signals) } : {})
-    });
-    const http: ProviderHttp = lease
-      ? (url, init) => {
-          lease.assertHeld();
-          return base(url, init);
-        }
-      : base;
-    return { http, timeoutMs: this.#timeoutMs, clock: this.#clock };
+    const call = openCall(this.#calls, { signal: [signal, lease?.signal], ...(lease ? { guard: () => lease.assertHeld() } : {}) });
+    return { http: call.http, timeoutMs: call.timeoutMs, clock: this.#clock };
   }
 
   #oauthCredential(ref: string): CredentialSummary {
     const c = this.#credentials.get(ref);
-    if (!isOAuthMode(c.provider, c.mode)) {
+    if (!this.#drivers.isOAuthMode(c.provider, c.mode)) {
       throw new KeydeskError(
         'UNSUPPORTED',
-        `"${printable(c.name)}" is a ${c.provider}/${c.mode} credential: it has no OAuth tokens. OAuth modes are oauth/authorization_code, google_workspace/oauth_user and microsoft_365/oauth_delegated.`
+        `"${printable(c.name)}" is a ${c.provider}/${c.mode} credential: it has no OAuth tokens. OAuth modes are ${joinAnd(this.#drivers.oauthModes())}.`
       );
     }
     return c;
@@ -361,7 +359,7 @@ export class OAuthService {
     emit('started');
     let loop: Awaited<ReturnType<typeof startLoopback>> | null = null;
     try {
-      const driver = await driverFor(source, this.#deps(opts.signal));
+      const driver = await this.#drivers.driver(source, this.#deps(opts.signal));
       const pkce = await createPkce();
       const req = { state: newState(), nonce: newNonce(), pkce };
       loop = await startLoopback({
@@ -412,11 +410,11 @@ export class OAuthService {
   #newSource(input: NewOAuthCredential): OAuthSource & { name: string } {
     if (!input || typeof input !== 'object')
       throw new KeydeskError('INPUT_INVALID', 'A new credential needs a name, a provider, a mode and its fields.');
-    const name = validateName(input.name);
-    const mode = modeSpec(input.provider, input.mode);
-    if (!isOAuthMode(input.provider, input.mode))
+    validateName(input.name);
+    this.#credentials.registry.mode(input.provider, input.mode);
+    if (!this.#drivers.isOAuthMode(input.provider, input.mode))
       throw new KeydeskError('UNSUPPORTED', `${input.provider}/${input.mode} is not an OAuth mode.`);
-    const values = validateValues(mode, input.values ?? {});
+    const { name, mode, values } = this.#credentials.checkNew({ ...input, values: input.values ?? {} });
     const exists = this.#credentials.list().some((c) => c.name.toLowerCase() === name.toLowerCase());
     if (exists)
       throw new KeydeskError('NAME_TAKEN', `A credential named "${printable(name)}" already exists; connect it with its name.`, {
@@ -563,7 +561,7 @@ export class OAuthService {
         let driver: FlowDriver;
         let tokens: TokenSet;
         try {
-          driver = await driverFor(now, this.#deps(signal, lease));
+          driver = await this.#drivers.driver(now, this.#deps(signal, lease));
           const d = driver;
           tokens = await scrubbing([spent, accessNow, now.secrets.client_secret?.reveal()], () => d.refresh(spent));
         } catch (e) {
@@ -591,7 +589,7 @@ export class OAuthService {
     checkPastedToken(pasted?.access_token, 'access_token', false);
     const refreshToken = checkPastedToken(pasted?.refresh_token, 'refresh_token', true) ?? '';
     const material = this.#credentials.material(c.id);
-    const driver = await driverFor(material, this.#deps());
+    const driver = await this.#drivers.driver(material, this.#deps());
     const stored = await withRefreshLease(
       this.#vault.db,
       c.id,
@@ -610,7 +608,7 @@ export class OAuthService {
     checkPastedToken(pasted?.access_token, 'access_token', false);
     const refreshToken = checkPastedToken(pasted?.refresh_token, 'refresh_token', true) ?? '';
     const source = this.#newSource(input);
-    const driver = await driverFor(source, this.#deps());
+    const driver = await this.#drivers.driver(source, this.#deps());
     const tokens = await this.#proveRefreshToken(driver, refreshToken, pasted, source.secrets.client_secret?.reveal());
     return this.#addWithTokens(input, source, tokens, refreshToken, driver, 'paste');
   }
@@ -647,7 +645,7 @@ export class OAuthService {
   async revoke(ref: string, opts: { localOnly?: boolean } = {}): Promise<RevokeResult> {
     const c = this.#oauthCredential(ref);
     const material = this.#credentials.material(c.id);
-    const driver = await driverFor(material, this.#deps());
+    const driver = await this.#drivers.driver(material, this.#deps());
     const at = material.secrets[TOKEN_SECRET_NAMES.access];
     const rt = material.secrets[TOKEN_SECRET_NAMES.refresh];
     if (!at && !rt) throw new KeydeskError('CREDENTIAL_NOT_READY', `"${printable(c.name)}" holds no tokens: there is nothing to revoke.`);
@@ -698,4 +696,9 @@ export class OAuthService {
     });
     return { credential, revokedAtProvider, note: revokedAtProvider ? partial : driver.revocationNote };
   }
+}
+
+/** "a, b and c". */
+function joinAnd(items: readonly string[]): string {
+  return items.length <= 1 ? (items[0] ?? 'none') : `${items.slice(0, -1).join(', ')} and ${items[items.length - 1]}`;
 }

@@ -9,81 +9,12 @@ import type { Observed, ValidationOutcome } from './plugin.ts';
  * still scrubs every one of them of the credential's secrets before it is stored or shown.
  */
 
-/** Larger answers than this are not read: a validation call's answer is small, and a huge one is not the API we expect. */
-export const MAX_ANSWER_BYTES = 1 << 20;
-
 export function outcome(status: ValidationOutcome['status'], code: string, message: string, observed?: Observed): ValidationOutcome {
   return { status, error: { code, message }, ...(observed ? { observed } : {}) };
 }
 
 export function ok(observed: Observed, expiresAt?: string | null): ValidationOutcome {
   return { status: 'ok', error: null, observed, ...(expiresAt !== undefined ? { expiresAt } : {}) };
-}
-
-/** The body as text, at most `max` bytes (a larger answer is treated as malformed). */
-export async function readText(res: Response, max = MAX_ANSWER_BYTES): Promise<string | null> {
-  const bytes = await readBytes(res, max);
-  return bytes === null ? null : Buffer.from(bytes).toString('utf8');
-}
-
-/** The body's bytes, at most `max` of them; null (and the rest of the body dropped) when the answer is larger. */
-export async function readBytes(res: Response, max = MAX_ANSWER_BYTES): Promise<Uint8Array | null> {
-  const declared = Number(res.headers.get('content-length') ?? '0');
-  if (declared > max) {
-    await res.body?.cancel().catch(() => undefined);
-    return null;
-  }
-  if (!res.body) return new Uint8Array(0);
-  const reader = res.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > max) {
-      await reader.cancel().catch(() => undefined);
-      return null;
-    }
-    chunks.push(value);
-  }
-  return new Uint8Array(Buffer.concat(chunks));
-}
-
-/** JSON.parse that answers undefined instead of throwing. */
-export function parseJson(text: string | null): unknown {
-  if (text === null || text.trim() === '') return undefined;
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    return undefined;
-  }
-}
-
-/** The provider's own short message from a JSON error body (message, error_description, error.message, detail). */
-export function providerMessage(body: unknown): string | null {
-  if (!body || typeof body !== 'object') return null;
-  const o = body as Record<string, unknown>;
-  for (const k of ['message', 'error_description', 'detail']) if (typeof o[k] === 'string' && o[k]) return o[k];
-  const err = o.error;
-  if (err && typeof err === 'object' && typeof (err as Record<string, unknown>).message === 'string')
-    return (err as Record<string, string>).message ?? null;
-  return null;
-}
-
-/** The provider's own error code from a JSON body ("error": "token_expired", or error.code). */
-export function providerCode(body: unknown): string | null {
-  if (!body || typeof body !== 'object') return null;
-  const o = body as Record<string, unknown>;
-  if (typeof o.error === 'string') return o.error;
-  if (o.error && typeof o.error === 'object' && typeof (o.error as Record<string, unknown>).code === 'string')
-    return (o.error as Record<string, string>).code ?? null;
-  if (typeof o.code === 'string') return o.code;
-  return null;
-}
-
-export function withProviderWords(message: string, provider: string, words: string | null): string {
-  return words ? `${message} (${provider} said: "${words.slice(0, 200)}")` : message;
 }
 
 function hostOf(url: string): string {
@@ -131,9 +62,4 @@ export function outcomeFromThrown(e: unknown): ValidationOutcome {
     'VALIDATION_ERROR',
     `Validation stopped on an unexpected ${name}; the credential was not judged. Validate again, and report this if it persists.`
   );
-}
-
-/** `${base}${path}`, keeping any path prefix the base has (a proxy mounted under /hostinger, say). */
-export function joinUrl(base: string, path: string): string {
-  return `${base.replace(/\/+$/, '')}${path}`;
 }

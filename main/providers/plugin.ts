@@ -1,12 +1,12 @@
 import type { Clock } from '../clock.ts';
-import type { CredentialMaterial, CredentialStatus } from '../vault/credentials.ts';
+import type { CredentialMaterial, CredentialStatus } from '../vault/credential-store.ts';
 import type { Secret } from '../vault/secret.ts';
-import type { CapabilityId, ProviderSpec } from './spec.ts';
+import type { CapabilityId } from './capabilities.ts';
 import type { ProviderHttp } from './http.ts';
 
 /**
- * The behaviour half of a provider plugin (the static half is its ProviderSpec). One module per provider,
- * loaded lazily by registry.ts so the CLI does not pay for every SDK on every command.
+ * The behaviour half of a provider (the static half is its ProviderSpec): the validation plugin and the capability
+ * handlers a manifest loads lazily, so the CLI does not pay for every SDK on every command.
  */
 
 export interface CapabilityReadiness {
@@ -40,15 +40,14 @@ export interface ValidationOutcome {
 
 export interface ValidateContext {
   credential: CredentialMaterial;
-  /** fetch with the per-request timeout, the cancel signal and 429 Retry-After handling built in. */
+  /** fetch with the per-request timeout, the cancel signal and 429 Retry-After handling built in (call.ts). */
   http: ProviderHttp;
   timeoutMs: number;
   signal: AbortSignal;
   clock: Clock;
 }
 
-export interface ProviderPlugin {
-  spec: ProviderSpec;
+export interface ValidationPlugin {
   /**
    * The auth modes `validate` judges, when not all of them: credentials of other modes (OAuth modes, whose check is a
    * token refresh — `keydesk refresh`) are skipped by validation, never recorded as a result.
@@ -58,8 +57,8 @@ export interface ProviderPlugin {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Capabilities: response actions (issue 5). One module per provider (`<provider>/capabilities.ts`), loaded lazily
-// by main/executions/capabilities.ts. The execution service owns the lifecycle (statuses, audit, re-auth waits);
+// Capabilities: response actions. One module per provider (`<provider>/capabilities.ts`), loaded lazily by its
+// manifest. The execution service owns the lifecycle (statuses, audit, re-auth waits);
 // a handler only talks to its provider and reports what happened.
 
 /** Results and revert context are stored as JSON and shown to the analyst: ids, names, prior states — never secrets. */

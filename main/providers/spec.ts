@@ -1,25 +1,14 @@
 import { X509Certificate, createPrivateKey } from 'node:crypto';
-import { z } from 'zod';
+import type { CapabilityId } from './capabilities.ts';
 
 /**
- * The static half of a provider plugin: what the vault needs to accept, store and describe a
- * credential. The behaviour (validate, execute, revert) lives in the plugin modules beside each spec.
+ * The static half of a provider (its manifest's `spec`): what Keydesk needs to accept, store and describe a
+ * credential — auth modes, their fields and the rules for each field — and what it can do. The behaviour (validate,
+ * execute, revert, sign in) is loaded lazily by the manifest beside each spec.
+ *
+ * Field rules are plain functions, not schemas from a validation library: a spec is loaded by every command (even
+ * `keydesk list`, which only reads labels and rotation policies), and a library's import would be paid there.
  */
-
-export const PROVIDER_IDS = [
-  'aws',
-  'gcp',
-  'azure',
-  'google_workspace',
-  'microsoft_365',
-  'hostinger',
-  'agentsoc_mail_block',
-  'oauth'
-] as const;
-export type ProviderId = (typeof PROVIDER_IDS)[number];
-
-export const CAPABILITY_IDS = ['block_sender', 'block_email_domain', 'disable_user', 'power', 'block_ip', 'isolate'] as const;
-export type CapabilityId = (typeof CAPABILITY_IDS)[number];
 
 export type FieldKind = 'text' | 'url' | 'email' | 'json' | 'pem' | 'number' | 'uuid' | 'scopes';
 
@@ -37,8 +26,8 @@ export interface FieldSpec {
   endpoint?: boolean;
   help?: string;
   placeholder?: string;
-  /** Validates the trimmed value. Messages must never quote the value. */
-  schema: z.ZodType<string>;
+  /** Checks the trimmed, non-empty value: the message for its first problem, or null. Messages never quote the value. */
+  rule: FieldRule;
 }
 
 export interface ModeSpec {
@@ -51,7 +40,7 @@ export interface ModeSpec {
   rotationDays: number;
   /** Readable, non-secret facts derived from the field values (display copy only: never trusted to steer). */
   describe?: (values: Readonly<Record<string, string>>) => Record<string, string | undefined>;
-  /** Rules across fields (field name → message); run after each field's own schema passed. */
+  /** Rules across fields (field name → message); run after each field's own rule passed. */
   check?: (values: Readonly<Record<string, string>>) => Record<string, string | undefined>;
   /** When the secret itself says when it stops working (a certificate's notAfter), as an ISO date. */
   expiry?: (values: Readonly<Record<string, string>>) => string | null;
@@ -68,7 +57,8 @@ export interface CapabilitySpec {
 }
 
 export interface ProviderSpec {
-  id: ProviderId;
+  /** A lower-case identifier ([a-z][a-z0-9_]*), unique in the registry. */
+  id: string;
   label: string;
   /** Tenant-scoped providers act on a domain's tenant and need domain bindings. */
   tenantScoped: boolean;
@@ -79,44 +69,69 @@ export interface ProviderSpec {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Field schemas. Each message says what is expected, never what was received.
+// Field rules. Each message says what is expected, never what was received.
 
-const nonEmpty = (label: string, max = 4096) =>
-  z.string().min(1, `${label} is required`).max(max, `${label} is too long (at most ${max} characters)`);
+/** The message for a value's first problem, or null when it is acceptable. */
+export type FieldRule = (value: string) => string | null;
+
+/** The rules in order: the first message wins. */
+export function allOf(...rules: FieldRule[]): FieldRule {
+  return (v) => {
+    for (const r of rules) {
+      const m = r(v);
+      if (m !== null) return m;
+    }
+    return null;
+  };
+}
+
+const nonEmpty = (label: string, max = 4096): FieldRule =>
+  allOf(
+    (v) => (v.length < 1 ? `${label} is required` : null),
+    (v) => (v.length > max ? `${label} is too long (at most ${max} characters)` : null)
+  );
+
+const matching =
+  (re: RegExp, message: string): FieldRule =>
+  (v) =>
+    re.test(v) ? null : message;
 
 export function isLoopbackHost(hostname: string): boolean {
   return hostname === '127.0.0.1' || hostname === 'localhost' || hostname === '[::1]';
 }
 
 /** An endpoint override: https, or plain http only to 127.0.0.1/localhost; no user info, no fragment. */
-export const endpointUrl = (label: string) =>
-  nonEmpty(label, 2048).superRefine((v, ctx) => {
+export const endpointUrl = (label: string): FieldRule =>
+  allOf(nonEmpty(label, 2048), (v) => {
     let u: URL;
     try {
       u = new URL(v);
     } catch {
-      ctx.addIssue({ code: 'custom', message: `${label} must be an absolute URL` });
-      return;
+      return `${label} must be an absolute URL`;
     }
     if (u.protocol !== 'https:' && !(u.protocol === 'http:' && isLoopbackHost(u.hostname))) {
-      ctx.addIssue({ code: 'custom', message: `${label} must use https (plain http only to 127.0.0.1 or localhost)` });
+      return `${label} must use https (plain http only to 127.0.0.1 or localhost)`;
     }
-    if (u.username || u.password) ctx.addIssue({ code: 'custom', message: `${label} must not contain a user name or password` });
-    if (u.hash) ctx.addIssue({ code: 'custom', message: `${label} must not contain a #fragment` });
+    if (u.username || u.password) return `${label} must not contain a user name or password`;
+    if (u.hash) return `${label} must not contain a #fragment`;
+    return null;
   });
 
 const EMAIL_RE =
   /^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$/;
-export const emailAddress = (label: string) => nonEmpty(label, 320).regex(EMAIL_RE, `${label} must be an email address`);
+export const emailAddress = (label: string): FieldRule =>
+  allOf(nonEmpty(label, 320), matching(EMAIL_RE, `${label} must be an email address`));
 
 const GUID_RE = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
-export const guid = (label: string) => nonEmpty(label, 36).regex(GUID_RE, `${label} must be a GUID (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)`);
+export const guid = (label: string): FieldRule =>
+  allOf(nonEmpty(label, 36), matching(GUID_RE, `${label} must be a GUID (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)`));
 
 /** Entra tenant: a GUID or a verified domain such as contoso.onmicrosoft.com. */
-export const tenantId = (label: string) =>
-  nonEmpty(label, 253).refine(
-    (v) => GUID_RE.test(v) || /^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/i.test(v),
-    `${label} must be a GUID or the tenant's domain`
+export const tenantId = (label: string): FieldRule =>
+  allOf(nonEmpty(label, 253), (v) =>
+    GUID_RE.test(v) || /^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/i.test(v)
+      ? null
+      : `${label} must be a GUID or the tenant's domain`
   );
 
 function parseJsonObject(v: string): Record<string, unknown> | null {
@@ -128,97 +143,84 @@ function parseJsonObject(v: string): Record<string, unknown> | null {
   }
 }
 
-export const jsonObject = (label: string) =>
-  nonEmpty(label, 65536).refine((v) => parseJsonObject(v) !== null, `${label} must be a JSON object`);
+export const jsonObject = (label: string): FieldRule =>
+  allOf(nonEmpty(label, 65536), (v) => (parseJsonObject(v) !== null ? null : `${label} must be a JSON object`));
 
 /** A Google service account key file ("type": "service_account"). */
-export const serviceAccountJson = (label: string) =>
-  nonEmpty(label, 65536).superRefine((v, ctx) => {
+export const serviceAccountJson = (label: string): FieldRule =>
+  allOf(nonEmpty(label, 65536), (v) => {
     const o = parseJsonObject(v);
-    if (!o) return void ctx.addIssue({ code: 'custom', message: `${label} must be the JSON key file of a service account` });
-    if (o.type !== 'service_account') ctx.addIssue({ code: 'custom', message: `${label}: "type" must be "service_account"` });
+    if (!o) return `${label} must be the JSON key file of a service account`;
+    if (o.type !== 'service_account') return `${label}: "type" must be "service_account"`;
     for (const k of ['client_email', 'private_key', 'private_key_id', 'project_id'] as const) {
-      if (typeof o[k] !== 'string' || o[k] === '') ctx.addIssue({ code: 'custom', message: `${label}: "${k}" is missing` });
+      if (typeof o[k] !== 'string' || o[k] === '') return `${label}: "${k}" is missing`;
     }
-    if (typeof o.private_key === 'string' && o.private_key !== '') {
-      try {
-        createPrivateKey(o.private_key);
-      } catch {
-        ctx.addIssue({ code: 'custom', message: `${label}: "private_key" is not a readable PEM private key` });
-      }
+    try {
+      createPrivateKey(o.private_key as string);
+    } catch {
+      return `${label}: "private_key" is not a readable PEM private key`;
     }
-    if (typeof o.client_email === 'string' && !EMAIL_RE.test(o.client_email)) {
-      ctx.addIssue({ code: 'custom', message: `${label}: "client_email" is not an email address` });
-    }
+    if (!EMAIL_RE.test(o.client_email as string)) return `${label}: "client_email" is not an email address`;
+    return null;
   });
 
 /** Workload identity federation ("type": "external_account"): url or file sources only, never executable. */
-export const externalAccountJson = (label: string) =>
-  nonEmpty(label, 65536).superRefine((v, ctx) => {
+export const externalAccountJson = (label: string): FieldRule =>
+  allOf(nonEmpty(label, 65536), (v) => {
     const o = parseJsonObject(v);
-    if (!o) return void ctx.addIssue({ code: 'custom', message: `${label} must be an external_account JSON configuration` });
-    if (o.type !== 'external_account') ctx.addIssue({ code: 'custom', message: `${label}: "type" must be "external_account"` });
+    if (!o) return `${label} must be an external_account JSON configuration`;
+    if (o.type !== 'external_account') return `${label}: "type" must be "external_account"`;
     for (const k of ['audience', 'subject_token_type', 'token_url'] as const) {
-      if (typeof o[k] !== 'string' || o[k] === '') ctx.addIssue({ code: 'custom', message: `${label}: "${k}" is missing` });
+      if (typeof o[k] !== 'string' || o[k] === '') return `${label}: "${k}" is missing`;
     }
     const src = o.credential_source;
-    if (src === null || typeof src !== 'object' || Array.isArray(src)) {
-      ctx.addIssue({ code: 'custom', message: `${label}: "credential_source" is missing` });
-    } else {
-      const s = src as Record<string, unknown>;
-      if ('executable' in s) {
-        ctx.addIssue({
-          code: 'custom',
-          message: `${label}: executable credential sources are refused (Keydesk runs no external command); use a url or file source`
-        });
-      } else if (!('url' in s) && !('file' in s)) {
-        ctx.addIssue({ code: 'custom', message: `${label}: "credential_source" must have a "url" or a "file"` });
-      }
-      if (typeof s.url === 'string') {
-        const r = endpointUrl(`${label} credential_source.url`).safeParse(s.url);
-        if (!r.success) for (const i of r.error.issues) ctx.addIssue({ code: 'custom', message: i.message });
-      }
+    if (src === null || typeof src !== 'object' || Array.isArray(src)) return `${label}: "credential_source" is missing`;
+    const s = src as Record<string, unknown>;
+    if ('executable' in s) {
+      return `${label}: executable credential sources are refused (Keydesk runs no external command); use a url or file source`;
+    }
+    if (!('url' in s) && !('file' in s)) return `${label}: "credential_source" must have a "url" or a "file"`;
+    if (typeof s.url === 'string') {
+      const m = endpointUrl(`${label} credential_source.url`)(s.url);
+      if (m !== null) return m;
     }
     for (const k of ['token_url', 'service_account_impersonation_url'] as const) {
       if (typeof o[k] === 'string') {
-        const r = endpointUrl(`${label} ${k}`).safeParse(o[k]);
-        if (!r.success) for (const i of r.error.issues) ctx.addIssue({ code: 'custom', message: i.message });
+        const m = endpointUrl(`${label} ${k}`)(o[k]);
+        if (m !== null) return m;
       }
     }
+    return null;
   });
 
 /** A PEM bundle holding one certificate and its private key. */
-export const certificatePem = (label: string) =>
-  nonEmpty(label, 65536).superRefine((v, ctx) => {
-    if (!/-----BEGIN CERTIFICATE-----/.test(v))
-      ctx.addIssue({ code: 'custom', message: `${label} must contain the certificate (BEGIN CERTIFICATE)` });
-    if (!/-----BEGIN (RSA |EC )?PRIVATE KEY-----/.test(v))
-      ctx.addIssue({ code: 'custom', message: `${label} must contain the private key (BEGIN PRIVATE KEY)` });
-    if (ctx.issues?.length) return;
+export const certificatePem = (label: string): FieldRule =>
+  allOf(nonEmpty(label, 65536), (v) => {
+    if (!/-----BEGIN CERTIFICATE-----/.test(v)) return `${label} must contain the certificate (BEGIN CERTIFICATE)`;
+    if (!/-----BEGIN (RSA |EC )?PRIVATE KEY-----/.test(v)) return `${label} must contain the private key (BEGIN PRIVATE KEY)`;
     try {
       const cert = new X509Certificate(v);
       const key = createPrivateKey(v);
-      if (!cert.checkPrivateKey(key))
-        ctx.addIssue({ code: 'custom', message: `${label}: the private key does not belong to the certificate` });
+      if (!cert.checkPrivateKey(key)) return `${label}: the private key does not belong to the certificate`;
     } catch {
-      ctx.addIssue({ code: 'custom', message: `${label} is not a readable certificate and private key` });
+      return `${label} is not a readable certificate and private key`;
     }
+    return null;
   });
 
-export const integerIn = (label: string, min: number, max: number) =>
-  nonEmpty(label, 12).refine(
-    (v) => /^\d+$/.test(v) && Number(v) >= min && Number(v) <= max,
-    `${label} must be a whole number from ${min} to ${max}`
+export const integerIn = (label: string, min: number, max: number): FieldRule =>
+  allOf(nonEmpty(label, 12), (v) =>
+    /^\d+$/.test(v) && Number(v) >= min && Number(v) <= max ? null : `${label} must be a whole number from ${min} to ${max}`
   );
 
-export const scopeList = (label: string) =>
-  nonEmpty(label, 4096).regex(
-    /^[\x21\x23-\x5B\x5D-\x7E]+( [\x21\x23-\x5B\x5D-\x7E]+)*$/,
-    `${label} must be scope names separated by single spaces`
+export const scopeList = (label: string): FieldRule =>
+  allOf(
+    nonEmpty(label, 4096),
+    matching(/^[\x21\x23-\x5B\x5D-\x7E]+( [\x21\x23-\x5B\x5D-\x7E]+)*$/, `${label} must be scope names separated by single spaces`)
   );
 
-export const pattern = (label: string, re: RegExp, expected: string, max = 2048) =>
-  nonEmpty(label, max).regex(re, `${label} must be ${expected}`);
+export const pattern = (label: string, re: RegExp, expected: string, max = 2048): FieldRule =>
+  allOf(nonEmpty(label, max), matching(re, `${label} must be ${expected}`));
 
 export function jsonField(value: string | undefined): Record<string, unknown> | null {
   return value === undefined ? null : parseJsonObject(value);
@@ -253,10 +255,10 @@ export function endpointField(name: string, label: string, help: string, placeho
     required: false,
     endpoint: true,
     help,
-    schema: endpointUrl(label),
+    rule: endpointUrl(label),
     ...(placeholder ? { placeholder } : {})
   });
 }
 
 /** An Entra client secret (the "Value" column, not the secret's ID). */
-export const clientSecretSchema = pattern('Client secret', /^\S{8,512}$/, 'a client secret value (8–512 characters, no spaces)', 512);
+export const clientSecretRule = pattern('Client secret', /^\S{8,512}$/, 'a client secret value (8–512 characters, no spaces)', 512);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { bindingMac, credentialCapabilities, findConflict, pickBinding, type Candidate } from './resolve.ts';
+import { defaultRegistry } from '../providers/registry.ts';
+import { bindingMac, findConflict, pickBinding, type Candidate } from './resolve.ts';
 
 const m365 = { credentialId: 'm', credentialName: 'M365', provider: 'microsoft_365', mode: 'client_secret' };
 const m365Delegated = { credentialId: 'md', credentialName: 'M365 delegated', provider: 'microsoft_365', mode: 'oauth_delegated' };
@@ -16,39 +17,51 @@ const at = (c: typeof m365, domain: string, subdomains = false): Candidate => ({
 
 describe('what a credential can do (provider and mode)', () => {
   it('narrows capabilities by auth mode (CapabilitySpec.modes)', () => {
-    expect(credentialCapabilities('microsoft_365', 'client_secret')).toEqual(['block_sender', 'block_email_domain', 'disable_user']);
-    expect(credentialCapabilities('microsoft_365', 'oauth_delegated')).toEqual(['block_sender', 'disable_user']);
-    expect(credentialCapabilities('google_workspace', 'oauth_user')).toEqual(['block_sender', 'disable_user']);
-    expect(credentialCapabilities('agentsoc_mail_block', 'bearer_token')).toEqual(['block_email_domain']);
-    expect(credentialCapabilities('aws', 'access_key')).toEqual([]);
-    expect(credentialCapabilities('nope', 'x')).toEqual([]);
+    expect(defaultRegistry.capabilitiesOf('microsoft_365', 'client_secret')).toEqual([
+      'block_sender',
+      'block_email_domain',
+      'disable_user'
+    ]);
+    expect(defaultRegistry.capabilitiesOf('microsoft_365', 'oauth_delegated')).toEqual(['block_sender', 'disable_user']);
+    expect(defaultRegistry.capabilitiesOf('google_workspace', 'oauth_user')).toEqual(['block_sender', 'disable_user']);
+    expect(defaultRegistry.capabilitiesOf('agentsoc_mail_block', 'bearer_token')).toEqual(['block_email_domain']);
+    expect(defaultRegistry.capabilitiesOf('aws', 'access_key')).toEqual([]);
+    expect(defaultRegistry.capabilitiesOf('nope', 'x')).toEqual([]);
   });
 });
 
 describe('pickBinding', () => {
   it('an exact binding wins over a parent that covers subdomains', () => {
-    const r = pickBinding('mail.corp.example', 'disable_user', [at(m365, 'corp.example', true), at(gws, 'mail.corp.example')]);
+    const r = pickBinding(defaultRegistry, 'mail.corp.example', 'disable_user', [
+      at(m365, 'corp.example', true),
+      at(gws, 'mail.corp.example')
+    ]);
     expect(r).toMatchObject({ kind: 'match', chosen: { credentialId: 'g' }, matched: 'exact' });
   });
 
   it('a parent matches only where its binding covers subdomains', () => {
-    expect(pickBinding('mail.corp.example', 'disable_user', [at(m365, 'corp.example', false)])).toMatchObject({
+    expect(pickBinding(defaultRegistry, 'mail.corp.example', 'disable_user', [at(m365, 'corp.example', false)])).toMatchObject({
       kind: 'none',
       reason: 'no_binding'
     });
-    expect(pickBinding('mail.corp.example', 'disable_user', [at(m365, 'corp.example', true)])).toMatchObject({
+    expect(pickBinding(defaultRegistry, 'mail.corp.example', 'disable_user', [at(m365, 'corp.example', true)])).toMatchObject({
       kind: 'match',
       matched: 'parent'
     });
   });
 
   it('the nearest covering parent wins over a farther one', () => {
-    const r = pickBinding('a.b.corp.example', 'disable_user', [at(m365, 'corp.example', true), at(gws, 'b.corp.example', true)]);
+    const r = pickBinding(defaultRegistry, 'a.b.corp.example', 'disable_user', [
+      at(m365, 'corp.example', true),
+      at(gws, 'b.corp.example', true)
+    ]);
     expect(r).toMatchObject({ kind: 'match', chosen: { credentialId: 'g' }, matched: 'parent' });
   });
 
   it('never matches by suffix alone: evilcorp.example is not under corp.example', () => {
-    expect(pickBinding('evilcorp.example', 'disable_user', [at(m365, 'corp.example', true)])).toMatchObject({ kind: 'none' });
+    expect(pickBinding(defaultRegistry, 'evilcorp.example', 'disable_user', [at(m365, 'corp.example', true)])).toMatchObject({
+      kind: 'none'
+    });
   });
 
   it('skips credentials whose provider or mode cannot run the capability, falling back to a capable parent', () => {
@@ -59,12 +72,12 @@ describe('pickBinding', () => {
       at(gws, 'corp.example', true)
     ];
     // corp.example: the blocklist and M365 are both bound, but only M365 can disable a user.
-    expect(pickBinding('corp.example', 'disable_user', candidates.slice(0, 2))).toMatchObject({
+    expect(pickBinding(defaultRegistry, 'corp.example', 'disable_user', candidates.slice(0, 2))).toMatchObject({
       kind: 'match',
       chosen: { credentialId: 'm' }
     });
     // sub.corp.example: the oauth_user credential cannot block a domain, so the parent's dwd credential does.
-    expect(pickBinding('sub.corp.example', 'block_email_domain', candidates.slice(2))).toMatchObject({
+    expect(pickBinding(defaultRegistry, 'sub.corp.example', 'block_email_domain', candidates.slice(2))).toMatchObject({
       kind: 'match',
       chosen: { credentialId: 'g' },
       matched: 'parent'
@@ -72,31 +85,31 @@ describe('pickBinding', () => {
   });
 
   it('says when bindings exist but none can run the capability', () => {
-    expect(pickBinding('corp.example', 'disable_user', [at(blocklist, 'corp.example')])).toMatchObject({
+    expect(pickBinding(defaultRegistry, 'corp.example', 'disable_user', [at(blocklist, 'corp.example')])).toMatchObject({
       kind: 'none',
       reason: 'no_capable_binding'
     });
   });
 
   it('reports a tie at the most specific level instead of guessing', () => {
-    const r = pickBinding('corp.example', 'disable_user', [at(m365, 'corp.example'), at(gws, 'corp.example')]);
+    const r = pickBinding(defaultRegistry, 'corp.example', 'disable_user', [at(m365, 'corp.example'), at(gws, 'corp.example')]);
     expect(r.kind).toBe('ambiguous');
   });
 });
 
 describe('findConflict (ambiguity refused at bind time)', () => {
   it('two credentials on the same domain that share a capability conflict, naming the capability', () => {
-    expect(findConflict(gws, [m365])).toMatchObject({ other: { credentialName: 'M365' }, capability: 'block_sender' });
-    expect(findConflict(blocklist, [m365])).toMatchObject({ capability: 'block_email_domain' });
+    expect(findConflict(defaultRegistry, gws, [m365])).toMatchObject({ other: { credentialName: 'M365' }, capability: 'block_sender' });
+    expect(findConflict(defaultRegistry, blocklist, [m365])).toMatchObject({ capability: 'block_email_domain' });
   });
 
   it('credentials with disjoint capabilities can share a domain (their mode decides)', () => {
-    expect(findConflict(blocklist, [m365Delegated])).toBeNull();
-    expect(findConflict(blocklist, [gwsUser])).toBeNull();
+    expect(findConflict(defaultRegistry, blocklist, [m365Delegated])).toBeNull();
+    expect(findConflict(defaultRegistry, blocklist, [gwsUser])).toBeNull();
   });
 
   it('a credential never conflicts with itself', () => {
-    expect(findConflict(m365, [m365])).toBeNull();
+    expect(findConflict(defaultRegistry, m365, [m365])).toBeNull();
   });
 });
 

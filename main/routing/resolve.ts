@@ -1,43 +1,16 @@
-import { providerSpec } from '../providers/catalog.ts';
-import { CAPABILITY_IDS, type CapabilityId } from '../providers/spec.ts';
+import type { CapabilityId } from '../providers/capabilities.ts';
 import { canonical, hmac, type SymmetricKey } from '../vault/crypto.ts';
 
 /**
- * The pure half of routing: what a credential can do, when two bindings would make resolution ambiguous, and
- * which binding a host resolves to. The service (service.ts) feeds these from the vault and verifies MACs.
+ * The pure half of routing: when two bindings would make resolution ambiguous, and which binding a host resolves to.
+ * What a credential can run comes from the provider registry (`CapabilityTable`). The service (service.ts) feeds
+ * these from the vault and verifies MACs.
  */
 
-export function isCapabilityId(v: unknown): v is CapabilityId {
-  return typeof v === 'string' && (CAPABILITY_IDS as readonly string[]).includes(v);
-}
-
-/** provider → mode → what a credential of that provider and mode can run (CapabilitySpec.modes narrows by mode). */
-const capabilityCache = new Map<string, Map<string, ReadonlySet<CapabilityId>>>();
-
-function capabilitySet(provider: string, mode: string): ReadonlySet<CapabilityId> {
-  let byMode = capabilityCache.get(provider);
-  if (!byMode) capabilityCache.set(provider, (byMode = new Map()));
-  let caps = byMode.get(mode);
-  if (!caps) {
-    let spec;
-    try {
-      spec = providerSpec(provider);
-    } catch {
-      return new Set();
-    }
-    caps = new Set(spec.capabilities.filter((c) => !c.modes || c.modes.includes(mode)).map((c) => c.id));
-    byMode.set(mode, caps);
-  }
-  return caps;
-}
-
-/** The capabilities a credential of this provider and auth mode can perform, in the spec's order. */
-export function credentialCapabilities(provider: string, mode: string): CapabilityId[] {
-  return [...capabilitySet(provider, mode)];
-}
-
-export function supportsCapability(provider: string, mode: string, capability: CapabilityId): boolean {
-  return capabilitySet(provider, mode).has(capability);
+/** What a credential of a provider and mode can run (the provider registry answers this). */
+export interface CapabilityTable {
+  capabilitiesOf(provider: string, mode: string): CapabilityId[];
+  supports(provider: string, mode: string, capability: CapabilityId): boolean;
 }
 
 export interface BindingFacts {
@@ -65,13 +38,14 @@ export interface BoundCredential {
  * capability; bindings to different domains never tie (the more specific one wins). Returns the first conflict.
  */
 export function findConflict(
+  caps: CapabilityTable,
   candidate: BoundCredential,
   sameDomain: readonly BoundCredential[]
 ): { other: BoundCredential; capability: CapabilityId } | null {
-  const mine = credentialCapabilities(candidate.provider, candidate.mode);
+  const mine = caps.capabilitiesOf(candidate.provider, candidate.mode);
   for (const other of sameDomain) {
     if (other.credentialId === candidate.credentialId) continue;
-    const shared = credentialCapabilities(other.provider, other.mode).find((c) => mine.includes(c));
+    const shared = caps.capabilitiesOf(other.provider, other.mode).find((c) => mine.includes(c));
     if (shared) return { other, capability: shared };
   }
   return null;
@@ -94,7 +68,7 @@ export type BindingPick =
  * subdomains. Two credentials at that level are a tie (refused at bind time, so only a changed file gets here).
  * `candidates` are the bindings of the host and its parents (any order).
  */
-export function pickBinding(host: string, capability: CapabilityId, candidates: readonly Candidate[]): BindingPick {
+export function pickBinding(caps: CapabilityTable, host: string, capability: CapabilityId, candidates: readonly Candidate[]): BindingPick {
   let best: Candidate | null = null;
   let tied: Candidate[] | null = null;
   let matched = 0;
@@ -106,7 +80,7 @@ export function pickBinding(host: string, capability: CapabilityId, candidates: 
     ))
       continue;
     matched++;
-    if (!supportsCapability(c.provider, c.mode, capability)) {
+    if (!caps.supports(c.provider, c.mode, capability)) {
       unable.push(c);
       continue;
     }

@@ -1,26 +1,19 @@
 import { randomUUID } from 'node:crypto';
-import type { Statement } from 'better-sqlite3';
 import { domainToUnicode } from 'node:url';
+import type { BindingChangeView, BindingView, ResolutionView } from '../../preload/contract.ts';
+import type { CredentialService } from '../credentials/service.ts';
 import { KeydeskError } from '../errors.ts';
-import { printable, providerSpec } from '../providers/catalog.ts';
-import type { CapabilityId } from '../providers/spec.ts';
-import type { CredentialStore } from '../vault/credentials.ts';
+import { CAPABILITY_IDS, isCapabilityId, type CapabilityId } from '../providers/capabilities.ts';
+import type { ProviderRegistry } from '../providers/registry.ts';
+import { printable } from '../text.ts';
 import { equalBytes } from '../vault/crypto.ts';
-import { headerMac, type Vault, type WriteContext } from '../vault/vault.ts';
+import type { Vault, WriteContext } from '../vault/vault.ts';
 import { domainAndParents, echo, normaliseDomain, normaliseMailbox } from './domains.ts';
-import {
-  bindingMac,
-  credentialCapabilities,
-  findConflict,
-  isCapabilityId,
-  pickBinding,
-  type BindingPick,
-  type Candidate
-} from './resolve.ts';
-import type { BindingView } from '../../preload/contract.ts';
+import { bindingMac, findConflict, pickBinding, type BindingPick, type Candidate } from './resolve.ts';
+import { BindingStore, type BindingRow } from './store.ts';
 
-/** The contract's own type: one definition for main, CLI, IPC and renderer. */
-export type { BindingView };
+/** The contract's own types: one definition for main, CLI, IPC and renderer. */
+export type { BindingChangeView, BindingView };
 
 export interface HostInput {
   hostEmail?: string | null;
@@ -36,36 +29,18 @@ export interface Host {
   domain: string;
 }
 
-export interface Resolution {
-  capability: CapabilityId;
-  host: Host;
-  credentialId: string;
-  credentialName: string;
-  provider: string;
-  mode: string;
-  bindingId: string;
-  /** The bound domain that matched. */
-  domain: string;
-  subdomains: boolean;
-  matched: 'exact' | 'parent';
-  /** True when the binding and credential header MACs were checked (always, for an action). */
-  verified: boolean;
-}
+/**
+ * capability + host → the credential that would run it: the contract's view (`verified` is true when the binding and
+ * credential header MACs were checked — always, for an action).
+ */
+export type Resolution = ResolutionView & { capability: CapabilityId; host: Host };
 
-interface Row {
-  id: string;
-  credential_id: string;
-  domain: string;
-  subdomains: number;
-  created_at: string;
-  mac: Buffer;
+/** A binding row with what it points to (the credential's name, provider and mode, from the credentials service). */
+interface Row extends BindingRow {
   name: string;
   provider: string;
   mode: string;
-  header_mac: Buffer;
 }
-
-const ROW_COLUMNS = 'b.id, b.credential_id, b.domain, b.subdomains, b.created_at, b.mac, c.name, c.provider, c.mode, c.header_mac';
 
 function display(ascii: string): string {
   const u = domainToUnicode(ascii);
@@ -98,13 +73,9 @@ export function parseHostArgument(arg: unknown): Host {
 
 export function parseCapability(v: unknown): CapabilityId {
   if (!isCapabilityId(v)) {
-    throw new KeydeskError(
-      'INPUT_INVALID',
-      `Unknown capability "${echo(String(v ?? ''))}". Known: block_sender, block_email_domain, disable_user, power, block_ip, isolate.`,
-      {
-        fields: { capability: 'Unknown capability' }
-      }
-    );
+    throw new KeydeskError('INPUT_INVALID', `Unknown capability "${echo(String(v ?? ''))}". Known: ${CAPABILITY_IDS.join(', ')}.`, {
+      fields: { capability: 'Unknown capability' }
+    });
   }
   return v;
 }
@@ -116,31 +87,35 @@ export function parseCapability(v: unknown): CapabilityId {
  */
 export class RoutingService {
   readonly vault: Vault;
-  readonly credentials: CredentialStore;
+  readonly credentials: CredentialService;
+  readonly #registry: ProviderRegistry;
+  readonly #store: BindingStore;
   /** Rows whose MAC was verified in this unlocked session, with the exact contents verified (an edited row misses). */
   #verifiedBindings = new Map<string, { credentialId: string; domain: string; subdomains: number; mac: Buffer }>();
-  #verifiedHeaders = new Map<string, { provider: string; mode: string; name: string; mac: Buffer }>();
-  #atDomain: Statement<[string], Row> | null = null;
 
-  constructor(vault: Vault, credentials: CredentialStore) {
+  constructor(vault: Vault, credentials: CredentialService) {
     this.vault = vault;
     this.credentials = credentials;
-    vault.events.on('vault.lock', () => {
-      this.#verifiedBindings.clear();
-      this.#verifiedHeaders.clear();
-    });
+    this.#registry = credentials.registry;
+    this.#store = new BindingStore(vault.db);
+    vault.events.on('vault.lock', () => this.#verifiedBindings.clear());
+  }
+
+  /** Binding rows with what they point to (a row whose credential is gone is left out: removing one removes its bindings). */
+  #joined(rows: readonly BindingRow[]): Row[] {
+    const out: Row[] = [];
+    for (const r of rows) {
+      const c = this.credentials.header(r.credential_id);
+      if (c) out.push({ ...r, name: c.name, provider: c.provider, mode: c.mode });
+    }
+    return out;
   }
 
   // ------------------------------------------------------------------------------------------ reading
 
   list(filter: { credential?: string } = {}): BindingView[] {
-    const where = filter.credential ? 'WHERE b.credential_id = ?' : '';
-    const args = filter.credential ? [this.credentials.get(filter.credential).id] : [];
-    const rows = this.vault.db
-      .prepare(
-        `SELECT ${ROW_COLUMNS} FROM bindings b JOIN credentials c ON c.id = b.credential_id ${where} ORDER BY b.domain, c.name COLLATE NOCASE`
-      )
-      .all(...args) as Row[];
+    const rows = this.#joined(filter.credential ? this.#store.ofCredential(this.credentials.get(filter.credential).id) : this.#store.all());
+    rows.sort((a, b) => (a.domain < b.domain ? -1 : a.domain > b.domain ? 1 : a.name.localeCompare(b.name, 'en', { sensitivity: 'base' })));
     const unlocked = this.vault.isUnlocked();
     return rows.map((r) => this.#view(r, unlocked ? this.#intact(r) : null));
   }
@@ -168,11 +143,7 @@ export class RoutingService {
 
   #unbound(credentialId: string, raw: unknown): string[] {
     if (!Array.isArray(raw)) return [];
-    const bound = new Set(
-      (this.vault.db.prepare('SELECT domain FROM bindings WHERE credential_id = ?').all(credentialId) as { domain: string }[]).map(
-        (r) => r.domain
-      )
-    );
+    const bound = new Set(this.#store.ofCredential(credentialId).map((r) => r.domain));
     const out = new Set<string>();
     for (const s of raw) {
       try {
@@ -203,18 +174,9 @@ export class RoutingService {
         mac: Buffer.from(r.mac)
       });
     }
-    const h = this.#verifiedHeaders.get(r.credential_id);
-    if (!(h && h.provider === r.provider && h.mode === r.mode && h.name === r.name && h.mac.equals(r.header_mac))) {
-      if (
-        !equalBytes(
-          headerMac(this.vault.vaultKey('header_mac'), { id: r.credential_id, provider: r.provider, mode: r.mode, name: r.name }),
-          r.header_mac
-        )
-      )
-        return false;
-      this.#verifiedHeaders.set(r.credential_id, { provider: r.provider, mode: r.mode, name: r.name, mac: Buffer.from(r.header_mac) });
-    }
-    return true;
+    // The credential's header MAC, and that it still says what this row was read with.
+    const h = this.credentials.header(r.credential_id, { verify: true });
+    return h !== null && h.name === r.name && h.provider === r.provider && h.mode === r.mode;
   }
 
   #assertIntact(r: Row): void {
@@ -228,17 +190,12 @@ export class RoutingService {
   /** Every binding whose MAC fails (needs the key). */
   tampered(): BindingView[] {
     this.vault.requireUnlocked();
-    const rows = this.vault.db.prepare(`SELECT ${ROW_COLUMNS} FROM bindings b JOIN credentials c ON c.id = b.credential_id`).all() as Row[];
-    return rows.filter((r) => !this.#intact(r)).map((r) => this.#view(r, false));
+    return this.#joined(this.#store.all())
+      .filter((r) => !this.#intact(r))
+      .map((r) => this.#view(r, false));
   }
 
   // ------------------------------------------------------------------------------------------ changes
-
-  #rowsAtDomain(domain: string): Row[] {
-    return this.vault.db
-      .prepare(`SELECT ${ROW_COLUMNS} FROM bindings b JOIN credentials c ON c.id = b.credential_id WHERE b.domain = ?`)
-      .all(domain) as Row[];
-  }
 
   #bindOne(
     w: WriteContext,
@@ -246,9 +203,10 @@ export class RoutingService {
     domain: string,
     subdomains: boolean
   ): { view: BindingView; change: 'added' | 'updated' | 'unchanged' } {
-    const here = this.#rowsAtDomain(domain);
+    const here = this.#rowsAt(domain);
     for (const r of here) this.#assertIntact(r);
     const conflict = findConflict(
+      this.#registry,
       { credentialId: cred.id, credentialName: cred.name, provider: cred.provider, mode: cred.mode },
       here.map((r) => ({ credentialId: r.credential_id, credentialName: r.name, provider: r.provider, mode: r.mode }))
     );
@@ -263,13 +221,8 @@ export class RoutingService {
     if (mine && (mine.subdomains === 1) === subdomains) return { view: this.#view(mine, true), change: 'unchanged' };
     const id = mine?.id ?? randomUUID();
     const mac = bindingMac(w.vaultKey('binding_mac'), { id, credentialId: cred.id, domain, subdomains });
-    if (mine) {
-      w.db.prepare('UPDATE bindings SET subdomains = ?, mac = ? WHERE id = ?').run(subdomains ? 1 : 0, mac, id);
-    } else {
-      w.db
-        .prepare('INSERT INTO bindings (id, credential_id, domain, subdomains, created_at, mac) VALUES (?, ?, ?, ?, ?, ?)')
-        .run(id, cred.id, domain, subdomains ? 1 : 0, w.now, mac);
-    }
+    if (mine) this.#store.setSubdomains(w.db, id, subdomains, mac);
+    else this.#store.insert(w.db, { id, credential_id: cred.id, domain, subdomains: subdomains ? 1 : 0, created_at: w.now, mac });
     w.audit({
       action: mine ? 'binding.update' : 'binding.add',
       outcome: 'ok',
@@ -277,15 +230,13 @@ export class RoutingService {
       credentialName: cred.name,
       detail: { binding_id: id, domain, subdomains }
     });
-    const row = this.vault.db
-      .prepare(`SELECT ${ROW_COLUMNS} FROM bindings b JOIN credentials c ON c.id = b.credential_id WHERE b.id = ?`)
-      .get(id) as Row;
-    return { view: this.#view(row, true), change: mine ? 'updated' : 'added' };
+    const [row] = this.#joined([this.#store.get(id)!]);
+    return { view: this.#view(row!, true), change: mine ? 'updated' : 'added' };
   }
 
   #bindable(credentialRef: string): { id: string; name: string; provider: string; mode: string } {
     const c = this.credentials.get(credentialRef);
-    const spec = providerSpec(c.provider);
+    const spec = this.#registry.spec(c.provider);
     if (!spec.tenantScoped) {
       throw new KeydeskError(
         'INPUT_INVALID',
@@ -293,7 +244,7 @@ export class RoutingService {
         { fields: { credential: 'Not a tenant-scoped credential' } }
       );
     }
-    if (credentialCapabilities(c.provider, c.mode).length === 0) {
+    if (this.#registry.capabilitiesOf(c.provider, c.mode).length === 0) {
       throw new KeydeskError(
         'INPUT_INVALID',
         `"${printable(c.name)}" (${c.provider}/${c.mode}) can run no tenant capability, so a binding would never be used.`,
@@ -316,11 +267,7 @@ export class RoutingService {
    * subdomains flag. Refused with AMBIGUOUS_BINDING (naming the other credential) when another credential bound to
    * the same domain can run a capability this one can, because resolution at that domain would then tie.
    */
-  bind(
-    credentialRef: string,
-    domainInput: unknown,
-    opts: { subdomains?: boolean } = {}
-  ): BindingView & { change: 'added' | 'updated' | 'unchanged' } {
+  bind(credentialRef: string, domainInput: unknown, opts: { subdomains?: boolean } = {}): BindingChangeView {
     const domain = normaliseDomain(domainInput);
     this.vault.requireUnlocked();
     const cred = this.#bindable(credentialRef);
@@ -363,10 +310,9 @@ export class RoutingService {
     this.vault.requireUnlocked();
     const c = this.credentials.get(credentialRef);
     return this.vault.write((w) => {
-      const row = w.db.prepare('SELECT id FROM bindings WHERE credential_id = ? AND domain = ?').get(c.id, domain) as
-        { id: string } | undefined;
+      const row = this.#store.find(c.id, domain);
       if (!row) throw new KeydeskError('NOT_FOUND', `"${printable(c.name)}" is not bound to ${display(domain)}.`);
-      w.db.prepare('DELETE FROM bindings WHERE id = ?').run(row.id);
+      this.#store.delete(w.db, row.id);
       w.audit({
         action: 'binding.remove',
         outcome: 'ok',
@@ -381,12 +327,7 @@ export class RoutingService {
   // ------------------------------------------------------------------------------------------ resolution
 
   #rowsAt(domain: string): Row[] {
-    // `IN (?)`, not `= ?`: SQLite re-plans a join on every new value bound to an equality term that an index could use
-    // (its STAT4 re-prepare), which costs several times the lookup itself; the one-element IN list plans once.
-    this.#atDomain ??= this.vault.db.prepare<[string], Row>(
-      `SELECT ${ROW_COLUMNS} FROM bindings b JOIN credentials c ON c.id = b.credential_id WHERE b.domain IN (?)`
-    );
-    return this.#atDomain.all(domain);
+    return this.#joined(this.#store.atDomain(domain));
   }
 
   /**
@@ -420,13 +361,13 @@ export class RoutingService {
         subdomains: r.subdomains === 1
       }));
       seen.push(...here);
-      const p = pickBinding(host.domain, capability, here);
+      const p = pickBinding(this.#registry, host.domain, capability, here);
       if (p.kind !== 'none') {
         pick = p;
         break;
       }
     }
-    pick ??= pickBinding(host.domain, capability, seen);
+    pick ??= pickBinding(this.#registry, host.domain, capability, seen);
     if (pick.kind === 'none') {
       const where = host.kind === 'email' ? `${host.value} (domain ${display(host.domain)})` : display(host.domain);
       if (pick.reason === 'no_capable_binding') {

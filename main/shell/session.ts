@@ -3,6 +3,7 @@ import { createApp, openApp, type AppConfig, type KeydeskApp } from '../app.ts';
 import { systemClock, type Clock } from '../clock.ts';
 import { KeydeskError, toErrorShape } from '../errors.ts';
 import { EventBus } from '../events.ts';
+import { defaultRegistry, type ProviderRegistry } from '../providers/registry.ts';
 import type { KeychainClient } from '../vault/keychain.ts';
 import { EVENT_NAMES, type ErrorShape, type KeySource, type KeydeskEvents, type VaultStatus } from '../../preload/contract.ts';
 
@@ -20,6 +21,8 @@ export interface SessionConfig {
    * a second page in the e2e harness. Without it, sign-ins are refused (UNSUPPORTED).
    */
   openExternal?: (url: string) => Promise<void>;
+  /** The providers this app knows (default: every provider Keydesk ships). */
+  providers?: ProviderRegistry;
 }
 
 /**
@@ -30,6 +33,8 @@ export interface SessionConfig {
 export class AppSession {
   readonly config: SessionConfig;
   readonly clock: Clock;
+  /** The provider catalog: readable with no vault at all (the first-run form lists providers). */
+  readonly providers: ProviderRegistry;
   readonly events = new EventBus<KeydeskEvents>();
   #app: KeydeskApp | null = null;
   #problem: ErrorShape | null = null;
@@ -38,6 +43,7 @@ export class AppSession {
   constructor(config: SessionConfig) {
     this.config = config;
     this.clock = config.clock ?? systemClock;
+    this.providers = config.providers ?? defaultRegistry;
     this.#tryOpen();
   }
 
@@ -46,6 +52,7 @@ export class AppSession {
       vaultPath: this.config.vaultPath,
       actor: this.config.actor,
       clock: this.clock,
+      providers: this.providers,
       ...(this.config.keychain ? { keychain: this.config.keychain } : {})
     };
   }

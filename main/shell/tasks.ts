@@ -1,4 +1,3 @@
-import { isOAuthMode } from '../oauth/drivers/index.ts';
 import { REFRESH_MARGIN_MS, needsRefresh } from '../oauth/tokens.ts';
 import type { AppSession } from './session.ts';
 import type { ScheduledTask } from './scheduler.ts';
@@ -16,7 +15,7 @@ export function oauthDueForRefresh(session: AppSession, now: Date): string[] {
   if (!app) return [];
   return app.credentials
     .list()
-    .filter((c) => isOAuthMode(c.provider, c.mode))
+    .filter((c) => app.providers.isOAuthMode(c.provider, c.mode))
     .filter((c) => c.status === 'ok' || c.status === 'unknown')
     .filter((c) => {
       const oauth = c.observed.oauth as { has_refresh_token?: unknown } | undefined;

@@ -1,89 +1,13 @@
-import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
+import type { CredentialView, ReadinessView } from '../../../preload/contract.ts';
 import { KeydeskError } from '../../errors.ts';
-import { modeSpec } from '../../providers/catalog.ts';
-import { identityView, lifecycleOf, readinessOf, suggestionsOf, type Lifecycle, type ReadinessView } from '../../providers/lifecycle.ts';
-import type { CredentialSummary } from '../../vault/credentials.ts';
 import type { CliContext } from '../context.ts';
+import { collect, parseFields, readSecrets } from '../fields.ts';
 import { keyValues, relativeTime, table } from '../format.ts';
 import { addWithPastedTokens } from './oauth.ts';
 
-export function collect(value: string, previous: string[] = []): string[] {
-  return [...previous, value];
-}
-
-/** `--field k=v` pairs. Secret fields are refused here: argv is visible to other users (ps) and kept in shell history. */
-export function parseFields(pairs: string[], provider: string, mode: string): Record<string, string> {
-  const spec = modeSpec(provider, mode);
-  const out: Record<string, string> = {};
-  for (const pair of pairs) {
-    const eq = pair.indexOf('=');
-    if (eq <= 0) throw new KeydeskError('INPUT_INVALID', 'Each --field is NAME=VALUE.');
-    const name = pair.slice(0, eq);
-    const f = spec.fields.find((x) => x.name === name);
-    if (f?.secret) {
-      throw new KeydeskError(
-        'INPUT_INVALID',
-        `${name} is a secret field: give it in the JSON of --secrets-from FILE (or - for stdin), never on the command line.`,
-        {
-          fields: { [name]: 'Secret fields go in --secrets-from' }
-        }
-      );
-    }
-    out[name] = pair.slice(eq + 1);
-  }
-  return out;
-}
-
-/** `--secrets-from FILE|-`: a JSON object whose keys are secret field names. */
-export async function readSecrets(
-  ctx: CliContext,
-  from: string | undefined,
-  provider: string,
-  mode: string
-): Promise<Record<string, string>> {
-  if (from === undefined) return {};
-  let text: string;
-  try {
-    text = from === '-' ? await ctx.io.readStdin() : readFileSync(from, 'utf8');
-  } catch {
-    throw new KeydeskError('INPUT_INVALID', `Cannot read the secrets file ${from}.`);
-  }
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    // Never echo the text: it is secret.
-    throw new KeydeskError(
-      'INPUT_INVALID',
-      '--secrets-from must be a JSON object of secret fields, e.g. {"secret_access_key": "…"}; it is not valid JSON.'
-    );
-  }
-  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed))
-    throw new KeydeskError('INPUT_INVALID', '--secrets-from must be a JSON object of secret fields.');
-  const spec = modeSpec(provider, mode);
-  const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(parsed as Record<string, unknown>)) {
-    const f = spec.fields.find((x) => x.name === k);
-    if (!f) throw new KeydeskError('INPUT_INVALID', `--secrets-from has a field ${mode} does not know: "${k.slice(0, 40)}".`);
-    if (!f.secret) throw new KeydeskError('INPUT_INVALID', `${k} is not secret; pass it with --field ${k}=VALUE.`);
-    if (typeof v !== 'string')
-      throw new KeydeskError('INPUT_INVALID', `${k} in --secrets-from must be a string.`, { fields: { [k]: 'Must be text' } });
-    out[k] = v;
-  }
-  return out;
-}
-
-export function statusLabel(c: CredentialSummary): string {
+export function statusLabel(c: Pick<CredentialView, 'status' | 'lastError'>): string {
   return c.status === 'ok' || c.status === 'unknown' || !c.lastError ? c.status : `${c.status}: ${c.lastError.code}`;
-}
-
-/** What list and show add to a credential in --json (new fields only; the stored summary's fields are unchanged). */
-export function credentialJson(
-  c: CredentialSummary,
-  now: Date
-): CredentialSummary & { lifecycle: Lifecycle; readiness: ReadinessView; suggestions: string[] } {
-  return { ...c, lifecycle: lifecycleOf(c, now), readiness: readinessOf(c), suggestions: suggestionsOf(c) };
 }
 
 function readyCell(r: ReadinessView): string {
@@ -94,17 +18,16 @@ function readyCell(r: ReadinessView): string {
   return [ready.join(',') || 'none', not ? `${not} not ready` : '', unknown ? `${unknown} unknown` : ''].filter(Boolean).join('; ');
 }
 
-export function renderList(list: CredentialSummary[], now: Date): string {
+export function renderList(list: CredentialView[], now: Date): string {
   if (list.length === 0) return 'No credentials yet. Add one with: keydesk add --provider P --mode M --name N --secrets-from FILE\n';
   const notes: string[] = [];
   const rows = list.map((c) => {
-    const life = lifecycleOf(c, now);
-    const readiness = readinessOf(c);
+    const life = c.lifecycle;
+    const readiness = c.readiness;
     if (c.lastError && c.status !== 'ok') notes.push(`${c.name}: ${c.lastError.code}: ${c.lastError.message}`);
     for (const l of readiness.lines)
       if (l.ready === false && l.missing.length) notes.push(`${c.name}: ${l.capability} is missing ${l.missing.join(', ')}`);
-    const suggestions = suggestionsOf(c);
-    if (suggestions.length) notes.push(`${c.name}: binding suggestions: ${suggestions.join(', ')}`);
+    if (c.suggestions.length) notes.push(`${c.name}: binding suggestions: ${c.suggestions.join(', ')}`);
     return [
       c.name,
       c.provider,
@@ -122,12 +45,12 @@ export function renderList(list: CredentialSummary[], now: Date): string {
   );
 }
 
-export function renderShow(c: CredentialSummary, now: Date): string {
-  const life = lifecycleOf(c, now);
-  const readiness = readinessOf(c);
-  const suggestions = suggestionsOf(c);
+export function renderShow(c: CredentialView, now: Date): string {
+  const life = c.lifecycle;
+  const readiness = c.readiness;
+  const suggestions = c.suggestions;
   const meta = Object.entries(c.metadata).map(([k, v]): [string, string] => [`  ${k}`, v]);
-  const identity = Object.entries(identityView(c))
+  const identity = Object.entries(c.identity)
     .filter(([k]) => k !== 'session_expires_at')
     .map(([k, v]): [string, string] => [`  ${k}`, v]);
   const readyLines = readiness.lines.map((l) => {
@@ -163,7 +86,7 @@ export function registerCredentialCommands(program: Command, ctx: CliContext): v
   program
     .command('add')
     .description('add a credential: non-secret fields with --field, secret fields as JSON from --secrets-from FILE or - (stdin)')
-    .requiredOption('--provider <provider>', 'aws | gcp | azure | google_workspace | microsoft_365 | hostinger | agentsoc_mail_block')
+    .requiredOption('--provider <provider>', ctx.providers.idList())
     .requiredOption('--mode <mode>', 'the auth mode (keydesk providers lists them)')
     .requiredOption('--name <name>', 'a unique name')
     .option('--field <name=value>', 'a non-secret field (repeatable)', collect, [])
@@ -186,18 +109,20 @@ export function registerCredentialCommands(program: Command, ctx: CliContext): v
         },
         cmd: Command
       ) => {
-        const fields = parseFields(opts.field, opts.provider, opts.mode);
+        const fields = parseFields(ctx.providers, opts.field, opts.provider, opts.mode);
         if (opts.pasteTokens) return addWithPastedTokens(ctx, cmd, { ...opts, fields });
         const secrets = await readSecrets(ctx, opts.secretsFrom, opts.provider, opts.mode);
         const app = ctx.open(cmd);
         await ctx.unlock(app, 'Adding a credential');
-        const c = app.credentials.add({
-          name: opts.name,
-          provider: opts.provider,
-          mode: opts.mode,
-          values: { ...fields, ...secrets },
-          expiresAt: opts.expires ?? null
-        });
+        const c = app.credentials.view(
+          app.credentials.add({
+            name: opts.name,
+            provider: opts.provider,
+            mode: opts.mode,
+            values: { ...fields, ...secrets },
+            expiresAt: opts.expires ?? null
+          })
+        );
         ctx.print(
           cmd,
           { credential: c },
@@ -211,9 +136,9 @@ export function registerCredentialCommands(program: Command, ctx: CliContext): v
     .description('list credentials with their health (no key needed)')
     .action((_opts: unknown, cmd: Command) => {
       const app = ctx.open(cmd);
-      const list = app.credentials.list();
       const now = app.vault.clock.now();
-      ctx.print(cmd, { credentials: list.map((c) => credentialJson(c, now)) }, () => renderList(list, now));
+      const list = app.credentials.list().map((c) => app.credentials.view(c, now));
+      ctx.print(cmd, { credentials: list }, () => renderList(list, now));
     });
 
   program
@@ -222,9 +147,9 @@ export function registerCredentialCommands(program: Command, ctx: CliContext): v
     .description('show one credential’s readable metadata and health (no key needed)')
     .action((ref: string, _opts: unknown, cmd: Command) => {
       const app = ctx.open(cmd);
-      const c = app.credentials.get(ref);
       const now = app.vault.clock.now();
-      ctx.print(cmd, { credential: credentialJson(c, now) }, () => renderShow(c, now));
+      const c = app.credentials.view(app.credentials.get(ref), now);
+      ctx.print(cmd, { credential: c }, () => renderShow(c, now));
     });
 
   program
@@ -237,16 +162,18 @@ export function registerCredentialCommands(program: Command, ctx: CliContext): v
     .action(async (ref: string, opts: { field: string[]; secretsFrom?: string; expires?: string }, cmd: Command) => {
       const app = ctx.open(cmd);
       const current = app.credentials.get(ref);
-      const fields = parseFields(opts.field, current.provider, current.mode);
+      const fields = parseFields(ctx.providers, opts.field, current.provider, current.mode);
       const secrets = await readSecrets(ctx, opts.secretsFrom, current.provider, current.mode);
       if (Object.keys(fields).length === 0 && Object.keys(secrets).length === 0 && opts.expires === undefined) {
         throw new KeydeskError('INPUT_INVALID', 'Nothing to update: give --field, --secrets-from or --expires.');
       }
       await ctx.unlock(app, 'Updating a credential');
-      const c = app.credentials.update(current.id, {
-        values: { ...fields, ...secrets },
-        ...(opts.expires !== undefined ? { expiresAt: opts.expires } : {})
-      });
+      const c = app.credentials.view(
+        app.credentials.update(current.id, {
+          values: { ...fields, ...secrets },
+          ...(opts.expires !== undefined ? { expiresAt: opts.expires } : {})
+        })
+      );
       ctx.print(
         cmd,
         { credential: c },
@@ -262,7 +189,7 @@ export function registerCredentialCommands(program: Command, ctx: CliContext): v
     .action(async (ref: string, newName: string, _opts: unknown, cmd: Command) => {
       const app = ctx.open(cmd);
       await ctx.unlock(app, 'Renaming a credential');
-      const c = app.credentials.rename(ref, newName);
+      const c = app.credentials.view(app.credentials.rename(ref, newName));
       ctx.print(cmd, { credential: c }, () => `Renamed to ${c.name}.\n`);
     });
 

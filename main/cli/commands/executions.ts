@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
 import { KeydeskError } from '../../errors.ts';
 import { parseDuration, isExecutionStatus } from '../../executions/lifecycle.ts';
-import type { PromptView, ResumeReport } from '../../executions/service.ts';
-import { leftBehind, type ExecutionView } from '../../executions/store.ts';
+import type { ResumeReport } from '../../executions/service.ts';
+import { leftBehind, type ExecutionView, type PromptView } from '../../executions/view.ts';
 import type { CliContext } from '../context.ts';
 import { keyValues, relativeTime, table } from '../format.ts';
 

@@ -1,14 +1,14 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
+import type { CredentialView } from '../../../preload/contract.ts';
 import type { KeydeskApp } from '../../app.ts';
 import { KeydeskError } from '../../errors.ts';
-import { modeSpec, printable } from '../../providers/catalog.ts';
 import { osOpener, type OpenExternal } from '../../oauth/external.ts';
 import { DEFAULT_FLOW_TIMEOUT_MS } from '../../oauth/loopback.ts';
-import type { CredentialSummary } from '../../vault/credentials.ts';
+import { printable } from '../../text.ts';
 import type { CliContext } from '../context.ts';
+import { collect, parseFields, readSecrets } from '../fields.ts';
 import { relativeTime } from '../format.ts';
-import { collect, parseFields, readSecrets } from './credentials.ts';
 
 /**
  * `keydesk connect | reauth | refresh | revoke | paste-tokens`, and `add --paste-tokens`: OAuth credentials from the
@@ -46,12 +46,12 @@ function cancelOnInterrupt(): { signal: AbortSignal; dispose: () => void } {
   return { signal: ac.signal, dispose: () => process.removeListener('SIGINT', onSigint) };
 }
 
-function expiryLine(c: CredentialSummary, now: Date): string {
+function expiryLine(c: CredentialView, now: Date): string {
   if (!c.expiresAt) return 'The provider did not say when the access token expires.';
   return `Access token expires ${relativeTime(c.expiresAt, now)} (${c.expiresAt})${c.observed.oauth && (c.observed.oauth as { has_refresh_token?: boolean }).has_refresh_token ? '; Keydesk refreshes it before use' : '; there is no refresh token, so sign in again when it expires'}.`;
 }
 
-function connectedText(verb: string, c: CredentialSummary, now: Date): string {
+function connectedText(verb: string, c: CredentialView, now: Date): string {
   const account = (c.observed.identity as { account?: string } | undefined)?.account;
   const scopes = Array.isArray(c.observed.granted) ? (c.observed.granted as string[]).join(' ') : '';
   return `${verb} ${c.name} (${c.provider}/${c.mode})${account ? ` as ${account}` : ''}. Status: ${c.status}.\n${scopes ? `Scopes: ${scopes}\n` : ''}${expiryLine(c, now)}\n`;
@@ -86,7 +86,7 @@ async function readTokenFile(
   }
   if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed))
     throw new KeydeskError('INPUT_INVALID', '--secrets-from must be a JSON object.');
-  const spec = modeSpec(provider, mode);
+  const spec = ctx.providers.mode(provider, mode);
   const tokens: Record<string, string> = {};
   const secrets: Record<string, string> = {};
   for (const [k, v] of Object.entries(parsed as Record<string, unknown>)) {
@@ -119,9 +119,11 @@ export async function addWithPastedTokens(
 ): Promise<void> {
   const { tokens, secrets } = await readTokenFile(ctx, opts.secretsFrom, opts.provider, opts.mode);
   const app = await unlocked(ctx, cmd, 'Adding a credential');
-  const c = await app.oauth.addWithPastedTokens(
-    { name: opts.name, provider: opts.provider, mode: opts.mode, values: { ...opts.fields, ...secrets } },
-    tokens
+  const c = app.credentials.view(
+    await app.oauth.addWithPastedTokens(
+      { name: opts.name, provider: opts.provider, mode: opts.mode, values: { ...opts.fields, ...secrets } },
+      tokens
+    )
   );
   ctx.print(cmd, { credential: c }, () =>
     connectedText('Added', c, app.vault.clock.now()).replace(/^Added (.*?)\./, 'Added $1 from pasted tokens (proved by a refresh).')
@@ -142,8 +144,11 @@ export function registerOAuthCommands(program: Command, ctx: CliContext): void {
     .command('connect')
     .argument('<credential>', 'name or id of an OAuth credential; a new name with --provider/--mode creates it')
     .description('sign in with the browser (authorization code + PKCE) and store the tokens')
-    .option('--provider <provider>', 'to create the credential: oauth | google_workspace | microsoft_365')
-    .option('--mode <mode>', 'to create the credential: authorization_code | oauth_user | oauth_delegated')
+    .option('--provider <provider>', `to create the credential: ${ctx.providers.idList((m) => m.oauth !== undefined)}`)
+    .option(
+      '--mode <mode>',
+      `to create the credential: ${[...new Set(ctx.providers.oauthModes().map((m) => m.split('/')[1]))].join(' | ')}`
+    )
     .option('--field <name=value>', 'to create the credential: a non-secret field (repeatable)', collect, [])
     .option('--secrets-from <file>', 'to create the credential: a JSON object of its secret fields (e.g. client_secret); - reads stdin')
     .option('--timeout <seconds>', 'how long to wait for the browser (default 300)')
@@ -168,7 +173,7 @@ export function registerOAuthCommands(program: Command, ctx: CliContext): void {
       if (!existing) {
         if (!opts.mode) throw new KeydeskError('INPUT_INVALID', 'To create the credential, give --mode too.');
         values = {
-          ...parseFields(opts.field, opts.provider ?? '', opts.mode),
+          ...parseFields(ctx.providers, opts.field, opts.provider ?? '', opts.mode),
           ...(await readSecrets(ctx, opts.secretsFrom, opts.provider ?? '', opts.mode))
         };
       }
@@ -176,9 +181,11 @@ export function registerOAuthCommands(program: Command, ctx: CliContext): void {
       const cancel = cancelOnInterrupt();
       try {
         const connectOpts = { openExternal: cliOpener(ctx, opts.browser), signal: cancel.signal, timeoutMs };
-        const c = existing
-          ? await app.oauth.connect(existing.id, connectOpts)
-          : await app.oauth.connectNew({ name: ref, provider: opts.provider ?? '', mode: opts.mode ?? '', values }, connectOpts);
+        const c = app.credentials.view(
+          existing
+            ? await app.oauth.connect(existing.id, connectOpts)
+            : await app.oauth.connectNew({ name: ref, provider: opts.provider ?? '', mode: opts.mode ?? '', values }, connectOpts)
+        );
         ctx.print(cmd, { credential: c }, () => connectedText(existing ? 'Connected' : 'Created and connected', c, app.vault.clock.now()));
       } finally {
         cancel.dispose();
@@ -198,13 +205,13 @@ export function registerOAuthCommands(program: Command, ctx: CliContext): void {
       const timeoutMs = parseTimeout(opts.timeout);
       const app = ctx.open(cmd);
       const c = app.credentials.get(ref);
-      if (!modeSpec(c.provider, c.mode).oauth) {
+      if (!ctx.providers.mode(c.provider, c.mode).oauth) {
         const secrets = await readSecrets(ctx, opts.secretsFrom, c.provider, c.mode);
         await ctx.unlock(app, 'Re-authenticating');
         const report = await app.executions.reauthWithSecrets(c.id, secrets);
         ctx.print(
           cmd,
-          report,
+          { ...report, validation: app.credentials.view(report.validation) },
           () => `Re-authenticated ${c.name}: the new secret validated. ${report.resumed.length} waiting run(s) resumed.\n`
         );
         return;
@@ -217,7 +224,9 @@ export function registerOAuthCommands(program: Command, ctx: CliContext): void {
       await ctx.unlock(app, 'Signing in');
       const cancel = cancelOnInterrupt();
       try {
-        const after = await app.oauth.connect(c.id, { openExternal: cliOpener(ctx, opts.browser), signal: cancel.signal, timeoutMs });
+        const after = app.credentials.view(
+          await app.oauth.connect(c.id, { openExternal: cliOpener(ctx, opts.browser), signal: cancel.signal, timeoutMs })
+        );
         ctx.print(cmd, { credential: after }, () => connectedText('Re-authenticated', after, app.vault.clock.now()));
       } finally {
         cancel.dispose();
@@ -230,7 +239,7 @@ export function registerOAuthCommands(program: Command, ctx: CliContext): void {
     .description('refresh an OAuth credential’s access token now (a rotated refresh token is stored atomically)')
     .action(async (ref: string, _opts: unknown, cmd: Command) => {
       const app = await unlocked(ctx, cmd, 'Refreshing tokens');
-      const c = await app.oauth.refresh(ref);
+      const c = app.credentials.view(await app.oauth.refresh(ref));
       ctx.print(cmd, { credential: c }, () => `Refreshed ${c.name}. ${expiryLine(c, app.vault.clock.now())}\n`);
     });
 
@@ -242,7 +251,7 @@ export function registerOAuthCommands(program: Command, ctx: CliContext): void {
     .action(async (ref: string, opts: { localOnly?: boolean }, cmd: Command) => {
       const app = await unlocked(ctx, cmd, 'Revoking tokens');
       const r = await app.oauth.revoke(ref, { localOnly: Boolean(opts.localOnly) });
-      ctx.print(cmd, r, () =>
+      ctx.print(cmd, { ...r, credential: app.credentials.view(r.credential) }, () =>
         r.revokedAtProvider
           ? `Revoked ${r.credential.name}'s tokens at the provider and removed them from the vault.${r.note ? ` ${r.note}` : ''} Sign in again with: keydesk connect "${r.credential.name}"\n`
           : `Removed ${r.credential.name}'s tokens from the vault; the provider was not asked.${r.note ? `\n${r.note}` : ''}\n`
@@ -264,7 +273,7 @@ export function registerOAuthCommands(program: Command, ctx: CliContext): void {
           'paste-tokens takes only access_token and refresh_token; change secret fields with keydesk update.'
         );
       await ctx.unlock(app, 'Storing pasted tokens');
-      const after = await app.oauth.pasteTokens(c.id, tokens);
+      const after = app.credentials.view(await app.oauth.pasteTokens(c.id, tokens));
       ctx.print(cmd, { credential: after }, () =>
         connectedText('Stored pasted tokens (proved by a refresh) for', after, app.vault.clock.now())
       );

@@ -163,7 +163,7 @@ describe('keydesk list and show after validation', () => {
         expiresAt: null,
         rotatedAt: expect.any(String),
         lifecycle: expect.objectContaining({ expiry: null, rotation: expect.objectContaining({ policyDays: 90, due: false }) }),
-        readiness: { lines: [expect.objectContaining({ capability: 'power', ready: true })], note: null },
+        readiness: { known: true, lines: [expect.objectContaining({ capability: 'power', ready: true })], note: null },
         suggestions: []
       })
     );

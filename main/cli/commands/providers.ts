@@ -1,10 +1,12 @@
 import type { Command } from 'commander';
 import type { ValidationProgress } from '../../../preload/contract.ts';
+import type { KeydeskApp } from '../../app.ts';
+import { lifecycleOf, readinessOf, suggestionsOf } from '../../credentials/lifecycle.ts';
+import { MAX_CONCURRENCY, type ValidationResult, type ValidationRun } from '../../credentials/validation.ts';
 import { KeydeskError } from '../../errors.ts';
-import { PROVIDER_SPECS, providerSpec, providerView } from '../../providers/catalog.ts';
-import { lifecycleOf, readinessOf, suggestionsOf } from '../../providers/lifecycle.ts';
+import { MAX_TIMEOUT_MS, MIN_TIMEOUT_MS } from '../../providers/call.ts';
+import type { ProviderRegistry } from '../../providers/registry.ts';
 import type { ProviderSpec } from '../../providers/spec.ts';
-import { MAX_CONCURRENCY, MAX_TIMEOUT_MS, MIN_TIMEOUT_MS, type ValidationResult, type ValidationRun } from '../../providers/validation.ts';
 import type { CliContext } from '../context.ts';
 import { table } from '../format.ts';
 
@@ -41,7 +43,7 @@ function parseConcurrency(v: string | undefined): number | undefined {
 }
 
 /** One line of --json per credential: the stored health after the run, plus why it was skipped. */
-function resultJson(r: ValidationResult) {
+function resultJson(app: KeydeskApp, r: ValidationResult) {
   const c = r.credential;
   return {
     id: c.id,
@@ -56,12 +58,12 @@ function resultJson(r: ValidationResult) {
     skipped: r.skipped,
     durationMs: r.durationMs,
     identity: (c.observed.identity as Record<string, string> | undefined) ?? {},
-    readiness: readinessOf(c),
+    readiness: readinessOf(c, app.providers),
     suggestions: suggestionsOf(c)
   };
 }
 
-export function renderRun(run: ValidationRun, now: Date): string {
+export function renderRun(app: KeydeskApp, run: ValidationRun, now: Date): string {
   const rows = run.results.map((r) => {
     const c = r.credential;
     const status = r.recorded ? c.status : 'skipped';
@@ -74,7 +76,7 @@ export function renderRun(run: ValidationRun, now: Date): string {
       : r.skipped
         ? `${r.skipped.code}: ${r.skipped.message}`
         : '';
-    const expiry = lifecycleOf(c, now).expiry?.label ?? '';
+    const expiry = lifecycleOf(c, app.providers, now).expiry?.label ?? '';
     return [c.name, c.provider, status, expiry, why];
   });
   const s = run.summary;
@@ -104,7 +106,7 @@ export function progressPrinter(write: (s: string) => void, tty: boolean): (p: V
   };
 }
 
-function permissionsJson(spec: ProviderSpec) {
+function permissionsJson(providers: ProviderRegistry, spec: ProviderSpec) {
   return {
     provider: spec.id,
     label: spec.label,
@@ -117,17 +119,15 @@ function permissionsJson(spec: ProviderSpec) {
       modes: c.modes ?? null,
       note: c.note ?? null
     })),
-    note:
-      spec.capabilities.length === 0 ? `${spec.label} has no response capabilities in this version of Keydesk: it is validated only.` : null
+    note: providers.noCapabilitiesNote(spec)
   };
 }
 
-export function renderPermissions(spec: ProviderSpec): string {
+export function renderPermissions(providers: ProviderRegistry, spec: ProviderSpec): string {
   const out: string[] = [`${spec.label} (${spec.id}) — permissions Keydesk needs`, ''];
   out.push('Validation', ...spec.validationPermissions.map((p) => `  - ${p}`), '');
-  if (spec.capabilities.length === 0) {
-    out.push(`${spec.label} has no response capabilities in this version of Keydesk: it is validated only.`, '');
-  }
+  const none = providers.noCapabilitiesNote(spec);
+  if (none) out.push(none, '');
   for (const c of spec.capabilities) {
     out.push(`${c.id} — ${c.label}`, ...c.permissions.map((p) => `  - ${p}`));
     if (c.modes) out.push(`  modes: ${c.modes.join(', ')} only`);
@@ -138,11 +138,13 @@ export function renderPermissions(spec: ProviderSpec): string {
   return `${out.join('\n').trimEnd()}\n`;
 }
 
-function renderProviders(): string {
+function renderProviders(providers: ProviderRegistry): string {
   const out: string[] = [];
-  for (const p of PROVIDER_SPECS) {
+  for (const { spec: p, texts } of providers.manifests) {
     out.push(
-      `${p.id} — ${p.label}${p.tenantScoped ? ' (tenant-scoped)' : ''}; capabilities: ${p.capabilities.map((c) => c.id).join(', ') || 'none yet'}`
+      `${p.id} — ${p.label}${p.tenantScoped ? ' (tenant-scoped)' : ''}; capabilities: ${p.capabilities.map((c) => c.id).join(', ') || 'none yet'}`,
+      `  ${texts.summary}`,
+      `  Where: ${texts.setup}`
     );
     for (const m of p.modes) {
       out.push(`  mode ${m.id} — ${m.label}${m.oauth ? ' (OAuth flow)' : ''}; rotate every ${m.rotationDays} days`);
@@ -198,8 +200,14 @@ export function registerProviderCommands(program: Command, ctx: CliContext): voi
       const now = app.vault.clock.now();
       ctx.print(
         cmd,
-        { runId: run.runId, results: run.results.map(resultJson), summary: run.summary, stopped: run.stopped, durationMs: run.durationMs },
-        () => renderRun(run, now)
+        {
+          runId: run.runId,
+          results: run.results.map((r) => resultJson(app, r)),
+          summary: run.summary,
+          stopped: run.stopped,
+          durationMs: run.durationMs
+        },
+        () => renderRun(app, run, now)
       );
       const notOk = run.results.some((r) => !r.recorded || r.credential.status !== 'ok');
       if (run.stopped || (opts.strict && notOk)) ctx.exitCode = 1;
@@ -207,17 +215,17 @@ export function registerProviderCommands(program: Command, ctx: CliContext): voi
 
   program
     .command('permissions')
-    .argument('<provider>', 'aws | gcp | azure | google_workspace | microsoft_365 | hostinger | agentsoc_mail_block')
+    .argument('<provider>', ctx.providers.idList())
     .description('print the exact permissions validation and each capability need, like a connector guide')
     .action((provider: string, _opts: unknown, cmd: Command) => {
-      const spec = providerSpec(provider);
-      ctx.print(cmd, permissionsJson(spec), () => renderPermissions(spec));
+      const spec = ctx.providers.spec(provider);
+      ctx.print(cmd, permissionsJson(ctx.providers, spec), () => renderPermissions(ctx.providers, spec));
     });
 
   program
     .command('providers')
     .description('list providers, their auth modes and fields (secret / required), and their capabilities')
     .action((_opts: unknown, cmd: Command) => {
-      ctx.print(cmd, { providers: PROVIDER_SPECS.map(providerView) }, renderProviders);
+      ctx.print(cmd, { providers: ctx.providers.catalog() }, () => renderProviders(ctx.providers));
     });
 }

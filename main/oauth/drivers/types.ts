@@ -55,3 +55,18 @@ export interface FlowDriver {
   readonly revoke: ((token: string, hint: 'refresh_token' | 'access_token') => Promise<void>) | null;
   readonly revocationNote: string | null;
 }
+
+/** Builds the driver for one credential (a manifest's `oauth[mode]` loads one of these). */
+export type DriverFactory = (source: OAuthSource, deps: DriverDeps) => Promise<FlowDriver>;
+
+/**
+ * Which provider modes sign in, and their drivers: the provider registry answers this, handed to the OAuth service by
+ * the composition root, so main/oauth/ names no provider.
+ */
+export interface OAuthDrivers {
+  isOAuthMode(provider: string, mode: string): boolean;
+  /** "provider/mode" of every OAuth mode, for messages. */
+  oauthModes(): string[];
+  /** The driver for a credential; UNSUPPORTED for a mode that is not OAuth. */
+  driver(source: OAuthSource, deps: DriverDeps): Promise<FlowDriver>;
+}

@@ -1,5 +1,4 @@
-import { answer, failure, malformedAnswer, str } from '../../executions/answers.ts';
-import { joinUrl } from '../outcome.ts';
+import { answer, failure, malformedAnswer, str, joinUrl } from '../answers.ts';
 import {
   ActionError,
   type ActionContext,

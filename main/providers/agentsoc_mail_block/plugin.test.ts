@@ -1,7 +1,8 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startBlocklistPeer, type BlocklistPeer } from '../../../e2e/peers/blocklist.ts';
 import { containsAnyEncoding, keychainVault, type TempVault } from '../../testing/fixtures.ts';
-import { readinessOf } from '../lifecycle.ts';
+import { readinessOf } from '../../credentials/lifecycle.ts';
+import { defaultRegistry } from '../registry.ts';
 
 /** The blocklist provider through the real validation service against the contract peer (docs/blocklist-api.md). */
 let peer: BlocklistPeer;
@@ -35,7 +36,7 @@ describe('agentsoc_mail_block validation', () => {
     const c = add(peer.blocklist.addToken());
     const r = await validate(c.id);
     expect(r).toMatchObject({ status: 'ok', lastError: null, observed: { identity: { blocklist_host: new URL(peer.url).host } } });
-    expect(readinessOf(r).lines).toEqual([expect.objectContaining({ capability: 'block_email_domain', ready: true })]);
+    expect(readinessOf(r, defaultRegistry).lines).toEqual([expect.objectContaining({ capability: 'block_email_domain', ready: true })]);
     expect(peer.control.requests).toEqual([expect.objectContaining({ method: 'GET', path: '/v1/entries' })]);
   });
 
@@ -47,7 +48,7 @@ describe('agentsoc_mail_block validation', () => {
     const revoked = add(token);
     const r = await validate(revoked.id);
     expect(r.status).toBe('failed');
-    expect(readinessOf(r).lines[0]).toMatchObject({ ready: false });
+    expect(readinessOf(r, defaultRegistry).lines[0]).toMatchObject({ ready: false });
   });
 
   it('expired: the service says token_expired', async () => {

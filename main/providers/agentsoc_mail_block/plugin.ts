@@ -1,18 +1,6 @@
-import {
-  joinUrl,
-  malformed,
-  ok,
-  outcome,
-  parseJson,
-  providerCode,
-  providerMessage,
-  readText,
-  serverError,
-  throttled,
-  withProviderWords
-} from '../outcome.ts';
-import type { ProviderPlugin, ValidateContext, ValidationOutcome } from '../plugin.ts';
-import { agentsocMailBlockSpec } from './spec.ts';
+import { malformed, ok, outcome, serverError, throttled } from '../outcome.ts';
+import { joinUrl, parseJson, providerCode, providerMessage, readText, withProviderWords } from '../answers.ts';
+import type { ValidationPlugin, ValidateContext, ValidationOutcome } from '../plugin.ts';
 
 /** The read Keydesk validates with (docs/blocklist-api.md): one entry is enough to prove the token reads the list. */
 export const VALIDATE_PATH = '/v1/entries?limit=1';
@@ -90,4 +78,4 @@ async function validate(ctx: ValidateContext): Promise<ValidationOutcome> {
   );
 }
 
-export const plugin: ProviderPlugin = { spec: agentsocMailBlockSpec, validate };
+export const plugin: ValidationPlugin = { validate };

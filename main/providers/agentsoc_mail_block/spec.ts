@@ -14,7 +14,7 @@ export const agentsocMailBlockSpec: ProviderSpec = {
           name: 'token',
           label: 'Bearer token',
           secret: true,
-          schema: pattern('Bearer token', /^[\x21-\x7E]{16,2048}$/, 'a bearer token (16–2048 printable characters)', 2048)
+          rule: pattern('Bearer token', /^[\x21-\x7E]{16,2048}$/, 'a bearer token (16–2048 printable characters)', 2048)
         }),
         field({
           name: 'blocklist_url',
@@ -22,7 +22,7 @@ export const agentsocMailBlockSpec: ProviderSpec = {
           kind: 'url',
           endpoint: true,
           placeholder: 'https://blocklist.example',
-          schema: endpointUrl('Blocklist service URL')
+          rule: endpointUrl('Blocklist service URL')
         })
       ],
       describe: (v) => {

@@ -2,7 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startStsPeer, type StsPeer } from '../../../e2e/peers/sts.ts';
 import { containsAnyEncoding, keychainVault, type TempVault } from '../../testing/fixtures.ts';
-import { lifecycleOf, readinessOf } from '../lifecycle.ts';
+import { lifecycleOf, readinessOf } from '../../credentials/lifecycle.ts';
+import { defaultRegistry } from '../registry.ts';
 
 /**
  * AWS through the real validation service and the real @aws-sdk/client-sts, against the loopback STS that verifies
@@ -67,7 +68,8 @@ describe('aws access_key', () => {
       lastError: null,
       observed: { identity: { account_id: '123456789012', arn: 'arn:aws:iam::123456789012:user/responder', user_id: u.userId } }
     });
-    expect(readinessOf(r)).toEqual({
+    expect(readinessOf(r, defaultRegistry)).toEqual({
+      known: true,
       lines: [],
       note: 'Amazon Web Services has no response capabilities in this version of Keydesk: it is validated only.'
     });
@@ -170,7 +172,7 @@ describe('aws assume_role', () => {
     const sessionEnds = Date.parse((r.observed.identity as Record<string, string>).session_expires_at ?? '');
     expect(sessionEnds - Date.now()).toBeGreaterThan(1700_000);
     expect(r.expiresAt).toBeNull();
-    expect(lifecycleOf(r, new Date()).session?.label).toMatch(/^session expires in (29|30) min/);
+    expect(lifecycleOf(r, defaultRegistry, new Date()).session?.label).toMatch(/^session expires in (29|30) min/);
   });
 
   it('failed: AccessDenied on AssumeRole names sts:AssumeRole and the role', async () => {

@@ -1,10 +1,10 @@
 import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient, type AssumeRoleCommandInput } from '@aws-sdk/client-sts';
 import { KeydeskError } from '../../errors.ts';
 import { retryAfterMs, type ProviderHttp } from '../http.ts';
-import { MAX_ANSWER_BYTES, ok, outcome, outcomeFromThrown, readBytes } from '../outcome.ts';
+import { ok, outcome, outcomeFromThrown } from '../outcome.ts';
+import { MAX_ANSWER_BYTES, readBytes } from '../answers.ts';
 import { cleanErrorCode, makeScrubber } from '../scrub.ts';
-import type { Observed, ProviderPlugin, ValidateContext, ValidationOutcome } from '../plugin.ts';
-import { awsSpec } from './spec.ts';
+import type { Observed, ValidationPlugin, ValidateContext, ValidationOutcome } from '../plugin.ts';
 
 /**
  * AWS: STS GetCallerIdentity (it needs no IAM permission), after AssumeRole in assume_role mode, with the real SDK.
@@ -282,4 +282,4 @@ async function validate(ctx: ValidateContext): Promise<ValidationOutcome> {
   }
 }
 
-export const plugin: ProviderPlugin = { spec: awsSpec, validate };
+export const plugin: ValidationPlugin = { validate };

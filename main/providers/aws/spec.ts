@@ -6,19 +6,19 @@ const keyId = field({
   secret: true,
   last4: true,
   placeholder: 'AKIA…',
-  schema: pattern('Access key ID', /^[A-Z0-9]{16,128}$/, 'an IAM access key id (16–128 upper-case letters and digits)', 128)
+  rule: pattern('Access key ID', /^[A-Z0-9]{16,128}$/, 'an IAM access key id (16–128 upper-case letters and digits)', 128)
 });
 const secretKey = field({
   name: 'secret_access_key',
   label: 'Secret access key',
   secret: true,
-  schema: pattern('Secret access key', /^\S{16,128}$/, 'a secret access key (16–128 characters, no spaces)', 128)
+  rule: pattern('Secret access key', /^\S{16,128}$/, 'a secret access key (16–128 characters, no spaces)', 128)
 });
 const region = field({
   name: 'region',
   label: 'Region',
   placeholder: 'us-east-1',
-  schema: pattern('Region', /^[a-z]{2}(-[a-z]+)+-\d{1,2}$/, 'an AWS region such as us-east-1', 32)
+  rule: pattern('Region', /^[a-z]{2}(-[a-z]+)+-\d{1,2}$/, 'an AWS region such as us-east-1', 32)
 });
 const sts = endpointField(
   'sts_endpoint',
@@ -37,7 +37,7 @@ const accessKeyFields: FieldSpec[] = [
     required: false,
     multiline: true,
     help: 'Only for temporary (ASIA…) keys.',
-    schema: pattern('Session token', /^\S{16,8192}$/, 'a session token', 8192)
+    rule: pattern('Session token', /^\S{16,8192}$/, 'a session token', 8192)
   }),
   region,
   sts
@@ -50,14 +50,14 @@ const assumeRoleFields: FieldSpec[] = [
     name: 'role_arn',
     label: 'Role ARN',
     placeholder: 'arn:aws:iam::123456789012:role/KeydeskResponder',
-    schema: pattern('Role ARN', /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/, 'an IAM role ARN (arn:aws:iam::ACCOUNT:role/NAME)')
+    rule: pattern('Role ARN', /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/, 'an IAM role ARN (arn:aws:iam::ACCOUNT:role/NAME)')
   }),
   field({
     name: 'external_id',
     label: 'External ID',
     secret: true,
     required: false,
-    schema: pattern('External ID', /^[\w+=,.@:/-]{2,1224}$/, '2–1224 characters of letters, digits and +=,.@:/-', 1224)
+    rule: pattern('External ID', /^[\w+=,.@:/-]{2,1224}$/, '2–1224 characters of letters, digits and +=,.@:/-', 1224)
   }),
   field({
     name: 'session_policy',
@@ -66,7 +66,7 @@ const assumeRoleFields: FieldSpec[] = [
     multiline: true,
     kind: 'json',
     help: 'An inline IAM policy that narrows the role session.',
-    schema: jsonObject('Session policy')
+    rule: jsonObject('Session policy')
   }),
   field({
     name: 'duration_seconds',
@@ -74,7 +74,7 @@ const assumeRoleFields: FieldSpec[] = [
     required: false,
     kind: 'number',
     placeholder: '3600',
-    schema: integerIn('Session duration', 900, 43200)
+    rule: integerIn('Session duration', 900, 43200)
   }),
   region,
   sts

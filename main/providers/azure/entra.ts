@@ -2,7 +2,8 @@ import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { ConfidentialClientApplication, type Configuration } from '@azure/msal-node';
 import { KeydeskError } from '../../errors.ts';
 import type { ProviderHttp } from '../http.ts';
-import { outcome, outcomeFromThrown, parseJson, readText } from '../outcome.ts';
+import { outcome, outcomeFromThrown } from '../outcome.ts';
+import { parseJson, readText } from '../answers.ts';
 import type { ValidateContext, ValidationOutcome } from '../plugin.ts';
 
 /**

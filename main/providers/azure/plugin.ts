@@ -1,7 +1,7 @@
-import { joinUrl, malformed, ok, outcome } from '../outcome.ts';
-import type { ProviderPlugin, ValidateContext, ValidationOutcome } from '../plugin.ts';
+import { malformed, ok, outcome } from '../outcome.ts';
+import { joinUrl } from '../answers.ts';
+import type { ValidationPlugin, ValidateContext, ValidationOutcome } from '../plugin.ts';
 import { bearerGet, defaultScope, entraClientCredentialsToken, entraCredential, microsoftErrorCode } from './entra.ts';
-import { azureSpec } from './spec.ts';
 
 /**
  * Azure: an MSAL client-credentials token for Resource Manager (client secret or certificate), then
@@ -89,8 +89,7 @@ async function validate(ctx: ValidateContext): Promise<ValidationOutcome> {
   });
 }
 
-export const plugin: ProviderPlugin = {
-  spec: azureSpec,
+export const plugin: ValidationPlugin = {
   validate(ctx) {
     if (ctx.credential.mode === 'client_secret' || ctx.credential.mode === 'certificate') return validate(ctx);
     return Promise.resolve(

@@ -1,7 +1,7 @@
 import {
   certificateFacts,
   certificatePem,
-  clientSecretSchema,
+  clientSecretRule,
   endpointField,
   field,
   guid,
@@ -11,10 +11,10 @@ import {
 } from '../spec.ts';
 
 const common = (secretField: FieldSpec): FieldSpec[] => [
-  field({ name: 'tenant_id', label: 'Tenant ID', schema: tenantId('Tenant ID') }),
-  field({ name: 'client_id', label: 'Client (application) ID', secret: true, last4: true, kind: 'uuid', schema: guid('Client ID') }),
+  field({ name: 'tenant_id', label: 'Tenant ID', rule: tenantId('Tenant ID') }),
+  field({ name: 'client_id', label: 'Client (application) ID', secret: true, last4: true, kind: 'uuid', rule: guid('Client ID') }),
   secretField,
-  field({ name: 'subscription_id', label: 'Subscription ID', kind: 'uuid', schema: guid('Subscription ID') }),
+  field({ name: 'subscription_id', label: 'Subscription ID', kind: 'uuid', rule: guid('Subscription ID') }),
   endpointField(
     'authority_host',
     'Authority host',
@@ -38,7 +38,7 @@ export const azureSpec: ProviderSpec = {
       id: 'client_secret',
       label: 'Service principal (client secret)',
       rotationDays: 90,
-      fields: common(field({ name: 'client_secret', label: 'Client secret', secret: true, schema: clientSecretSchema }))
+      fields: common(field({ name: 'client_secret', label: 'Client secret', secret: true, rule: clientSecretRule }))
     },
     {
       id: 'certificate',
@@ -51,7 +51,7 @@ export const azureSpec: ProviderSpec = {
           secret: true,
           multiline: true,
           kind: 'pem',
-          schema: certificatePem('Certificate PEM')
+          rule: certificatePem('Certificate PEM')
         })
       ),
       describe: (v) => {

@@ -2,7 +2,8 @@ import { stat } from 'node:fs/promises';
 import { gaxios, IdentityPoolClient, JWT } from 'google-auth-library';
 import { KeydeskError } from '../../errors.ts';
 import type { ProviderHttp } from '../http.ts';
-import { outcome, outcomeFromThrown, parseJson, readText } from '../outcome.ts';
+import { outcome, outcomeFromThrown } from '../outcome.ts';
+import { parseJson, readText } from '../answers.ts';
 import type { ValidationOutcome } from '../plugin.ts';
 
 /**

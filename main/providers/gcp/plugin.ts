@@ -1,5 +1,6 @@
-import { joinUrl, malformed, ok, outcome } from '../outcome.ts';
-import type { Observed, ProviderPlugin, ValidateContext, ValidationOutcome } from '../plugin.ts';
+import { malformed, ok, outcome } from '../outcome.ts';
+import { joinUrl } from '../answers.ts';
+import type { Observed, ValidationPlugin, ValidateContext, ValidationOutcome } from '../plugin.ts';
 import { jsonField } from '../spec.ts';
 import { externalAccountToken, googleApiError, googleGet, serviceAccountToken, type ServiceAccountKey } from './google-auth.ts';
 import { gcpSpec } from './spec.ts';
@@ -128,8 +129,7 @@ async function validateExternalAccount(ctx: ValidateContext): Promise<Validation
   return ok(observed(projectIdentity(found.project)));
 }
 
-export const plugin: ProviderPlugin = {
-  spec: gcpSpec,
+export const plugin: ValidationPlugin = {
   validate(ctx) {
     switch (ctx.credential.mode) {
       case 'service_account_key':

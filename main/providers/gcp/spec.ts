@@ -29,7 +29,7 @@ export const gcpSpec: ProviderSpec = {
           secret: true,
           multiline: true,
           kind: 'json',
-          schema: serviceAccountJson('Service account JSON')
+          rule: serviceAccountJson('Service account JSON')
         }),
         tokenUrl,
         apiBase
@@ -55,7 +55,7 @@ export const gcpSpec: ProviderSpec = {
           multiline: true,
           kind: 'json',
           help: 'url or file credential sources only; executable sources are refused.',
-          schema: externalAccountJson('External account JSON')
+          rule: externalAccountJson('External account JSON')
         }),
         tokenUrl,
         apiBase

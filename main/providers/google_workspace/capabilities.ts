@@ -1,6 +1,5 @@
-import { answer, failure, malformedAnswer, str, type Answer } from '../../executions/answers.ts';
+import { answer, failure, malformedAnswer, str, type Answer, joinUrl } from '../answers.ts';
 import { serviceAccountToken, type ServiceAccountKey } from '../gcp/google-auth.ts';
-import { joinUrl } from '../outcome.ts';
 import {
   ActionError,
   type ActionContext,

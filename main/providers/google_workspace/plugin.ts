@@ -1,6 +1,7 @@
 import { googleApiError, googleGet, serviceAccountToken, type ServiceAccountKey } from '../gcp/google-auth.ts';
-import { joinUrl, malformed, ok, outcome } from '../outcome.ts';
-import type { CapabilityReadiness, Observed, ProviderPlugin, ValidateContext, ValidationOutcome } from '../plugin.ts';
+import { malformed, ok, outcome } from '../outcome.ts';
+import { joinUrl } from '../answers.ts';
+import type { CapabilityReadiness, Observed, ValidationPlugin, ValidateContext, ValidationOutcome } from '../plugin.ts';
 import { jsonField } from '../spec.ts';
 import { googleWorkspaceSpec, WORKSPACE_SCOPES } from './spec.ts';
 
@@ -176,8 +177,7 @@ async function validateDwd(ctx: ValidateContext): Promise<ValidationOutcome> {
   });
 }
 
-export const plugin: ProviderPlugin = {
-  spec: googleWorkspaceSpec,
+export const plugin: ValidationPlugin = {
   validates: ['service_account_dwd'],
   validate(ctx) {
     if (ctx.credential.mode === 'service_account_dwd') return validateDwd(ctx);

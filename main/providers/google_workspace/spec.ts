@@ -31,26 +31,21 @@ export const googleWorkspaceSpec: ProviderSpec = {
           secret: true,
           multiline: true,
           kind: 'json',
-          schema: serviceAccountJson('Service account JSON')
+          rule: serviceAccountJson('Service account JSON')
         }),
         field({
           name: 'delegated_admin_email',
           label: 'Delegated admin email',
           kind: 'email',
           help: 'A Workspace admin the service account impersonates.',
-          schema: emailAddress('Delegated admin email')
+          rule: emailAddress('Delegated admin email')
         }),
         field({
           name: 'customer_id',
           label: 'Customer ID',
           placeholder: 'C01234abc',
           help: 'Admin console → Account → Account settings; or my_customer.',
-          schema: pattern(
-            'Customer ID',
-            /^(my_customer|C[0-9a-z]{5,20})$/i,
-            'a Workspace customer id such as C01234abc (or my_customer)',
-            32
-          )
+          rule: pattern('Customer ID', /^(my_customer|C[0-9a-z]{5,20})$/i, 'a Workspace customer id such as C01234abc (or my_customer)', 32)
         }),
         tokenUrl,
         apiBase
@@ -70,14 +65,14 @@ export const googleWorkspaceSpec: ProviderSpec = {
           name: 'client_id',
           label: 'OAuth client ID',
           placeholder: '…apps.googleusercontent.com',
-          schema: pattern('OAuth client ID', /^[\w.-]{8,256}$/, 'an OAuth client id', 256)
+          rule: pattern('OAuth client ID', /^[\w.-]{8,256}$/, 'an OAuth client id', 256)
         }),
         field({
           name: 'client_secret',
           label: 'OAuth client secret',
           secret: true,
           required: false,
-          schema: pattern('OAuth client secret', /^\S{8,256}$/, 'an OAuth client secret', 256)
+          rule: pattern('OAuth client secret', /^\S{8,256}$/, 'an OAuth client secret', 256)
         }),
         endpointField(
           'authorization_url',
@@ -94,7 +89,7 @@ export const googleWorkspaceSpec: ProviderSpec = {
           kind: 'scopes',
           required: false,
           help: 'Default: openid email and the Directory and Gmail scopes the capabilities need.',
-          schema: scopeList('Scopes')
+          rule: scopeList('Scopes')
         })
       ]
     }

@@ -1,5 +1,4 @@
-import { answer, failure, malformedAnswer } from '../../executions/answers.ts';
-import { joinUrl } from '../outcome.ts';
+import { answer, failure, malformedAnswer, joinUrl } from '../answers.ts';
 import {
   ActionError,
   type ActionContext,

@@ -1,7 +1,8 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { sampleVm, startHostingerPeer, type HostingerPeer } from '../../../e2e/peers/hostinger.ts';
 import { keychainVault, manualClock, type TempVault } from '../../testing/fixtures.ts';
-import { readinessOf } from '../lifecycle.ts';
+import { readinessOf } from '../../credentials/lifecycle.ts';
+import { defaultRegistry } from '../registry.ts';
 
 /** Hostinger through the real validation service, a real keychain vault and the loopback VPS API. */
 let peer: HostingerPeer;
@@ -33,7 +34,7 @@ describe('hostinger validation', () => {
     const c = add(peer.hostinger.addToken({ vms: [sampleVm(1), sampleVm(2)] }));
     const r = await validate(c.id);
     expect(r).toMatchObject({ status: 'ok', lastError: null, observed: { identity: { vps_instances: '2' } } });
-    expect(readinessOf(r).lines).toEqual([expect.objectContaining({ capability: 'power', ready: true, missing: [] })]);
+    expect(readinessOf(r, defaultRegistry).lines).toEqual([expect.objectContaining({ capability: 'power', ready: true, missing: [] })]);
     expect(peer.control.requests).toEqual([expect.objectContaining({ method: 'GET', path: '/api/vps/v1/virtual-machines' })]);
   });
 
@@ -43,7 +44,7 @@ describe('hostinger validation', () => {
     expect(r.status).toBe('failed');
     expect(r.lastError?.code).toBe('HTTP_401');
     expect(r.lastError?.message).toMatch(/wrong or revoked token/);
-    expect(readinessOf(r).lines[0]).toMatchObject({ capability: 'power', ready: false });
+    expect(readinessOf(r, defaultRegistry).lines[0]).toMatchObject({ capability: 'power', ready: false });
   });
 
   it('failed: 403 says the token lacks VPS API access or the account has no VPS plan, and readiness names the permission', async () => {

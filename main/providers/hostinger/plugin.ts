@@ -1,16 +1,6 @@
-import {
-  joinUrl,
-  malformed,
-  ok,
-  outcome,
-  parseJson,
-  providerMessage,
-  readText,
-  serverError,
-  throttled,
-  withProviderWords
-} from '../outcome.ts';
-import type { CapabilityReadiness, ProviderPlugin, ValidateContext, ValidationOutcome } from '../plugin.ts';
+import { malformed, ok, outcome, serverError, throttled } from '../outcome.ts';
+import { joinUrl, parseJson, providerMessage, readText, withProviderWords } from '../answers.ts';
+import type { CapabilityReadiness, ValidationPlugin, ValidateContext, ValidationOutcome } from '../plugin.ts';
 import { hostingerSpec } from './spec.ts';
 
 /** Hostinger's public API (developers.hostinger.com); `api_base_url` overrides it per credential. */
@@ -83,4 +73,4 @@ async function validate(ctx: ValidateContext): Promise<ValidationOutcome> {
   }
 }
 
-export const plugin: ProviderPlugin = { spec: hostingerSpec, validate };
+export const plugin: ValidationPlugin = { validate };

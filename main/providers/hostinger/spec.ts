@@ -15,7 +15,7 @@ export const hostingerSpec: ProviderSpec = {
           label: 'API token',
           secret: true,
           help: 'hPanel → Account → API.',
-          schema: pattern('API token', /^\S{16,512}$/, 'an API token (16–512 characters, no spaces)', 512)
+          rule: pattern('API token', /^\S{16,512}$/, 'an API token (16–512 characters, no spaces)', 512)
         }),
         endpointField('api_base_url', 'API base URL', 'Override the Hostinger API base URL.', 'https://developers.hostinger.com')
       ]

@@ -1,6 +1,5 @@
-import { answer, failure, malformedAnswer, str, type Answer } from '../../executions/answers.ts';
+import { answer, failure, malformedAnswer, str, type Answer, joinUrl } from '../answers.ts';
 import { defaultScope, entraClientCredentialsToken, entraCredential } from '../azure/entra.ts';
-import { joinUrl } from '../outcome.ts';
 import {
   ActionError,
   type ActionContext,

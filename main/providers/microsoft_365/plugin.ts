@@ -7,8 +7,9 @@ import {
   tokenRoles,
   type EntraCredential
 } from '../azure/entra.ts';
-import { joinUrl, malformed, ok, outcome } from '../outcome.ts';
-import type { CapabilityReadiness, Observed, ProviderPlugin, ValidateContext, ValidationOutcome } from '../plugin.ts';
+import { malformed, ok, outcome } from '../outcome.ts';
+import { joinUrl } from '../answers.ts';
+import type { CapabilityReadiness, Observed, ValidationPlugin, ValidateContext, ValidationOutcome } from '../plugin.ts';
 import { microsoft365Spec } from './spec.ts';
 
 /**
@@ -148,8 +149,7 @@ async function validate(ctx: ValidateContext): Promise<ValidationOutcome> {
   );
 }
 
-export const plugin: ProviderPlugin = {
-  spec: microsoft365Spec,
+export const plugin: ValidationPlugin = {
   validates: ['client_secret', 'certificate'],
   validate(ctx) {
     if (ctx.credential.mode === 'client_secret' || ctx.credential.mode === 'certificate') return validate(ctx);

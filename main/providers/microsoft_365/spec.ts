@@ -1,7 +1,7 @@
 import {
   certificateFacts,
   certificatePem,
-  clientSecretSchema,
+  clientSecretRule,
   endpointField,
   field,
   guid,
@@ -26,14 +26,14 @@ const endpoints: FieldSpec[] = [
     'https://outlook.office365.com'
   )
 ];
-const tenant = field({ name: 'tenant_id', label: 'Tenant ID', schema: tenantId('Tenant ID') });
+const tenant = field({ name: 'tenant_id', label: 'Tenant ID', rule: tenantId('Tenant ID') });
 const confidentialClientId = field({
   name: 'client_id',
   label: 'Client (application) ID',
   secret: true,
   last4: true,
   kind: 'uuid',
-  schema: guid('Client ID')
+  rule: guid('Client ID')
 });
 
 export const microsoft365Spec: ProviderSpec = {
@@ -48,7 +48,7 @@ export const microsoft365Spec: ProviderSpec = {
       fields: [
         tenant,
         confidentialClientId,
-        field({ name: 'client_secret', label: 'Client secret', secret: true, schema: clientSecretSchema }),
+        field({ name: 'client_secret', label: 'Client secret', secret: true, rule: clientSecretRule }),
         ...endpoints
       ]
     },
@@ -65,7 +65,7 @@ export const microsoft365Spec: ProviderSpec = {
           secret: true,
           multiline: true,
           kind: 'pem',
-          schema: certificatePem('Certificate PEM')
+          rule: certificatePem('Certificate PEM')
         }),
         ...endpoints
       ],
@@ -87,7 +87,7 @@ export const microsoft365Spec: ProviderSpec = {
           label: 'Client (application) ID',
           kind: 'uuid',
           help: 'A public client app registration.',
-          schema: guid('Client ID')
+          rule: guid('Client ID')
         }),
         ...endpoints,
         field({
@@ -96,7 +96,7 @@ export const microsoft365Spec: ProviderSpec = {
           kind: 'scopes',
           required: false,
           help: 'Default: the delegated Graph permissions the capabilities need.',
-          schema: scopeList('Scopes')
+          rule: scopeList('Scopes')
         })
       ]
     }

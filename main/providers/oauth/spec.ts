@@ -19,7 +19,7 @@ export const oauthSpec: ProviderSpec = {
           required: false,
           endpoint: true,
           help: 'google, microsoft, github or slack prefill the URLs.',
-          schema: pattern('Preset', /^(google|microsoft|github|slack)$/, 'one of google, microsoft, github, slack', 16)
+          rule: pattern('Preset', /^(google|microsoft|github|slack)$/, 'one of google, microsoft, github, slack', 16)
         }),
         field({
           name: 'tenant',
@@ -29,7 +29,7 @@ export const oauthSpec: ProviderSpec = {
           // needs the client secret again and is refused while sign-in tokens are stored.
           endpoint: true,
           help: 'Microsoft preset only: your tenant id or domain (default organizations).',
-          schema: pattern(
+          rule: pattern(
             'Tenant',
             /^(organizations|common|consumers|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63})$/i,
             'a tenant id (GUID), a verified domain, or organizations, common or consumers',
@@ -43,16 +43,16 @@ export const oauthSpec: ProviderSpec = {
         field({
           name: 'client_id',
           label: 'Client ID',
-          schema: pattern('Client ID', /^[\x21-\x7E]{1,512}$/, 'a client id (printable characters, no spaces)', 512)
+          rule: pattern('Client ID', /^[\x21-\x7E]{1,512}$/, 'a client id (printable characters, no spaces)', 512)
         }),
         field({
           name: 'client_secret',
           label: 'Client secret',
           secret: true,
           required: false,
-          schema: pattern('Client secret', /^\S{1,512}$/, 'a client secret (no spaces)', 512)
+          rule: pattern('Client secret', /^\S{1,512}$/, 'a client secret (no spaces)', 512)
         }),
-        field({ name: 'scopes', label: 'Scopes', kind: 'scopes', placeholder: 'openid offline_access', schema: scopeList('Scopes') })
+        field({ name: 'scopes', label: 'Scopes', kind: 'scopes', placeholder: 'openid offline_access', rule: scopeList('Scopes') })
       ],
       check: (v) => ({
         ...(v.preset || v.discovery_url || (v.authorization_url && v.token_url)

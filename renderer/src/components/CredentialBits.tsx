@@ -39,13 +39,14 @@ export function Rotation({ c, now }: { c: CredentialView; now: number }) {
 }
 
 export function ReadinessSummary({ c }: { c: CredentialView }) {
-  if (!c.readiness) return <span className="muted">known after validation</span>;
-  if (c.readiness.length === 0) return <span className="muted">no capabilities</span>;
-  const ready = c.readiness.filter((r) => r.ready === true).length;
-  const blocked = c.readiness.filter((r) => r.ready === false).map((r) => r.capability);
+  const lines = c.readiness.lines;
+  if (!c.readiness.known) return <span className="muted">known after validation</span>;
+  if (lines.length === 0) return <span className="muted">no capabilities</span>;
+  const ready = lines.filter((r) => r.ready === true).length;
+  const blocked = lines.filter((r) => r.ready === false).map((r) => r.capability);
   return (
     <span>
-      {ready} of {c.readiness.length} ready
+      {ready} of {lines.length} ready
       {blocked.length ? <span className="muted"> — not: {blocked.join(', ')}</span> : null}
     </span>
   );

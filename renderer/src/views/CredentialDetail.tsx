@@ -208,12 +208,12 @@ export function CredentialDetail({ id }: { id: string }) {
 
       <section className="card" aria-labelledby="ready-title">
         <h2 id="ready-title">What it can do</h2>
-        {c.readiness === null ? (
+        {!c.readiness.known ? (
           <p className="muted">
             Readiness is known after the provider has been asked (validation). Capabilities of this provider:{' '}
             {(provider?.capabilities ?? []).map((x) => x.label).join('; ') || 'none'}.
           </p>
-        ) : c.readiness.length === 0 ? (
+        ) : c.readiness.lines.length === 0 ? (
           <p className="muted">This provider offers no response actions.</p>
         ) : (
           <table className="data">
@@ -226,9 +226,9 @@ export function CredentialDetail({ id }: { id: string }) {
               </tr>
             </thead>
             <tbody>
-              {c.readiness.map((r) => (
+              {c.readiness.lines.map((r) => (
                 <tr key={r.capability}>
-                  <th scope="row">{provider?.capabilities.find((x) => x.id === r.capability)?.label ?? r.capability}</th>
+                  <th scope="row">{r.label}</th>
                   <td>{r.ready === true ? 'Ready' : r.ready === false ? 'Not ready' : 'Unknown until tried'}</td>
                   <td>
                     {r.missing.length ? r.missing.join(', ') : <span className="muted">—</span>}

@@ -3,32 +3,26 @@ import type { ErrorShape, ValidationProgress } from '../../preload/contract.ts';
 import type { Clock } from '../clock.ts';
 import { KeydeskError, toErrorShape } from '../errors.ts';
 import type { EventBus } from '../events.ts';
-import {
-  CREDENTIAL_STATUSES,
-  type CredentialMaterial,
-  type CredentialStore,
-  type CredentialSummary,
-  type LastError
-} from '../vault/credentials.ts';
-import { isProviderId, providerSpec } from './catalog.ts';
-import { DEFAULT_TIMEOUT_MS, RetryAfterGate, providerHttp } from './http.ts';
-import { outcomeFromThrown } from './outcome.ts';
-import type { ProviderPlugin, ValidationOutcome } from './plugin.ts';
-import { loadPlugin } from './registry.ts';
-import { cleanErrorCode, cleanProviderText, makeScrubber, scrubDeep, type Scrubber } from './scrub.ts';
+import { CREDENTIAL_STATUSES, type CredentialMaterial, type CredentialSummary, type LastError } from '../vault/credential-store.ts';
+import type { CredentialService } from './service.ts';
+import { checkTimeout, openCall, type CallSettings } from '../providers/call.ts';
+import { RetryAfterGate } from '../providers/http.ts';
+import { outcomeFromThrown } from '../providers/outcome.ts';
+import type { ValidationPlugin, ValidationOutcome } from '../providers/plugin.ts';
+import type { ProviderRegistry } from '../providers/registry.ts';
+import { cleanErrorCode, cleanProviderText, makeScrubber, scrubDeep, type Scrubber } from '../providers/scrub.ts';
 
 /** "validate all" must not flood: at most this many credentials are checked at once unless configured. */
 export const DEFAULT_CONCURRENCY = 8;
 export const MAX_CONCURRENCY = 32;
-export const MIN_TIMEOUT_MS = 100;
-export const MAX_TIMEOUT_MS = 120_000;
 
 export interface ValidationServiceOptions {
-  credentials: CredentialStore;
+  credentials: CredentialService;
+  registry: ProviderRegistry;
   events: EventBus;
   clock: Clock;
-  /** Per-request timeout for provider calls (default 15 s). */
-  timeoutMs?: number;
+  /** The provider-call settings (per-request timeout) every call of this process uses. */
+  calls: CallSettings;
   /** Credentials checked at once by validateAll (default 8). */
   concurrency?: number;
 }
@@ -138,17 +132,21 @@ const UNUSABLE = new Set(['HEADER_TAMPERED', 'SECRET_TAMPERED', 'SECRET_SWAPPED'
  * A locked vault fails with VAULT_LOCKED and changes nothing.
  */
 export class ValidationService {
-  readonly #credentials: CredentialStore;
+  readonly #credentials: CredentialService;
+  readonly #registry: ProviderRegistry;
   readonly #events: EventBus;
   readonly #clock: Clock;
+  readonly #calls: CallSettings;
   readonly timeoutMs: number;
   readonly concurrency: number;
 
   constructor(opts: ValidationServiceOptions) {
     this.#credentials = opts.credentials;
+    this.#registry = opts.registry;
     this.#events = opts.events;
     this.#clock = opts.clock;
-    this.timeoutMs = checkTimeout(opts.timeoutMs ?? DEFAULT_TIMEOUT_MS);
+    this.#calls = opts.calls;
+    this.timeoutMs = opts.calls.timeoutMs;
     this.concurrency = checkConcurrency(opts.concurrency ?? DEFAULT_CONCURRENCY);
   }
 
@@ -260,7 +258,8 @@ export class ValidationService {
         skipped: { code: 'CANCELLED', message: 'Not checked: the run was cancelled.' },
         durationMs: 0
       };
-    if (!isProviderId(summary.provider)) {
+    const spec = this.#registry.specOrNull(summary.provider);
+    if (!spec) {
       return {
         credential: summary,
         recorded: false,
@@ -269,7 +268,7 @@ export class ValidationService {
       };
     }
     // OAuth modes (the generic provider's included) are checked by a token refresh, never judged here.
-    if (providerSpec(summary.provider).modes.find((m) => m.id === summary.mode)?.oauth) {
+    if (spec.modes.find((m) => m.id === summary.mode)?.oauth) {
       return {
         credential: summary,
         recorded: false,
@@ -280,9 +279,9 @@ export class ValidationService {
         durationMs: 0
       };
     }
-    let plugin: ProviderPlugin;
+    let plugin: ValidationPlugin;
     try {
-      plugin = await loadPlugin(summary.provider);
+      plugin = await this.#registry.validator(summary.provider);
     } catch (e) {
       return { credential: summary, recorded: false, skipped: toErrorShape(e), durationMs: 0 };
     }
@@ -303,24 +302,12 @@ export class ValidationService {
         return this.#record(summary, { status: 'failed', error: { code: e.code, message: e.message } }, makeScrubber([]));
       throw e;
     }
-    const scrubber = makeScrubber(Object.values(material.secrets).map((s) => s.reveal()));
-
-    const controller = new AbortController();
-    const onAbort = () => controller.abort(signal?.reason);
-    signal?.addEventListener('abort', onAbort, { once: true });
+    const call = openCall(this.#calls, { secrets: Object.values(material.secrets), timeoutMs, gate, ...(signal ? { signal } : {}) });
     let raw: ValidationOutcome;
     try {
-      raw = await plugin.validate({
-        credential: material,
-        http: providerHttp({ timeoutMs, signal: controller.signal, gate }),
-        timeoutMs,
-        signal: controller.signal,
-        clock: this.#clock
-      });
+      raw = await plugin.validate({ credential: material, http: call.http, timeoutMs, signal: call.signal, clock: this.#clock });
     } catch (e) {
       raw = outcomeFromThrown(e);
-    } finally {
-      signal?.removeEventListener('abort', onAbort);
     }
     if (signal?.aborted)
       return {
@@ -329,7 +316,7 @@ export class ValidationService {
         skipped: { code: 'CANCELLED', message: 'Not recorded: the run was cancelled while this credential was being checked.' },
         durationMs: 0
       };
-    return this.#record(summary, raw, scrubber);
+    return this.#record(summary, raw, call.scrubber);
   }
 
   #record(summary: CredentialSummary, raw: ValidationOutcome, scrubber: Scrubber): ValidationResult {
@@ -350,11 +337,4 @@ function checkConcurrency(n: number): number {
   if (!Number.isInteger(n) || n < 1 || n > MAX_CONCURRENCY)
     throw new KeydeskError('INPUT_INVALID', `Concurrency is a whole number from 1 to ${MAX_CONCURRENCY}.`);
   return n;
-}
-
-function checkTimeout(ms: number): number {
-  if (!Number.isFinite(ms) || ms < MIN_TIMEOUT_MS || ms > MAX_TIMEOUT_MS) {
-    throw new KeydeskError('INPUT_INVALID', `The request timeout is from ${MIN_TIMEOUT_MS / 1000} s to ${MAX_TIMEOUT_MS / 1000} s.`);
-  }
-  return ms;
 }

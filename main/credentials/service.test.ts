@@ -1,7 +1,7 @@
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SAMPLE, keychainVault, manualClock, vaultFilesBytes, type TempVault } from '../testing/fixtures.ts';
-import { PROVIDER_SPECS } from '../providers/catalog.ts';
+import { defaultRegistry } from '../providers/registry.ts';
 
 const vaults: TempVault[] = [];
 afterEach(async () => {
@@ -36,7 +36,7 @@ describe('credentials', () => {
   });
 
   it('every provider has modes whose fields follow PROVIDERS.md names', () => {
-    const modes = Object.fromEntries(PROVIDER_SPECS.map((p) => [p.id, p.modes.map((m) => m.id)]));
+    const modes = Object.fromEntries(defaultRegistry.specs().map((p) => [p.id, p.modes.map((m) => m.id)]));
     expect(modes).toEqual({
       aws: ['access_key', 'assume_role'],
       gcp: ['service_account_key', 'external_account'],

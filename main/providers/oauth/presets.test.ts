@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { modeSpec } from '../providers/catalog.ts';
-import { validateValues } from '../vault/credentials.ts';
-import { resolveEndpoints } from './drivers/generic.ts';
+import { validateValues } from '../../credentials/fields.ts';
+import { defaultRegistry } from '../registry.ts';
+import { resolveEndpoints } from './oauth.ts';
 import { PRESETS, presetById, withTenant } from './presets.ts';
 
 describe('OAuth presets', () => {
@@ -29,7 +29,7 @@ describe('OAuth presets', () => {
   });
 
   it('every preset is https, suggests scopes, and is one the spec accepts', () => {
-    const spec = modeSpec('oauth', 'authorization_code');
+    const spec = defaultRegistry.mode('oauth', 'authorization_code');
     for (const p of Object.values(PRESETS)) {
       for (const u of [p.authorizationUrl, p.tokenUrl, p.revocationUrl].filter(Boolean)) expect(new URL(String(u)).protocol).toBe('https:');
       expect(p.suggestedScopes.length).toBeGreaterThan(0);
@@ -39,7 +39,7 @@ describe('OAuth presets', () => {
   });
 
   it('the spec refuses a tenant without the microsoft preset, and a malformed tenant', () => {
-    const spec = modeSpec('oauth', 'authorization_code');
+    const spec = defaultRegistry.mode('oauth', 'authorization_code');
     expect(() => validateValues(spec, { preset: 'google', tenant: 'contoso.com', client_id: 'c', scopes: 'openid' })).toThrow(
       expect.objectContaining({ fields: { tenant: expect.any(String) } })
     );

@@ -1,10 +1,10 @@
 import * as oidc from 'openid-client';
 import { KeydeskError } from '../../errors.ts';
-import { endpointUrl } from '../../providers/spec.ts';
-import { presetById, withTenant, type OAuthPreset } from '../presets.ts';
-import { accountFromIdToken, expiryFromSeconds, hostOf, scopeList, tokenEndpointError, type TokenSet } from '../tokens.ts';
-import { libraryFailure } from './errors.ts';
-import type { AuthorizationRequest, DriverDeps, FlowDriver, OAuthSource } from './types.ts';
+import { endpointUrl } from '../spec.ts';
+import { presetById, withTenant, type OAuthPreset } from './presets.ts';
+import { accountFromIdToken, expiryFromSeconds, hostOf, scopeList, tokenEndpointError, type TokenSet } from '../../oauth/tokens.ts';
+import { libraryFailure } from '../../oauth/drivers/errors.ts';
+import type { AuthorizationRequest, DriverDeps, FlowDriver, OAuthSource } from '../../oauth/drivers/types.ts';
 
 /**
  * The generic `oauth` provider (mode authorization_code) on openid-client v6: by a preset, by explicit URLs, or by a
@@ -106,7 +106,7 @@ export function checkServerEndpoints(meta: {
     ['revocation_endpoint', meta.revocation_endpoint]
   ] as const) {
     if (value === undefined) continue;
-    if (!endpointUrl(name).safeParse(value).success) {
+    if (endpointUrl(name)(value) !== null) {
       throw new KeydeskError(
         'OAUTH_FAILED',
         `The discovery document's ${name} (${hostOf(value)}) is neither https nor a loopback address; Keydesk sends nothing there. Nothing was stored.`

@@ -1,11 +1,11 @@
 import { OAuth2Client, type Credentials } from 'google-auth-library';
 import * as oidc from 'openid-client';
 import { KeydeskError } from '../../errors.ts';
-import { googleTransport } from '../../providers/gcp/google-auth.ts';
-import { WORKSPACE_SCOPES } from '../../providers/google_workspace/spec.ts';
-import { accountFromIdToken, hostOf, scopeList, tokenEndpointError, type TokenSet } from '../tokens.ts';
-import { keydeskCause, libraryFailure } from './errors.ts';
-import type { DriverDeps, FlowDriver, OAuthSource } from './types.ts';
+import { googleTransport } from '../gcp/google-auth.ts';
+import { WORKSPACE_SCOPES } from './spec.ts';
+import { accountFromIdToken, hostOf, scopeList, tokenEndpointError, type TokenSet } from '../../oauth/tokens.ts';
+import { keydeskCause, libraryFailure } from '../../oauth/drivers/errors.ts';
+import type { DriverDeps, FlowDriver, OAuthSource } from '../../oauth/drivers/types.ts';
 
 /**
  * google_workspace `oauth_user` on google-auth-library's OAuth2Client (its endpoint overrides point it at a proxy, or a

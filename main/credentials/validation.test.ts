@@ -4,9 +4,9 @@ import { startHostingerPeer, type HostingerPeer } from '../../e2e/peers/hostinge
 import { containsAnyEncoding, keychainVault, manualClock, type TempVault } from '../testing/fixtures.ts';
 import type { KeydeskApp } from '../app.ts';
 import { isKeydeskError } from '../errors.ts';
-import { providerHttp, RetryAfterGate } from './http.ts';
+import { providerHttp, RetryAfterGate } from '../providers/http.ts';
 import { reconcileWithKnownExpiry, sanitizeOutcome } from './validation.ts';
-import { makeScrubber } from './scrub.ts';
+import { makeScrubber } from '../providers/scrub.ts';
 import { watchForLeaks } from '../../e2e/peers/leaks.ts';
 
 let peer: HostingerPeer;

@@ -9,12 +9,12 @@ import {
   type NetworkResponse
 } from '@azure/msal-node';
 import { KeydeskError } from '../../errors.ts';
-import type { ProviderHttp } from '../../providers/http.ts';
-import { parseJson, readText } from '../../providers/outcome.ts';
-import { PRESETS } from '../presets.ts';
-import { accountFromIdToken, printableScopes, tokenEndpointError, type TokenSet } from '../tokens.ts';
-import { keydeskCause, libraryFailure } from './errors.ts';
-import type { DriverDeps, FlowDriver, OAuthSource } from './types.ts';
+import type { ProviderHttp } from '../http.ts';
+import { parseJson, readText } from '../answers.ts';
+import { PRESETS } from '../oauth/presets.ts';
+import { accountFromIdToken, printableScopes, tokenEndpointError, type TokenSet } from '../../oauth/tokens.ts';
+import { keydeskCause, libraryFailure } from '../../oauth/drivers/errors.ts';
+import type { DriverDeps, FlowDriver, OAuthSource } from '../../oauth/drivers/types.ts';
 
 /**
  * microsoft_365 `oauth_delegated` on MSAL Node's PublicClientApplication.

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { credentialSummary as summary } from '../testing/fixtures.ts';
 import { expiryView, lifecycleOf, readinessOf, rotationView, suggestionsOf } from './lifecycle.ts';
+import { defaultRegistry } from '../providers/registry.ts';
 
 const NOW = new Date('2026-11-21T12:00:00.000Z');
 
@@ -40,6 +41,7 @@ describe('lifecycleOf', () => {
   it('uses the mode’s policy (hostinger api_token: 90 days) and the stored expiry', () => {
     const l = lifecycleOf(
       summary({ rotatedAt: '2026-01-01T00:00:00.000Z', expiresAt: '2026-11-24T12:00:00.000Z', expirySource: 'analyst' }),
+      defaultRegistry,
       NOW
     );
     expect(l.rotation?.due).toBe(true);
@@ -50,6 +52,7 @@ describe('lifecycleOf', () => {
   it('keeps a role session’s expiry apart from the credential’s', () => {
     const l = lifecycleOf(
       summary({ provider: 'aws', mode: 'assume_role', observed: { identity: { session_expires_at: '2026-11-21T11:00:00.000Z' } } }),
+      defaultRegistry,
       NOW
     );
     expect(l.expiry).toBeNull();
@@ -59,7 +62,7 @@ describe('lifecycleOf', () => {
 
 describe('readinessOf', () => {
   it('not validated yet: unknown, with what the capability needs', () => {
-    expect(readinessOf(summary()).lines).toEqual([
+    expect(readinessOf(summary(), defaultRegistry).lines).toEqual([
       {
         capability: 'power',
         label: 'Power a VPS off (revert: start it)',
@@ -76,11 +79,14 @@ describe('readinessOf', () => {
       checkedAt: NOW.toISOString(),
       observed: { readiness: [{ capability: 'power', ready: false, missing: ['VPS API access'] }] }
     });
-    expect(readinessOf(c).lines[0]).toMatchObject({ ready: false, missing: ['VPS API access'] });
+    expect(readinessOf(c, defaultRegistry).lines[0]).toMatchObject({ ready: false, missing: ['VPS API access'] });
   });
   it('a failed or expired credential is ready for nothing, whatever an earlier validation said', () => {
     const c = summary({ status: 'expired', observed: { readiness: [{ capability: 'power', ready: true, missing: [] }] } });
-    expect(readinessOf(c).lines[0]).toMatchObject({ ready: false, note: 'The credential is expired: fix it and validate again.' });
+    expect(readinessOf(c, defaultRegistry).lines[0]).toMatchObject({
+      ready: false,
+      note: 'The credential is expired: fix it and validate again.'
+    });
   });
   it('a capability the mode cannot perform is not ready, whatever the provider said', () => {
     const c = summary({
@@ -89,11 +95,12 @@ describe('readinessOf', () => {
       status: 'ok',
       observed: { readiness: [{ capability: 'block_email_domain', ready: true, missing: [] }] }
     });
-    const line = readinessOf(c).lines.find((l) => l.capability === 'block_email_domain');
+    const line = readinessOf(c, defaultRegistry).lines.find((l) => l.capability === 'block_email_domain');
     expect(line).toMatchObject({ ready: false, note: 'Not available with the oauth_delegated mode (needs client_secret or certificate).' });
   });
   it('says so when a provider has no capabilities yet (aws)', () => {
-    expect(readinessOf(summary({ provider: 'aws', mode: 'access_key' }))).toEqual({
+    expect(readinessOf(summary({ provider: 'aws', mode: 'access_key' }), defaultRegistry)).toEqual({
+      known: true,
       lines: [],
       note: 'Amazon Web Services has no response capabilities in this version of Keydesk: it is validated only.'
     });
@@ -104,7 +111,7 @@ describe('readinessOf', () => {
       checkedAt: NOW.toISOString(),
       observed: { readiness: [{ capability: 'power', ready: true, missing: [] }] }
     });
-    expect(readinessOf(c).lines[0]?.note).toBe('(last known; the latest check was inconclusive)');
+    expect(readinessOf(c, defaultRegistry).lines[0]?.note).toBe('(last known; the latest check was inconclusive)');
   });
 });
 

@@ -1,8 +1,8 @@
-import { relativeTime } from '../cli/format.ts';
-import type { CredentialSummary } from '../vault/credentials.ts';
-import { providerSpec } from './catalog.ts';
-import type { CapabilityReadiness } from './plugin.ts';
-import type { CapabilityId, ProviderSpec } from './spec.ts';
+import type { ExpiryView, LifecycleView, ReadinessLine, ReadinessView, RotationView } from '../../preload/contract.ts';
+import type { CapabilityReadiness } from '../providers/plugin.ts';
+import type { ProviderRegistry } from '../providers/registry.ts';
+import { relativeTime } from '../text.ts';
+import type { CredentialSummary } from '../vault/credential-store.ts';
 
 /**
  * What a list or a detail view says about a credential's life: when it expires ("expires in 3 days", "expired 2 days
@@ -15,36 +15,6 @@ const DAY = 86_400_000;
 export const EXPIRY_SOON_DAYS = 7;
 /** A rotation closer than this is flagged "soon". */
 export const ROTATION_SOON_DAYS = 14;
-
-export interface ExpiryView {
-  at: string;
-  source: CredentialSummary['expirySource'];
-  state: 'ok' | 'soon' | 'expired';
-  /** "expires in 3 days", "expired 2 days ago". */
-  label: string;
-}
-
-export interface RotationView {
-  policyDays: number;
-  dueAt: string;
-  due: boolean;
-  soon: boolean;
-  /** "rotation due (last rotated 120 days ago; policy: every 90 days)", "rotation due in 10 days", "next rotation in 2 months". */
-  label: string;
-}
-
-export interface SessionView {
-  expiresAt: string;
-  /** "session expires in 59 min (a new one is made at each use)". */
-  label: string;
-}
-
-export interface Lifecycle {
-  expiry: ExpiryView | null;
-  rotation: RotationView | null;
-  /** A role session made at the last validation (aws assume_role): its expiry is the session's, not the credential's. */
-  session: SessionView | null;
-}
 
 export function expiryView(at: string | null, source: CredentialSummary['expirySource'], now: Date): ExpiryView | null {
   if (!at) return null;
@@ -76,16 +46,8 @@ function identityOf(c: CredentialSummary): Record<string, string> {
   return Object.fromEntries(Object.entries(id as Record<string, unknown>).filter((e): e is [string, string] => typeof e[1] === 'string'));
 }
 
-function specOf(c: CredentialSummary): ProviderSpec | null {
-  try {
-    return providerSpec(c.provider);
-  } catch {
-    return null;
-  }
-}
-
-export function lifecycleOf(c: CredentialSummary, now: Date): Lifecycle {
-  const mode = specOf(c)?.modes.find((m) => m.id === c.mode);
+export function lifecycleOf(c: CredentialSummary, registry: ProviderRegistry, now: Date): LifecycleView {
+  const mode = registry.modeOrNull(c.provider, c.mode);
   const sessionAt = identityOf(c).session_expires_at;
   const session = sessionAt ? expiryView(sessionAt, 'provider', now) : null;
   return {
@@ -100,24 +62,6 @@ export function lifecycleOf(c: CredentialSummary, now: Date): Lifecycle {
   };
 }
 
-export interface ReadinessLine {
-  capability: CapabilityId;
-  label: string;
-  /** null: not known yet (never validated, or the provider does not tell before trying). */
-  ready: boolean | null;
-  /** The exact permissions missing, when the provider told us. */
-  missing: string[];
-  /** Every permission the capability needs (from the provider spec). */
-  needs: string[];
-  note: string | null;
-}
-
-export interface ReadinessView {
-  lines: ReadinessLine[];
-  /** A provider without capabilities (aws today) says so instead of an empty list. */
-  note: string | null;
-}
-
 function storedReadiness(c: CredentialSummary): CapabilityReadiness[] {
   const r = c.observed.readiness;
   return Array.isArray(r)
@@ -126,11 +70,11 @@ function storedReadiness(c: CredentialSummary): CapabilityReadiness[] {
 }
 
 /** Which capabilities the credential can perform, and what is missing, from its spec, its mode and what validation learned. */
-export function readinessOf(c: CredentialSummary): ReadinessView {
-  const spec = specOf(c);
-  if (!spec) return { lines: [], note: `Provider ${c.provider} is not known to this version of Keydesk.` };
-  if (spec.capabilities.length === 0)
-    return { lines: [], note: `${spec.label} has no response capabilities in this version of Keydesk: it is validated only.` };
+export function readinessOf(c: CredentialSummary, registry: ProviderRegistry): ReadinessView {
+  const spec = registry.specOrNull(c.provider);
+  if (!spec) return { known: false, lines: [], note: `Provider ${c.provider} is not known to this version of Keydesk.` };
+  const none = registry.noCapabilitiesNote(spec);
+  if (none) return { known: true, lines: [], note: none };
   const known = storedReadiness(c);
   const lines = spec.capabilities.map((cap): ReadinessLine => {
     const base = { capability: cap.id, label: cap.label, needs: [...cap.permissions] };
@@ -159,7 +103,8 @@ export function readinessOf(c: CredentialSummary): ReadinessView {
       note: typeof r.note === 'string' || stale ? `${typeof r.note === 'string' ? r.note : ''}${stale}`.trim() : null
     };
   });
-  return { lines, note: null };
+  // Known once a validation has run or left readiness behind; before that every line says "Not validated yet".
+  return { known: c.checkedAt !== null || Array.isArray(c.observed.readiness), lines, note: null };
 }
 
 /** Domains the provider says the tenant owns, offered as binding suggestions. */

@@ -1,7 +1,10 @@
 import { describe, expect, it } from 'vitest';
+import { defaultRegistry } from '../providers/registry.ts';
 import { credentialSummary } from '../testing/fixtures.ts';
-import type { CredentialSummary } from '../vault/credentials.ts';
-import { credentialView } from './credentials.ts';
+import type { CredentialSummary } from '../vault/credential-store.ts';
+import { credentialView as viewWith } from './view.ts';
+
+const credentialView = (c: CredentialSummary, now: Date) => viewWith(c, defaultRegistry, now);
 
 const NOW = new Date('2026-11-21T12:00:00.000Z');
 
@@ -16,22 +19,22 @@ const summary = (over: Partial<CredentialSummary>) =>
     ...over
   });
 
-describe('the UI credential view follows the same lifecycle rules as the CLI', () => {
+describe('the credential view (IPC answers and CLI --json alike) follows the lifecycle rules', () => {
   it('a failed credential never reads "ready", whatever an earlier validation stored', () => {
     const stale = { readiness: [{ capability: 'block_email_domain', ready: true, missing: [] }] };
     const ok = credentialView(summary({ status: 'ok', checkedAt: NOW.toISOString(), observed: stale }), NOW);
-    expect(ok.readiness).toEqual([expect.objectContaining({ capability: 'block_email_domain', ready: true })]);
+    expect(ok.readiness.lines).toEqual([expect.objectContaining({ capability: 'block_email_domain', ready: true })]);
     const failed = credentialView(summary({ status: 'failed', checkedAt: NOW.toISOString(), observed: stale }), NOW);
-    expect(failed.readiness).toEqual([
+    expect(failed.readiness.lines).toEqual([
       expect.objectContaining({ capability: 'block_email_domain', ready: false, note: expect.stringContaining('failed') })
     ]);
   });
 
-  it('readiness is unknown before the first validation, and [] for a provider without capabilities', () => {
-    expect(credentialView(summary({}), NOW).readiness).toBeNull();
+  it('readiness is unknown before the first validation, and an empty list with a note for a provider without capabilities', () => {
+    expect(credentialView(summary({}), NOW).readiness).toMatchObject({ known: false, lines: [expect.objectContaining({ ready: null })] });
     expect(
       credentialView(summary({ provider: 'aws', mode: 'access_key', checkedAt: NOW.toISOString(), status: 'ok' }), NOW).readiness
-    ).toEqual([]);
+    ).toEqual({ known: true, lines: [], note: expect.stringContaining('validated only') });
   });
 
   it('rotation is due by the mode’s policy (90 days for a bearer token)', () => {

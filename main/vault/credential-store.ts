@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { KeydeskError } from '../errors.ts';
-import { modeSpec, printable, providerSpec } from '../providers/catalog.ts';
-import type { ModeSpec } from '../providers/spec.ts';
+import { printable } from '../text.ts';
 import { canonicalJson } from '../audit/log.ts';
 import { AAD, AuthenticationFailed, canonical, equalBytes, hmac, open, randomKey, seal, wipe, type SymmetricKey } from './crypto.ts';
 import { Secret } from './secret.ts';
@@ -85,77 +84,41 @@ interface SecretRow {
 const SUMMARY_COLUMNS =
   'id, name, provider, mode, header_mac, metadata, observed, status, last_error_code, last_error_message, checked_at, expires_at, expiry_source, created_at, updated_at, rotated_at';
 
-const NAME_RE = /^[\p{L}\p{N}][\p{L}\p{N} ._@()+:/-]{0,63}$/u;
-
-export function validateName(name: unknown): string {
-  if (typeof name !== 'string')
-    throw new KeydeskError('INPUT_INVALID', 'A credential name is required.', { fields: { name: 'Name is required' } });
-  const n = name.normalize('NFC').trim();
-  if (!NAME_RE.test(n)) {
-    throw new KeydeskError(
-      'INPUT_INVALID',
-      'A credential name is 1–64 characters: letters, digits, spaces and . _ @ ( ) + : / -, starting with a letter or digit.',
-      {
-        fields: { name: 'Use 1–64 letters, digits, spaces or . _ @ ( ) + : / - (starting with a letter or digit)' }
-      }
-    );
-  }
-  return n;
-}
-
-const ISO_DATE_RE = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:\d{2})?)?$/;
-
-export function validateExpiry(v: unknown): string | null {
-  if (v === null || v === undefined || v === '') return null;
-  if (typeof v !== 'string' || !ISO_DATE_RE.test(v) || Number.isNaN(Date.parse(v))) {
-    throw new KeydeskError('INPUT_INVALID', 'An expiry date is YYYY-MM-DD or an ISO 8601 time.', {
-      fields: { expires_at: 'Use YYYY-MM-DD or an ISO 8601 time' }
-    });
-  }
-  return new Date(v).toISOString();
+/** One field as the store sees it: whether it is secret, shown by its last four, or an endpoint override. */
+export interface PolicyField {
+  name: string;
+  label: string;
+  secret: boolean;
+  required: boolean;
+  /** Show the last four characters as readable metadata (key and client ids). */
+  last4?: boolean;
+  /** Steers where a secret is sent: changing it needs every secret it would send again. */
+  endpoint?: boolean;
 }
 
 /**
- * Checks a complete set of field values against the mode's spec. Messages name fields, never values.
- * Returns the trimmed values (empty optional fields dropped).
+ * How the store treats one auth mode's field values — which are secret, which are shown by their last four, which
+ * steer where secrets go — plus the readable facts and the expiry the values themselves imply. The credentials
+ * service gives it (from the provider's spec); the store knows no provider.
  */
-export function validateValues(mode: ModeSpec, values: Readonly<Record<string, unknown>>): Record<string, string> {
-  const errors: Record<string, string> = {};
-  const out: Record<string, string> = {};
-  for (const key of Object.keys(values)) {
-    if (!mode.fields.some((f) => f.name === key)) errors[printable(key)] = `Unknown field for ${mode.id}`;
-  }
-  for (const f of mode.fields) {
-    const raw = values[f.name];
-    if (raw === undefined || raw === null || raw === '') {
-      if (f.required) errors[f.name] = `${f.label} is required`;
-      continue;
-    }
-    if (typeof raw !== 'string') {
-      errors[f.name] = `${f.label} must be text`;
-      continue;
-    }
-    const v = f.multiline ? raw.replace(/\r\n/g, '\n').trim() : raw.trim();
-    if (v === '') {
-      if (f.required) errors[f.name] = `${f.label} is required`;
-      continue;
-    }
-    const r = f.schema.safeParse(v);
-    if (!r.success) errors[f.name] = r.error.issues[0]?.message ?? `${f.label} is not valid`;
-    else out[f.name] = v;
-  }
-  if (Object.keys(errors).length === 0 && mode.check)
-    for (const [k, m] of Object.entries(mode.check(out))) if (m !== undefined) errors[k] = m;
-  if (Object.keys(errors).length > 0) {
-    const list = Object.entries(errors)
-      .map(([k, m]) => `${k}: ${m}`)
-      .join('; ');
-    throw new KeydeskError('INPUT_INVALID', `Invalid ${mode.id} credential — ${list}.`, { fields: errors });
-  }
-  return out;
+export interface FieldPolicy {
+  fields: readonly PolicyField[];
+  /** Readable, non-secret facts derived from the values (display copy only: never trusted to steer). */
+  describe?: (values: Readonly<Record<string, string>>) => Record<string, string | undefined>;
+  /** When the secret itself says it stops working, as an ISO date. */
+  expiry?: (values: Readonly<Record<string, string>>) => string | null;
 }
 
-function readableMetadata(mode: ModeSpec, values: Record<string, string>): { metadata: Record<string, string>; secretsSet: string[] } {
+/** The policy for a stored credential's provider and mode (throws for one this build does not know). */
+export type PolicyOf = (provider: string, mode: string) => FieldPolicy;
+
+/**
+ * Checks a credential's complete set of field values (after an update merged the given ones into the stored ones):
+ * the trimmed values, or INPUT_INVALID naming the fields. Supplied by the credentials service.
+ */
+export type ValuesCheck = (provider: string, mode: string, values: Readonly<Record<string, unknown>>) => Record<string, string>;
+
+function readableMetadata(mode: FieldPolicy, values: Record<string, string>): { metadata: Record<string, string>; secretsSet: string[] } {
   const metadata: Record<string, string> = {};
   const secretsSet: string[] = [];
   for (const f of mode.fields) {
@@ -232,13 +195,15 @@ function toSummary(r: CredentialRow): CredentialSummary {
   };
 }
 
-export interface AddInput {
+/** A new credential, its values already checked by the credentials service. */
+export interface NewRecord {
+  /** A checked name (the credentials service validates it). */
   name: string;
   provider: string;
   mode: string;
-  /** Every field value, secret or not; split by the mode's spec. */
-  values: Readonly<Record<string, unknown>>;
-  /** An expiry date the analyst knows (e.g. a client secret's end date). */
+  /** Every field value, secret or not, checked and trimmed; split by the mode's policy. */
+  values: Readonly<Record<string, string>>;
+  /** An expiry date the analyst knows (ISO, checked), e.g. a client secret's end date. */
   expiresAt?: string | null;
   /** Extra secrets that do not come from the form (OAuth tokens). */
   extra?: Readonly<Record<string, string>>;
@@ -246,9 +211,10 @@ export interface AddInput {
   observed?: Record<string, unknown>;
 }
 
-export interface UpdateInput {
+export interface RecordChange {
   /** Field values to set; secret fields given here replace the stored ones. An empty string clears an optional field. */
   values?: Readonly<Record<string, unknown>>;
+  /** The analyst's expiry (ISO, checked); null clears it; undefined keeps it. */
   expiresAt?: string | null;
 }
 
@@ -277,17 +243,36 @@ interface PreparedAdd {
   expirySource: CredentialSummary['expirySource'];
 }
 
+/** A credential's header: what names it and what it is, as stored (readable; verified on request). */
+export interface CredentialHeader {
+  id: string;
+  name: string;
+  provider: string;
+  mode: string;
+  status: CredentialStatus;
+}
+
 export interface CheckReport {
   checked: number;
   failures: { id: string; name: string; code: string; message: string }[];
 }
 
-/** Credentials: the readable half works locked (offline inspection); anything touching a secret needs the key. */
+/**
+ * The vault's credential rows: sealed payloads (values and extra secrets under a per-credential DEK), readable
+ * metadata derived under the field policy it is given, header MACs, health and observations. The readable half works
+ * locked (offline inspection); anything touching a secret needs the key. It knows no provider: the credentials
+ * service (main/credentials/) checks field values and hands it each mode's policy.
+ */
 export class CredentialStore {
   readonly vault: Vault;
+  readonly #policyOf: PolicyOf;
+  /** Headers whose MAC verified in this unlocked session, with the exact contents verified (an edited row misses). */
+  readonly #verified = new Map<string, { name: string; provider: string; mode: string; mac: Buffer }>();
 
-  constructor(vault: Vault) {
+  constructor(vault: Vault, policyOf: PolicyOf) {
     this.vault = vault;
+    this.#policyOf = policyOf;
+    vault.events.on('vault.lock', () => this.#verified.clear());
   }
 
   list(): CredentialSummary[] {
@@ -313,12 +298,32 @@ export class CredentialStore {
 
   /** True when the header MAC verifies (needs the key). */
   headerIntact(ref: string): boolean {
-    const r = this.#row(ref);
-    return equalBytes(headerMac(this.vault.vaultKey('header_mac'), r), r.header_mac);
+    return this.#headerVerifies(this.#row(ref));
+  }
+
+  /**
+   * The header of credential `id` (by id only), or null when there is none; with `verify`, null also when its MAC
+   * fails (needs the key). A header verified once in this unlocked session is not checked again while it is unchanged.
+   * For other modules that must know what a credential is without reading its table (routing, executions).
+   */
+  header(id: string, opts: { verify?: boolean } = {}): CredentialHeader | null {
+    const r = stmt(this.vault.db, 'SELECT id, name, provider, mode, status, header_mac FROM credentials WHERE id = ?').get(id) as
+      (CredentialHeader & { header_mac: Buffer }) | undefined;
+    if (!r) return null;
+    if (opts.verify && !this.#headerVerifies(r)) return null;
+    return { id: r.id, name: r.name, provider: r.provider, mode: r.mode, status: r.status };
+  }
+
+  #headerVerifies(r: { id: string; name: string; provider: string; mode: string; header_mac: Buffer }): boolean {
+    const seen = this.#verified.get(r.id);
+    if (seen && seen.name === r.name && seen.provider === r.provider && seen.mode === r.mode && seen.mac.equals(r.header_mac)) return true;
+    if (!equalBytes(headerMac(this.vault.vaultKey('header_mac'), r), r.header_mac)) return false;
+    this.#verified.set(r.id, { name: r.name, provider: r.provider, mode: r.mode, mac: Buffer.from(r.header_mac) });
+    return true;
   }
 
   #assertHeader(r: CredentialRow): void {
-    if (!equalBytes(headerMac(this.vault.vaultKey('header_mac'), r), r.header_mac)) {
+    if (!this.#headerVerifies(r)) {
       throw new KeydeskError(
         'HEADER_TAMPERED',
         `Credential "${printable(r.name)}" (${r.id}): its name, provider or mode was changed in the vault file. It will not be used. Remove it and add it again.`
@@ -345,25 +350,17 @@ export class CredentialStore {
     }
   }
 
-  add(input: AddInput): CredentialSummary {
+  add(input: NewRecord): CredentialSummary {
     const prepared = this.#prepareAdd(input);
     return this.vault.write((w) => this.#insert(w, prepared));
   }
 
   /**
-   * Adds many credentials in one write transaction (an import): every input is validated first, so one bad
-   * input rejects the batch and nothing is stored; each credential still gets its own audit entry.
+   * Adds many credentials in one write transaction (an import): nothing is stored unless all of them are; each
+   * credential still gets its own audit entry.
    */
-  addMany(inputs: readonly AddInput[]): CredentialSummary[] {
-    const prepared = inputs.map((input, i) => {
-      try {
-        return this.#prepareAdd(input);
-      } catch (e) {
-        if (e instanceof KeydeskError)
-          throw new KeydeskError(e.code, `Item ${i + 1}: ${e.message}`, e.fields ? { fields: e.fields } : undefined);
-        throw e;
-      }
-    });
+  addMany(inputs: readonly NewRecord[]): CredentialSummary[] {
+    const prepared = inputs.map((input) => this.#prepareAdd(input));
     const names = new Set<string>();
     for (const p of prepared) {
       const key = p.name.toLowerCase();
@@ -373,20 +370,17 @@ export class CredentialStore {
     return this.vault.write((w) => prepared.map((p) => this.#insert(w, p)));
   }
 
-  #prepareAdd(input: AddInput): PreparedAdd {
-    const name = validateName(input.name);
-    const mode = modeSpec(input.provider, input.mode);
-    const provider = providerSpec(input.provider);
-    if (!input.values || typeof input.values !== 'object') throw new KeydeskError('INPUT_INVALID', 'Field values are required.');
-    const values = validateValues(mode, input.values);
-    const analystExpiry = validateExpiry(input.expiresAt);
-    const secretExpiry = mode.expiry?.(values) ?? null;
-    const { metadata, secretsSet } = readableMetadata(mode, values);
+  #prepareAdd(input: NewRecord): PreparedAdd {
+    const policy = this.#policyOf(input.provider, input.mode);
+    const values = { ...input.values };
+    const analystExpiry = input.expiresAt ?? null;
+    const secretExpiry = policy.expiry?.(values) ?? null;
+    const { metadata, secretsSet } = readableMetadata(policy, values);
     return {
       id: randomUUID(),
-      name,
-      provider: provider.id,
-      mode: mode.id,
+      name: input.name,
+      provider: input.provider,
+      mode: input.mode,
       values,
       extra: { ...(input.extra ?? {}) },
       metadata,
@@ -462,7 +456,7 @@ export class CredentialStore {
     const payload = this.#payloadOf(r);
     const secrets: Record<string, Secret> = {};
     const fields: Record<string, string> = {};
-    const mode = modeSpec(r.provider, r.mode);
+    const mode = this.#policyOf(r.provider, r.mode);
     for (const [k, v] of Object.entries(payload.values)) {
       if (mode.fields.find((f) => f.name === k)?.secret) secrets[k] = new Secret(v);
       else fields[k] = v;
@@ -587,19 +581,19 @@ export class CredentialStore {
    * endpoint override requires every secret it would send again (required ones, and optional ones stored now) and
    * is refused while sign-in tokens are stored, so nobody can redirect an existing secret.
    */
-  update(ref: string, input: UpdateInput): CredentialSummary {
+  update(ref: string, input: RecordChange, check: ValuesCheck): CredentialSummary {
     // Read, merge and write in one transaction: another process (an OAuth refresh in the app) may store new tokens
     // between a read outside it and our write, and writing back the values read before would undo its change.
-    return this.vault.write((w) => this.#update(w, ref, input));
+    return this.vault.write((w) => this.#update(w, ref, input, check));
   }
 
-  #update(w: WriteContext, ref: string, input: UpdateInput): CredentialSummary {
+  #update(w: WriteContext, ref: string, input: RecordChange, check: ValuesCheck): CredentialSummary {
     const r = this.#row(ref);
     const stored = this.#payloadOf(r);
-    const mode = modeSpec(r.provider, r.mode);
+    const mode = this.#policyOf(r.provider, r.mode);
     const given = input.values ?? {};
     if (typeof given !== 'object') throw new KeydeskError('INPUT_INVALID', 'Field values must be an object.');
-    const values = validateValues(mode, { ...stored.values, ...given });
+    const values = check(r.provider, r.mode, { ...stored.values, ...given });
 
     const changedEndpoints = mode.fields.filter((f) => f.endpoint && (values[f.name] ?? '') !== (stored.values[f.name] ?? ''));
     if (changedEndpoints.length > 0) {
@@ -637,7 +631,7 @@ export class CredentialStore {
       (f) => f.secret && given[f.name] !== undefined && (values[f.name] ?? '') !== (stored.values[f.name] ?? '')
     );
     const changedFields = mode.fields.filter((f) => given[f.name] !== undefined).map((f) => f.name);
-    const analystExpiry = input.expiresAt === undefined ? undefined : validateExpiry(input.expiresAt);
+    const analystExpiry = input.expiresAt;
     const secretExpiry = mode.expiry?.(values) ?? null;
     const { metadata, secretsSet } = readableMetadata(mode, values);
 
@@ -712,8 +706,8 @@ export class CredentialStore {
     });
   }
 
-  rename(ref: string, newName: string): CredentialSummary {
-    const name = validateName(newName);
+  /** Renames; `name` is checked by the credentials service. */
+  rename(ref: string, name: string): CredentialSummary {
     return this.vault.write((w) => {
       const r = this.#row(ref);
       this.#assertHeader(r);
