@@ -7,7 +7,7 @@ import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createApp, openApp, type KeydeskApp } from '../app.ts';
 import { KeydeskError } from '../errors.ts';
-import { SAMPLE, TEST_ACTOR, containsAnyEncoding, passphraseVault, tempDir } from '../testing/fixtures.ts';
+import { SAMPLE, TEST_ACTOR, containsAnyEncoding, keychainVault, passphraseVault, tempDir } from '../testing/fixtures.ts';
 import { AAD, KEK_CHECK_PLAINTEXT, open, randomKey, seal, type SymmetricKey } from './crypto.ts';
 import type { KekProof, KeyMeta, KeySourceStage } from './key-source.ts';
 import { KeychainKeySource } from './keychain-source.ts';
@@ -222,16 +222,15 @@ describe('keychain key source: rotating', () => {
     expect([rec.sets, rec.deletes]).toEqual([[], []]);
   });
 
-  it('describes itself as the OS keychain', () => {
-    const label = {
-      linux: 'OS keychain (Secret Service)',
-      darwin: 'OS keychain (macOS Keychain)',
-      win32: 'OS keychain (Windows Credential Manager)'
-    };
-    expect(new KeychainKeySource(real).describe()).toEqual({
-      kind: 'keychain',
-      label: label[process.platform as keyof typeof label] ?? 'OS keychain (Secret Service)'
-    });
+  // The Secret Service is the keychain these tests run on (scripts/with-keyring.js); macOS and Windows name their own.
+  it.runIf(process.platform === 'linux')('a keychain vault opens with the keychain source: "OS keychain (Secret Service)"', async () => {
+    const v = await keychainVault();
+    cleanups.push(() => v.cleanup());
+    vaultIds.push(v.app.vault.vaultId);
+    const other = v.reopen();
+    expect(other.vault.keySource.kind).toBe('keychain');
+    expect(other.vault.describeKeySource()).toEqual({ kind: 'keychain', label: 'OS keychain (Secret Service)' });
+    expect(other.vault.info().keySource).toBe('keychain');
   });
 });
 
