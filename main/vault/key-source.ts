@@ -77,7 +77,8 @@ export interface KeySourceDescription {
 /**
  * Where a vault's key-encryption key comes from, chosen once when the vault is opened or created. Each source owns
  * its half of creating, loading, rotating and tidying the KEK; the vault owns the file, the check value and the
- * re-wrap transaction. A source never holds on to a KEK or a passphrase after it answered.
+ * re-wrap transaction. A source stores neither a passphrase nor a KEK of its own: the keys it returns are the
+ * caller's to wipe, and it reads everything else from the vault_meta it is handed each time.
  */
 export interface KeySource {
   readonly kind: KeySourceKind;
