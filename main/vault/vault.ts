@@ -21,23 +21,29 @@ import {
   type SymmetricKey
 } from './crypto.ts';
 import { BUSY_TIMEOUT_MS, applyPragmas, openDatabase, stmt, type Db } from './db.ts';
-import { keychainAccounts, osKeychain, type KeychainClient } from './keychain.ts';
-import { DEFAULT_KDF, MIN_PASSPHRASE_LENGTH, derivePassphraseKey, newSalt, parseKdfParams, type PassphraseSource } from './passphrase.ts';
+import {
+  keySourceFor,
+  type KdfRecord,
+  type KekRotation,
+  type KeyMeta,
+  type KeySource,
+  type KeySourceDescription,
+  type KeySourceKind,
+  type KeySourceStage
+} from './key-source.ts';
+import { osKeychain, type KeychainClient } from './keychain.ts';
+import type { PassphraseSource } from './passphrase.ts';
 
-export type KeySourceKind = 'keychain' | 'passphrase';
+export type { KeySourceKind } from './key-source.ts';
 
 /** Vault-wide keys, each a random 256-bit key wrapped by the KEK like a DEK (so rotation re-wraps them). */
 export const VAULT_KEY_NAMES = ['header_mac', 'audit_mac', 'binding_mac'] as const;
 export type VaultKeyName = (typeof VAULT_KEY_NAMES)[number];
 
-interface MetaRow {
-  vault_id: string;
+interface MetaRow extends KeyMeta {
   created_at: string;
   key_source: KeySourceKind;
-  kek_version: number;
   kek_check: Buffer;
-  kdf_salt: Buffer | null;
-  kdf_params: string | null;
 }
 
 interface UnlockedKeys {
@@ -84,7 +90,7 @@ export interface WriteContext {
 
 /** Points a rotation passes, reported to `onStage` (progress in the UI; fixed kill points in tests). */
 export type RotationStage =
-  | { stage: 'keychain-written'; version: number }
+  | KeySourceStage
   | { stage: 'rewrapped'; done: number; total: number }
   | { stage: 'before-commit' }
   | { stage: 'committed'; version: number }
@@ -101,57 +107,50 @@ export class Vault {
   readonly db: Db;
   readonly clock: Clock;
   actor: string;
-  #keychain: KeychainClient | null;
+  /** The OS keychain client (keytar unless injected). The audit anchor lives there for keychain vaults. */
+  readonly keychain: KeychainClient;
+  /** Where this vault's KEK comes from, chosen once from vault_meta.key_source (or the create option). */
+  readonly keySource: KeySource;
   #keys: UnlockedKeys | null = null;
   #wroteSinceAnchor = false;
   #walPending = false;
   /** Change events for the UI: every committed audit entry, lock and unlock. */
   readonly events = new EventBus();
 
-  private constructor(path: string, db: Db, opts: VaultOptions) {
+  private constructor(path: string, db: Db, keychain: KeychainClient, keySource: KeySource, opts: VaultOptions) {
     this.path = path;
     this.db = db;
     this.clock = opts.clock ?? systemClock;
     this.actor = opts.actor ?? 'analyst:unknown';
-    this.#keychain = opts.keychain ?? null;
-  }
-
-  get keychain(): KeychainClient {
-    this.#keychain ??= osKeychain();
-    return this.#keychain;
+    this.keychain = keychain;
+    this.keySource = keySource;
   }
 
   /** Opens an existing vault. Metadata is readable at once; secrets need `unlock()`. */
   static open(path: string, opts: VaultOptions = {}): Vault {
     const db = openDatabase(path, { create: false });
-    const v = new Vault(path, db, opts);
-    v.meta(); // refuses a file without a vault header
-    return v;
+    try {
+      const m = readMeta(db, path); // refuses a file without a vault header
+      const keychain = opts.keychain ?? osKeychain();
+      const source = keySourceFor(m.key_source, { keychain });
+      if (!source) throw new KeydeskError('VAULT_CORRUPT', `${path} names a key source Keydesk does not know; it is not a usable vault.`);
+      return new Vault(path, db, keychain, source, opts);
+    } catch (e) {
+      db.close();
+      throw e;
+    }
   }
 
   /** Creates a new vault, unlocked. Nothing is left behind if any step fails. */
   static async create(path: string, opts: CreateOptions): Promise<Vault> {
     if (existsSync(path)) throw new KeydeskError('VAULT_EXISTS', `A file already exists at ${path}. Keydesk will not overwrite it.`);
+    const keychain = opts.keychain ?? osKeychain();
+    const source = keySourceFor(opts.keySource, { keychain });
+    if (!source) throw new KeydeskError('INPUT_INVALID', 'The key source is keychain or passphrase.');
     const vaultId = randomUUID();
     const createdAt = (opts.clock ?? systemClock).now().toISOString();
-    let kek: Buffer;
-    let salt: Buffer | null = null;
-    let keychainWritten = false;
-    const keychain = opts.keychain ?? osKeychain();
-
-    if (opts.keySource === 'keychain') {
-      kek = randomKey();
-      await keychain.set(keychainAccounts.kek(vaultId, 1), kek.toString('base64'));
-      keychainWritten = true;
-    } else {
-      if (!opts.passphrase)
-        throw new KeydeskError('PASSPHRASE_REQUIRED', 'A passphrase vault needs a passphrase (KEYDESK_PASSPHRASE or a prompt).');
-      const pass = await opts.passphrase();
-      if (pass.length < MIN_PASSPHRASE_LENGTH)
-        throw new KeydeskError('INPUT_INVALID', `The passphrase must be at least ${MIN_PASSPHRASE_LENGTH} characters.`);
-      salt = newSalt();
-      kek = await derivePassphraseKey(pass, salt, DEFAULT_KDF);
-    }
+    const first = await source.create(vaultId, opts.passphrase ? { passphrase: opts.passphrase } : {});
+    const { kek, kdf } = first;
 
     let db: Db | null = null;
     try {
@@ -159,42 +158,36 @@ export class Vault {
       db = openDatabase(path, { create: true });
       chmodSync(path, 0o600);
       const vaultKeys = Object.fromEntries(VAULT_KEY_NAMES.map((n) => [n, randomKey()])) as Record<VaultKeyName, Buffer>;
-      const vault = new Vault(path, db, { ...opts, keychain });
+      const vault = new Vault(path, db, keychain, source, opts);
       const theDb = db;
       db.transaction(() => {
         theDb
           .prepare(
             'INSERT INTO vault_meta (id, vault_id, created_at, key_source, kek_version, kek_check, kdf_salt, kdf_params) VALUES (1, ?, ?, ?, 1, ?, ?, ?)'
           )
-          .run(
-            vaultId,
-            createdAt,
-            opts.keySource,
-            seal(kek, KEK_CHECK_PLAINTEXT, AAD.kekCheck(vaultId, 1)),
-            salt,
-            salt ? JSON.stringify(DEFAULT_KDF) : null
-          );
+          .run(vaultId, createdAt, source.kind, seal(kek, KEK_CHECK_PLAINTEXT, AAD.kekCheck(vaultId, 1)), ...kdfColumns(kdf));
         const ins = theDb.prepare('INSERT INTO vault_keys (name, kek_version, wrapped) VALUES (?, 1, ?)');
         for (const name of VAULT_KEY_NAMES) ins.run(name, seal(kek, vaultKeys[name], AAD.vaultKey(vaultId, name, 1)));
       }).immediate();
       vault.#keys = { kek: keyObject(kek), kekVersion: 1, vaultKeys: toKeyObjects(vaultKeys) };
       wipe(kek, ...Object.values(vaultKeys));
-      vault.write((w) => w.audit({ action: 'vault.init', outcome: 'ok', detail: { key_source: opts.keySource } }));
+      vault.write((w) => w.audit({ action: 'vault.init', outcome: 'ok', detail: { key_source: source.kind } }));
       return vault;
     } catch (e) {
       db?.close();
-      if (keychainWritten) await keychain.delete(keychainAccounts.kek(vaultId, 1)).catch(() => false);
+      wipe(kek);
+      await first.discard();
       throw e;
     }
   }
 
   meta(): MetaRow {
-    const row = stmt(
-      this.db,
-      'SELECT vault_id, created_at, key_source, kek_version, kek_check, kdf_salt, kdf_params FROM vault_meta WHERE id = 1'
-    ).get() as MetaRow | undefined;
-    if (!row) throw new KeydeskError('VAULT_CORRUPT', `${this.path} has no vault header; it is not a usable Keydesk vault.`);
-    return row;
+    return readMeta(this.db, this.path);
+  }
+
+  /** What `keydesk status` and the app may show about the key source, e.g. "passphrase (scrypt N=2^17, r=8, p=1)". */
+  describeKeySource(): KeySourceDescription {
+    return this.keySource.describe(this.meta());
   }
 
   get vaultId(): string {
@@ -228,54 +221,30 @@ export class Vault {
    */
   async unlock(opts: { passphrase?: PassphraseSource } = {}): Promise<void> {
     const m = this.meta();
-    let kek: Buffer;
-    if (m.key_source === 'keychain') {
-      const stored = await this.keychain.get(keychainAccounts.kek(m.vault_id, m.kek_version));
-      if (stored === null) {
-        throw new KeydeskError(
-          'KEY_NOT_FOUND',
-          `The OS keychain has no key for this vault (vault ${m.vault_id}, key version ${m.kek_version}). It may have been created under another user account or machine; restore the keychain entry to open it.`
-        );
-      }
-      kek = Buffer.from(stored, 'base64');
-      if (kek.length !== 32 || !this.#checks(kek, m)) {
-        wipe(kek);
-        throw new KeydeskError(
-          'KEY_MISMATCH',
-          'The key in the OS keychain does not open this vault (the keychain entry was replaced or belongs to another vault).'
-        );
-      }
-    } else {
-      if (!opts.passphrase)
-        throw new KeydeskError(
-          'PASSPHRASE_REQUIRED',
-          'This vault is protected by a passphrase: set KEYDESK_PASSPHRASE or enter it when asked.'
-        );
-      if (!m.kdf_salt) throw new KeydeskError('VAULT_CORRUPT', 'The vault’s passphrase salt is missing.');
-      const params = parseKdfParams(m.kdf_params);
-      kek = await derivePassphraseKey(await opts.passphrase(), m.kdf_salt, params);
-      if (!this.#checks(kek, m)) {
-        wipe(kek);
-        throw new KeydeskError('WRONG_PASSPHRASE', 'Wrong passphrase: it does not open this vault. Nothing was changed.');
-      }
+    const kek = await this.keySource.load(m, this.#proof(m), opts);
+    let vaultKeys: Record<VaultKeyName, Buffer>;
+    try {
+      vaultKeys = this.#unwrapVaultKeys(kek, m);
+    } catch (e) {
+      wipe(kek);
+      throw e;
     }
-    const vaultKeys = this.#unwrapVaultKeys(kek, m);
     this.#keys = { kek: keyObject(kek), kekVersion: m.kek_version, vaultKeys: toKeyObjects(vaultKeys) };
     wipe(kek, ...Object.values(vaultKeys));
     this.events.emit('vault.lock', { locked: false });
-    if (m.key_source === 'keychain' && m.kek_version > 1) {
-      // A rotation that committed but died before deleting the previous key leaves it behind; tidy it now.
-      await this.keychain.delete(keychainAccounts.kek(m.vault_id, m.kek_version - 1)).catch(() => false);
-    }
+    await this.keySource.tidy(m);
   }
 
-  #checks(kek: SymmetricKey, m: MetaRow): boolean {
-    try {
-      return open(kek, m.kek_check, AAD.kekCheck(m.vault_id, m.kek_version)).equals(KEK_CHECK_PLAINTEXT);
-    } catch (e) {
-      if (e instanceof AuthenticationFailed) return false;
-      throw e;
-    }
+  /** Proves a candidate KEK against the check value of the key version `m` names. */
+  #proof(m: MetaRow): (kek: SymmetricKey) => boolean {
+    return (kek) => {
+      try {
+        return open(kek, m.kek_check, AAD.kekCheck(m.vault_id, m.kek_version)).equals(KEK_CHECK_PLAINTEXT);
+      } catch (e) {
+        if (e instanceof AuthenticationFailed) return false;
+        throw e;
+      }
+    };
   }
 
   #unwrapVaultKeys(kek: Buffer, m: MetaRow): Record<VaultKeyName, Buffer> {
@@ -368,63 +337,39 @@ export class Vault {
   }
 
   /**
-   * KEK rotation. Keychain: a new random key stored under the next version's account first, then every DEK and
-   * vault key re-wrapped and the version bumped in one transaction, then the old key deleted. Passphrase: the
-   * current passphrase (proven against the vault) under a new salt, or a new passphrase, re-wrapped the same way.
-   * A crash at any point leaves a vault that opens with exactly one of the two keys: before the commit the old
-   * one, after it the new one.
+   * KEK rotation: the key source makes the next KEK (keychain: a new random key; passphrase: the current
+   * passphrase, proven against the vault, under a new salt, or a new passphrase) and stores it where it keeps keys
+   * while this holds the write lock; then every DEK and vault key is re-wrapped and the version bumped in one
+   * transaction; then the source retires the old key. A crash at any point leaves a vault that opens with exactly
+   * one of the two keys: before the commit the old one, after it the new one.
    */
   async rotateKey(opts: RotateOptions & { passphrase?: PassphraseSource } = {}): Promise<{ kekVersion: number; rewrapped: number }> {
     const keys = this.requireUnlocked();
     const m = this.meta();
-    let newKek: Buffer;
-    let salt: Buffer | null = null;
-    if (m.key_source === 'passphrase') {
-      if (!opts.passphrase) throw new KeydeskError('PASSPHRASE_REQUIRED', 'Rotating a passphrase vault needs its current passphrase.');
-      const current = await opts.passphrase();
-      const proof = await derivePassphraseKey(current, m.kdf_salt ?? Buffer.alloc(0), parseKdfParams(m.kdf_params));
-      const ok = this.#checks(proof, m);
-      wipe(proof);
-      if (!ok) throw new KeydeskError('WRONG_PASSPHRASE', 'Wrong passphrase: it does not open this vault. Nothing was changed.');
-      const pass = opts.newPassphrase ? await opts.newPassphrase() : current;
-      if (pass.length < MIN_PASSPHRASE_LENGTH)
-        throw new KeydeskError('INPUT_INVALID', `The new passphrase must be at least ${MIN_PASSPHRASE_LENGTH} characters.`);
-      salt = newSalt();
-      newKek = await derivePassphraseKey(pass, salt, DEFAULT_KDF);
-    } else {
-      if (opts.newPassphrase)
-        throw new KeydeskError('INPUT_INVALID', 'This vault keeps its key in the OS keychain; it has no passphrase to change.');
-      newKek = randomKey();
-    }
-    return this.#commitRotation(keys, m, m.kek_version + 1, newKek, salt, opts.onStage ?? (() => {}));
+    const rotation = await this.keySource.rotate(m, this.#proof(m), opts);
+    return this.#commitRotation(keys, m, rotation, opts.onStage ?? (() => {}));
   }
 
   async #commitRotation(
     keys: UnlockedKeys,
     m: MetaRow,
-    next: number,
-    newKek: Buffer,
-    newSaltValue: Buffer | null,
+    rotation: KekRotation,
     stage: (s: RotationStage) => void
   ): Promise<{ kekVersion: number; rewrapped: number }> {
-    // A second connection holds the write lock across the keychain write, so no other writer (in this process or
-    // another) can rotate concurrently and overwrite the next version's keychain entry.
+    // A second connection holds the write lock across the source's store step, so no other writer (in this process
+    // or another) can rotate concurrently and overwrite the next version's keychain entry.
+    const { kek: newKek, version: next } = rotation;
     const newKekKey = keyObject(newKek);
     const conn = new Database(this.path, { fileMustExist: true });
     applyPragmas(conn);
     let committed = false;
-    let keychainWritten = false;
     let rewrapped = 0;
     let seq: number;
     try {
       conn.exec('BEGIN IMMEDIATE');
       const live = conn.prepare('SELECT kek_version FROM vault_meta WHERE id = 1').get() as { kek_version: number };
       if (live.kek_version !== keys.kekVersion) throw keyRotatedError();
-      if (m.key_source === 'keychain') {
-        keychainWritten = true; // set before the await: a write that fails half-way may still have stored the key
-        await this.keychain.set(keychainAccounts.kek(m.vault_id, next), newKek.toString('base64'));
-        stage({ stage: 'keychain-written', version: next });
-      }
+      await rotation.store(stage);
       const rows = conn.prepare('SELECT credential_id, kek_version, wrapped_dek FROM credential_secrets').all() as {
         credential_id: string;
         kek_version: number;
@@ -452,24 +397,19 @@ export class Vault {
         updKey.run(next, seal(newKekKey, raw, AAD.vaultKey(m.vault_id, name, next)), name);
         wipe(raw);
       }
+      const [salt, params] = kdfColumns(rotation.kdf);
       conn
         .prepare(
-          'UPDATE vault_meta SET kek_version = ?, kek_check = ?, kdf_salt = COALESCE(?, kdf_salt), kdf_params = CASE WHEN ? IS NULL THEN kdf_params ELSE ? END WHERE id = 1'
+          'UPDATE vault_meta SET kek_version = ?, kek_check = ?, kdf_salt = COALESCE(?, kdf_salt), kdf_params = COALESCE(?, kdf_params) WHERE id = 1'
         )
-        .run(
-          next,
-          seal(newKekKey, KEK_CHECK_PLAINTEXT, AAD.kekCheck(m.vault_id, next)),
-          newSaltValue,
-          newSaltValue,
-          JSON.stringify(DEFAULT_KDF)
-        );
+        .run(next, seal(newKekKey, KEK_CHECK_PLAINTEXT, AAD.kekCheck(m.vault_id, next)), salt, params);
       const now = this.clock.now().toISOString();
       seq = appendAudit(conn, keys.vaultKeys.audit_mac, {
         actor: this.actor,
         at: now,
         action: 'vault.rotate_key',
         outcome: 'ok',
-        detail: { from_version: keys.kekVersion, to_version: next, rewrapped, key_source: m.key_source }
+        detail: { from_version: keys.kekVersion, to_version: next, rewrapped, key_source: this.keySource.kind }
       });
       stage({ stage: 'before-commit' });
       conn.exec('COMMIT');
@@ -477,10 +417,9 @@ export class Vault {
       stage({ stage: 'committed', version: next });
     } catch (e) {
       if (conn.inTransaction) conn.exec('ROLLBACK');
-      // Only the entry this rotation wrote, and only while it held the write lock: a rotation that never got the
-      // lock (VAULT_BUSY) or found the key already rotated must not delete the next version's key — it may be the
-      // one another process is about to commit, and the vault would then open with neither key.
-      if (keychainWritten && !committed) await this.keychain.delete(keychainAccounts.kek(m.vault_id, next)).catch(() => false);
+      // Only what this rotation's store step wrote (the source knows whether it got that far): a rotation that never
+      // got the lock (VAULT_BUSY) or found the key already rotated must not delete the next version's key.
+      if (!committed) await rotation.abandon();
       wipe(newKek);
       if ((e as { code?: string }).code === 'SQLITE_BUSY')
         throw new KeydeskError(
@@ -497,7 +436,7 @@ export class Vault {
     keys.kekVersion = next;
     this.#wroteSinceAnchor = true;
     this.events.emit('vault.changed', { seq, action: 'vault.rotate_key', credentialId: null });
-    if (m.key_source === 'keychain') await this.keychain.delete(keychainAccounts.kek(m.vault_id, next - 1)).catch(() => false);
+    await rotation.retire();
     stage({ stage: 'done', version: next });
     return { kekVersion: next, rewrapped };
   }
@@ -556,6 +495,20 @@ function keyRotatedError(): KeydeskError {
     'KEY_ROTATED',
     'The vault key was rotated by another Keydesk process since this one unlocked, so Keydesk locked the vault here. Unlock it again (or run the command again) to continue. Nothing was changed.'
   );
+}
+
+function readMeta(db: Db, path: string): MetaRow {
+  const row = stmt(
+    db,
+    'SELECT vault_id, created_at, key_source, kek_version, kek_check, kdf_salt, kdf_params FROM vault_meta WHERE id = 1'
+  ).get() as MetaRow | undefined;
+  if (!row) throw new KeydeskError('VAULT_CORRUPT', `${path} has no vault header; it is not a usable Keydesk vault.`);
+  return row;
+}
+
+/** vault_meta's kdf_salt and kdf_params for what a key source records (NULLs: nothing, or unchanged on rotation). */
+function kdfColumns(kdf: KdfRecord | null): [Buffer | null, string | null] {
+  return kdf ? [kdf.salt, JSON.stringify(kdf.params)] : [null, null];
 }
 
 function toKeyObjects(raw: Record<VaultKeyName, Buffer>): Record<VaultKeyName, KeyObject> {
