@@ -1,6 +1,7 @@
 import { userInfo } from 'node:os';
 import type { Command } from 'commander';
 import { openApp, type AppConfig, type KeydeskApp } from '../app.ts';
+import type { Clock } from '../clock.ts';
 import { KeydeskError, toErrorShape } from '../errors.ts';
 import { defaultVaultPath } from '../paths.ts';
 import type { KeychainClient } from '../vault/keychain.ts';
@@ -11,18 +12,28 @@ export interface GlobalOptions {
   json?: boolean;
 }
 
+/** What a `keydesk` process takes from the OS, unless given (in-process tests give them). */
+export interface CliDeps {
+  /** The OS keychain unless given. */
+  keychain?: KeychainClient;
+  /** The system clock unless given (tests move a clock past a deadline instead of waiting for it). */
+  clock?: Clock;
+}
+
 /** Everything a command needs: where the vault is, how to print, how to unlock. */
 export class CliContext {
   readonly io: CliIO;
   /** The OS keychain unless given (in-process tests pass the same keytar client under another service name). */
   readonly keychain: KeychainClient | undefined;
+  readonly clock: Clock | undefined;
   #opened: KeydeskApp[] = [];
   /** A command that ran but found problems (check, verify) sets 1 here. */
   exitCode = 0;
 
-  constructor(io: CliIO, keychain?: KeychainClient) {
+  constructor(io: CliIO, deps: CliDeps = {}) {
     this.io = io;
-    this.keychain = keychain;
+    this.keychain = deps.keychain;
+    this.clock = deps.clock;
   }
 
   globals(cmd: Command): GlobalOptions {
@@ -41,7 +52,8 @@ export class CliContext {
     return {
       vaultPath: g.vault ?? defaultVaultPath(this.io.env),
       actor: actorEnv && /^(analyst|agent):[\w.@-]{1,64}$/.test(actorEnv) ? `${actorEnv} (cli)` : `analyst:${user} (cli)`,
-      ...(this.keychain ? { keychain: this.keychain } : {})
+      ...(this.keychain ? { keychain: this.keychain } : {}),
+      ...(this.clock ? { clock: this.clock } : {})
     };
   }
 
