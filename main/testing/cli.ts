@@ -201,7 +201,3 @@ export function spawnCliAsync(
     child.stdin.end(opts.input ?? '');
   });
 }
-
-/** The old names, while the tests move to runCli. */
-export const cli = spawnCli;
-export const cliAsync = spawnCliAsync;
