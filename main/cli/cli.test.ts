@@ -1,9 +1,10 @@
-// The keydesk CLI as a user runs it: child processes, real keychain (private session) and real scrypt.
+// The keydesk CLI as a user runs it, in this process (main/testing/cli.ts runCli: no terminal, an explicit environment),
+// on the real keychain (private session) and real scrypt. main/cli/smoke.test.ts runs the real binary.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
-import { cli } from '../testing/cli.ts';
+import { runCli } from '../testing/cli.ts';
 import { tempDir } from '../testing/fixtures.ts';
 
 const cleanups: (() => void)[] = [];
@@ -16,10 +17,10 @@ function vaultPath(): string {
 const HOSTINGER = JSON.stringify({ api_token: 'hst_cli_token_0123456789' });
 
 describe('keydesk CLI', () => {
-  it('init, add from stdin, list, show, status — with stable --json', () => {
+  it('init, add from stdin, list, show, status — with stable --json', async () => {
     const v = vaultPath();
-    expect(cli(['--vault', v, 'init']).status).toBe(0);
-    const add = cli(
+    expect((await runCli(['--vault', v, 'init'])).status).toBe(0);
+    const add = await runCli(
       ['--vault', v, '--json', 'add', '--provider', 'hostinger', '--mode', 'api_token', '--name', 'Hostinger prod', '--secrets-from', '-'],
       { input: HOSTINGER }
     );
@@ -27,32 +28,34 @@ describe('keydesk CLI', () => {
     const added = add.json<{ credential: { id: string; name: string; status: string } }>().credential;
     expect(added).toMatchObject({ name: 'Hostinger prod', status: 'unknown' });
 
-    const list = cli(['--vault', v, 'list']);
+    const list = await runCli(['--vault', v, 'list']);
     expect(list.status).toBe(0);
     expect(list.stdout).toMatch(/^NAME\s+PROVIDER\s+MODE\s+STATUS/m);
     expect(list.stdout).toMatch(/Hostinger prod\s+hostinger\s+api_token\s+unknown/);
 
-    const show = cli(['--vault', v, '--json', 'show', added.id]);
+    const show = await runCli(['--vault', v, '--json', 'show', added.id]);
     expect(show.json<{ credential: { name: string; secretsSet: string[] } }>().credential).toMatchObject({
       name: 'Hostinger prod',
       secretsSet: ['api_token']
     });
 
-    const status = cli(['--json', 'status'], { env: { KEYDESK_VAULT: v } });
+    const status = await runCli(['--json', 'status'], { env: { KEYDESK_VAULT: v } });
     expect(status.json<{ vault: { credentials: number; keySource: string } }>().vault).toMatchObject({
       credentials: 1,
       keySource: 'keychain'
     });
   });
 
-  it('reads secrets from a file, and refuses secrets on the command line (exit 2, nothing stored)', () => {
+  it('reads secrets from a file, and refuses secrets on the command line (exit 2, nothing stored)', async () => {
     const v = vaultPath();
-    cli(['--vault', v, 'init']);
+    await runCli(['--vault', v, 'init']);
     const f = join(v, '..', 'secrets.json');
     writeFileSync(f, HOSTINGER, { mode: 0o600 });
-    expect(cli(['--vault', v, 'add', '--provider', 'hostinger', '--mode', 'api_token', '--name', 'h', '--secrets-from', f]).status).toBe(0);
+    expect(
+      (await runCli(['--vault', v, 'add', '--provider', 'hostinger', '--mode', 'api_token', '--name', 'h', '--secrets-from', f])).status
+    ).toBe(0);
 
-    const argv = cli([
+    const argv = await runCli([
       '--vault',
       v,
       'add',
@@ -69,18 +72,18 @@ describe('keydesk CLI', () => {
     expect(argv.stderr).toContain('[INPUT_INVALID]');
     expect(argv.stderr).toContain('--secrets-from');
     expect(argv.stderr).not.toContain('hst_on_the_command_line');
-    expect(cli(['--vault', v, '--json', 'list']).json<{ credentials: unknown[] }>().credentials).toHaveLength(1);
+    expect((await runCli(['--vault', v, '--json', 'list'])).json<{ credentials: unknown[] }>().credentials).toHaveLength(1);
   });
 
-  it('usage errors exit 2; failures exit 1; --json errors are {"error":{code,message}}', () => {
+  it('usage errors exit 2; failures exit 1; --json errors are {"error":{code,message}}', async () => {
     const v = vaultPath();
-    expect(cli(['--vault', v, 'frobnicate']).status).toBe(2);
-    expect(cli(['--vault', v, 'add', '--provider', 'hostinger']).status).toBe(2); // missing required options
-    expect(cli(['--vault', v, 'init', '--key-source', 'floppy']).status).toBe(2);
+    expect((await runCli(['--vault', v, 'frobnicate'])).status).toBe(2);
+    expect((await runCli(['--vault', v, 'add', '--provider', 'hostinger'])).status).toBe(2); // missing required options
+    expect((await runCli(['--vault', v, 'init', '--key-source', 'floppy'])).status).toBe(2);
 
     // A script that asked for --json gets one JSON document for a usage error too (commander's words on stderr).
     for (const args of [['frobnicate'], ['add', '--provider', 'hostinger'], ['bind']]) {
-      const usage = cli(['--vault', v, '--json', ...args]);
+      const usage = await runCli(['--vault', v, '--json', ...args]);
       expect(usage.status, args.join(' ')).toBe(2);
       expect(usage.json(), args.join(' ')).toEqual({
         error: { code: 'INPUT_INVALID', message: expect.stringMatching(/\. See keydesk --help\.$/) }
@@ -88,46 +91,49 @@ describe('keydesk CLI', () => {
       expect(usage.stderr).toMatch(/^error: /);
     }
 
-    const missing = cli(['--vault', v, '--json', 'list']);
+    const missing = await runCli(['--vault', v, '--json', 'list']);
     expect(missing.status).toBe(1);
     expect(missing.json()).toEqual({ error: { code: 'VAULT_NOT_FOUND', message: expect.stringContaining('keydesk init') } });
     // A mistyped folder is "no vault here", not a damaged vault.
-    const typo = cli(['--vault', join(v, '..', 'no-such-folder', 'vault.sqlite'), '--json', 'status']);
+    const typo = await runCli(['--vault', join(v, '..', 'no-such-folder', 'vault.sqlite'), '--json', 'status']);
     expect(typo.status).toBe(1);
     expect(typo.json()).toMatchObject({ error: { code: 'VAULT_NOT_FOUND' } });
-    expect(cli(['--version']).stdout).toMatch(/^\d+\.\d+\.\d+\n$/);
+    expect((await runCli(['--version'])).stdout).toMatch(/^\d+\.\d+\.\d+\n$/);
 
-    cli(['--vault', v, 'init']);
-    const again = cli(['--vault', v, 'init']);
+    await runCli(['--vault', v, 'init']);
+    const again = await runCli(['--vault', v, 'init']);
     expect(again.status).toBe(1);
     expect(again.stderr).toContain('[VAULT_EXISTS]');
 
-    const badJson = cli(['--vault', v, 'add', '--provider', 'hostinger', '--mode', 'api_token', '--name', 'h', '--secrets-from', '-'], {
-      input: '{"api_token": "hst_half_written'
-    });
+    const badJson = await runCli(
+      ['--vault', v, 'add', '--provider', 'hostinger', '--mode', 'api_token', '--name', 'h', '--secrets-from', '-'],
+      { input: '{"api_token": "hst_half_written' }
+    );
     expect(badJson.status).toBe(2);
     expect(badJson.stderr).not.toContain('hst_half_written');
-    expect(cli(['--vault', v, 'show', 'nobody']).status).toBe(1);
+    expect((await runCli(['--vault', v, 'show', 'nobody'])).status).toBe(1);
   });
 
-  it('inspects a passphrase vault offline without the passphrase; key operations say what they need', () => {
+  it('inspects a passphrase vault offline without the passphrase; key operations say what they need', async () => {
     const v = vaultPath();
     const pass = { KEYDESK_PASSPHRASE: 'offline inspection passphrase' };
-    expect(cli(['--vault', v, 'init', '--key-source', 'passphrase'], { env: pass }).status).toBe(0);
+    expect((await runCli(['--vault', v, 'init', '--key-source', 'passphrase'], { env: pass })).status).toBe(0);
     expect(
-      cli(['--vault', v, 'add', '--provider', 'hostinger', '--mode', 'api_token', '--name', 'h', '--secrets-from', '-'], {
-        env: pass,
-        input: HOSTINGER
-      }).status
+      (
+        await runCli(['--vault', v, 'add', '--provider', 'hostinger', '--mode', 'api_token', '--name', 'h', '--secrets-from', '-'], {
+          env: pass,
+          input: HOSTINGER
+        })
+      ).status
     ).toBe(0);
 
     const noPass = { KEYDESK_PASSPHRASE: undefined };
     for (const args of [['status'], ['list'], ['show', 'h'], ['audit', 'export']]) {
-      const r = cli(['--vault', v, ...args], { env: noPass });
+      const r = await runCli(['--vault', v, ...args], { env: noPass });
       expect(r.status, args.join(' ')).toBe(0);
     }
-    const lines = cli(['--vault', v, 'audit', 'export'], { env: noPass })
-      .stdout.trim()
+    const lines = (await runCli(['--vault', v, 'audit', 'export'], { env: noPass })).stdout
+      .trim()
       .split('\n')
       .map((l) => JSON.parse(l) as { seq: number; action: string });
     expect(lines.map((e) => [e.seq, e.action])).toEqual([
@@ -136,48 +142,48 @@ describe('keydesk CLI', () => {
     ]);
 
     for (const args of [['audit', 'verify'], ['check']]) {
-      const r = cli(['--vault', v, ...args], { env: noPass });
+      const r = await runCli(['--vault', v, ...args], { env: noPass });
       expect(r.status, args.join(' ')).toBe(1);
       expect(r.stderr).toContain('[PASSPHRASE_REQUIRED]');
       expect(r.stderr).toContain('KEYDESK_PASSPHRASE');
     }
-    const wrong = cli(['--vault', v, 'check'], { env: { KEYDESK_PASSPHRASE: 'wrong passphrase!' } });
+    const wrong = await runCli(['--vault', v, 'check'], { env: { KEYDESK_PASSPHRASE: 'wrong passphrase!' } });
     expect(wrong.status).toBe(1);
     expect(wrong.stderr).toContain('[WRONG_PASSPHRASE]');
-    expect(cli(['--vault', v, 'audit', 'verify'], { env: pass }).stdout).toContain('OK: 2 audit entries verified');
+    expect((await runCli(['--vault', v, 'audit', 'verify'], { env: pass })).stdout).toContain('OK: 2 audit entries verified');
   });
 
-  it('rotate-key: keychain, passphrase (new salt) and --change-passphrase', () => {
+  it('rotate-key: keychain, passphrase (new salt) and --change-passphrase', async () => {
     const v = vaultPath();
-    cli(['--vault', v, 'init']);
-    cli(['--vault', v, 'add', '--provider', 'hostinger', '--mode', 'api_token', '--name', 'h', '--secrets-from', '-'], {
+    await runCli(['--vault', v, 'init']);
+    await runCli(['--vault', v, 'add', '--provider', 'hostinger', '--mode', 'api_token', '--name', 'h', '--secrets-from', '-'], {
       input: HOSTINGER
     });
-    const rot = cli(['--vault', v, '--json', 'rotate-key']);
+    const rot = await runCli(['--vault', v, '--json', 'rotate-key']);
     expect(rot.json()).toEqual({ kekVersion: 2, rewrapped: 1 });
-    expect(cli(['--vault', v, 'check']).stdout).toContain('OK: 1 credential decrypted');
+    expect((await runCli(['--vault', v, 'check'])).stdout).toContain('OK: 1 credential decrypted');
 
     const p = vaultPath();
     const env = { KEYDESK_PASSPHRASE: 'first passphrase 1' };
-    cli(['--vault', p, 'init', '--key-source', 'passphrase'], { env });
-    expect(cli(['--vault', p, 'rotate-key'], { env }).status).toBe(0);
-    const changed = cli(['--vault', p, 'rotate-key', '--change-passphrase'], {
+    await runCli(['--vault', p, 'init', '--key-source', 'passphrase'], { env });
+    expect((await runCli(['--vault', p, 'rotate-key'], { env })).status).toBe(0);
+    const changed = await runCli(['--vault', p, 'rotate-key', '--change-passphrase'], {
       env: { ...env, KEYDESK_NEW_PASSPHRASE: 'second passphrase 2' }
     });
     expect(changed.status).toBe(0);
-    expect(cli(['--vault', p, 'check'], { env }).stderr).toContain('[WRONG_PASSPHRASE]');
-    expect(cli(['--vault', p, 'check'], { env: { KEYDESK_PASSPHRASE: 'second passphrase 2' } }).status).toBe(0);
-    const noTty = cli(['--vault', p, 'rotate-key', '--change-passphrase'], {
+    expect((await runCli(['--vault', p, 'check'], { env })).stderr).toContain('[WRONG_PASSPHRASE]');
+    expect((await runCli(['--vault', p, 'check'], { env: { KEYDESK_PASSPHRASE: 'second passphrase 2' } })).status).toBe(0);
+    const noTty = await runCli(['--vault', p, 'rotate-key', '--change-passphrase'], {
       env: { KEYDESK_PASSPHRASE: 'second passphrase 2', KEYDESK_NEW_PASSPHRASE: undefined }
     });
     expect(noTty.status).toBe(1);
     expect(noTty.stderr).toContain('KEYDESK_NEW_PASSPHRASE');
   });
 
-  it('update, rename, remove, and check exits 1 when a credential fails authentication', () => {
+  it('update, rename, remove, and check exits 1 when a credential fails authentication', async () => {
     const v = vaultPath();
-    cli(['--vault', v, 'init']);
-    cli(
+    await runCli(['--vault', v, 'init']);
+    await runCli(
       [
         '--vault',
         v,
@@ -197,21 +203,21 @@ describe('keydesk CLI', () => {
         input: JSON.stringify({ access_key_id: 'AKIAIOSFODNN7EXAMPLE', secret_access_key: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY' })
       }
     );
-    expect(cli(['--vault', v, 'update', 'a', '--field', 'region=eu-west-1']).status).toBe(0);
-    expect(cli(['--vault', v, 'update', 'a']).status).toBe(2);
-    expect(cli(['--vault', v, 'rename', 'a', 'AWS prod']).status).toBe(0);
+    expect((await runCli(['--vault', v, 'update', 'a', '--field', 'region=eu-west-1'])).status).toBe(0);
+    expect((await runCli(['--vault', v, 'update', 'a'])).status).toBe(2);
+    expect((await runCli(['--vault', v, 'rename', 'a', 'AWS prod'])).status).toBe(0);
     expect(
-      cli(['--vault', v, '--json', 'show', 'aws prod']).json<{ credential: { metadata: Record<string, string> } }>().credential.metadata
-        .region
+      (await runCli(['--vault', v, '--json', 'show', 'aws prod'])).json<{ credential: { metadata: Record<string, string> } }>().credential
+        .metadata.region
     ).toBe('eu-west-1');
     const raw = new Database(v);
     raw.prepare("UPDATE credentials SET mode = 'assume_role'").run();
     raw.close();
-    const check = cli(['--vault', v, 'check']);
+    const check = await runCli(['--vault', v, 'check']);
     expect(check.status).toBe(1);
     expect(check.stdout).toMatch(/FAILED AWS prod .*\[HEADER_TAMPERED\]/);
     expect(check.stdout).toContain('1 of 1 credentials failed');
-    expect(cli(['--vault', v, 'remove', 'AWS prod']).status).toBe(0);
-    expect(cli(['--vault', v, 'list']).stdout).toContain('No credentials yet');
+    expect((await runCli(['--vault', v, 'remove', 'AWS prod'])).status).toBe(0);
+    expect((await runCli(['--vault', v, 'list'])).stdout).toContain('No credentials yet');
   });
 });

@@ -1,6 +1,7 @@
 import { userInfo } from 'node:os';
 import type { Command } from 'commander';
 import { openApp, type AppConfig, type KeydeskApp } from '../app.ts';
+import type { Clock } from '../clock.ts';
 import { KeydeskError, toErrorShape } from '../errors.ts';
 import { defaultVaultPath } from '../paths.ts';
 import { defaultRegistry, type ProviderRegistry } from '../providers/registry.ts';
@@ -12,21 +13,33 @@ export interface GlobalOptions {
   json?: boolean;
 }
 
+/** What a `keydesk` process takes from the OS, unless given (in-process tests give them). */
+export interface CliDeps {
+  /** The OS keychain unless given. */
+  keychain?: KeychainClient;
+  /** The system clock unless given (tests move a clock past a deadline instead of waiting for it). */
+  clock?: Clock;
+  /** The providers Keydesk ships unless given (a test registers a fixture provider). */
+  providers?: ProviderRegistry;
+}
+
 /** Everything a command needs: where the vault is, how to print, how to unlock. */
 export class CliContext {
   readonly io: CliIO;
   /** The OS keychain unless given (in-process tests pass the same keytar client under another service name). */
   readonly keychain: KeychainClient | undefined;
+  readonly clock: Clock | undefined;
   /** The providers this CLI knows: help texts and field checks before any vault is open come from here. */
   readonly providers: ProviderRegistry;
   #opened: KeydeskApp[] = [];
   /** A command that ran but found problems (check, verify) sets 1 here. */
   exitCode = 0;
 
-  constructor(io: CliIO, keychain?: KeychainClient, providers: ProviderRegistry = defaultRegistry) {
+  constructor(io: CliIO, deps: CliDeps = {}) {
     this.io = io;
-    this.keychain = keychain;
-    this.providers = providers;
+    this.keychain = deps.keychain;
+    this.clock = deps.clock;
+    this.providers = deps.providers ?? defaultRegistry;
   }
 
   globals(cmd: Command): GlobalOptions {
@@ -46,7 +59,8 @@ export class CliContext {
       vaultPath: g.vault ?? defaultVaultPath(this.io.env),
       actor: actorEnv && /^(analyst|agent):[\w.@-]{1,64}$/.test(actorEnv) ? `${actorEnv} (cli)` : `analyst:${user} (cli)`,
       providers: this.providers,
-      ...(this.keychain ? { keychain: this.keychain } : {})
+      ...(this.keychain ? { keychain: this.keychain } : {}),
+      ...(this.clock ? { clock: this.clock } : {})
     };
   }
 

@@ -1,7 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { KeydeskError } from '../errors.ts';
-import type { KeychainClient } from '../vault/keychain.ts';
 import { registerAuditCommands } from './commands/audit.ts';
 import { registerCredentialCommands } from './commands/credentials.ts';
 import { registerExecutionCommands } from './commands/executions.ts';
@@ -9,7 +8,7 @@ import { registerOAuthCommands } from './commands/oauth.ts';
 import { registerProviderCommands } from './commands/providers.ts';
 import { registerRoutingCommands } from './commands/routing.ts';
 import { registerVaultCommands } from './commands/vault.ts';
-import { CliContext } from './context.ts';
+import { CliContext, type CliDeps } from './context.ts';
 import { processIO, type CliIO } from './io.ts';
 
 /** Exit codes: 0 ok, 1 failure, 2 usage error (bad arguments or input). */
@@ -55,8 +54,12 @@ function applyOverrides(cmd: Command): void {
   for (const sub of cmd.commands) applyOverrides(sub);
 }
 
-export async function run(argv: string[], io: CliIO = processIO(), keychain?: KeychainClient): Promise<number> {
-  const ctx = new CliContext(io, keychain);
+/**
+ * Runs one `keydesk` command and answers its exit code. bin/keydesk.js gives it the process's streams and environment;
+ * in-process tests give it buffers, an explicit environment and, in `deps`, what a process would get from the OS.
+ */
+export async function run(argv: string[], io: CliIO = processIO(), deps: CliDeps = {}): Promise<number> {
+  const ctx = new CliContext(io, deps);
   const program = buildProgram(ctx);
   const json = argv.includes('--json');
   try {

@@ -70,6 +70,18 @@ export function manualClock(start = '2026-11-21T12:00:00.000Z'): Clock & { set(i
   };
 }
 
+/** A clock that runs with the system clock, and that a test moves forward (past a deadline) instead of waiting. */
+export function movableClock(): Clock & { passDeadline(iso: string): void } {
+  let offset = 0;
+  return {
+    now: () => new Date(Date.now() + offset),
+    /** Moves the clock to 1 ms past `iso` (or leaves it where it is, when that is past already). */
+    passDeadline(iso) {
+      offset += Math.max(0, Date.parse(iso) + 1 - (Date.now() + offset));
+    }
+  };
+}
+
 /** Every byte Keydesk keeps on disk for a vault: the SQLite file, its WAL and shared-memory files. */
 export function vaultFilesBytes(vaultPath: string): Buffer {
   const dir = join(vaultPath, '..');

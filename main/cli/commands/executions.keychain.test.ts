@@ -1,13 +1,16 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startBlocklistPeer, type BlocklistPeer } from '../../../e2e/peers/blocklist.ts';
-import { cliAsync as keydesk } from '../../testing/cli.ts';
-import { SAMPLE, containsAnyEncoding, keychainVault, vaultFilesBytes, type TempVault } from '../../testing/fixtures.ts';
+import { runCli } from '../../testing/cli.ts';
+import { SAMPLE, containsAnyEncoding, keychainVault, movableClock, vaultFilesBytes, type TempVault } from '../../testing/fixtures.ts';
 
+// The keydesk commands run in this process (runCli), on the system clock until a test moves it past a deadline.
 let tv: TempVault;
 let peer: BlocklistPeer;
 let token: string;
+let clock: ReturnType<typeof movableClock>;
 
 beforeEach(async () => {
+  clock = movableClock();
   peer = await startBlocklistPeer();
   token = peer.blocklist.addToken();
   tv = await keychainVault();
@@ -19,7 +22,7 @@ afterEach(async () => {
   await peer.close();
 });
 
-const kd = (args: string[], env: NodeJS.ProcessEnv = {}) => keydesk(['--vault', tv.path, ...args], { env });
+const kd = (args: string[], env: Record<string, string> = {}) => runCli(['--vault', tv.path, ...args], { env, clock });
 const posts = () => peer.control.requests.filter((r) => r.method === 'POST').length;
 
 describe('keydesk bind / bindings / resolve', () => {
@@ -167,8 +170,7 @@ describe('keydesk run / executions / revert / prompts', () => {
     });
     expect((await kd(['prompts'])).stdout).toContain('keydesk reauth "Blocklist" --secrets-from FILE');
 
-    // Another run, left alone past its 2 s cutoff (a real wait: the CLI runs on the system clock; however slowly the
-    // processes start, only the deadline decides what is asserted).
+    // Another run, left alone past its 2 s cutoff: the CLI's clock moves past the deadline (no waiting in real time).
     const short = await kd([
       '--json',
       'run',
@@ -184,7 +186,7 @@ describe('keydesk run / executions / revert / prompts', () => {
     ]);
     const s = short.json<{ execution: { id: string; status: string; deadline: string } }>().execution;
     expect(s.status).toBe('awaiting_reauth');
-    while (Date.now() <= Date.parse(s.deadline)) await new Promise((r) => setTimeout(r, 100));
+    clock.passDeadline(s.deadline);
     expect((await kd(['--json', 'executions', s.id])).json()).toMatchObject({ execution: { status: 'expired_awaiting_reauth' } });
     // The prompt now lists only the run that still waits.
     expect((await kd(['--json', 'prompts'])).json()).toEqual({

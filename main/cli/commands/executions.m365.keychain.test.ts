@@ -5,15 +5,17 @@ import { startEntraPeer, type EntraApp, type EntraPeer } from '../../../e2e/peer
 import { startExchangePeer, type ExchangePeer } from '../../../e2e/peers/exchange.ts';
 import { installGraphActions, type GraphActions } from '../../../e2e/peers/graph-actions.ts';
 import { startGraphPeer, type GraphPeer, type GraphTenant } from '../../../e2e/peers/graph.ts';
-import { cliAsync } from '../../testing/cli.ts';
-import { keychainVault, type TempVault } from '../../testing/fixtures.ts';
+import { trustTestCa } from '../../../e2e/peers/tls.ts';
+import { runCli } from '../../testing/cli.ts';
+import { keychainVault, movableClock, type TempVault } from '../../testing/fixtures.ts';
 
 /**
- * Issue 5's "Done when", from the CLI, as separate `keydesk` processes against the peers: an analyst binds
- * corp.example to a Microsoft 365 credential, runs disable_user for alice@corp.example and sees it succeed and
- * revert; with the credential's secret expired, the same run waits in awaiting_reauth, `keydesk prompts` shows it,
- * `keydesk reauth` resumes it to succeeded; left alone past the cutoff it ends expired_awaiting_reauth. The children
- * trust the Entra peer's CA through NODE_EXTRA_CA_CERTS, as an administrator would configure it.
+ * Issue 5's "Done when", from the CLI, as separate `keydesk` commands (in this process, each with its own vault handle)
+ * against the peers: an analyst binds corp.example to a Microsoft 365 credential, runs disable_user for
+ * alice@corp.example and sees it succeed and revert; with the credential's secret expired, the same run waits in
+ * awaiting_reauth, `keydesk prompts` shows it, `keydesk reauth` resumes it to succeeded; left alone past the cutoff (the
+ * CLI's clock is moved past it) it ends expired_awaiting_reauth. This process trusts the Entra peer's CA as if it were in
+ * the OS store; main/providers/azure/extra-ca.cli.test.ts checks the real binary trusting it through NODE_EXTRA_CA_CERTS.
  */
 
 let entra: EntraPeer;
@@ -23,7 +25,8 @@ let exchange: ExchangePeer;
 let gtenant: GraphTenant;
 let entraApp: EntraApp;
 let v: TempVault;
-let env: NodeJS.ProcessEnv;
+let restoreTrust: () => void;
+const clock = movableClock();
 
 beforeAll(async () => {
   entra = await startEntraPeer();
@@ -44,17 +47,15 @@ beforeAll(async () => {
   });
   v = await keychainVault();
   await v.app.close();
-  const caFile = join(v.dir, 'entra-ca.pem');
-  writeFileSync(caFile, entra.ca.certPem);
-  env = { NODE_EXTRA_CA_CERTS: caFile };
+  restoreTrust = trustTestCa(entra.ca.certPem);
 });
 afterAll(async () => {
+  restoreTrust?.();
   await v.cleanup();
   await Promise.all([entra.close(), graph.close(), exchange.close()]);
 });
 
-const kd = (args: string[], input?: string) =>
-  cliAsync(['--vault', v.path, '--json', ...args], { env, ...(input !== undefined ? { input } : {}) });
+const kd = (args: string[], env: Record<string, string> = {}) => runCli(['--vault', v.path, '--json', ...args], { env, clock });
 const user = (upn: string) => [...gtenant.users.values()].find((u) => u.userPrincipalName === upn)!;
 const disables = (upn: string) => actions.calls.filter((c) => c.user === upn && c.what === 'accountEnabled=false').length;
 
@@ -66,7 +67,7 @@ interface Execution {
   boundDomain: string | null;
 }
 
-describe('Done when: bind, disable_user, revert, wait for re-auth, resume, expire (CLI processes, --json)', () => {
+describe('Done when: bind, disable_user, revert, wait for re-auth, resume, expire (CLI commands, --json)', () => {
   it('walks the whole lifecycle', async () => {
     // The analyst adds the credential (secret fields from a file, never argv) and binds the domain it protects.
     const secretsFile = join(v.dir, 'm365-secrets.json');
@@ -147,13 +148,12 @@ describe('Done when: bind, disable_user, revert, wait for re-auth, resume, expir
 
     // Left alone past the cutoff (2 s here; 1 h by default), a waiting run ends expired_awaiting_reauth.
     entra.setFault('expired');
-    const lonely = await cliAsync(
-      ['--vault', v.path, '--json', 'run', 'disable_user', '--target', 'bob@corp.example', '--reason', 'INC-101'],
-      { env: { ...env, KEYDESK_REAUTH_CUTOFF: '2s' } }
-    );
+    const lonely = await kd(['run', 'disable_user', '--target', 'bob@corp.example', '--reason', 'INC-101'], {
+      KEYDESK_REAUTH_CUTOFF: '2s'
+    });
     const left = lonely.json<{ execution: Execution }>().execution;
     expect(left.status).toBe('awaiting_reauth');
-    while (Date.now() <= Date.parse(left.deadline!)) await new Promise((r) => setTimeout(r, 100));
+    clock.passDeadline(left.deadline!);
     expect((await kd(['executions', left.id])).json()).toMatchObject({ execution: { id: left.id, status: 'expired_awaiting_reauth' } });
     expect((await kd(['prompts'])).json()).toEqual({ prompts: [] });
     expect(

@@ -1,12 +1,13 @@
 // The OAuth commands as a newcomer runs them (docs/oauth.md): the local OpenID Provider started by
-// e2e/peers/oidc-dev.ts in its own process, the keydesk CLI as child processes, and a browser the CLI starts through
-// KEYDESK_BROWSER (e2e/peers/oidc-browser.ts: follows the redirects and submits the login and consent pages).
+// e2e/peers/oidc-dev.ts in its own process, the keydesk commands in this process (runCli, with the environment below
+// and nothing else), and a browser the CLI starts as a child process through KEYDESK_BROWSER (e2e/peers/oidc-browser.ts:
+// follows the redirects and submits the login and consent pages) — a real child, so the test sees what it inherited.
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openApp } from '../../app.ts';
-import { ROOT, cliAsync, type CliResult } from '../../testing/cli.ts';
+import { ROOT, runCli, type CliResult } from '../../testing/cli.ts';
 import { containsAnyEncoding, tempDir } from '../../testing/fixtures.ts';
 
 interface DevPeer {
@@ -49,7 +50,9 @@ const vault = join(dir.dir, 'vault.sqlite');
 const envLog = join(dir.dir, 'browser-env.json');
 const outputs: CliResult[] = [];
 // The vault is a keychain vault: the passphrase below is set only to prove that no child process ever sees it.
+// PATH is there as any shell has it: the browser child must get the rest of the environment, less the passphrases.
 const env = {
+  PATH: process.env.PATH,
   KEYDESK_BROWSER: `${process.execPath} ${resolve(ROOT, 'e2e/peers/oidc-browser.ts')}`,
   KEYDESK_BROWSER_ENV_LOG: envLog,
   KEYDESK_PASSPHRASE: 'canary-passphrase-never-in-a-child-7f3e',
@@ -57,7 +60,7 @@ const env = {
 };
 
 async function keydesk(args: string[], input?: string): Promise<CliResult> {
-  const r = await cliAsync(['--vault', vault, ...args], { env, ...(input !== undefined ? { input } : {}), timeoutMs: 60_000 });
+  const r = await runCli(['--vault', vault, ...args], { env, ...(input !== undefined ? { input } : {}) });
   outputs.push(r);
   return r;
 }

@@ -2,13 +2,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBlocklistPeer, type BlocklistPeer } from '../../../e2e/peers/blocklist.ts';
 import { startHostingerPeer, type HostingerPeer } from '../../../e2e/peers/hostinger.ts';
 import { startStsPeer, type StsPeer } from '../../../e2e/peers/sts.ts';
-import { cliAsync } from '../../testing/cli.ts';
+import { runCli } from '../../testing/cli.ts';
 import { containsAnyEncoding, keychainVault, type TempVault } from '../../testing/fixtures.ts';
 import { progressPrinter } from './providers.ts';
 
 /**
- * The real `keydesk` CLI as a child process (no terminal), on a real keychain vault, against the loopback peers:
- * what an analyst sees from `validate`, `list`, `show`, `permissions` and `providers`.
+ * The `keydesk` CLI in this process (runCli: no terminal, an explicit environment), on a real keychain vault, against
+ * the loopback peers: what an analyst sees from `validate`, `list`, `show`, `permissions` and `providers`.
  */
 let hostinger: HostingerPeer;
 let blocklist: BlocklistPeer;
@@ -53,7 +53,7 @@ beforeAll(async () => {
     mode: 'access_key',
     values: { access_key_id: u.accessKeyId, secret_access_key: u.secretAccessKey, region: 'us-east-1', sts_endpoint: sts.url }
   });
-  // Close the test's handle so the CLI child is the only writer (it would wait on the lock otherwise).
+  // Close the test's handle so the CLI's own handle is the only writer (it would wait on the lock otherwise).
   await v.app.close();
 });
 
@@ -62,7 +62,7 @@ afterAll(async () => {
   await Promise.all([hostinger.close(), blocklist.close(), sts.close()]);
 });
 
-const kd = (...args: string[]) => cliAsync(['--vault', v.path, ...args]);
+const kd = (...args: string[]) => runCli(['--vault', v.path, ...args]);
 
 interface RunJson {
   results: {

@@ -4,13 +4,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startArmPeer, type ArmPeer } from '../../../e2e/peers/arm.ts';
 import { startEntraPeer, type EntraPeer } from '../../../e2e/peers/entra.ts';
 import { startGraphPeer, type GraphPeer } from '../../../e2e/peers/graph.ts';
-import { cliAsync } from '../../testing/cli.ts';
+import { runCli, spawnCliAsync } from '../../testing/cli.ts';
 import { keychainVault, type TempVault } from '../../testing/fixtures.ts';
 
 /**
  * The real `keydesk` CLI as a child process validating Entra-backed credentials against an HTTPS authority whose
  * CA is trusted the way an administrator would trust it: NODE_EXTRA_CA_CERTS (or the OS store). This process does
  * not trust the CA at all; the child trusts it only through the environment, so this is the product's own path.
+ * `validate` stays a child process on purpose: Node reads NODE_EXTRA_CA_CERTS once, when a process starts.
  */
 
 let entra: EntraPeer;
@@ -64,7 +65,7 @@ interface RunJson {
   results: { name: string; status: string; lastError: { code: string; message: string } | null }[];
 }
 
-const validateAll = (env: NodeJS.ProcessEnv) => cliAsync(['--vault', v.path, '--json', 'validate', '--all'], { env });
+const validateAll = (env: NodeJS.ProcessEnv) => spawnCliAsync(['--vault', v.path, '--json', 'validate', '--all'], { env });
 
 describe('keydesk validate against an HTTPS authority', () => {
   it('without the CA in NODE_EXTRA_CA_CERTS or the OS store: unknown (TLS refused), and Entra receives nothing', async () => {
@@ -86,7 +87,7 @@ describe('keydesk validate against an HTTPS authority', () => {
       ['azure-prod', 'ok'],
       ['m365-contoso', 'ok']
     ]);
-    const show = await cliAsync(['--vault', v.path, '--json', 'show', 'm365-contoso']);
+    const show = await runCli(['--vault', v.path, '--json', 'show', 'm365-contoso']);
     expect(show.status).toBe(0);
     expect(show.stdout).toContain('contoso.com');
     expect(show.json<{ credential: { observed: { suggestions: string[] } } }>().credential.observed.suggestions).toEqual([
