@@ -7,6 +7,16 @@ import { releaseLease, renewLease, tryAcquireLease, withRefreshLease } from './l
 // Lease time is a manual clock (also the timers the polling and the heartbeat run on): the tests move it, and
 // `watchedSleep` tells them when a waiter found the lease held. Nothing here waits for real time to pass.
 
+/** Resolves when `waiting` does; fails at once if `call` settles first (it never waited: the race did not happen). */
+function waitedFor(waiting: Promise<void>, call: Promise<unknown>): Promise<void> {
+  return Promise.race([
+    waiting,
+    call.then(() => {
+      throw new Error('It finished without waiting for the lease.');
+    })
+  ]);
+}
+
 function db(): Database.Database {
   const d = new Database(':memory:');
   d.pragma('foreign_keys = ON');
@@ -58,7 +68,7 @@ describe('refresh lease (one refresher per credential across processes)', () => 
       timers: time,
       sleep: waits.sleep
     });
-    await waits.started();
+    await waitedFor(waits.started(), second);
     expect(order).toEqual(['first waited=false']);
     release();
     await first;
@@ -124,9 +134,9 @@ describe('refresh lease (one refresher per credential across processes)', () => 
       { pollMs: 10, clock: time, timers: time, sleep: waits.sleep }
     );
     // Blocked while the dead holder's lease lasts: it found the lease held, and is waiting.
-    await waits.started();
+    await waitedFor(waits.started(), running);
     time.advance(149);
-    await waits.started(2); // it asked again just before the lease lapses: still held, so it waits again
+    await waitedFor(waits.started(2), running); // it asked again just before the lease lapses: still held, so it waits again
     expect(d.prepare('SELECT holder FROM oauth_refresh_leases').get()).toEqual({ holder: 'killed -9' });
     time.advance(10); // its next poll comes after the lease lapsed
     const ran = await running;
@@ -140,7 +150,7 @@ describe('refresh lease (one refresher per credential across processes)', () => 
     tryAcquireLease(d, 'c1', 'stuck', time.now().getTime(), 60_000);
     const waits = watchedSleep(time);
     const waiting = withRefreshLease(d, 'c1', async () => 1, { pollMs: 5, maxWaitMs: 30, clock: time, timers: time, sleep: waits.sleep });
-    await waits.started();
+    await waitedFor(waits.started(), waiting);
     time.advance(31); // past the longest wait, the lease still held
     await expect(waiting).rejects.toMatchObject({ code: 'VAULT_BUSY' });
     const ac = new AbortController();
