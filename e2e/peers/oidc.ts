@@ -12,7 +12,9 @@ import Provider, { type Adapter, type AdapterPayload, type KoaContext } from 'oi
  * which a test browser (Chromium or `oidc-browser.ts`) submits for real.
  *
  * What the peer adds for tests, in front of the real server and without changing its protocol:
- * - it counts token requests by grant type (`tokenRequests`), and can hold them back (`control.tokenLatencyMs`);
+ * - it counts token requests by grant type (`tokenRequests`), and can hold them back: for a fixed time
+ *   (`control.tokenLatencyMs`, for the dev script) or until the test lets them go (`holdTokenRequests()`, which also
+ *   says when a request has arrived, so a race test can act while a refresh is at the provider);
  * - it remembers every token value it issued (`issuedTokens()`), for canary checks;
  * - `revokeAllGrants()` withdraws every grant as an administrator would (the refresh token then fails with
  *   `invalid_grant`);
@@ -62,6 +64,16 @@ export interface OidcPeerControl {
   revocationError: { status: number; body: Record<string, string>; count: number; skip?: number } | null;
 }
 
+/** Token requests held at the peer's door (arrived, not yet processed) until `release()`. */
+export interface TokenRequestHold {
+  /** Resolves once `n` token requests (default 1) have arrived and are held. */
+  arrived(n?: number): Promise<void>;
+  /** Token requests that arrived (and were held) so far. */
+  count(): number;
+  /** Lets the held requests through, in arrival order, and stops holding. */
+  release(): void;
+}
+
 export interface OidcPeer {
   /** The issuer identifier, e.g. http://127.0.0.1:41234 (https:// with `tls`). */
   issuer: string;
@@ -80,6 +92,8 @@ export interface OidcPeer {
   liveRefreshTokens(): string[];
   /** Withdraws every grant (and so every token), as an administrator revoking the app's access would. */
   revokeAllGrants(): Promise<number>;
+  /** Holds every token request from now on until the hold is released (one hold at a time). */
+  holdTokenRequests(): TokenRequestHold;
   close(): Promise<void>;
 }
 
@@ -158,6 +172,35 @@ function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
 
+/** The state behind `holdTokenRequests()`; `enter` is the middleware's side (resolves when the test releases). */
+function newHold(onRelease: () => void): TokenRequestHold & { enter(): Promise<void> } {
+  const held: (() => void)[] = [];
+  let waiters: { n: number; resolve: () => void }[] = [];
+  let arrivals = 0;
+  let released = false;
+  return {
+    enter() {
+      if (released) return Promise.resolve();
+      arrivals++;
+      const due = waiters.filter((w) => w.n <= arrivals);
+      waiters = waiters.filter((w) => w.n > arrivals);
+      for (const w of due) w.resolve();
+      return new Promise((resolve) => held.push(resolve));
+    },
+    arrived(n = 1) {
+      if (arrivals >= n) return Promise.resolve();
+      return new Promise((resolve) => waiters.push({ n, resolve }));
+    },
+    count: () => arrivals,
+    release() {
+      if (released) return;
+      released = true;
+      onRelease();
+      for (const go of held.splice(0)) go();
+    }
+  };
+}
+
 export async function startOidcPeer(opts: OidcPeerOptions = {}): Promise<OidcPeer> {
   const server: Server = opts.tls ? createHttpsServer({ key: opts.tls.key, cert: opts.tls.cert }) : createHttpServer();
   await new Promise<void>((resolve, reject) => {
@@ -169,6 +212,7 @@ export async function startOidcPeer(opts: OidcPeerOptions = {}): Promise<OidcPee
   const store = new PeerStore();
   const control: OidcPeerControl = { tokenLatencyMs: 0, refreshError: null, rewriteTokenAnswer: null, revocationError: null };
   const tokenRequests: TokenRequest[] = [];
+  let hold: ReturnType<typeof newHold> | null = null;
   const signingKey = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ format: 'jwk' });
 
   const nativeClient = {
@@ -263,6 +307,7 @@ export async function startOidcPeer(opts: OidcPeerOptions = {}): Promise<OidcPee
       }
     }
     const isToken = ctx.method === 'POST' && ctx.path === '/token';
+    if (isToken && hold) await hold.enter();
     if (isToken && control.tokenLatencyMs > 0) await sleep(control.tokenLatencyMs);
     await next();
     if (!isToken) return;
@@ -306,7 +351,16 @@ export async function startOidcPeer(opts: OidcPeerOptions = {}): Promise<OidcPee
       for (const g of ids) store.revokeGrant(g);
       return ids.length;
     },
+    holdTokenRequests() {
+      if (hold) throw new Error('The peer is already holding token requests: release that hold first.');
+      const h = newHold(() => {
+        if (hold === h) hold = null;
+      });
+      hold = h;
+      return h;
+    },
     async close() {
+      hold?.release();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     }

@@ -1,14 +1,20 @@
 // The generic OAuth credential (openid-client) against a real OpenID Provider (oidc-provider) on loopback, with the
 // browser side driven for real: Chromium for the full flow, an HTTP client that submits the login and consent pages
 // for the rest. Real vault, real OS keychain (private session).
+// Nothing here waits for real time to pass: a sign-in's timeout runs on the vault's manual clock and the refresh
+// lease on a manual wall clock, which the tests move; a race is forced by holding token requests at the provider
+// (`holdTokenRequests`) and checked before the provider is let go.
 import { request } from 'node:http';
 import type { Browser } from '@playwright/test';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { KeydeskEvents } from '../../preload/contract.ts';
 import { chromiumSignIn, launchChromium } from '../../e2e/peers/oidc-chromium.ts';
 import { signIn } from '../../e2e/peers/oidc-browser.ts';
-import { NATIVE_CLIENT_ID, startOidcPeer, type OidcPeer } from '../../e2e/peers/oidc.ts';
-import { keychainVault, manualClock, type TempVault } from '../testing/fixtures.ts';
+import { NATIVE_CLIENT_ID, startOidcPeer, type OidcPeer, type TokenRequestHold } from '../../e2e/peers/oidc.ts';
+import type { KeydeskApp } from '../app.ts';
+import { keychainVault, manualClock, watchedSleep, type ManualClock, type TempVault } from '../testing/fixtures.ts';
+import { LEASE_POLL_MS, type LeaseOptions } from './lease.ts';
+import { DEFAULT_FLOW_TIMEOUT_MS } from './loopback.ts';
 import { OAuthService } from './service.ts';
 
 let peer: OidcPeer;
@@ -75,6 +81,57 @@ function rawGet(url: string, method = 'GET'): Promise<number> {
   });
 }
 
+/**
+ * An OAuth service on one vault handle, built as `app.oauth` is, but on the test's clocks: the sign-in timeout runs
+ * on the vault's manual clock, the refresh lease on `wall` (the wall clock the "processes" share). `waits` reports
+ * each time this handle found the lease held by another and waited for it.
+ */
+function serviceOn(handle: KeydeskApp, clock: ManualClock, wall: ManualClock = manualClock(), lease: LeaseOptions = {}) {
+  const waits = watchedSleep(wall);
+  const oauth = new OAuthService({
+    vault: handle.vault,
+    credentials: handle.credentials,
+    drivers: handle.providers,
+    calls: handle.calls,
+    events: handle.vault.events,
+    clock,
+    timers: clock,
+    lease: { clock: wall, timers: wall, sleep: waits.sleep, ...lease }
+  });
+  return { oauth, waits };
+}
+
+/**
+ * Resolves when `waiting` does (a handle found the lease held and waits). Fails instead, without waiting out the test's
+ * timeout, when the race did not happen: a second token request reached the provider (the lease did not hold), or
+ * one of `calls` settled first (it never waited).
+ */
+function leaseWaitedFor(hold: TokenRequestHold, waiting: Promise<void>, calls: readonly Promise<unknown>[]): Promise<void> {
+  const fail = (why: string) => () => {
+    throw new Error(why);
+  };
+  return Promise.race([
+    waiting,
+    hold.arrived(2).then(fail('A second token request reached the provider while the first was held there: the lease did not hold.')),
+    ...calls.map((c) => c.then(fail('A refresh finished before the other one waited for the lease: the race did not happen.')))
+  ]);
+}
+
+/** An `openExternal` that only notes the URL, and says when it was called (the flow is then waiting for the browser). */
+function browserThatNeverComesBack() {
+  const urls: string[] = [];
+  let seen!: () => void;
+  const opened = new Promise<void>((r) => (seen = r));
+  return {
+    urls,
+    opened,
+    openExternal: async (u: string) => {
+      urls.push(u);
+      seen();
+    }
+  };
+}
+
 function tokensOf(app: TempVault['app'], name: string) {
   const m = app.credentials.material(name);
   return { access: m.secrets.access_token?.reveal() ?? null, refresh: m.secrets.refresh_token?.reveal() ?? null };
@@ -125,19 +182,26 @@ describe('generic OAuth credential against oidc-provider', () => {
   it('accessToken() refreshes only within 5 minutes of expiry; concurrent callers share one refresh', async () => {
     const { app, clock } = await vaultWith(['Lazy']);
     await app.oauth.connect('Lazy', httpBrowser());
+    const { oauth, waits } = serviceOn(app, clock);
     const first = tokensOf(app, 'Lazy').access;
     const count = peer.refreshCount();
-    expect((await app.oauth.accessToken('Lazy')).reveal()).toBe(first);
+    expect((await oauth.accessToken('Lazy')).reveal()).toBe(first);
     clock.advance(54 * 60_000); // 6 minutes left: still used as is
-    expect((await app.oauth.accessToken('Lazy')).reveal()).toBe(first);
+    expect((await oauth.accessToken('Lazy')).reveal()).toBe(first);
     expect(peer.refreshCount()).toBe(count);
     clock.advance(2 * 60_000); // 4 minutes left: refreshed before use
-    const got = await Promise.all([
-      app.oauth.accessToken('Lazy'),
-      app.oauth.accessToken('Lazy'),
-      app.oauth.refresh('Lazy'),
-      app.oauth.accessToken('Lazy')
-    ]);
+    // The interleaving: every call is made while the first one's token request is held at the provider, and joins
+    // that refresh in this process (none of them queues on the lease, which would hide a broken collapse).
+    const hold = peer.holdTokenRequests();
+    const calls = Promise.all([oauth.accessToken('Lazy'), oauth.accessToken('Lazy'), oauth.refresh('Lazy'), oauth.accessToken('Lazy')]);
+    try {
+      await hold.arrived();
+      expect(waits.count()).toBe(0);
+      expect(hold.count()).toBe(1);
+    } finally {
+      hold.release();
+    }
+    const got = await calls;
     expect(peer.refreshCount()).toBe(count + 1);
     const fresh = tokensOf(app, 'Lazy').access;
     expect(fresh).not.toBe(first);
@@ -151,53 +215,61 @@ describe('generic OAuth credential against oidc-provider', () => {
     await other.vault.unlock();
     clock.advance(58 * 60_000);
     const count = peer.refreshCount();
-    peer.control.tokenLatencyMs = 400;
+    const wall = manualClock();
+    const [x, y] = [serviceOn(app, clock, wall), serviceOn(other, clock, wall)];
+    // The interleaving: one handle's token request is held at the provider while the other finds the lease held and
+    // waits for it; only then does the provider answer.
+    const hold = peer.holdTokenRequests();
+    const both = [x.oauth.accessToken('Shared'), y.oauth.accessToken('Shared')] as const;
     try {
-      const [a, b] = await Promise.all([app.oauth.accessToken('Shared'), other.oauth.accessToken('Shared')]);
-      expect(a.reveal()).toBe(b.reveal());
+      await hold.arrived();
+      await leaseWaitedFor(hold, Promise.race([x.waits.started(), y.waits.started()]), both);
+      expect(hold.count()).toBe(1);
     } finally {
-      peer.control.tokenLatencyMs = 0;
+      hold.release();
     }
+    await Promise.race(both); // the holder is done; the waiter sleeps until its next poll
+    wall.advance(LEASE_POLL_MS);
+    const [a, b] = await Promise.all(both);
+    expect(a.reveal()).toBe(b.reveal());
     expect(peer.refreshCount()).toBe(count + 1);
     expect(app.credentials.get('Shared').status).toBe('ok');
   });
 
   it('a token endpoint slower than the refresh lease: the other process waits for the holder instead of taking over and spending the refresh token again', async () => {
-    const { v, app } = await vaultWith(['Slow IdP']);
+    const { v, app, clock } = await vaultWith(['Slow IdP']);
     await app.oauth.connect('Slow IdP', httpBrowser());
     const other = v.reopen();
     await other.vault.unlock();
     // Both handles with a 300 ms lease; the token endpoint takes 1.2 s, four lease lifetimes.
     const lease = { ttlMs: 300, pollMs: 20, maxWaitMs: 10_000 };
-    const a = new OAuthService({
-      vault: app.vault,
-      credentials: app.credentials,
-      drivers: app.providers,
-      calls: app.calls,
-      events: app.vault.events,
-      clock: app.vault.clock,
-      lease
-    });
-    const b = new OAuthService({
-      vault: other.vault,
-      credentials: other.credentials,
-      drivers: other.providers,
-      calls: other.calls,
-      events: other.vault.events,
-      clock: other.vault.clock,
-      lease
-    });
+    const wall = manualClock();
+    const a = serviceOn(app, clock, wall, lease);
+    const b = serviceOn(other, clock, wall, lease);
     const count = peer.refreshCount();
-    peer.control.tokenLatencyMs = 1200;
+    // The interleaving: the first handle's token request is held at the provider while the shared clock moves past
+    // the lease's lifetime twice; the second handle then asks, finds the lease held (renewed by the heartbeat), and
+    // is still waiting when the provider answers at 1.2 s.
+    const hold = peer.holdTokenRequests();
+    const first = a.oauth.refresh('Slow IdP');
+    let second: typeof first | undefined;
     try {
-      const first = a.refresh('Slow IdP');
-      await new Promise((r) => setTimeout(r, 700)); // the first lease would have lapsed twice by now
-      const [ra, rb] = await Promise.all([first, b.refresh('Slow IdP')]);
-      expect(ra.status).toBe('ok');
-      expect(rb.status).toBe('ok');
+      await hold.arrived();
+      wall.advance(700); // the first lease would have lapsed twice by now
+      second = b.oauth.refresh('Slow IdP');
+      const calls = [first, second];
+      await leaseWaitedFor(hold, b.waits.started(), calls);
+      wall.advance(500);
+      await leaseWaitedFor(hold, b.waits.started(2), calls); // asked again at 1.2 s: still held, so it goes on waiting
+      expect(hold.count()).toBe(1);
     } finally {
-      peer.control.tokenLatencyMs = 0;
+      hold.release();
     }
+    const ra = await first;
+    wall.advance(lease.pollMs);
+    const rb = await second!;
+    expect(ra.status).toBe('ok');
+    expect(rb.status).toBe('ok');
     expect(peer.refreshCount()).toBe(count + 1);
     // Had the refresh token been spent twice, the provider would have revoked the grant: it still refreshes.
     await expect(app.oauth.refresh('Slow IdP')).resolves.toMatchObject({ status: 'ok' });
@@ -208,15 +280,25 @@ describe('generic OAuth credential against oidc-provider', () => {
     await app.oauth.connect('Revoked meanwhile', httpBrowser());
     const other = v.reopen();
     await other.vault.unlock();
-    peer.control.tokenLatencyMs = 600;
+    const count = peer.refreshCount();
+    // The interleaving: the refresh request is at the provider (held there, unanswered) when the other handle's
+    // revocation commits; only then does the provider answer it, with a new token pair.
+    const hold = peer.holdTokenRequests();
+    const refreshing = app.oauth.refresh('Revoked meanwhile');
     try {
-      const refreshing = app.oauth.refresh('Revoked meanwhile');
-      await new Promise((r) => setTimeout(r, 200)); // the refresh request is at the provider
+      await hold.arrived(); // the refresh request is at the provider
       await other.oauth.revoke('Revoked meanwhile', { localOnly: true });
-      await refreshing.catch(() => undefined);
+      // Committed: the refreshing handle sees it.
+      expect(app.credentials.get('Revoked meanwhile')).toMatchObject({ status: 'expired', lastError: { code: 'revoked' } });
+      expect(peer.refreshCount()).toBe(count); // still unanswered
     } finally {
-      peer.control.tokenLatencyMs = 0;
+      hold.release();
     }
+    await refreshing.catch(() => undefined);
+    // The provider did answer the refresh, after the revocation…
+    expect(peer.refreshCount()).toBe(count + 1);
+    expect(peer.tokenRequests.at(-1)).toMatchObject({ grantType: 'refresh_token', status: 200 });
+    // …and what it answered was not stored.
     expect(tokensOf(app, 'Revoked meanwhile')).toEqual({ access: null, refresh: null });
     expect(app.credentials.get('Revoked meanwhile')).toMatchObject({ status: 'expired', lastError: { code: 'revoked' } });
   });
@@ -343,16 +425,17 @@ describe('generic OAuth credential against oidc-provider', () => {
   });
 
   it('times out with OAUTH_TIMEOUT when the browser never comes back, and closes the listener', async () => {
-    const { app } = await vaultWith(['Slow']);
-    let redirect = '';
-    await expect(
-      app.oauth.connect('Slow', {
-        openExternal: async (u) => void (redirect = new URL(u).searchParams.get('redirect_uri') ?? ''),
-        timeoutMs: 300
-      })
-    ).rejects.toMatchObject({
+    const { app, clock } = await vaultWith(['Slow']);
+    const { oauth } = serviceOn(app, clock);
+    const browser = browserThatNeverComesBack();
+    // The default wait for the browser (5 minutes), on the vault's clock: real time never gets there in this test.
+    const connecting = oauth.connect('Slow', { openExternal: browser.openExternal });
+    await Promise.race([browser.opened, connecting.catch(() => undefined)]);
+    clock.advance(DEFAULT_FLOW_TIMEOUT_MS);
+    await expect(connecting).rejects.toMatchObject({
       code: 'OAUTH_TIMEOUT'
     });
+    const redirect = new URL(browser.urls[0] ?? '').searchParams.get('redirect_uri') ?? '';
     await expect(rawGet(`${redirect}?code=x`)).rejects.toMatchObject({ code: 'ECONNREFUSED' });
     expect(tokensOf(app, 'Slow').access).toBeNull();
   });
@@ -589,17 +672,20 @@ describe('input and state checks', () => {
   });
 
   it('endpoints reach the browser only as https or loopback http: the spec refuses anything else before a flow can start', async () => {
-    const { app } = await vaultWith([]);
+    const { app, clock } = await vaultWith([]);
     app.credentials.add({
       name: 'Plain http',
       provider: 'oauth',
       mode: 'authorization_code',
       values: { authorization_url: 'http://127.0.0.1:9/auth', token_url: peer.tokenUrl, client_id: NATIVE_CLIENT_ID, scopes: 'openid' }
     });
-    const opened: string[] = [];
-    await expect(app.oauth.connect('Plain http', { openExternal: async (u) => void opened.push(u), timeoutMs: 200 })).rejects.toMatchObject(
-      { code: 'OAUTH_TIMEOUT' }
-    );
+    const { oauth } = serviceOn(app, clock);
+    const browser = browserThatNeverComesBack();
+    const connecting = oauth.connect('Plain http', { openExternal: browser.openExternal, timeoutMs: 200 });
+    await Promise.race([browser.opened, connecting.catch(() => undefined)]);
+    clock.advance(200);
+    await expect(connecting).rejects.toMatchObject({ code: 'OAUTH_TIMEOUT' });
+    const opened = browser.urls;
     // http to 127.0.0.1 is allowed; the spec's own checks refuse anything else before a flow can start.
     expect(opened).toHaveLength(1);
     expect(() =>

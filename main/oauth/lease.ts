@@ -1,12 +1,15 @@
 import { randomUUID } from 'node:crypto';
+import { systemClock, type Clock } from '../clock.ts';
 import { KeydeskError } from '../errors.ts';
 import type { Db } from '../vault/db.ts';
+import { sleepOn, systemTimers, type Timers } from './timers.ts';
 
 /**
  * The cross-process half of "concurrent refreshes collapse into one": a short lease row per credential
  * (table oauth_refresh_leases, migration 003). Taking it is one BEGIN IMMEDIATE transaction, so two processes can
  * never both hold it; it expires by itself after `ttlMs` so a crashed holder blocks nobody for long. Lease times are
- * wall-clock milliseconds (Date.now), not the app's injectable clock: they coordinate separate processes.
+ * wall-clock milliseconds (the system clock unless `LeaseOptions.clock` says otherwise), not the app's clock: they
+ * coordinate separate processes. Polling and the heartbeat run on `LeaseOptions.timers` (tests move both).
  *
  * A holder that is still working keeps its lease: a heartbeat renews it every third of the TTL, so a slow token
  * endpoint (a Retry-After wait, a long timeout) never lets a second process take over and spend the same refresh
@@ -76,6 +79,11 @@ export interface LeaseOptions {
   pollMs?: number;
   maxWaitMs?: number;
   signal?: AbortSignal;
+  /** The wall clock the lease times are read from (default: the system clock). */
+  clock?: Clock;
+  /** Runs the heartbeat and, unless `sleep` is given, the wait between polls (default: the system timers). */
+  timers?: Timers;
+  /** The wait between two attempts to take a held lease (default: `pollMs` on `timers`). */
   sleep?: (ms: number) => Promise<void>;
 }
 
@@ -109,17 +117,20 @@ export async function withRefreshLease<T>(
   const ttl = opts.ttlMs ?? LEASE_TTL_MS;
   const poll = opts.pollMs ?? LEASE_POLL_MS;
   const maxWait = opts.maxWaitMs ?? ttl + (LEASE_MAX_WAIT_MS - LEASE_TTL_MS);
-  const sleep = opts.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
-  const started = Date.now();
+  const clock = opts.clock ?? systemClock;
+  const timers = opts.timers ?? systemTimers;
+  const sleep = opts.sleep ?? sleepOn(timers);
+  const nowMs = () => clock.now().getTime();
+  const started = nowMs();
   let waited = false;
-  while (!tryAcquireLease(db, credentialId, holder, Date.now(), ttl)) {
+  while (!tryAcquireLease(db, credentialId, holder, nowMs(), ttl)) {
     waited = true;
     if (opts.signal?.aborted)
       throw new KeydeskError(
         'OAUTH_CANCELLED',
         'The token refresh was cancelled while another Keydesk process was refreshing this credential.'
       );
-    if (Date.now() - started > maxWait) {
+    if (nowMs() - started > maxWait) {
       throw new KeydeskError(
         'VAULT_BUSY',
         'Another Keydesk process has been refreshing this credential for too long; try again in a moment. Nothing was changed.'
@@ -130,21 +141,17 @@ export async function withRefreshLease<T>(
   const lost = new AbortController();
   const check = (): boolean => {
     if (lost.signal.aborted) return false;
-    if (renewLease(db, credentialId, holder, Date.now(), ttl)) return true;
+    if (renewLease(db, credentialId, holder, nowMs(), ttl)) return true;
     lost.abort(lostLease());
     return false;
   };
-  const heartbeat = setInterval(
-    () => {
-      try {
-        check();
-      } catch {
-        /* the database could not be written just now (closing?): the next beat tries again */
-      }
-    },
-    Math.max(10, Math.floor(ttl / 3))
-  );
-  heartbeat.unref();
+  const stopHeartbeat = timers.every(Math.max(10, Math.floor(ttl / 3)), () => {
+    try {
+      check();
+    } catch {
+      /* the database could not be written just now (closing?): the next beat tries again */
+    }
+  });
   const lease: HeldLease = {
     signal: lost.signal,
     assertHeld() {
@@ -154,7 +161,7 @@ export async function withRefreshLease<T>(
   try {
     return await fn(waited, lease);
   } finally {
-    clearInterval(heartbeat);
+    stopHeartbeat();
     releaseLease(db, credentialId, holder);
   }
 }

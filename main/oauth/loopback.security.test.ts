@@ -1,7 +1,8 @@
 import { request } from 'node:http';
 import { networkInterfaces } from 'node:os';
 import { describe, expect, it } from 'vitest';
-import { checkRequest, interpretCallback, startLoopback, type LoopbackOptions } from './loopback.ts';
+import { manualClock } from '../testing/fixtures.ts';
+import { DEFAULT_FLOW_TIMEOUT_MS, checkRequest, interpretCallback, startLoopback, type LoopbackOptions } from './loopback.ts';
 
 // Guards DESIGN.md "OAuth": a loopback redirect on 127.0.0.1 with a port per flow; method, path, Host and state
 // checked; a request that fails them gets an error page and does not use up the flow; the first valid callback ends
@@ -224,7 +225,10 @@ describe('loopback redirect: the listener', () => {
   });
 
   it('times out with OAUTH_TIMEOUT and closes the listener', async () => {
-    const f = await flow({ timeoutMs: 200 });
+    // The default timeout (5 minutes) on a manual clock the test moves: real time never gets there in this test.
+    const time = manualClock();
+    const f = await flow({ timeoutMs: DEFAULT_FLOW_TIMEOUT_MS, timers: time });
+    time.advance(DEFAULT_FLOW_TIMEOUT_MS);
     await expect(f.result).rejects.toMatchObject({ code: 'OAUTH_TIMEOUT' });
     await expect(raw(f.port, { path: cb({ code: 'late', state: STATE }) })).rejects.toMatchObject({ code: 'ECONNREFUSED' });
   });

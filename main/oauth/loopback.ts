@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { KeydeskError } from '../errors.ts';
 import { printableText } from '../providers/scrub.ts';
+import { systemTimers, type Timers } from './timers.ts';
 
 /**
  * The RFC 8252 loopback redirect receiver: one per flow, on 127.0.0.1 only, on a port the OS picks for this flow.
@@ -151,6 +152,8 @@ export interface LoopbackOptions {
   path?: string;
   responseMode?: ResponseMode;
   timeoutMs?: number;
+  /** Runs the timeout (default: the system timers). */
+  timers?: Timers;
   signal?: AbortSignal;
   /** Each request that was turned away (for progress events and tests); never carries request data. */
   onRejected?: (status: number) => void;
@@ -196,7 +199,7 @@ export async function startLoopback(opts: LoopbackOptions): Promise<LoopbackFlow
   result.catch(() => undefined); // the caller may close before awaiting
   let done = false;
   let expect: CallbackExpectation | null = null;
-  const timer: { handle?: NodeJS.Timeout } = {};
+  let cancelTimeout = (): void => undefined;
 
   const server: Server = createServer({ requestTimeout: 30_000, headersTimeout: 15_000 });
   const send = (
@@ -223,7 +226,7 @@ export async function startLoopback(opts: LoopbackOptions): Promise<LoopbackFlow
   const finish = (outcome: { ok: URLSearchParams } | { err: KeydeskError }) => {
     if (done) return;
     done = true;
-    clearTimeout(timer.handle);
+    cancelTimeout();
     opts.signal?.removeEventListener('abort', onAbort);
     if ('ok' in outcome) settle.resolve(outcome.ok);
     else settle.reject(outcome.err);
@@ -293,7 +296,7 @@ export async function startLoopback(opts: LoopbackOptions): Promise<LoopbackFlow
   const port = (server.address() as AddressInfo).port;
   expect = { host: `${redirectHost}:${port}`, path, responseMode };
 
-  timer.handle = setTimeout(() => {
+  cancelTimeout = (opts.timers ?? systemTimers).after(timeoutMs, () => {
     finish({
       err: new KeydeskError(
         'OAUTH_TIMEOUT',
@@ -301,7 +304,7 @@ export async function startLoopback(opts: LoopbackOptions): Promise<LoopbackFlow
       )
     });
     void shutdown();
-  }, timeoutMs);
+  });
   opts.signal?.addEventListener('abort', onAbort, { once: true });
 
   return {

@@ -16,6 +16,7 @@ import { openExternalChecked, type OpenExternal } from './external.ts';
 import { LEASE_TTL_MS, withRefreshLease, type HeldLease, type LeaseOptions } from './lease.ts';
 import { DEFAULT_FLOW_TIMEOUT_MS, startLoopback } from './loopback.ts';
 import { createPkce, newNonce, newState } from './pkce.ts';
+import { systemTimers, type Timers } from './timers.ts';
 import { TOKEN_SECRET_NAMES, TokenEndpointError, needsRefresh, type TokenSet } from './tokens.ts';
 
 /**
@@ -68,6 +69,9 @@ export interface OAuthServiceOptions {
   calls: CallSettings;
   /** How long a sign-in waits for the browser (default 5 minutes). */
   flowTimeoutMs?: number;
+  /** Runs a sign-in's timeout (default: the system timers); a test's manual clock is both `clock` and `timers`. */
+  timers?: Timers;
+  /** The refresh lease; its times are wall-clock time shared with other processes, so it has its own clock and timers. */
   lease?: LeaseOptions;
 }
 
@@ -156,6 +160,7 @@ export class OAuthService {
   readonly #calls: CallSettings;
   readonly #timeoutMs: number;
   readonly #flowTimeoutMs: number;
+  readonly #timers: Timers;
   readonly #lease: LeaseOptions;
   /** In-process collapse: one refresh per credential at a time; others await it. */
   readonly #inflight = new Map<string, Promise<CredentialSummary>>();
@@ -170,6 +175,7 @@ export class OAuthService {
     this.#calls = opts.calls;
     this.#timeoutMs = opts.calls.timeoutMs;
     this.#flowTimeoutMs = opts.flowTimeoutMs ?? DEFAULT_FLOW_TIMEOUT_MS;
+    this.#timers = opts.timers ?? systemTimers;
     // The lease outlives one token request, so a holder that is alive but slow is never taken for dead (its heartbeat
     // renews it meanwhile; the TTL matters only when the holder froze or died).
     this.#lease = { ttlMs: Math.max(LEASE_TTL_MS, this.#timeoutMs + 10_000), ...opts.lease };
@@ -368,6 +374,7 @@ export class OAuthService {
         path: driver.loopback.path,
         responseMode: driver.loopback.responseMode,
         timeoutMs: opts.timeoutMs ?? this.#flowTimeoutMs,
+        timers: this.#timers,
         ...(opts.signal ? { signal: opts.signal } : {})
       });
       const full = { ...req, redirectUri: loop.redirectUri };

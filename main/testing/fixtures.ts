@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createApp, openApp, type AppConfig, type KeydeskApp } from '../app.ts';
 import type { Clock } from '../clock.ts';
+import { sleepOn, type Timers } from '../oauth/timers.ts';
 import type { CredentialSummary } from '../vault/credential-store.ts';
 
 export const TEST_ACTOR = 'analyst:test (test)';
@@ -56,17 +57,73 @@ export function passphraseVault(passphrase: string, opts: { clock?: Clock } = {}
   return tempVault('passphrase', { ...opts, passphrase });
 }
 
-/** A clock tests can move. */
-export function manualClock(start = '2026-11-21T12:00:00.000Z'): Clock & { set(iso: string): void; advance(ms: number): void } {
+/** A clock tests can move, and the timers that run on it: a timer fires only when the test moves time past it. */
+export interface ManualClock extends Clock, Timers {
+  /** Moves to `iso`, firing the timers due by then (as `advance` does). */
+  set(iso: string): void;
+  /**
+   * Moves time forward by `ms`, firing every timer due by then in time order, each seeing `now()` at its own time.
+   * Code a timer wakes (a resolved sleep) runs after this returns, at the new time.
+   */
+  advance(ms: number): void;
+  /** Timers that have not fired (or, for `every`, not been stopped). */
+  pendingTimers(): number;
+}
+
+export function manualClock(start = '2026-11-21T12:00:00.000Z'): ManualClock {
   let t = Date.parse(start);
+  let nextId = 0;
+  const timers = new Map<number, { at: number; every: number | null; fn: () => void }>();
+  const moveTo = (target: number) => {
+    for (;;) {
+      let due: [number, { at: number; every: number | null; fn: () => void }] | null = null;
+      for (const entry of timers) if (entry[1].at <= target && (!due || entry[1].at < due[1].at)) due = entry;
+      if (!due) break;
+      const [id, timer] = due;
+      t = Math.max(t, timer.at);
+      if (timer.every === null) timers.delete(id);
+      else timer.at += timer.every;
+      timer.fn();
+    }
+    t = target;
+  };
+  const schedule = (ms: number, every: number | null, fn: () => void) => {
+    const id = nextId++;
+    timers.set(id, { at: t + ms, every, fn });
+    return () => void timers.delete(id);
+  };
   return {
     now: () => new Date(t),
-    set: (iso) => {
-      t = Date.parse(iso);
+    set: (iso) => moveTo(Date.parse(iso)),
+    advance: (ms) => moveTo(t + ms),
+    after: (ms, fn) => schedule(Math.max(0, ms), null, fn),
+    every: (ms, fn) => schedule(Math.max(1, ms), Math.max(1, ms), fn),
+    pendingTimers: () => timers.size
+  };
+}
+
+/**
+ * A sleep on `timers` that tells the test when it is called: `started(n)` resolves once `n` sleeps (default 1) have
+ * begun (e.g. a lease waiter found the lease held and waits to poll again); `count()` says how many began.
+ */
+export function watchedSleep(timers: Timers): {
+  sleep: (ms: number) => Promise<void>;
+  started(n?: number): Promise<void>;
+  count(): number;
+} {
+  const sleep = sleepOn(timers);
+  let begun = 0;
+  let waiters: { n: number; resolve: () => void }[] = [];
+  return {
+    sleep: (ms) => {
+      begun++;
+      const due = waiters.filter((w) => w.n <= begun);
+      waiters = waiters.filter((w) => w.n > begun);
+      for (const w of due) w.resolve();
+      return sleep(ms);
     },
-    advance: (ms) => {
-      t += ms;
-    }
+    started: (n = 1) => (begun >= n ? Promise.resolve() : new Promise<void>((resolve) => waiters.push({ n, resolve }))),
+    count: () => begun
   };
 }
 
