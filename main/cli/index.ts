@@ -1,13 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { KeydeskError } from '../errors.ts';
-import { registerAuditCommands } from './commands/audit.ts';
-import { registerCredentialCommands } from './commands/credentials.ts';
-import { registerExecutionCommands } from './commands/executions.ts';
-import { registerOAuthCommands } from './commands/oauth.ts';
-import { registerProviderCommands } from './commands/providers.ts';
-import { registerRoutingCommands } from './commands/routing.ts';
-import { registerVaultCommands } from './commands/vault.ts';
 import { CliContext, type CliDeps } from './context.ts';
 import { processIO, type CliIO } from './io.ts';
 
@@ -16,18 +9,62 @@ export const EXIT = { ok: 0, failure: 1, usage: 2 } as const;
 
 export type CommandRegistrar = (program: Command, ctx: CliContext) => void;
 
-/** Command groups. Later features add theirs here. */
-const REGISTRARS: CommandRegistrar[] = [
-  registerVaultCommands,
-  registerCredentialCommands,
-  registerAuditCommands,
-  registerProviderCommands,
-  registerRoutingCommands,
-  registerExecutionCommands,
-  registerOAuthCommands
+/** A module of commands: the command names it defines, and the loader of its registrar. */
+export interface CommandGroup {
+  commands: readonly string[];
+  load: () => Promise<CommandRegistrar>;
+}
+
+/**
+ * Command groups, loaded only when one of their commands runs (or for help, which lists them all): a command pays
+ * for its own group's modules, not for every other command's. Later features add their group here.
+ */
+export const COMMAND_GROUPS: readonly CommandGroup[] = [
+  { commands: ['init', 'status', 'check', 'rotate-key'], load: () => import('./commands/vault.ts').then((m) => m.registerVaultCommands) },
+  {
+    commands: ['add', 'list', 'show', 'update', 'rename', 'remove'],
+    load: () => import('./commands/credentials.ts').then((m) => m.registerCredentialCommands)
+  },
+  { commands: ['audit'], load: () => import('./commands/audit.ts').then((m) => m.registerAuditCommands) },
+  {
+    commands: ['validate', 'permissions', 'providers'],
+    load: () => import('./commands/providers.ts').then((m) => m.registerProviderCommands)
+  },
+  {
+    commands: ['bind', 'unbind', 'bindings', 'resolve'],
+    load: () => import('./commands/routing.ts').then((m) => m.registerRoutingCommands)
+  },
+  {
+    commands: ['run', 'executions', 'revert', 'prompts'],
+    load: () => import('./commands/executions.ts').then((m) => m.registerExecutionCommands)
+  },
+  {
+    commands: ['connect', 'reauth', 'refresh', 'revoke', 'paste-tokens'],
+    load: () => import('./commands/oauth.ts').then((m) => m.registerOAuthCommands)
+  }
 ];
 
-export function buildProgram(ctx: CliContext): Command {
+/** Global options that take a value: the word after them is not the command. */
+const VALUE_OPTIONS = new Set(['--vault']);
+
+/** The command `argv` names (its first word that is neither an option nor an option's value), if any. */
+export function commandOf(argv: readonly string[]): string | null {
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--') return argv[i + 1] ?? null;
+    if (VALUE_OPTIONS.has(a)) i++;
+    else if (!a.startsWith('-')) return a;
+  }
+  return null;
+}
+
+/**
+ * The program for one run: the global options, and the commands of the group `argv` names — or of every group when
+ * it names none, or one no group has (help and commander's "unknown command" then see them all).
+ */
+export async function buildProgram(ctx: CliContext, argv: readonly string[] = []): Promise<Command> {
+  const name = commandOf(argv);
+  const own = COMMAND_GROUPS.filter((g) => name !== null && g.commands.includes(name));
   const program = new Command('keydesk')
     .description('Keydesk: the credentials your response actions run with, in an encrypted local vault')
     .option('--vault <path>', 'the vault file (default: $KEYDESK_VAULT, else the app-data folder)')
@@ -36,7 +73,7 @@ export function buildProgram(ctx: CliContext): Command {
     .showHelpAfterError()
     .exitOverride()
     .configureOutput({ writeOut: (s) => ctx.io.stdout(s), writeErr: (s) => ctx.io.stderr(s) });
-  for (const register of REGISTRARS) register(program, ctx);
+  for (const group of own.length ? own : COMMAND_GROUPS) (await group.load())(program, ctx);
   for (const sub of program.commands) applyOverrides(sub);
   return program;
 }
@@ -60,7 +97,7 @@ function applyOverrides(cmd: Command): void {
  */
 export async function run(argv: string[], io: CliIO = processIO(), deps: CliDeps = {}): Promise<number> {
   const ctx = new CliContext(io, deps);
-  const program = buildProgram(ctx);
+  const program = await buildProgram(ctx, argv);
   const json = argv.includes('--json');
   try {
     await program.parseAsync(argv, { from: 'user' });

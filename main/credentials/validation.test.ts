@@ -5,7 +5,7 @@ import { containsAnyEncoding, keychainVault, manualClock, type TempVault } from 
 import type { KeydeskApp } from '../app.ts';
 import { isKeydeskError } from '../errors.ts';
 import { providerHttp, RetryAfterGate } from '../providers/http.ts';
-import { reconcileWithKnownExpiry, sanitizeOutcome } from './validation.ts';
+import { reconcileWithKnownExpiry, sanitizeOutcome } from './validation-run.ts';
 import { makeScrubber } from '../providers/scrub.ts';
 import { watchForLeaks } from '../../e2e/peers/leaks.ts';
 

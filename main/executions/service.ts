@@ -4,10 +4,9 @@ import { ExecutionCore, type ExecutionServiceOptions } from './core.ts';
 import type { RunRequestInput } from './inputs.ts';
 import type { Owner } from './owner.ts';
 import { ExecutionQueries, type ExecutionFilter } from './queries.ts';
-import { ReauthWaits, type ResumeReport } from './reauth.ts';
+import type { ReauthWaits, ResumeReport } from './reauth.ts';
 import { Recovery } from './recovery.ts';
-import { revertRun } from './revert.ts';
-import { Runner } from './runner.ts';
+import type { Runner } from './runner.ts';
 import type { ExecutionView, PromptView } from './view.ts';
 
 export type { ExecutionFilter, ExecutionServiceOptions, ExecutionView, PromptView, ResumeReport };
@@ -20,26 +19,49 @@ export type { ExecutionFilter, ExecutionServiceOptions, ExecutionView, PromptVie
  * process that claimed it), so the app and the CLI sharing a vault never act twice. Reading works locked; anything
  * that writes needs the vault key (the audit MAC key), so deadlines that pass while the vault is locked are shown at
  * once and written at the next unlock.
+ *
+ * Reading and recovery are synchronous and load with the service; the runner, the re-auth waits and revert (and
+ * the provider-call plumbing they bring) load on the first run, resume or revert.
  */
 export class ExecutionService {
   readonly #core: ExecutionCore;
   readonly #queries: ExecutionQueries;
   readonly #recovery: Recovery;
-  readonly #runner: Runner;
-  readonly #waits: ReauthWaits;
+  #runner: Promise<Runner> | null = null;
+  #waits: Promise<ReauthWaits> | null = null;
   readonly #unsubscribe: () => void;
 
   constructor(opts: ExecutionServiceOptions) {
     this.#core = new ExecutionCore(opts);
     this.#queries = new ExecutionQueries(this.#core);
     this.#recovery = new Recovery(this.#core);
-    this.#runner = new Runner(this.#core, this.#recovery);
-    this.#waits = new ReauthWaits(this.#core, this.#recovery, (id) => this.#runner.execute(id));
     // Start-up work needs the key: it runs whenever the vault is unlocked (the first unlock is the app's start).
     this.#unsubscribe = this.#core.vault.events.on('vault.lock', ({ locked }) => {
       if (locked) this.#recovery.disarm();
       else this.housekeeping();
     });
+  }
+
+  #loadRunner(): Promise<Runner> {
+    this.#runner ??= import('./runner.ts').then(
+      (m) => new m.Runner(this.#core, this.#recovery),
+      (e: unknown) => {
+        this.#runner = null;
+        throw e;
+      }
+    );
+    return this.#runner;
+  }
+
+  #loadWaits(): Promise<ReauthWaits> {
+    this.#waits ??= import('./reauth.ts').then(
+      (m) => new m.ReauthWaits(this.#core, this.#recovery, async (id) => (await this.#loadRunner()).execute(id)),
+      (e: unknown) => {
+        this.#waits = null;
+        throw e;
+      }
+    );
+    return this.#waits;
   }
 
   get vault(): Vault {
@@ -83,30 +105,30 @@ export class ExecutionService {
    * provider call. Otherwise the run is recorded and, in the same transaction, either superseded by an identical run
    * already in effect, set waiting (its credential is failed or expired: no provider call), or claimed and executed.
    */
-  run(input: RunRequestInput, opts: { actor?: string; cutoffMs?: number } = {}): Promise<ExecutionView> {
-    return this.#runner.run(input, opts);
+  async run(input: RunRequestInput, opts: { actor?: string; cutoffMs?: number } = {}): Promise<ExecutionView> {
+    return (await this.#loadRunner()).run(input, opts);
   }
 
   // ------------------------------------------------------------------------------------------ re-authentication
 
   /** Resumes every run waiting on a credential that was just re-authenticated (same execution ids). */
-  resumeWaiting(credentialRef: string): Promise<ResumeReport> {
-    return this.#waits.resumeWaiting(credentialRef);
+  async resumeWaiting(credentialRef: string): Promise<ResumeReport> {
+    return (await this.#loadWaits()).resumeWaiting(credentialRef);
   }
 
   /** Static credentials: new secret fields, validated; only when ok do the waiting runs resume. */
-  reauthWithSecrets(
+  async reauthWithSecrets(
     credentialRef: string,
     secrets: Readonly<Record<string, string>>
   ): Promise<ResumeReport & { validation: CredentialSummary }> {
-    return this.#waits.reauthWithSecrets(credentialRef, secrets);
+    return (await this.#loadWaits()).reauthWithSecrets(credentialRef, secrets);
   }
 
   // ------------------------------------------------------------------------------------------ revert
 
   /** Reverts a succeeded run (or retries a failed revert), from the revert context captured before its call. */
-  revert(idInput: string): Promise<ExecutionView> {
-    return revertRun(this.#core, idInput);
+  async revert(idInput: string): Promise<ExecutionView> {
+    return (await import('./revert.ts')).revertRun(this.#core, idInput);
   }
 
   // ------------------------------------------------------------------------------------------ start-up and deadlines

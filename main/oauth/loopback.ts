@@ -1,5 +1,5 @@
 import { timingSafeEqual } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { KeydeskError } from '../errors.ts';
 import { printableText } from '../providers/scrub.ts';
@@ -201,6 +201,8 @@ export async function startLoopback(opts: LoopbackOptions): Promise<LoopbackFlow
   let expect: CallbackExpectation | null = null;
   let cancelTimeout = (): void => undefined;
 
+  // node:http is loaded when a sign-in starts: importing it loads Node's fetch stack too, which most commands never use.
+  const { createServer } = await import('node:http');
   const server: Server = createServer({ requestTimeout: 30_000, headersTimeout: 15_000 });
   const send = (
     res: ServerResponse,

@@ -23,9 +23,9 @@ describe('PKCE (RFC 7636), S256 only', () => {
     }
   });
 
-  it('state and nonce are random per flow (32 bytes, base64url)', () => {
-    const states = new Set(Array.from({ length: 50 }, () => newState()));
+  it('state and nonce are random per flow (32 bytes, base64url)', async () => {
+    const states = new Set(await Promise.all(Array.from({ length: 50 }, () => newState())));
     expect(states.size).toBe(50);
-    for (const s of [...states, newNonce()]) expect(s).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    for (const s of [...states, await newNonce()]) expect(s).toMatch(/^[A-Za-z0-9_-]{43}$/);
   });
 });

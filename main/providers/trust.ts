@@ -1,4 +1,4 @@
-import * as tls from 'node:tls';
+import type * as Tls from 'node:tls';
 
 /**
  * Which certificate authorities Keydesk's provider calls trust: Node's bundled roots, NODE_EXTRA_CA_CERTS (both in
@@ -15,7 +15,10 @@ export function mergeCaLists(defaults: readonly string[], system: readonly strin
   return [...new Set([...defaults, ...system])];
 }
 
-type TlsTrustApi = Pick<typeof tls, 'getCACertificates' | 'setDefaultCACertificates'>;
+type TlsTrustApi = Pick<typeof Tls, 'getCACertificates' | 'setDefaultCACertificates'>;
+
+/** node:tls, loaded when the first provider request is prepared (not by every command that imports this module). */
+const nodeTls = (): typeof Tls => process.getBuiltinModule('node:tls');
 
 let applied = false;
 
@@ -23,8 +26,8 @@ let applied = false;
  * Adds the OS trust store to Node's default CAs (once per process). Returns whether the system store is in use;
  * false where this Node has no API for it (then Node's bundled roots and NODE_EXTRA_CA_CERTS still apply).
  */
-export function trustSystemStore(api: Partial<TlsTrustApi> = tls): boolean {
-  const real = api === tls;
+export function trustSystemStore(api: Partial<TlsTrustApi> = nodeTls()): boolean {
+  const real = api === nodeTls();
   if (real && applied) return true;
   if (typeof api.getCACertificates !== 'function' || typeof api.setDefaultCACertificates !== 'function') return false;
   try {

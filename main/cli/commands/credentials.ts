@@ -4,7 +4,6 @@ import { KeydeskError } from '../../errors.ts';
 import type { CliContext } from '../context.ts';
 import { collect, parseFields, readSecrets } from '../fields.ts';
 import { keyValues, relativeTime, table } from '../format.ts';
-import { addWithPastedTokens } from './oauth.ts';
 
 export function statusLabel(c: Pick<CredentialView, 'status' | 'lastError'>): string {
   return c.status === 'ok' || c.status === 'unknown' || !c.lastError ? c.status : `${c.status}: ${c.lastError.code}`;
@@ -110,7 +109,7 @@ export function registerCredentialCommands(program: Command, ctx: CliContext): v
         cmd: Command
       ) => {
         const fields = parseFields(ctx.providers, opts.field, opts.provider, opts.mode);
-        if (opts.pasteTokens) return addWithPastedTokens(ctx, cmd, { ...opts, fields });
+        if (opts.pasteTokens) return (await import('./oauth.ts')).addWithPastedTokens(ctx, cmd, { ...opts, fields });
         const secrets = await readSecrets(ctx, opts.secretsFrom, opts.provider, opts.mode);
         const app = ctx.open(cmd);
         await ctx.unlock(app, 'Adding a credential');
