@@ -43,6 +43,8 @@ export const startKeydesk: typeof Api.startKeydesk = async (opts = {}) => {
   }
 
   const core = createIpcCore(session);
+  // The app's first poll tick (main/electron/ipc.ts): main's watch for other processes' writes starts from here.
+  core.pollExternalChanges();
   const calls: ChannelName[] = [];
   const answers: string[] = [];
   const events: TestKeydesk['events'] = [];

@@ -8,12 +8,16 @@
 // - Escape with a modal dialog open fires a cancelable `cancel` at the topmost one, which closes unless cancelled;
 // - getClientRects() is empty for an element that has no box (not in the document, or display: none itself or
 //   through an ancestor, e.g. a closed <dialog> or [hidden] by jsdom's own UA stylesheet), one rect otherwise.
-import { cleanup } from '@testing-library/react';
+import { cleanup, configure } from '@testing-library/react';
 import { afterEach } from 'vitest';
 
 afterEach(() => {
   cleanup();
 });
+
+// waitFor / findBy*: main's real work (a passphrase's scrypt, SQLite writes) on a shared machine can take more than
+// Testing Library's default second; like the e2e specs' expect timeout, this is a bound, not a measurement.
+configure({ asyncUtilTimeout: 10_000 });
 
 const topLayer: HTMLDialogElement[] = [];
 
