@@ -6,6 +6,26 @@ import globals from 'globals';
 
 const nodeBuiltins = ['node:*', 'fs', 'path', 'os', 'child_process', 'crypto', 'http', 'https', 'net', 'util'];
 
+/** What renderer code may not import: Electron, main/, Node, the preload itself, the e2e harness (it runs main). */
+function rendererImports(extra = { paths: [], patterns: [] }) {
+  return {
+    paths: [{ name: 'electron', message: 'The renderer talks only to window.keydesk.' }, ...extra.paths],
+    patterns: [
+      { group: ['**/main/**'], message: 'The renderer never imports from main/; use preload/contract.ts types.' },
+      { group: nodeBuiltins, message: 'The renderer has no Node.' },
+      { group: ['**/preload/index*'], message: 'Import only preload/contract.ts.' },
+      { group: ['**/e2e/**'], message: 'The e2e harness runs main; the renderer never imports it.' },
+      ...extra.patterns
+    ]
+  };
+}
+/** The renderer's test support: renderer/src/testing/, and the tests' Keydesk ('#keydesk', an alias for them). */
+const TEST_SUPPORT_MESSAGE = 'Test support is for the renderer’s tests only.';
+const TEST_SUPPORT = {
+  paths: [{ name: '#keydesk', message: TEST_SUPPORT_MESSAGE }],
+  patterns: [{ group: ['**/testing/**', '**/testing'], message: TEST_SUPPORT_MESSAGE }]
+};
+
 export default tseslint.config(
   {
     ignores: ['out/**', 'dist/**', 'node_modules/**', 'test-results/**', 'playwright-report/**', 'coverage/**', '.cache/**']
@@ -66,15 +86,25 @@ export default tseslint.config(
     plugins: { 'react-hooks': reactHooks },
     rules: {
       ...reactHooks.configs.recommended.rules,
+      'no-restricted-imports': ['error', rendererImports(TEST_SUPPORT)]
+    }
+  },
+  // The renderer's unit tests and their DOM-side support: the same rule, and they may use the test support. Main's
+  // services reach them only through the tests' Keydesk ('#keydesk').
+  {
+    files: ['renderer/**/*.test.ts', 'renderer/**/*.test.tsx', 'renderer/src/testing/**'],
+    rules: { 'no-restricted-imports': ['error', rendererImports()] }
+  },
+  // The tests' Keydesk: the one renderer-side module that runs main's services (under Node, in vitest). Never Electron.
+  {
+    files: ['renderer/src/testing/keydesk.node.ts'],
+    languageOptions: { globals: { ...globals.node } },
+    rules: {
       'no-restricted-imports': [
         'error',
         {
-          paths: [{ name: 'electron', message: 'The renderer talks only to window.keydesk.' }],
-          patterns: [
-            { group: ['**/main/**'], message: 'The renderer never imports from main/; use preload/contract.ts types.' },
-            { group: nodeBuiltins, message: 'The renderer has no Node.' },
-            { group: ['**/preload/index*'], message: 'Import only preload/contract.ts.' }
-          ]
+          paths: [{ name: 'electron', message: 'The tests run under plain Node.' }],
+          patterns: [{ group: ['**/preload/index*'], message: 'Build the bridge with preload/bridge.ts, as the e2e harness does.' }]
         }
       ]
     }

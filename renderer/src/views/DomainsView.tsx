@@ -5,6 +5,7 @@ import {
   useAcceptSuggestions,
   useBind,
   useBindings,
+  useCapabilities,
   useCredentials,
   useProviders,
   useResolvePreview,
@@ -16,8 +17,6 @@ import { Dialog } from '../components/Dialog.tsx';
 import { EmptyState, Notice } from '../components/Notice.tsx';
 import { useNow } from '../components/useNow.ts';
 import { dateTime, relative } from '../format.ts';
-
-const TENANT_CAPABILITIES = ['block_sender', 'block_email_domain', 'disable_user'];
 
 export function DomainsView() {
   const { locked, requestUnlock } = useRoute();
@@ -268,11 +267,17 @@ export function SuggestionsFor({ c, locked }: { c: CredentialView; locked: boole
 
 /** "block_sender for alice@corp.example → M365 Corp": which credential an action would run with, before running it. */
 function ResolvePreview() {
+  const caps = useCapabilities();
   const resolve = useResolvePreview();
-  const [capability, setCapability] = useState('block_sender');
+  // Routing by domain is for tenant capabilities: the catalog says which they are, and what they are called.
+  const tenantCaps = (caps.data ?? []).filter((c) => c.tenant);
+  const [chosen, setChosen] = useState<string | null>(null);
+  // Until the analyst picks one: the first the catalog lists.
+  const capability = tenantCaps.find((c) => c.id === chosen)?.id ?? tenantCaps[0]?.id ?? '';
   const [host, setHost] = useState('');
   const submit = (e: FormEvent) => {
     e.preventDefault();
+    if (!capability) return;
     const h = host.trim();
     resolve.mutate({ capability, ...(h.includes('@') ? { hostEmail: h } : { hostDomain: h }) });
   };
@@ -284,10 +289,10 @@ function ResolvePreview() {
       <div className="toolbar">
         <div className="field inline">
           <label htmlFor="resolve-cap">Capability</label>
-          <select id="resolve-cap" value={capability} onChange={(e) => setCapability(e.target.value)}>
-            {TENANT_CAPABILITIES.map((c) => (
-              <option key={c} value={c}>
-                {c}
+          <select id="resolve-cap" value={capability} onChange={(e) => setChosen(e.target.value)} disabled={tenantCaps.length === 0}>
+            {tenantCaps.map((c) => (
+              <option key={c.id} value={c.id}>
+                {c.label}
               </option>
             ))}
           </select>
@@ -303,10 +308,11 @@ function ResolvePreview() {
             aria-invalid={Object.keys(errs).length ? true : undefined}
           />
         </div>
-        <button type="submit" disabled={resolve.isPending}>
+        <button type="submit" disabled={resolve.isPending || !capability}>
           Preview
         </button>
       </div>
+      {caps.isError ? <Notice kind="error">{messageOf(caps.error)}</Notice> : null}
       <div aria-live="polite">
         {r ? (
           <p className="resolution">

@@ -102,12 +102,14 @@ function RunForm({ onRan }: { onRan: (r: ExecutionView) => void }) {
   const creds = useCredentials();
   const providers = useProviders();
   const run = useRun();
-  const [capability, setCapability] = useState('block_sender');
+  const [chosen, setChosen] = useState<string | null>(null);
+  // The capabilities and their names come from the catalog; until the analyst picks one, the first it lists.
+  const shape = caps.data?.find((c) => c.id === chosen) ?? caps.data?.[0];
+  const capability = shape?.id ?? '';
   const [target, setTarget] = useState('');
   const [host, setHost] = useState('');
   const [credential, setCredential] = useState('');
   const [reason, setReason] = useState('');
-  const shape = caps.data?.find((c) => c.id === capability);
   const resourceCreds = useMemo(
     () =>
       (creds.data ?? []).filter((c) =>
@@ -121,6 +123,7 @@ function RunForm({ onRan }: { onRan: (r: ExecutionView) => void }) {
   const hostError = errs.host ?? errs.host_email ?? errs.host_domain;
   const submit = (e: FormEvent) => {
     e.preventDefault();
+    if (!capability) return;
     const h = host.trim();
     run.mutate(
       {
@@ -151,10 +154,10 @@ function RunForm({ onRan }: { onRan: (r: ExecutionView) => void }) {
       <div className="grid-2">
         <div className="field">
           <label htmlFor="run-cap">Capability</label>
-          <select id="run-cap" value={capability} onChange={(e) => setCapability(e.target.value)}>
+          <select id="run-cap" value={capability} onChange={(e) => setChosen(e.target.value)} disabled={!caps.data?.length}>
             {(caps.data ?? []).map((c) => (
               <option key={c.id} value={c.id}>
-                {c.id}
+                {c.label}
               </option>
             ))}
           </select>
@@ -201,9 +204,10 @@ function RunForm({ onRan }: { onRan: (r: ExecutionView) => void }) {
         )}
         <RunField id="run-reason" label="Reason (goes to the audit log)" value={reason} onChange={setReason} error={errs.reason} />
       </div>
+      {caps.isError ? <Notice kind="error">{messageOf(caps.error)}</Notice> : null}
       {run.error ? <Notice kind="error">{messageOf(run.error)}</Notice> : null}
       <div className="actions">
-        <button type="submit" className="primary" disabled={run.isPending}>
+        <button type="submit" className="primary" disabled={run.isPending || !capability}>
           {run.isPending ? 'Running…' : 'Run'}
         </button>
       </div>
