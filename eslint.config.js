@@ -2,7 +2,9 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import reactHooks from 'eslint-plugin-react-hooks';
+import importX from 'eslint-plugin-import-x';
 import globals from 'globals';
+import { zones } from './module-map.ts';
 
 const nodeBuiltins = ['node:*', 'fs', 'path', 'os', 'child_process', 'crypto', 'http', 'https', 'net', 'util'];
 
@@ -59,6 +61,22 @@ export default tseslint.config(
   {
     files: ['**/*.js'],
     languageOptions: { globals: { ...globals.node } }
+  },
+  // No import cycles anywhere (type-only imports aside: they vanish at run time). A dynamic import counts too: a
+  // lazily loaded module still must not import its loader back.
+  {
+    files: ['**/*.ts', '**/*.tsx', '**/*.js'],
+    plugins: { 'import-x': importX },
+    settings: { 'import-x/extensions': ['.ts', '.tsx', '.js', '.mjs'] },
+    rules: { 'import-x/no-cycle': ['error', { ignoreExternal: true }] }
+  },
+  // The module map (module-map.ts, shown in docs/ARCHITECTURE.md): what each module of main/ may import. Tests and test
+  // support are integration code: they may reach across modules.
+  {
+    files: ['main/**/*.ts'],
+    ignores: ['**/*.test.ts', 'main/testing/**', 'main/**/testing/**'],
+    plugins: { 'import-x': importX },
+    rules: { 'import-x/no-restricted-paths': ['error', { basePath: import.meta.dirname, zones: zones(import.meta.dirname) }] }
   },
   // Where code runs: only main/index.ts and main/electron/ may import electron.
   {

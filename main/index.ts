@@ -11,7 +11,7 @@ import { wireAutoLock } from './electron/power.ts';
 import { registerAppScheme, serveRenderer } from './electron/protocol.ts';
 import { createMainWindow, guardWebContents, hardenSession, openExternal } from './electron/window.ts';
 import { createIpcCore } from './ipc/index.ts';
-import { scrubPassphraseEnv } from './oauth/external.ts';
+import { scrubPassphraseEnv } from './oauth/flow/external.ts';
 import { defaultUserDataDir } from './paths.ts';
 import { vaultPathFrom } from './shell/args.ts';
 import { APP_URL } from './shell/assets.ts';

@@ -349,7 +349,9 @@ export const AuditEntryViewSchema = z.strictObject({
   credentialId: z.string().nullable(),
   credentialName: z.string().nullable(),
   outcome: z.enum(['ok', 'error', 'failed', 'denied']),
-  detail: z.record(z.string(), z.unknown())
+  detail: z.record(z.string(), z.unknown()),
+  /** The entry's chain MAC (hex): what an external log or SIEM can anchor. Never a secret. */
+  mac: z.string()
 });
 export type AuditEntryView = z.infer<typeof AuditEntryViewSchema>;
 

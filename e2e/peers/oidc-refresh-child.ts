@@ -12,7 +12,7 @@ import { createInterface } from 'node:readline';
 import { openApp } from '../../main/app.ts';
 import { toErrorShape } from '../../main/errors.ts';
 import { OAuthService } from '../../main/oauth/service.ts';
-import { sleepOn, systemTimers } from '../../main/oauth/timers.ts';
+import { sleepOn, systemTimers } from '../../main/oauth/flow/timers.ts';
 
 const [vaultPath, credential, op] = process.argv.slice(2);
 if (!vaultPath || !credential || (op !== 'accessToken' && op !== 'refresh')) {

@@ -10,7 +10,7 @@ import {
   type AuditEntry,
   type AuditQuery,
   type AuditVerifyResult
-} from './log.ts';
+} from '../vault/audit-log.ts';
 
 /** Audit reads (no key), verification (key) and the OS-keychain anchor of the chain's head. */
 export class AuditService {
@@ -22,6 +22,11 @@ export class AuditService {
 
   list(q: AuditQuery = {}): AuditEntry[] {
     return readAudit(this.vault.db, q);
+  }
+
+  /** The sequence number of the newest entry (0 for an empty log): how other processes' writes are noticed. */
+  headSeq(): number {
+    return auditHead(this.vault.db)?.seq ?? 0;
   }
 
   export(): Iterable<AuditEntry> {

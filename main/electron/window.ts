@@ -1,7 +1,7 @@
 // Electron adapter: the main window and its hardening. Every decision is a pure function in main/shell/.
 import { BrowserWindow, session as electronSession, shell, type WebContents } from 'electron';
 import { developmentCsp, withCspHeader } from '../shell/csp.ts';
-import { openExternalUrl } from '../shell/external.ts';
+import { openExternalUrl } from '../external.ts';
 import { isAllowedNavigation, windowOpenDecision } from '../shell/navigation.ts';
 import { permissionDecision, windowOptions } from '../shell/window.ts';
 

@@ -1,20 +1,7 @@
-import type { AuditEntryView, AuditVerifyView, auditChannels } from '../../preload/contract.ts';
-import type { AuditEntry } from '../audit/log.ts';
+import type { AuditVerifyView, auditChannels } from '../../preload/contract.ts';
+import { auditEntryView } from '../audit/view.ts';
 import type { AppSession } from '../shell/session.ts';
 import type { DomainHandlers } from './dispatch.ts';
-
-export function auditEntryView(e: AuditEntry): AuditEntryView {
-  return {
-    seq: e.seq,
-    at: e.at,
-    actor: e.actor,
-    action: e.action,
-    credentialId: e.credentialId,
-    credentialName: e.credentialName,
-    outcome: e.outcome,
-    detail: structuredClone(e.detail)
-  };
-}
 
 export function auditHandlers(session: AppSession): DomainHandlers<typeof auditChannels> {
   return {

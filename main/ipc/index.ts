@@ -49,10 +49,9 @@ export function createIpcCore(session: AppSession, opts: { log?: (line: string) 
     const app = session.current();
     if (!app) return null;
     if (watchedApp !== app) {
-      const db = app.vault.db;
       watchedApp = app;
       watcher = createHeadWatcher({
-        readHead: () => (db.prepare('SELECT max(seq) AS s FROM audit_log').get() as { s: number | null }).s ?? 0,
+        readHead: () => app.audit.headSeq(),
         readAfter: (seq) => app.audit.list({ afterSeq: seq }).map((e) => ({ seq: e.seq, action: e.action, credentialId: e.credentialId })),
         emit: (c) => session.events.emit('vault.changed', c)
       });

@@ -14,7 +14,7 @@ import { NATIVE_CLIENT_ID, startOidcPeer, type OidcPeer, type TokenRequestHold }
 import type { KeydeskApp } from '../app.ts';
 import { keychainVault, manualClock, watchedSleep, type ManualClock, type TempVault } from '../testing/fixtures.ts';
 import { LEASE_POLL_MS, type LeaseOptions } from './lease.ts';
-import { DEFAULT_FLOW_TIMEOUT_MS } from './loopback.ts';
+import { DEFAULT_FLOW_TIMEOUT_MS } from './flow/loopback.ts';
 import { OAuthService } from './service.ts';
 
 let peer: OidcPeer;

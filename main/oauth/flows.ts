@@ -12,12 +12,12 @@ import type { CredentialSummary, HealthUpdate } from '../vault/credential-store.
 import { Secret } from '../vault/secret.ts';
 import type { Vault } from '../vault/vault.ts';
 import type { FlowDriver, OAuthDrivers, OAuthSource } from './drivers/types.ts';
-import { openExternalChecked, type OpenExternal } from './external.ts';
+import { openExternalChecked, type OpenExternal } from './flow/external.ts';
 import { LEASE_TTL_MS, withRefreshLease, type HeldLease, type LeaseOptions } from './lease.ts';
-import { DEFAULT_FLOW_TIMEOUT_MS, startLoopback } from './loopback.ts';
-import { createPkce, newNonce, newState } from './pkce.ts';
-import { systemTimers, type Timers } from './timers.ts';
-import { TOKEN_SECRET_NAMES, TokenEndpointError, needsRefresh, type TokenSet } from './tokens.ts';
+import { DEFAULT_FLOW_TIMEOUT_MS, startLoopback } from './flow/loopback.ts';
+import { createPkce, newNonce, newState } from './flow/pkce.ts';
+import { systemTimers, type Timers } from './flow/timers.ts';
+import { TOKEN_SECRET_NAMES, TokenEndpointError, needsRefresh, type TokenSet } from './flow/tokens.ts';
 
 /**
  * The OAuth flows behind `app.oauth` (service.ts loads this module on first use): sign-in flows, refresh, pasted

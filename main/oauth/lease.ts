@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { systemClock, type Clock } from '../clock.ts';
 import { KeydeskError } from '../errors.ts';
 import type { Db } from '../vault/db.ts';
-import { sleepOn, systemTimers, type Timers } from './timers.ts';
+import { sleepOn, systemTimers, type Timers } from './flow/timers.ts';
 
 /**
  * The cross-process half of "concurrent refreshes collapse into one": a short lease row per credential

@@ -1,5 +1,5 @@
 import { sameAppOrigin } from '../ipc/sender.ts';
-import { checkExternalUrl } from './external.ts';
+import { checkExternalUrl } from '../external.ts';
 
 /** The window never leaves the app: a navigation elsewhere is cancelled. */
 export function isAllowedNavigation(url: string, appUrl: string): boolean {

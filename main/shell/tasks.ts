@@ -1,4 +1,4 @@
-import { REFRESH_MARGIN_MS, needsRefresh } from '../oauth/tokens.ts';
+import { REFRESH_MARGIN_MS, needsRefresh } from '../oauth/flow/tokens.ts';
 import type { AppSession } from './session.ts';
 import type { ScheduledTask } from './scheduler.ts';
 

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createApp, openApp, type AppConfig, type KeydeskApp } from '../app.ts';
 import type { Clock } from '../clock.ts';
-import { sleepOn, type Timers } from '../oauth/timers.ts';
+import { sleepOn, type Timers } from '../oauth/flow/timers.ts';
 import type { CredentialSummary } from '../vault/credential-store.ts';
 
 export const TEST_ACTOR = 'analyst:test (test)';

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { KeydeskError } from '../errors.ts';
 import { printable } from '../text.ts';
-import { canonicalJson } from '../audit/log.ts';
+import { canonicalJson } from './audit-log.ts';
 import { AAD, AuthenticationFailed, canonical, equalBytes, hmac, open, randomKey, seal, wipe, type SymmetricKey } from './crypto.ts';
 import { Secret } from './secret.ts';
 import { stmt } from './db.ts';

@@ -4,7 +4,7 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { systemClock, type Clock } from '../clock.ts';
 import { KeydeskError } from '../errors.ts';
-import { appendAudit, type AuditEventInput } from '../audit/log.ts';
+import { appendAudit, type AuditEventInput } from './audit-log.ts';
 import { EventBus } from '../events.ts';
 import { type KeyObject } from 'node:crypto';
 import {

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { auditEntryView } from '../../audit/view.ts';
 import type { CliContext } from '../context.ts';
 
 export function registerAuditCommands(program: Command, ctx: CliContext): void {
@@ -24,6 +25,6 @@ export function registerAuditCommands(program: Command, ctx: CliContext): void {
     .description('print the audit log as JSON lines, oldest first (no key needed)')
     .action((_opts: unknown, cmd: Command) => {
       const app = ctx.open(cmd);
-      for (const e of app.audit.export()) ctx.io.stdout(`${JSON.stringify(e)}\n`);
+      for (const e of app.audit.export()) ctx.io.stdout(`${JSON.stringify(auditEntryView(e))}\n`);
     });
 }

@@ -1,5 +1,5 @@
 import { KeydeskError } from '../../errors.ts';
-import { printableProviderText } from '../loopback.ts';
+import { printableProviderText } from '../flow/loopback.ts';
 
 /**
  * Turning a library's failure into a Keydesk error. Library errors can quote a request (and so a token or a code),

@@ -1,9 +1,9 @@
 import type { Clock } from '../../clock.ts';
 import type { ProviderHttp } from '../../providers/http.ts';
 import type { Secret } from '../../vault/secret.ts';
-import type { RedirectHost, ResponseMode } from '../loopback.ts';
-import type { Pkce } from '../pkce.ts';
-import type { TokenSet } from '../tokens.ts';
+import type { RedirectHost, ResponseMode } from '../flow/loopback.ts';
+import type { Pkce } from '../flow/pkce.ts';
+import type { TokenSet } from '../flow/tokens.ts';
 
 /**
  * One driver per library: openid-client (generic `oauth`), google-auth-library's OAuth2Client (`google_workspace`

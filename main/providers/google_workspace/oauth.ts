@@ -3,7 +3,7 @@ import * as oidc from 'openid-client';
 import { KeydeskError } from '../../errors.ts';
 import { googleTransport } from '../gcp/google-auth.ts';
 import { WORKSPACE_SCOPES } from './spec.ts';
-import { accountFromIdToken, hostOf, scopeList, tokenEndpointError, type TokenSet } from '../../oauth/tokens.ts';
+import { accountFromIdToken, hostOf, scopeList, tokenEndpointError, type TokenSet } from '../../oauth/flow/tokens.ts';
 import { keydeskCause, libraryFailure } from '../../oauth/drivers/errors.ts';
 import type { DriverDeps, FlowDriver, OAuthSource } from '../../oauth/drivers/types.ts';
 

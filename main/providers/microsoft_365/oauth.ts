@@ -12,7 +12,7 @@ import { KeydeskError } from '../../errors.ts';
 import type { ProviderHttp } from '../http.ts';
 import { parseJson, readText } from '../answers.ts';
 import { PRESETS } from '../oauth/presets.ts';
-import { accountFromIdToken, printableScopes, tokenEndpointError, type TokenSet } from '../../oauth/tokens.ts';
+import { accountFromIdToken, printableScopes, tokenEndpointError, type TokenSet } from '../../oauth/flow/tokens.ts';
 import { keydeskCause, libraryFailure } from '../../oauth/drivers/errors.ts';
 import type { DriverDeps, FlowDriver, OAuthSource } from '../../oauth/drivers/types.ts';
 

@@ -2,7 +2,7 @@ import * as oidc from 'openid-client';
 import { KeydeskError } from '../../errors.ts';
 import { endpointUrl } from '../spec.ts';
 import { presetById, withTenant, type OAuthPreset } from './presets.ts';
-import { accountFromIdToken, expiryFromSeconds, hostOf, scopeList, tokenEndpointError, type TokenSet } from '../../oauth/tokens.ts';
+import { accountFromIdToken, expiryFromSeconds, hostOf, scopeList, tokenEndpointError, type TokenSet } from '../../oauth/flow/tokens.ts';
 import { libraryFailure } from '../../oauth/drivers/errors.ts';
 import type { AuthorizationRequest, DriverDeps, FlowDriver, OAuthSource } from '../../oauth/drivers/types.ts';
 

@@ -1,6 +1,6 @@
 import { KeydeskError } from '../../errors.ts';
 import { OAUTH_PRESETS } from './spec.ts';
-import type { RedirectHost, ResponseMode } from '../../oauth/loopback.ts';
+import type { RedirectHost, ResponseMode } from '../../oauth/flow/loopback.ts';
 
 /**
  * What Keydesk knows about well-known OAuth providers, for the generic `oauth` credential: their endpoints (so the

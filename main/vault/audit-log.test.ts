@@ -4,8 +4,8 @@ import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createApp, openApp } from '../app.ts';
 import { SAMPLE, keychainVault, tempDir, type TempVault } from '../testing/fixtures.ts';
-import { osKeychain, type KeychainClient } from '../vault/keychain.ts';
-import { canonicalJson } from './log.ts';
+import { osKeychain, type KeychainClient } from './keychain.ts';
+import { canonicalJson } from './audit-log.ts';
 
 const vaults: TempVault[] = [];
 const raws: Database.Database[] = [];

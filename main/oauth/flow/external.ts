@@ -1,10 +1,10 @@
 import { spawn } from 'node:child_process';
-import { checkExternalUrl, openExternalUrl } from '../shell/external.ts';
+import { checkExternalUrl, openExternalUrl } from '../../external.ts';
 
 /**
  * Opening the system browser for a sign-in. Every flow goes through one injected function (`OpenExternal`):
  * Electron's `shell.openExternal` in the app, the OS opener below in the CLI, a test browser in tests — always
- * behind the app's one checked wrapper (main/shell/external.ts: https only, plain http only to 127.0.0.1/localhost).
+ * behind the app’s one checked wrapper (main/external.ts: https only, plain http only to 127.0.0.1/localhost).
  */
 export type OpenExternal = (url: string) => Promise<void>;
 

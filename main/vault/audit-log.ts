@@ -1,6 +1,6 @@
 import type { Database } from 'better-sqlite3';
-import { canonical, equalBytes, hmac, type SymmetricKey } from '../vault/crypto.ts';
-import { stmt } from '../vault/db.ts';
+import { canonical, equalBytes, hmac, type SymmetricKey } from './crypto.ts';
+import { stmt } from './db.ts';
 
 /**
  * The tamper-evident audit log. Each entry's MAC is HMAC(audit key, previous entry's MAC ‖ canonical content),

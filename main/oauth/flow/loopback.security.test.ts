@@ -1,7 +1,7 @@
 import { request } from 'node:http';
 import { networkInterfaces } from 'node:os';
 import { describe, expect, it } from 'vitest';
-import { manualClock } from '../testing/fixtures.ts';
+import { manualClock } from '../../testing/fixtures.ts';
 import { DEFAULT_FLOW_TIMEOUT_MS, checkRequest, interpretCallback, startLoopback, type LoopbackOptions } from './loopback.ts';
 
 // Guards DESIGN.md "OAuth": a loopback redirect on 127.0.0.1 with a port per flow; method, path, Host and state

@@ -1,8 +1,8 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { KeydeskError } from '../errors.ts';
-import { printableText } from '../providers/scrub.ts';
+import { KeydeskError } from '../../errors.ts';
+import { printableText } from '../../providers/scrub.ts';
 import { systemTimers, type Timers } from './timers.ts';
 
 /**

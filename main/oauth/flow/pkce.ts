@@ -1,4 +1,4 @@
-import { KeydeskError } from '../errors.ts';
+import { KeydeskError } from '../../errors.ts';
 
 /**
  * PKCE (RFC 7636), S256 only: the plain method sends the verifier itself through the browser, so Keydesk never

@@ -1,4 +1,4 @@
-import { KeydeskError } from '../errors.ts';
+import { KeydeskError } from './errors.ts';
 
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]']);
 const MAX_URL_LENGTH = 8192;

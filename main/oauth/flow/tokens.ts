@@ -1,5 +1,5 @@
-import { KeydeskError } from '../errors.ts';
-import type { ErrorCode } from '../../preload/contract.ts';
+import { KeydeskError } from '../../errors.ts';
+import type { ErrorCode } from '../../../preload/contract.ts';
 import { printableProviderText } from './loopback.ts';
 
 /**
