@@ -1,8 +1,21 @@
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { EventName, KeydeskEvents, Result } from '../../preload/contract.ts';
+import { z } from 'zod';
+import {
+  AuditEntryViewSchema,
+  BindingChangeViewSchema,
+  BindingViewSchema,
+  CredentialViewSchema,
+  ExecutionViewSchema,
+  PromptViewSchema,
+  ProviderViewSchema,
+  ResolutionViewSchema,
+  type EventName,
+  type KeydeskEvents,
+  type Result
+} from '../../preload/contract.ts';
 import { openApp } from '../app.ts';
-import { tempDir, TEST_ACTOR } from '../testing/fixtures.ts';
+import { SAMPLE, tempDir, TEST_ACTOR } from '../testing/fixtures.ts';
 import { AppSession } from '../shell/session.ts';
 import { createDispatcher, type HandlerTable } from './dispatch.ts';
 import { createHandlerTable, createIpcCore } from './index.ts';
@@ -176,5 +189,28 @@ describe('IPC over a real session', () => {
     expect(r).toEqual({ ok: false, error: { code: 'INTERNAL', message: expect.stringMatching(/Nothing was changed/) as string } });
     expect(JSON.stringify([r, logs])).not.toContain(CANARY);
     expect(logs).toEqual(['ipc credentials.list failed: TypeError']);
+  });
+
+  it('answers are the contract’s views: the same schemas the CLI --json documents parse with', async () => {
+    const t = setup();
+    await t.call('vault.create', { keySource: 'keychain' });
+    const added = await t.call<{ id: string }>('credentials.add', { name: 'Blocklist', ...SAMPLE.blocklist() });
+    if (!added.ok) throw new Error('add failed');
+    const views: [z.ZodType, Result<unknown>][] = [
+      [CredentialViewSchema, added],
+      [z.array(CredentialViewSchema), await t.call('credentials.list')],
+      [CredentialViewSchema, await t.call('credentials.get', { id: added.value.id })],
+      [BindingChangeViewSchema, await t.call('bindings.bind', { credentialId: added.value.id, domain: 'corp.example' })],
+      [z.array(BindingViewSchema), await t.call('bindings.list')],
+      [ResolutionViewSchema, await t.call('bindings.resolve', { capability: 'block_email_domain', hostDomain: 'corp.example' })],
+      [z.array(ExecutionViewSchema), await t.call('executions.list')],
+      [z.array(PromptViewSchema), await t.call('prompts.list')],
+      [z.array(AuditEntryViewSchema), await t.call('audit.list')],
+      [z.array(ProviderViewSchema), await t.call('providers.list')]
+    ];
+    for (const [schema, r] of views) {
+      expect(r.ok).toBe(true);
+      if (r.ok) schema.parse(r.value);
+    }
   });
 });

@@ -8,6 +8,7 @@ import { run } from '../cli/index.ts';
 import type { CliIO } from '../cli/io.ts';
 import type { Clock } from '../clock.ts';
 import type { KeychainClient } from '../vault/keychain.ts';
+import type { ProviderRegistry } from '../providers/registry.ts';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
 const HAVE_SETSID = process.platform === 'linux' && spawnSync('setsid', ['--version'], { stdio: 'ignore' }).status === 0;
@@ -44,6 +45,8 @@ export interface RunCliOptions {
   keychain?: KeychainClient;
   /** The clock; the system clock when not given. */
   clock?: Clock;
+  /** The providers the CLI knows; the ones Keydesk ships when not given (a test adds a fixture provider). */
+  providers?: ProviderRegistry;
 }
 
 /**
@@ -75,7 +78,11 @@ export async function runCli(args: string[], opts: RunCliOptions = {}): Promise<
   );
   let status: number;
   try {
-    status = await run(args, io, { ...(opts.keychain ? { keychain: opts.keychain } : {}), ...(opts.clock ? { clock: opts.clock } : {}) });
+    status = await run(args, io, {
+      ...(opts.keychain ? { keychain: opts.keychain } : {}),
+      ...(opts.clock ? { clock: opts.clock } : {}),
+      ...(opts.providers ? { providers: opts.providers } : {})
+    });
   } finally {
     restore();
   }

@@ -6,6 +6,7 @@ import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CredentialViewSchema } from '../../../preload/contract.ts';
 import { openApp } from '../../app.ts';
 import { ROOT, runCli, type CliResult } from '../../testing/cli.ts';
 import { containsAnyEncoding, tempDir } from '../../testing/fixtures.ts';
@@ -126,6 +127,8 @@ describe('keydesk OAuth commands against the local OpenID Provider', () => {
     expect(show.stdout).toMatch(/^expir\w*:.*in (59 min|1 h).*from provider/m);
 
     const json = await keydesk(['--json', 'show', 'Local IdP']);
+    // The one credential view (the contract's schema), as for every other provider.
+    CredentialViewSchema.parse(json.json<{ credential: unknown }>().credential);
     expect(json.json<{ credential: { observed: { granted: string[] } } }>().credential.observed.granted).toEqual([
       'api.read',
       'email',
@@ -214,6 +217,7 @@ describe('keydesk OAuth commands against the local OpenID Provider', () => {
       JSON.stringify({ access_token: real.access, refresh_token: real.refresh })
     );
     expect(good.status).toBe(0);
+    CredentialViewSchema.parse(good.json<{ credential: unknown }>().credential);
     expect(good.json<{ credential: { name: string; status: string } }>().credential).toMatchObject({ name: 'Pasted', status: 'ok' });
     const pasted = await tokensOf('Pasted');
     seen.push(pasted.access!, pasted.refresh!);
