@@ -15,7 +15,7 @@ import {
 } from '../../preload/contract.ts';
 import { startBlocklistPeer, type BlocklistPeer } from '../../e2e/peers/blocklist.ts';
 import { runCli } from '../testing/cli.ts';
-import { SAMPLE, movableClock, tempDir } from '../testing/fixtures.ts';
+import { movableClock, tempDir } from '../testing/fixtures.ts';
 
 /**
  * Every `keydesk … --json` document, parsed with the contract's view schemas (strict: an unknown or a missing key
