@@ -16,9 +16,9 @@ export interface ModuleEntry {
 export const MODULES: ModuleEntry[] = [
   {
     name: 'kernel',
-    paths: ['main/clock.ts', 'main/errors.ts', 'main/events.ts', 'main/external.ts', 'main/paths.ts', 'main/text.ts'],
+    paths: ['main/builtins.ts', 'main/clock.ts', 'main/errors.ts', 'main/events.ts', 'main/external.ts', 'main/paths.ts', 'main/text.ts'],
     mayImport: [],
-    role: 'the clock, the one error type, the event bus, the one checked openExternal, default paths, text helpers'
+    role: 'lazily loaded built-ins, the clock, the one error type, the event bus, the one checked openExternal, default paths, text helpers'
   },
   {
     name: 'vault',
@@ -69,33 +69,39 @@ export const MODULES: ModuleEntry[] = [
     role: 'runner, re-auth waits, revert, recovery, queries, their store, the execution and prompt views'
   },
   {
+    name: 'core',
+    paths: ['main/core.ts'],
+    mayImport: ['vault', 'providers', 'credentials', 'audit'],
+    role: 'the composition every process needs: vault, providers, credentials, audit (offline inspection opens only this)'
+  },
+  {
     name: 'app',
     paths: ['main/app.ts'],
-    mayImport: ['vault', 'providers', 'credentials', 'audit', 'routing', 'oauth', 'oauth-generic', 'executions'],
+    mayImport: ['vault', 'providers', 'credentials', 'audit', 'routing', 'oauth', 'oauth-generic', 'executions', 'core'],
     role: 'the composition root: builds every service from one config'
   },
   {
     name: 'shell',
     paths: ['main/shell/**'],
-    mayImport: ['vault', 'providers', 'credentials', 'audit', 'routing', 'oauth', 'oauth-generic', 'executions', 'app', 'ipc'],
+    mayImport: ['vault', 'providers', 'credentials', 'audit', 'routing', 'oauth', 'oauth-generic', 'executions', 'core', 'app', 'ipc'],
     role: 'the desktop shell’s pure parts: session, window options, CSP, navigation guard, scheduler, auto-lock'
   },
   {
     name: 'ipc',
     paths: ['main/ipc/**'],
-    mayImport: ['vault', 'providers', 'credentials', 'audit', 'routing', 'oauth', 'oauth-generic', 'executions', 'app', 'shell'],
+    mayImport: ['vault', 'providers', 'credentials', 'audit', 'routing', 'oauth', 'oauth-generic', 'executions', 'core', 'app', 'shell'],
     role: 'one handler module per contract domain, the dispatcher, the sender check'
   },
   {
     name: 'cli',
     paths: ['main/cli/**'],
-    mayImport: ['vault', 'providers', 'credentials', 'audit', 'routing', 'oauth', 'oauth-generic', 'executions', 'app'],
+    mayImport: ['vault', 'providers', 'credentials', 'audit', 'routing', 'oauth', 'oauth-generic', 'executions', 'core', 'app'],
     role: 'the keydesk command line'
   },
   {
     name: 'electron',
     paths: ['main/electron/**', 'main/index.ts'],
-    mayImport: ['vault', 'providers', 'credentials', 'audit', 'routing', 'oauth', 'oauth-generic', 'executions', 'app', 'shell', 'ipc'],
+    mayImport: ['vault', 'providers', 'credentials', 'audit', 'routing', 'oauth', 'oauth-generic', 'executions', 'core', 'app', 'shell', 'ipc'],
     role: 'Electron’s entry and its thin adapters (the only code that imports electron)'
   }
 ];

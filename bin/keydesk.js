@@ -1,7 +1,6 @@
 #!/usr/bin/env node
 // The `keydesk` command. It runs Keydesk's TypeScript directly with Node's built-in type stripping, so it needs
 // no build step and runs exactly the code the app and the tests run.
-import { lstatSync, mkdirSync } from 'node:fs';
 import module from 'node:module';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
@@ -37,6 +36,8 @@ function compileCacheDir() {
         ? join(process.env.LOCALAPPDATA || join(homedir(), 'AppData', 'Local'), 'Keydesk', 'Cache')
         : join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'keydesk');
   const dir = join(base, 'compile-cache');
+  // node:fs as the CommonJS object: an `import` of it builds a facade that loads fs.promises, streams and readline.
+  const { lstatSync, mkdirSync } = process.getBuiltinModule('node:fs');
   try {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     if (process.platform === 'win32') return dir;

@@ -1,26 +1,18 @@
-import { AuditService } from './audit/service.ts';
-import { systemClock, type Clock } from './clock.ts';
-import { CredentialService } from './credentials/service.ts';
+import { assembleCore, vaultOptions, type CoreConfig, type KeydeskCore } from './core.ts';
 import { ValidationService } from './credentials/validation.ts';
 import { ExecutionService } from './executions/service.ts';
 import { OAuthService } from './oauth/service.ts';
 import { callSettings, type CallSettings } from './providers/call.ts';
-import { defaultRegistry, type ProviderRegistry } from './providers/registry.ts';
 import { RoutingService } from './routing/service.ts';
-import type { KeychainClient } from './vault/keychain.ts';
 import type { PassphraseSource } from './vault/passphrase.ts';
 import { Vault, type KeySourceKind } from './vault/vault.ts';
 
 /**
  * The composition root. Electron's main process, the CLI and the tests all build Keydesk's services here,
- * from one config, so every one of them runs the same code.
+ * from one config, so every one of them runs the same code. The core (vault, providers, credentials, audit) comes
+ * from main/core.ts, which offline inspection opens on its own.
  */
-export interface AppConfig {
-  vaultPath: string;
-  clock?: Clock;
-  keychain?: KeychainClient;
-  /** Who acts, for the audit log: "analyst:alice (cli)". */
-  actor?: string;
+export interface AppConfig extends CoreConfig {
   /** Per-request timeout for provider calls, ms (default 15 000). */
   providerTimeoutMs?: number;
   /** Credentials validated at once by "validate all" (default 8). */
@@ -29,18 +21,12 @@ export interface AppConfig {
   reauthCutoffMs?: number;
   /** How long an OAuth sign-in waits for the browser, ms (default 5 minutes). */
   oauthFlowTimeoutMs?: number;
-  /** The providers this process knows (default: every provider Keydesk ships; tests add fixture providers). */
-  providers?: ProviderRegistry;
 }
 
-export interface KeydeskApp {
+export interface KeydeskApp extends KeydeskCore {
   config: AppConfig;
-  vault: Vault;
-  providers: ProviderRegistry;
   /** The provider-call settings (per-request timeout) every provider call of this process uses. */
   calls: CallSettings;
-  credentials: CredentialService;
-  audit: AuditService;
   validation: ValidationService;
   /** Domain bindings and tenant routing. */
   routing: RoutingService;
@@ -48,15 +34,12 @@ export interface KeydeskApp {
   executions: ExecutionService;
   /** OAuth sign-in (authorization code + PKCE), refresh, pasted tokens, revocation. */
   oauth: OAuthService;
-  /** Anchors the audit head (keychain vaults) when this handle wrote, then closes the vault. */
-  close(): Promise<void>;
 }
 
 function assemble(config: AppConfig, vault: Vault): KeydeskApp {
-  const providers = config.providers ?? defaultRegistry;
+  const core = assembleCore(config, vault);
+  const { providers, credentials } = core;
   const calls = callSettings({ timeoutMs: config.providerTimeoutMs });
-  const credentials = new CredentialService(vault, providers);
-  const audit = new AuditService(vault);
   const validation = new ValidationService({
     credentials,
     registry: providers,
@@ -89,40 +72,25 @@ function assemble(config: AppConfig, vault: Vault): KeydeskApp {
     if (vault.isUnlocked()) await executions.resumeWaiting(c.id);
   });
   return {
+    ...core,
     config,
-    vault,
-    providers,
     calls,
-    credentials,
-    audit,
     validation,
     routing,
     executions,
     oauth,
     async close() {
       executions.dispose();
-      if (vault.isUnlocked() && vault.needsAnchor) await audit.anchor().catch(() => null);
-      vault.close();
+      await core.close();
     }
   };
 }
 
 export function openApp(config: AppConfig): KeydeskApp {
-  const vault = Vault.open(config.vaultPath, {
-    clock: config.clock ?? systemClock,
-    ...(config.keychain ? { keychain: config.keychain } : {}),
-    ...(config.actor ? { actor: config.actor } : {})
-  });
-  return assemble(config, vault);
+  return assemble(config, Vault.open(config.vaultPath, vaultOptions(config)));
 }
 
 export async function createApp(config: AppConfig, keySource: KeySourceKind, passphrase?: PassphraseSource): Promise<KeydeskApp> {
-  const vault = await Vault.create(config.vaultPath, {
-    keySource,
-    clock: config.clock ?? systemClock,
-    ...(passphrase ? { passphrase } : {}),
-    ...(config.keychain ? { keychain: config.keychain } : {}),
-    ...(config.actor ? { actor: config.actor } : {})
-  });
+  const vault = await Vault.create(config.vaultPath, { ...vaultOptions(config), keySource, ...(passphrase ? { passphrase } : {}) });
   return assemble(config, vault);
 }

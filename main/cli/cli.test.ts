@@ -81,7 +81,7 @@ describe('keydesk CLI', () => {
     expect((await runCli(['--vault', v, 'add', '--provider', 'hostinger'])).status).toBe(2); // missing required options
     expect((await runCli(['--vault', v, 'init', '--key-source', 'floppy'])).status).toBe(2);
 
-    // A script that asked for --json gets one JSON document for a usage error too (commander's words on stderr).
+    // A script that asked for --json gets one JSON document for a usage error too (the parser's words on stderr).
     for (const args of [['frobnicate'], ['add', '--provider', 'hostinger'], ['bind']]) {
       const usage = await runCli(['--vault', v, '--json', ...args]);
       expect(usage.status, args.join(' ')).toBe(2);

@@ -1,6 +1,7 @@
 import { userInfo } from 'node:os';
-import type { Command } from 'commander';
-import { openApp, type AppConfig, type KeydeskApp } from '../app.ts';
+import type { Command } from './program.ts';
+import type { AppConfig, KeydeskApp } from '../app.ts';
+import { openCore, type KeydeskCore } from '../core.ts';
 import type { Clock } from '../clock.ts';
 import { KeydeskError, toErrorShape } from '../errors.ts';
 import { defaultVaultPath } from '../paths.ts';
@@ -31,7 +32,7 @@ export class CliContext {
   readonly clock: Clock | undefined;
   /** The providers this CLI knows: help texts and field checks before any vault is open come from here. */
   readonly providers: ProviderRegistry;
-  #opened: KeydeskApp[] = [];
+  #opened: KeydeskCore[] = [];
   /** A command that ran but found problems (check, verify) sets 1 here. */
   exitCode = 0;
 
@@ -64,19 +65,27 @@ export class CliContext {
     };
   }
 
-  open(cmd: Command): KeydeskApp {
-    const app = openApp(this.config(cmd));
-    this.#opened.push(app);
-    return app;
+  /**
+   * The whole app over the vault (every command that unlocks, runs, binds or signs in): loaded when first used, so
+   * inspection commands do not pay for the services they never call.
+   */
+  async open(cmd: Command): Promise<KeydeskApp> {
+    const { openApp } = await import('../app.ts');
+    return this.track(openApp(this.config(cmd)));
   }
 
-  track(app: KeydeskApp): KeydeskApp {
+  /** The vault, providers, credentials and audit log only: offline inspection (list, show, status, audit export). */
+  inspect(cmd: Command): KeydeskCore {
+    return this.track(openCore(this.config(cmd)));
+  }
+
+  track<T extends KeydeskCore>(app: T): T {
     this.#opened.push(app);
     return app;
   }
 
   /** Unlocks with the vault's own key source: the OS keychain, or KEYDESK_PASSPHRASE / a prompt. */
-  async unlock(app: KeydeskApp, why: string): Promise<void> {
+  async unlock(app: KeydeskCore, why: string): Promise<void> {
     if (app.vault.isUnlocked()) return;
     try {
       await app.vault.unlock({ passphrase: passphraseFrom(this.io) });

@@ -1,7 +1,7 @@
-import { readFileSync } from 'node:fs';
 import { KeydeskError } from '../errors.ts';
 import type { ProviderRegistry } from '../providers/registry.ts';
 import type { CliContext } from './context.ts';
+import { nodeFs } from '../builtins.ts';
 
 /**
  * Credential field input on the command line: non-secret fields as `--field NAME=VALUE`, secret fields only as JSON
@@ -46,7 +46,7 @@ export async function readSecrets(
   if (from === undefined) return {};
   let text: string;
   try {
-    text = from === '-' ? await ctx.io.readStdin() : readFileSync(from, 'utf8');
+    text = from === '-' ? await ctx.io.readStdin() : nodeFs().readFileSync(from, 'utf8');
   } catch {
     throw new KeydeskError('INPUT_INVALID', `Cannot read the secrets file ${from}.`);
   }

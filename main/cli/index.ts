@@ -1,8 +1,8 @@
-import { readFileSync } from 'node:fs';
-import { Command, CommanderError } from 'commander';
+import { Command, ParseError } from './program.ts';
 import { KeydeskError } from '../errors.ts';
 import { CliContext, type CliDeps } from './context.ts';
 import { processIO, type CliIO } from './io.ts';
+import { nodeFs } from '../builtins.ts';
 
 /** Exit codes: 0 ok, 1 failure, 2 usage error (bad arguments or input). */
 export const EXIT = { ok: 0, failure: 1, usage: 2 } as const;
@@ -60,7 +60,7 @@ export function commandOf(argv: readonly string[]): string | null {
 
 /**
  * The program for one run: the global options, and the commands of the group `argv` names — or of every group when
- * it names none, or one no group has (help and commander's "unknown command" then see them all).
+ * it names none, or one no group has (help and the parser's "unknown command" then see them all).
  */
 export async function buildProgram(ctx: CliContext, argv: readonly string[] = []): Promise<Command> {
   const name = commandOf(argv);
@@ -69,26 +69,21 @@ export async function buildProgram(ctx: CliContext, argv: readonly string[] = []
     .description('Keydesk: the credentials your response actions run with, in an encrypted local vault')
     .option('--vault <path>', 'the vault file (default: $KEYDESK_VAULT, else the app-data folder)')
     .option('--json', 'machine-readable output (one JSON document; errors as {"error":{code,message}})')
-    .version(packageVersion(), '--version', 'print the Keydesk version')
-    .showHelpAfterError()
-    .exitOverride()
+    .version(packageVersion())
     .configureOutput({ writeOut: (s) => ctx.io.stdout(s), writeErr: (s) => ctx.io.stderr(s) });
   for (const group of own.length ? own : COMMAND_GROUPS) (await group.load())(program, ctx);
-  for (const sub of program.commands) applyOverrides(sub);
   return program;
 }
 
 function packageVersion(): string {
   try {
-    return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: string }).version ?? 'unknown';
+    return (
+      (JSON.parse(nodeFs().readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: string }).version ??
+      'unknown'
+    );
   } catch {
     return 'unknown';
   }
-}
-
-function applyOverrides(cmd: Command): void {
-  cmd.exitOverride();
-  for (const sub of cmd.commands) applyOverrides(sub);
 }
 
 /**
@@ -100,13 +95,12 @@ export async function run(argv: string[], io: CliIO = processIO(), deps: CliDeps
   const program = await buildProgram(ctx, argv);
   const json = argv.includes('--json');
   try {
-    await program.parseAsync(argv, { from: 'user' });
+    await program.parseAsync(argv);
     return ctx.exitCode;
   } catch (e) {
-    if (e instanceof CommanderError) {
-      if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return EXIT.ok;
-      if (e.code === 'commander.executeSubCommandAsync') return EXIT.ok;
-      // Commander has told a person on stderr; a script asked for --json gets its one JSON document too.
+    if (e instanceof ParseError) {
+      if (e.code === 'help' || e.code === 'version') return EXIT.ok;
+      // The parser has told a person on stderr; a script asked for --json gets its one JSON document too.
       if (json) ctx.printError(true, new KeydeskError('INPUT_INVALID', `${e.message.replace(/^error: /, '')}. See keydesk --help.`));
       return EXIT.usage;
     }

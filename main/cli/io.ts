@@ -1,7 +1,6 @@
-import { openSync, closeSync } from 'node:fs';
-import { ReadStream, WriteStream } from 'node:tty';
 import { KeydeskError } from '../errors.ts';
 import type { PassphraseSource } from '../vault/passphrase.ts';
+import { nodeFs } from '../builtins.ts';
 
 /** What the CLI touches of the outside world; tests give it buffers instead of the process's streams. */
 export interface CliIO {
@@ -25,10 +24,12 @@ export async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
 export function ttyPrompt(question: string): Promise<string> {
   let fd: number;
   try {
-    fd = openSync('/dev/tty', 'r+');
+    fd = nodeFs().openSync('/dev/tty', 'r+');
   } catch {
     return Promise.reject(new KeydeskError('PASSPHRASE_REQUIRED', 'No terminal to ask for the passphrase: set KEYDESK_PASSPHRASE.'));
   }
+  // node:tty (and the net and stream modules it loads) only when a passphrase is really asked for.
+  const { ReadStream, WriteStream } = process.getBuiltinModule('node:tty');
   const input = new ReadStream(fd);
   const output = new WriteStream(fd);
   return new Promise<string>((resolve, reject) => {
@@ -41,7 +42,7 @@ export function ttyPrompt(question: string): Promise<string> {
       input.destroy();
       output.destroy();
       try {
-        closeSync(fd);
+        nodeFs().closeSync(fd);
       } catch {
         /* already closed with the streams */
       }
@@ -65,7 +66,7 @@ export function ttyPrompt(question: string): Promise<string> {
 export function processIO(): CliIO {
   let hasTty: boolean;
   try {
-    closeSync(openSync('/dev/tty', 'r'));
+    nodeFs().closeSync(nodeFs().openSync('/dev/tty', 'r'));
     hasTty = true;
   } catch {
     hasTty = false;

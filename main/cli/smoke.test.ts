@@ -20,7 +20,7 @@ describe('the keydesk binary', () => {
     expect(r.stdout).toBe(`${version}\n`);
   });
 
-  it('a usage error exits 2; with --json stdout is one {"error":{code,message}} document and commander speaks on stderr', () => {
+  it('a usage error exits 2; with --json stdout is one {"error":{code,message}} document and the parser speaks on stderr', () => {
     const d = tempDir();
     cleanups.push(d.cleanup);
     const v = join(d.dir, 'vault.sqlite');

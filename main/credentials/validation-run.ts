@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import type { ErrorShape, ValidationProgress } from '../../preload/contract.ts';
 import type { Clock } from '../clock.ts';
 import { KeydeskError, toErrorShape } from '../errors.ts';
@@ -12,6 +11,7 @@ import { cleanErrorCode, cleanProviderText, makeScrubber, scrubDeep, type Scrubb
 import { CREDENTIAL_STATUSES, type CredentialMaterial, type CredentialSummary, type LastError } from '../vault/credential-store.ts';
 import type { CredentialService } from './service.ts';
 import type { ValidateOptions, ValidationResult, ValidationRun, ValidationSummary } from './validation.ts';
+import { newId } from '../builtins.ts';
 
 /**
  * A validation run (ValidationService loads this module on the first validation): each credential's plugin,
@@ -93,7 +93,7 @@ export async function runValidation(
   opts: ValidateOptions
 ): Promise<ValidationRun> {
   const started = performance.now();
-  const runId = randomUUID();
+  const runId = newId();
   const timeoutMs = checkTimeout(opts.timeoutMs ?? d.timeoutMs);
   const gate = new RetryAfterGate();
   const results: ValidationResult[] = new Array<ValidationResult>(list.length);

@@ -42,8 +42,8 @@ export class ExecutionCore {
   readonly routing: RoutingService;
   readonly registry: ProviderRegistry;
   readonly calls: CallSettings;
-  readonly owner: Owner;
-  readonly ownerId: string;
+  #owner: Owner | undefined;
+  #ownerId: string | undefined;
   readonly cutoffMs: number;
   accessToken: ExecutionServiceOptions['accessToken'];
   validate: ExecutionServiceOptions['validate'];
@@ -60,11 +60,19 @@ export class ExecutionCore {
     this.routing = opts.routing;
     this.registry = opts.credentials.registry;
     this.calls = opts.calls;
-    this.owner = opts.owner ?? newOwner();
-    this.ownerId = formatOwner(this.owner);
+    this.#owner = opts.owner;
     this.cutoffMs = opts.cutoffMs ?? DEFAULT_REAUTH_CUTOFF_MS;
     this.accessToken = opts.accessToken;
     this.validate = opts.validate;
+  }
+
+  /** This process as a claimant of runs (made on first use: only a process that runs or recovers needs one). */
+  get owner(): Owner {
+    return (this.#owner ??= newOwner());
+  }
+
+  get ownerId(): string {
+    return (this.#ownerId ??= formatOwner(this.owner));
   }
 
   nowIso(): string {

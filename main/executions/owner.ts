@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { nodeCrypto } from '../builtins.ts';
 import { hostname } from 'node:os';
 
 /**
@@ -18,7 +18,7 @@ export interface Owner {
 }
 
 export function newOwner(pid: number = process.pid): Owner {
-  return { host: hostname(), pid, nonce: randomBytes(6).toString('hex') };
+  return { host: hostname(), pid, nonce: nodeCrypto().randomBytes(6).toString('hex') };
 }
 
 export function formatOwner(o: Owner): string {

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { KeydeskError } from '../errors.ts';
 import { actionFailure, openCall, type ActionFailure } from '../providers/call.ts';
 import { capabilityInfo, type CapabilityId } from '../providers/capabilities.ts';
@@ -14,6 +13,7 @@ import { enterWait } from './reauth.ts';
 import type { Recovery } from './recovery.ts';
 import { appendSteps, createRun, getRow, inEffectRow, raisePrompt, storeRevertContext, transition, type ExecutionEvent } from './store.ts';
 import { executionView, revertContextOf, type ExecutionView, type StepEntry } from './view.ts';
+import { newId } from '../builtins.ts';
 
 const TAMPER_CODES = new Set(['HEADER_TAMPERED', 'SECRET_TAMPERED', 'SECRET_SWAPPED', 'NOT_FOUND']);
 const ACTOR_RE = /^(analyst|agent):[\w.@-]{1,64}( \([\w .-]{1,32}\))?$/;
@@ -95,7 +95,7 @@ export class Runner {
     const problem = handler.checkInput?.(actionInput, { mode: cred.mode });
     if (problem) throw new KeydeskError('INPUT_INVALID', problem, { fields: { target: problem } });
 
-    const id = randomUUID();
+    const id = newId();
     const key = dedupeKey(req, cred.id);
     const firstSteps: StepEntry[] = [];
     const now = () => this.#core.vault.clock.now().toISOString();

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import type { KeydeskEvents } from '../../preload/contract.ts';
 import { KeydeskError } from '../errors.ts';
 import { stmt, type Db } from '../vault/db.ts';
@@ -6,6 +5,7 @@ import type { WriteContext } from '../vault/vault.ts';
 import { executionIntact, executionMac } from './integrity.ts';
 import { IN_EFFECT_STATUSES, assertTransition, type ExecutionStatus, type FailureReason, type Marker } from './lifecycle.ts';
 import { MAX_STEP_LENGTH, MAX_STEPS, parseSteps, type StepEntry } from './view.ts';
+import { newId } from '../builtins.ts';
 
 /**
  * The executions and re-auth prompt tables: every SQL statement on them lives here (no other module reads or writes
@@ -352,7 +352,7 @@ export function raisePrompt(w: WriteContext, p: PromptFacts, deadline: string, r
       .prepare('UPDATE reauth_prompts SET deadline = ?, reason_code = ?, reason = ? WHERE id = ?')
       .run(until, reasonCode, reason, pending.id);
   } else {
-    const id = randomUUID();
+    const id = newId();
     w.db
       .prepare(
         "INSERT INTO reauth_prompts (id, credential_id, state, reason_code, reason, raised_at, deadline) VALUES (?, ?, 'pending', ?, ?, ?, ?)"

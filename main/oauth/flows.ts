@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import type { ErrorCode, KeydeskEvents } from '../../preload/contract.ts';
 import type { Clock } from '../clock.ts';
 import { KeydeskError, toErrorShape } from '../errors.ts';
@@ -18,6 +17,7 @@ import { DEFAULT_FLOW_TIMEOUT_MS, startLoopback } from './flow/loopback.ts';
 import { createPkce, newNonce, newState } from './flow/pkce.ts';
 import { systemTimers, type Timers } from './flow/timers.ts';
 import { TOKEN_SECRET_NAMES, TokenEndpointError, needsRefresh, type TokenSet } from './flow/tokens.ts';
+import { newId } from '../builtins.ts';
 
 /**
  * The OAuth flows behind `app.oauth` (service.ts loads this module on first use): sign-in flows, refresh, pasted
@@ -352,7 +352,7 @@ export class OAuthFlows {
     opts: ConnectOptions
   ): Promise<{ tokens: TokenSet; driver: FlowDriver; flowId: string }> {
     if (typeof opts?.openExternal !== 'function') throw new KeydeskError('INPUT_INVALID', 'A sign-in needs a way to open the browser.');
-    const flowId = randomUUID();
+    const flowId = newId();
     const emit = (stage: FlowStage, error?: { code: ErrorCode; message: string }) =>
       this.#emit({ flowId, credentialId: who.id, credentialName: who.name, stage, ...(error ? { error } : {}) });
     emit('started');

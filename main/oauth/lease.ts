@@ -1,8 +1,8 @@
-import { randomUUID } from 'node:crypto';
 import { systemClock, type Clock } from '../clock.ts';
 import { KeydeskError } from '../errors.ts';
 import type { Db } from '../vault/db.ts';
 import { sleepOn, systemTimers, type Timers } from './flow/timers.ts';
+import { newId } from '../builtins.ts';
 
 /**
  * The cross-process half of "concurrent refreshes collapse into one": a short lease row per credential
@@ -113,7 +113,7 @@ export async function withRefreshLease<T>(
   fn: (waited: boolean, lease: HeldLease) => Promise<T>,
   opts: LeaseOptions = {}
 ): Promise<T> {
-  const holder = randomUUID();
+  const holder = newId();
   const ttl = opts.ttlMs ?? LEASE_TTL_MS;
   const poll = opts.pollMs ?? LEASE_POLL_MS;
   const maxWait = opts.maxWaitMs ?? ttl + (LEASE_MAX_WAIT_MS - LEASE_TTL_MS);

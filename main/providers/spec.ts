@@ -1,4 +1,4 @@
-import { X509Certificate, createPrivateKey } from 'node:crypto';
+import { nodeCrypto } from '../builtins.ts';
 import type { CapabilityId } from './capabilities.ts';
 
 /**
@@ -156,7 +156,7 @@ export const serviceAccountJson = (label: string): FieldRule =>
       if (typeof o[k] !== 'string' || o[k] === '') return `${label}: "${k}" is missing`;
     }
     try {
-      createPrivateKey(o.private_key as string);
+      nodeCrypto().createPrivateKey(o.private_key as string);
     } catch {
       return `${label}: "private_key" is not a readable PEM private key`;
     }
@@ -199,8 +199,8 @@ export const certificatePem = (label: string): FieldRule =>
     if (!/-----BEGIN CERTIFICATE-----/.test(v)) return `${label} must contain the certificate (BEGIN CERTIFICATE)`;
     if (!/-----BEGIN (RSA |EC )?PRIVATE KEY-----/.test(v)) return `${label} must contain the private key (BEGIN PRIVATE KEY)`;
     try {
-      const cert = new X509Certificate(v);
-      const key = createPrivateKey(v);
+      const cert = new (nodeCrypto().X509Certificate)(v);
+      const key = nodeCrypto().createPrivateKey(v);
       if (!cert.checkPrivateKey(key)) return `${label}: the private key does not belong to the certificate`;
     } catch {
       return `${label} is not a readable certificate and private key`;
@@ -228,7 +228,7 @@ export function jsonField(value: string | undefined): Record<string, unknown> | 
 
 export function certificateFacts(pem: string): { thumbprint: string; notAfter: string; subject: string } | null {
   try {
-    const cert = new X509Certificate(pem);
+    const cert = new (nodeCrypto().X509Certificate)(pem);
     return {
       thumbprint: cert.fingerprint.replace(/:/g, ''),
       notAfter: new Date(cert.validTo).toISOString(),

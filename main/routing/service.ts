@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { domainToUnicode } from 'node:url';
 import type { BindingChangeView, BindingView, ResolutionView } from '../../preload/contract.ts';
 import type { CredentialService } from '../credentials/service.ts';
@@ -11,6 +10,7 @@ import type { Vault, WriteContext } from '../vault/vault.ts';
 import { domainAndParents, echo, normaliseDomain, normaliseMailbox } from './domains.ts';
 import { bindingMac, findConflict, pickBinding, type BindingPick, type Candidate } from './resolve.ts';
 import { BindingStore, type BindingRow } from './store.ts';
+import { newId } from '../builtins.ts';
 
 /** The contract's own types: one definition for main, CLI, IPC and renderer. */
 export type { BindingChangeView, BindingView };
@@ -219,7 +219,7 @@ export class RoutingService {
     }
     const mine = here.find((r) => r.credential_id === cred.id);
     if (mine && (mine.subdomains === 1) === subdomains) return { view: this.#view(mine, true), change: 'unchanged' };
-    const id = mine?.id ?? randomUUID();
+    const id = mine?.id ?? newId();
     const mac = bindingMac(w.vaultKey('binding_mac'), { id, credentialId: cred.id, domain, subdomains });
     if (mine) this.#store.setSubdomains(w.db, id, subdomains, mac);
     else this.#store.insert(w.db, { id, credential_id: cred.id, domain, subdomains: subdomains ? 1 : 0, created_at: w.now, mac });

@@ -1,4 +1,3 @@
-import { existsSync } from 'node:fs';
 import { createApp, openApp, type AppConfig, type KeydeskApp } from '../app.ts';
 import { systemClock, type Clock } from '../clock.ts';
 import { KeydeskError, toErrorShape } from '../errors.ts';
@@ -6,6 +5,7 @@ import { EventBus } from '../events.ts';
 import { defaultRegistry, type ProviderRegistry } from '../providers/registry.ts';
 import type { KeychainClient } from '../vault/keychain.ts';
 import { EVENT_NAMES, type ErrorShape, type KeySource, type KeydeskEvents, type VaultStatus } from '../../preload/contract.ts';
+import { nodeFs } from '../builtins.ts';
 
 export const DEFAULT_AUTO_LOCK_MINUTES = 15;
 
@@ -58,7 +58,7 @@ export class AppSession {
   }
 
   #tryOpen(): void {
-    if (!existsSync(this.config.vaultPath)) return;
+    if (!nodeFs().existsSync(this.config.vaultPath)) return;
     try {
       this.#attach(openApp(this.#appConfig()));
     } catch (e) {
@@ -120,7 +120,7 @@ export class AppSession {
   }
 
   async create(keySource: KeySource, passphrase?: string): Promise<VaultStatus> {
-    if (this.#app || existsSync(this.config.vaultPath)) {
+    if (this.#app || nodeFs().existsSync(this.config.vaultPath)) {
       throw new KeydeskError('VAULT_EXISTS', `A vault already exists at ${this.config.vaultPath}. Keydesk will not overwrite it.`);
     }
     const app = await createApp(

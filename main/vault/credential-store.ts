@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { KeydeskError } from '../errors.ts';
 import { printable } from '../text.ts';
 import { canonicalJson } from './audit-log.ts';
@@ -6,6 +5,7 @@ import { AAD, AuthenticationFailed, canonical, equalBytes, hmac, open, randomKey
 import { Secret } from './secret.ts';
 import { stmt } from './db.ts';
 import { headerMac, type Vault, type WriteContext } from './vault.ts';
+import { newId } from '../builtins.ts';
 
 export const CREDENTIAL_STATUSES = ['ok', 'failed', 'expired', 'unknown'] as const;
 export type CredentialStatus = (typeof CREDENTIAL_STATUSES)[number];
@@ -377,7 +377,7 @@ export class CredentialStore {
     const secretExpiry = policy.expiry?.(values) ?? null;
     const { metadata, secretsSet } = readableMetadata(policy, values);
     return {
-      id: randomUUID(),
+      id: newId(),
       name: input.name,
       provider: input.provider,
       mode: input.mode,

@@ -1,4 +1,5 @@
-import { createCipheriv, createDecipheriv, createHmac, createSecretKey, randomBytes, timingSafeEqual, type KeyObject } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
+import { nodeCrypto } from '../builtins.ts';
 
 /** AES-256-GCM with 96-bit random nonces and 128-bit tags. */
 export const KEY_BYTES = 32;
@@ -17,7 +18,7 @@ export type SymmetricKey = Buffer | KeyObject;
 
 export function keyObject(raw: Buffer): KeyObject {
   if (raw.length !== KEY_BYTES) throw new RangeError('AES-256-GCM needs a 32-byte key');
-  return createSecretKey(raw);
+  return nodeCrypto().createSecretKey(raw);
 }
 
 function keySize(key: SymmetricKey): number {
@@ -32,13 +33,13 @@ export class AuthenticationFailed extends Error {
 }
 
 export function randomKey(): Buffer {
-  return randomBytes(KEY_BYTES);
+  return nodeCrypto().randomBytes(KEY_BYTES);
 }
 
 export function seal(key: SymmetricKey, plaintext: Buffer, aad: Buffer): Sealed {
   if (keySize(key) !== KEY_BYTES) throw new RangeError('AES-256-GCM needs a 32-byte key');
-  const nonce = randomBytes(NONCE_BYTES);
-  const cipher = createCipheriv('aes-256-gcm', key, nonce, { authTagLength: TAG_BYTES });
+  const nonce = nodeCrypto().randomBytes(NONCE_BYTES);
+  const cipher = nodeCrypto().createCipheriv('aes-256-gcm', key, nonce, { authTagLength: TAG_BYTES });
   cipher.setAAD(aad);
   const body = Buffer.concat([cipher.update(plaintext), cipher.final()]);
   return Buffer.concat([nonce, body, cipher.getAuthTag()]);
@@ -51,7 +52,7 @@ export function open(key: SymmetricKey, sealed: Buffer, aad: Buffer): Buffer {
   const nonce = sealed.subarray(0, NONCE_BYTES);
   const tag = sealed.subarray(sealed.length - TAG_BYTES);
   const body = sealed.subarray(NONCE_BYTES, sealed.length - TAG_BYTES);
-  const decipher = createDecipheriv('aes-256-gcm', key, nonce, { authTagLength: TAG_BYTES });
+  const decipher = nodeCrypto().createDecipheriv('aes-256-gcm', key, nonce, { authTagLength: TAG_BYTES });
   decipher.setAAD(aad);
   decipher.setAuthTag(tag);
   try {
@@ -62,13 +63,13 @@ export function open(key: SymmetricKey, sealed: Buffer, aad: Buffer): Buffer {
 }
 
 export function hmac(key: SymmetricKey, ...parts: (Buffer | string)[]): Buffer {
-  const h = createHmac('sha256', key);
+  const h = nodeCrypto().createHmac('sha256', key);
   for (const p of parts) h.update(p);
   return h.digest();
 }
 
 export function equalBytes(a: Buffer, b: Buffer): boolean {
-  return a.length === b.length && timingSafeEqual(a, b);
+  return a.length === b.length && nodeCrypto().timingSafeEqual(a, b);
 }
 
 /**

@@ -1,8 +1,8 @@
-import { existsSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import type { Database as Db } from 'better-sqlite3';
 import { KeydeskError } from '../errors.ts';
 import { MIGRATIONS, type Migration } from './migrations/index.ts';
+import { nodeFs } from '../builtins.ts';
 
 export type { Db };
 
@@ -34,7 +34,8 @@ export function applyPragmas(db: Db): void {
 
 export function openDatabase(path: string, opts: { create: boolean }): Db {
   // A mistyped path (or a folder that does not exist) is "no vault here", not a damaged vault.
-  if (!opts.create && !existsSync(path)) throw new KeydeskError('VAULT_NOT_FOUND', `No vault at ${path}. Create one with: keydesk init`);
+  if (!opts.create && !nodeFs().existsSync(path))
+    throw new KeydeskError('VAULT_NOT_FOUND', `No vault at ${path}. Create one with: keydesk init`);
   let db: Db;
   try {
     db = new Database(path, { fileMustExist: !opts.create });

@@ -1,4 +1,5 @@
-import { randomBytes, scrypt as scryptCb, type ScryptOptions } from 'node:crypto';
+import type { ScryptOptions } from 'node:crypto';
+import { nodeCrypto } from '../builtins.ts';
 import { KeydeskError } from '../errors.ts';
 
 export interface KdfParams {
@@ -15,7 +16,7 @@ const MAX_N = 2 ** 22;
 export const SALT_BYTES = 16;
 
 export function newSalt(): Buffer {
-  return randomBytes(SALT_BYTES);
+  return nodeCrypto().randomBytes(SALT_BYTES);
 }
 
 export function parseKdfParams(json: string | null): KdfParams {
@@ -43,7 +44,7 @@ export function derivePassphraseKey(passphrase: string, salt: Buffer, params: Kd
   if (passphrase.length === 0) return Promise.reject(new KeydeskError('INPUT_INVALID', 'The passphrase is empty.'));
   const opts: ScryptOptions = { N: params.N, r: params.r, p: params.p, maxmem: 128 * params.N * params.r * params.p + 64 * 1024 * 1024 };
   return new Promise((resolve, reject) => {
-    scryptCb(passphrase.normalize('NFC'), salt, 32, opts, (err, key) =>
+    nodeCrypto().scrypt(passphrase.normalize('NFC'), salt, 32, opts, (err, key) =>
       err ? reject(new KeydeskError('INTERNAL', 'Key derivation failed.', { cause: err })) : resolve(key)
     );
   });

@@ -1,4 +1,5 @@
-import { inspect } from 'node:util';
+/** util.inspect.custom, without importing node:util (it is a registered symbol). */
+const INSPECT_CUSTOM = Symbol.for('nodejs.util.inspect.custom');
 
 const REDACTED = '[redacted]';
 
@@ -39,7 +40,7 @@ export class Secret {
     return REDACTED;
   }
 
-  [inspect.custom](): string {
+  [INSPECT_CUSTOM](): string {
     return REDACTED;
   }
 }

@@ -1,12 +1,10 @@
-import { randomUUID } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { systemClock, type Clock } from '../clock.ts';
 import { KeydeskError } from '../errors.ts';
 import { appendAudit, type AuditEventInput } from './audit-log.ts';
 import { EventBus } from '../events.ts';
-import { type KeyObject } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
 import {
   AAD,
   AuthenticationFailed,
@@ -33,6 +31,7 @@ import {
 } from './key-source.ts';
 import { osKeychain, type KeychainClient } from './keychain.ts';
 import type { PassphraseSource } from './passphrase.ts';
+import { newId, nodeFs } from '../builtins.ts';
 
 export type { KeySourceKind } from './key-source.ts';
 
@@ -143,20 +142,21 @@ export class Vault {
 
   /** Creates a new vault, unlocked. Nothing is left behind if any step fails. */
   static async create(path: string, opts: CreateOptions): Promise<Vault> {
-    if (existsSync(path)) throw new KeydeskError('VAULT_EXISTS', `A file already exists at ${path}. Keydesk will not overwrite it.`);
+    if (nodeFs().existsSync(path))
+      throw new KeydeskError('VAULT_EXISTS', `A file already exists at ${path}. Keydesk will not overwrite it.`);
     const keychain = opts.keychain ?? osKeychain();
     const source = keySourceFor(opts.keySource, { keychain });
     if (!source) throw new KeydeskError('INPUT_INVALID', 'The key source is keychain or passphrase.');
-    const vaultId = randomUUID();
+    const vaultId = newId();
     const createdAt = (opts.clock ?? systemClock).now().toISOString();
     const first = await source.create(vaultId, opts.passphrase ? { passphrase: opts.passphrase } : {});
     const { kek, kdf } = first;
 
     let db: Db | null = null;
     try {
-      mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+      nodeFs().mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
       db = openDatabase(path, { create: true });
-      chmodSync(path, 0o600);
+      nodeFs().chmodSync(path, 0o600);
       const vaultKeys = Object.fromEntries(VAULT_KEY_NAMES.map((n) => [n, randomKey()])) as Record<VaultKeyName, Buffer>;
       const vault = new Vault(path, db, keychain, source, opts);
       const theDb = db;

@@ -1,4 +1,4 @@
-import type { Command } from 'commander';
+import type { Command } from '../program.ts';
 import { auditEntryView } from '../../audit/view.ts';
 import type { CliContext } from '../context.ts';
 
@@ -9,7 +9,7 @@ export function registerAuditCommands(program: Command, ctx: CliContext): void {
     .command('verify')
     .description('check the audit chain (needs the key); names the first entry edited, removed or reordered')
     .action(async (_opts: unknown, cmd: Command) => {
-      const app = ctx.open(cmd);
+      const app = await ctx.open(cmd);
       await ctx.unlock(app, 'audit verify');
       const r = await app.audit.verify();
       ctx.print(cmd, r, () =>
@@ -24,7 +24,7 @@ export function registerAuditCommands(program: Command, ctx: CliContext): void {
     .command('export')
     .description('print the audit log as JSON lines, oldest first (no key needed)')
     .action((_opts: unknown, cmd: Command) => {
-      const app = ctx.open(cmd);
+      const app = ctx.inspect(cmd);
       for (const e of app.audit.export()) ctx.io.stdout(`${JSON.stringify(auditEntryView(e))}\n`);
     });
 }

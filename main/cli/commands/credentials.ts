@@ -1,4 +1,4 @@
-import type { Command } from 'commander';
+import type { Command } from '../program.ts';
 import type { CredentialView, ReadinessView } from '../../../preload/contract.ts';
 import { KeydeskError } from '../../errors.ts';
 import type { CliContext } from '../context.ts';
@@ -111,7 +111,7 @@ export function registerCredentialCommands(program: Command, ctx: CliContext): v
         const fields = parseFields(ctx.providers, opts.field, opts.provider, opts.mode);
         if (opts.pasteTokens) return (await import('./oauth.ts')).addWithPastedTokens(ctx, cmd, { ...opts, fields });
         const secrets = await readSecrets(ctx, opts.secretsFrom, opts.provider, opts.mode);
-        const app = ctx.open(cmd);
+        const app = await ctx.open(cmd);
         await ctx.unlock(app, 'Adding a credential');
         const c = app.credentials.view(
           app.credentials.add({
@@ -134,7 +134,7 @@ export function registerCredentialCommands(program: Command, ctx: CliContext): v
     .command('list')
     .description('list credentials with their health (no key needed)')
     .action((_opts: unknown, cmd: Command) => {
-      const app = ctx.open(cmd);
+      const app = ctx.inspect(cmd);
       const now = app.vault.clock.now();
       const list = app.credentials.list().map((c) => app.credentials.view(c, now));
       ctx.print(cmd, { credentials: list }, () => renderList(list, now));
@@ -145,7 +145,7 @@ export function registerCredentialCommands(program: Command, ctx: CliContext): v
     .argument('<credential>', 'name or id')
     .description('show one credential’s readable metadata and health (no key needed)')
     .action((ref: string, _opts: unknown, cmd: Command) => {
-      const app = ctx.open(cmd);
+      const app = ctx.inspect(cmd);
       const now = app.vault.clock.now();
       const c = app.credentials.view(app.credentials.get(ref), now);
       ctx.print(cmd, { credential: c }, () => renderShow(c, now));
@@ -159,7 +159,7 @@ export function registerCredentialCommands(program: Command, ctx: CliContext): v
     .option('--secrets-from <file>', 'a JSON object of secret fields to replace; - reads stdin')
     .option('--expires <date>', 'when the secret expires (YYYY-MM-DD); "" clears it')
     .action(async (ref: string, opts: { field: string[]; secretsFrom?: string; expires?: string }, cmd: Command) => {
-      const app = ctx.open(cmd);
+      const app = await ctx.open(cmd);
       const current = app.credentials.get(ref);
       const fields = parseFields(ctx.providers, opts.field, current.provider, current.mode);
       const secrets = await readSecrets(ctx, opts.secretsFrom, current.provider, current.mode);
@@ -186,7 +186,7 @@ export function registerCredentialCommands(program: Command, ctx: CliContext): v
     .argument('<new-name>', 'the new name')
     .description('rename a credential')
     .action(async (ref: string, newName: string, _opts: unknown, cmd: Command) => {
-      const app = ctx.open(cmd);
+      const app = await ctx.open(cmd);
       await ctx.unlock(app, 'Renaming a credential');
       const c = app.credentials.view(app.credentials.rename(ref, newName));
       ctx.print(cmd, { credential: c }, () => `Renamed to ${c.name}.\n`);
@@ -197,7 +197,7 @@ export function registerCredentialCommands(program: Command, ctx: CliContext): v
     .argument('<credential>', 'name or id')
     .description('delete a credential and destroy its key (crypto-shred)')
     .action(async (ref: string, _opts: unknown, cmd: Command) => {
-      const app = ctx.open(cmd);
+      const app = await ctx.open(cmd);
       await ctx.unlock(app, 'Removing a credential');
       const r = app.credentials.remove(ref);
       ctx.print(

@@ -1,4 +1,4 @@
-import type { Command } from 'commander';
+import type { Command } from '../program.ts';
 import { KeydeskError } from '../../errors.ts';
 import { parseDuration, isExecutionStatus } from '../../executions/lifecycle.ts';
 import type { ResumeReport } from '../../executions/service.ts';
@@ -138,7 +138,7 @@ export function registerExecutionCommands(program: Command, ctx: CliContext): vo
       ) => {
         const cutoffRaw = opts.cutoff ?? ctx.io.env.KEYDESK_REAUTH_CUTOFF;
         const cutoffMs = cutoffRaw !== undefined && cutoffRaw !== '' ? parseDuration(cutoffRaw, 'cutoff') : undefined;
-        const app = ctx.open(cmd);
+        const app = await ctx.open(cmd);
         await ctx.unlock(app, 'Running an action');
         const v = await app.executions.run(
           {
@@ -166,14 +166,14 @@ export function registerExecutionCommands(program: Command, ctx: CliContext): vo
     .option('--credential <name>', 'only runs of this credential')
     .option('--limit <n>', 'at most this many (default 100)')
     .description('list executions, newest first (no key needed)')
-    .action((id: string | undefined, opts: { status?: string; credential?: string; limit?: string }, cmd: Command) => {
+    .action(async (id: string | undefined, opts: { status?: string; credential?: string; limit?: string }, cmd: Command) => {
       if (opts.status !== undefined && !isExecutionStatus(opts.status))
         throw new KeydeskError('INPUT_INVALID', `Unknown status "${opts.status.slice(0, 40)}".`, { fields: { status: 'Unknown status' } });
       if (opts.limit !== undefined && !/^[1-9]\d{0,4}$/.test(opts.limit))
         throw new KeydeskError('INPUT_INVALID', '--limit is a whole number from 1 to 99999.', {
           fields: { limit: 'A whole number from 1' }
         });
-      const app = ctx.open(cmd);
+      const app = await ctx.open(cmd);
       const now = app.vault.clock.now();
       if (id !== undefined) {
         const v = app.executions.get(id);
@@ -193,7 +193,7 @@ export function registerExecutionCommands(program: Command, ctx: CliContext): vo
     .argument('<id>', 'the execution to revert (or a unique prefix)')
     .description('undo a succeeded action from the revert context captured before it ran (retries a failed revert)')
     .action(async (id: string, _opts: unknown, cmd: Command) => {
-      const app = ctx.open(cmd);
+      const app = await ctx.open(cmd);
       await ctx.unlock(app, 'Reverting an action');
       const v = await app.executions.revert(id);
       ctx.print(cmd, { execution: v }, () => `${outcomeLine(v, app.vault.clock.now())}\n`);
@@ -203,8 +203,8 @@ export function registerExecutionCommands(program: Command, ctx: CliContext): vo
   program
     .command('prompts')
     .description('pending re-auth prompts: credentials that runs are waiting on (no key needed)')
-    .action((_opts: unknown, cmd: Command) => {
-      const app = ctx.open(cmd);
+    .action(async (_opts: unknown, cmd: Command) => {
+      const app = await ctx.open(cmd);
       const list = app.executions.prompts();
       ctx.print(cmd, { prompts: list }, () => renderPrompts(list, app.vault.clock.now()));
     });

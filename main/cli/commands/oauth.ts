@@ -1,5 +1,4 @@
-import { readFileSync } from 'node:fs';
-import type { Command } from 'commander';
+import type { Command } from '../program.ts';
 import type { CredentialView } from '../../../preload/contract.ts';
 import type { KeydeskApp } from '../../app.ts';
 import { KeydeskError } from '../../errors.ts';
@@ -9,6 +8,7 @@ import { printable } from '../../text.ts';
 import type { CliContext } from '../context.ts';
 import { collect, parseFields, readSecrets } from '../fields.ts';
 import { relativeTime } from '../format.ts';
+import { nodeFs } from '../../builtins.ts';
 
 /**
  * `keydesk connect | reauth | refresh | revoke | paste-tokens`, and `add --paste-tokens`: OAuth credentials from the
@@ -71,7 +71,7 @@ async function readTokenFile(
     );
   let text: string;
   try {
-    text = from === '-' ? await ctx.io.readStdin() : readFileSync(from, 'utf8');
+    text = from === '-' ? await ctx.io.readStdin() : nodeFs().readFileSync(from, 'utf8');
   } catch {
     throw new KeydeskError('INPUT_INVALID', `Cannot read the secrets file ${printable(from)}.`);
   }
@@ -106,7 +106,7 @@ async function readTokenFile(
 }
 
 async function unlocked(ctx: CliContext, cmd: Command, why: string): Promise<KeydeskApp> {
-  const app = ctx.open(cmd);
+  const app = await ctx.open(cmd);
   await ctx.unlock(app, why);
   return app;
 }
@@ -155,7 +155,7 @@ export function registerOAuthCommands(program: Command, ctx: CliContext): void {
     .option('--no-browser', 'do not start a browser: only print the address to open')
     .action(async (ref: string, opts: ConnectOpts, cmd: Command) => {
       const timeoutMs = parseTimeout(opts.timeout);
-      const app = ctx.open(cmd);
+      const app = await ctx.open(cmd);
       const existing = app.credentials.list().find((c) => c.id === ref || c.name.toLowerCase() === ref.toLowerCase());
       if (!existing && !opts.provider) {
         throw new KeydeskError(
@@ -203,7 +203,7 @@ export function registerOAuthCommands(program: Command, ctx: CliContext): void {
     .option('--no-browser', 'OAuth: do not start a browser: only print the address to open')
     .action(async (ref: string, opts: { secretsFrom?: string; timeout?: string; browser: boolean }, cmd: Command) => {
       const timeoutMs = parseTimeout(opts.timeout);
-      const app = ctx.open(cmd);
+      const app = await ctx.open(cmd);
       const c = app.credentials.get(ref);
       if (!ctx.providers.mode(c.provider, c.mode).oauth) {
         const secrets = await readSecrets(ctx, opts.secretsFrom, c.provider, c.mode);
@@ -264,7 +264,7 @@ export function registerOAuthCommands(program: Command, ctx: CliContext): void {
     .description('replace the tokens with a pasted pair (JSON from --secrets-from), stored only after a successful refresh')
     .requiredOption('--secrets-from <file>', '{"access_token": "…", "refresh_token": "…"}; - reads stdin')
     .action(async (ref: string, opts: { secretsFrom: string }, cmd: Command) => {
-      const app = ctx.open(cmd);
+      const app = await ctx.open(cmd);
       const c = app.credentials.get(ref);
       const { tokens, secrets } = await readTokenFile(ctx, opts.secretsFrom, c.provider, c.mode);
       if (Object.keys(secrets).length)

@@ -1,4 +1,4 @@
-import type { Command } from 'commander';
+import type { Command } from '../program.ts';
 import type { ValidationProgress } from '../../../preload/contract.ts';
 import type { KeydeskApp } from '../../app.ts';
 import { lifecycleOf, readinessOf, suggestionsOf } from '../../credentials/lifecycle.ts';
@@ -184,7 +184,7 @@ export function registerProviderCommands(program: Command, ctx: CliContext): voi
       if (!opts.all && ref === undefined) throw new KeydeskError('INPUT_INVALID', 'Name a credential to validate, or use --all.');
       const timeoutMs = parseTimeout(opts.timeout);
       const concurrency = parseConcurrency(opts.concurrency);
-      const app = ctx.open(cmd);
+      const app = await ctx.open(cmd);
       const refs = ref === undefined ? undefined : [app.credentials.get(ref).id];
       await ctx.unlock(app, 'Validating');
       const json = ctx.json(cmd);

@@ -1,4 +1,4 @@
-import type { Command } from 'commander';
+import type { Command } from '../program.ts';
 import { KeydeskError } from '../../errors.ts';
 import { parseCapability, parseHostArgument, type BindingView, type Resolution } from '../../routing/service.ts';
 import type { CliContext } from '../context.ts';
@@ -52,7 +52,7 @@ export function registerRoutingCommands(program: Command, ctx: CliContext): void
         throw new KeydeskError('INPUT_INVALID', 'Give a DOMAIN or --accept-suggestions, not both.');
       if (!opts.acceptSuggestions && domain === undefined)
         throw new KeydeskError('INPUT_INVALID', 'Name the domain to bind (or --accept-suggestions).');
-      const app = ctx.open(cmd);
+      const app = await ctx.open(cmd);
       await ctx.unlock(app, 'Binding a domain');
       if (opts.acceptSuggestions) {
         const added = app.routing.acceptSuggestions(ref, { subdomains: opts.subdomains === true });
@@ -78,7 +78,7 @@ export function registerRoutingCommands(program: Command, ctx: CliContext): void
     .argument('<domain>', 'the bound domain')
     .description('remove a domain binding')
     .action(async (ref: string, domain: string, _opts: unknown, cmd: Command) => {
-      const app = ctx.open(cmd);
+      const app = await ctx.open(cmd);
       await ctx.unlock(app, 'Unbinding a domain');
       const r = app.routing.unbind(ref, domain);
       ctx.print(cmd, { unbound: r }, () => `Unbound ${r.domain} from "${r.credentialName}".\n`);
@@ -90,7 +90,7 @@ export function registerRoutingCommands(program: Command, ctx: CliContext): void
     .option('--verify', 'check every binding’s MAC (needs the vault key)')
     .description('list domain bindings (no key needed; --verify checks their integrity)')
     .action(async (ref: string | undefined, opts: { verify?: boolean }, cmd: Command) => {
-      const app = ctx.open(cmd);
+      const app = await ctx.open(cmd);
       if (opts.verify) await ctx.unlock(app, 'Verifying bindings');
       const list = app.routing.list(ref ? { credential: ref } : {});
       const suggestions = ref ? { credential: app.credentials.get(ref).name, domains: app.routing.suggestions(ref) } : null;
@@ -108,7 +108,7 @@ export function registerRoutingCommands(program: Command, ctx: CliContext): void
     .action(async (capability: string, host: string, _opts: unknown, cmd: Command) => {
       const cap = parseCapability(capability);
       const parsed = parseHostArgument(host);
-      const app = ctx.open(cmd);
+      const app = await ctx.open(cmd);
       let verify = true;
       try {
         await ctx.unlock(app, 'Resolving');

@@ -1,4 +1,4 @@
-import type { Command } from 'commander';
+import type { Command } from '../program.ts';
 import { createApp } from '../../app.ts';
 import { KeydeskError } from '../../errors.ts';
 import type { RotationStage } from '../../vault/vault.ts';
@@ -36,7 +36,7 @@ export function registerVaultCommands(program: Command, ctx: CliContext): void {
     .command('status')
     .description('show the vault: where it is, its key source and counts (no key needed)')
     .action((_opts: unknown, cmd: Command) => {
-      const app = ctx.open(cmd);
+      const app = ctx.inspect(cmd);
       const info = app.vault.info();
       ctx.print(cmd, { vault: info }, () =>
         keyValues([
@@ -56,7 +56,7 @@ export function registerVaultCommands(program: Command, ctx: CliContext): void {
     .command('check')
     .description('decrypt every credential and report any that fail authentication (needs the key)')
     .action(async (_opts: unknown, cmd: Command) => {
-      const app = ctx.open(cmd);
+      const app = await ctx.open(cmd);
       await ctx.unlock(app, 'check');
       const report = app.credentials.check();
       ctx.print(cmd, report, () =>
@@ -72,7 +72,7 @@ export function registerVaultCommands(program: Command, ctx: CliContext): void {
     .description('rotate the key-encryption key: a new keychain key, or a new salt (same passphrase) / --change-passphrase')
     .option('--change-passphrase', 'passphrase vaults: set a new passphrase (KEYDESK_NEW_PASSPHRASE or a prompt)')
     .action(async (opts: { changePassphrase?: boolean }, cmd: Command) => {
-      const app = ctx.open(cmd);
+      const app = await ctx.open(cmd);
       const passphrase = passphraseFrom(ctx.io);
       await app.vault.unlock({ passphrase });
       const showProgress = ctx.io.isTTY && !ctx.json(cmd);
