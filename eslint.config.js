@@ -6,6 +6,12 @@ import importX from 'eslint-plugin-import-x';
 import globals from 'globals';
 import { zones } from './module-map.ts';
 
+const ELECTRON = {
+  name: 'electron',
+  message: 'Only main/index.ts and main/electron/ may import electron; keep this code runnable under plain Node.'
+};
+const NOT_RENDERER = { group: ['**/renderer/**'], message: 'main/ never imports the renderer.' };
+
 const nodeBuiltins = ['node:*', 'fs', 'path', 'os', 'child_process', 'crypto', 'http', 'https', 'net', 'util'];
 
 /** What renderer code may not import: Electron, main/, Node, the preload itself, the e2e harness (it runs main). */
@@ -83,16 +89,27 @@ export default tseslint.config(
     files: ['main/**/*.ts', 'e2e/**/*.ts', 'bench/**/*.ts', 'scripts/**/*.ts'],
     ignores: ['main/index.ts', 'main/electron/**', 'e2e/electron/**'],
     rules: {
-      'no-restricted-imports': [
+      '@typescript-eslint/no-restricted-imports': ['error', { paths: [ELECTRON], patterns: [NOT_RENDERER] }]
+    }
+  },
+  // Main's production code takes node:fs, node:util and node:crypto from main/builtins.ts (their ES module facades
+  // cost every command several milliseconds; see that file). Type imports are free.
+  {
+    files: ['main/**/*.ts'],
+    ignores: ['main/index.ts', 'main/electron/**', 'main/builtins.ts', '**/*.test.ts', 'main/testing/**', 'main/**/testing/**'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
         'error',
         {
           paths: [
-            {
-              name: 'electron',
-              message: 'Only main/index.ts and main/electron/ may import electron; keep this code runnable under plain Node.'
-            }
+            ELECTRON,
+            ...['node:fs', 'node:util', 'node:crypto'].map((name) => ({
+              name,
+              allowTypeImports: true,
+              message: `Take ${name} from main/builtins.ts (a value import of it costs every command its module facade).`
+            }))
           ],
-          patterns: [{ group: ['**/renderer/**'], message: 'main/ never imports the renderer.' }]
+          patterns: [NOT_RENDERER]
         }
       ]
     }

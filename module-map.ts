@@ -101,7 +101,20 @@ export const MODULES: ModuleEntry[] = [
   {
     name: 'electron',
     paths: ['main/electron/**', 'main/index.ts'],
-    mayImport: ['vault', 'providers', 'credentials', 'audit', 'routing', 'oauth', 'oauth-generic', 'executions', 'core', 'app', 'shell', 'ipc'],
+    mayImport: [
+      'vault',
+      'providers',
+      'credentials',
+      'audit',
+      'routing',
+      'oauth',
+      'oauth-generic',
+      'executions',
+      'core',
+      'app',
+      'shell',
+      'ipc'
+    ],
     role: 'Electron’s entry and its thin adapters (the only code that imports electron)'
   }
 ];

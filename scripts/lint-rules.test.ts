@@ -80,7 +80,14 @@ describe('the lint config enforces the module map', () => {
 
   it('refuses electron outside main/index.ts and main/electron/', async () => {
     const f = fixture('main/credentials', `${TAG}-g.ts`, "import { app } from 'electron';\nexport const x = app;\n");
-    expect(await ruleIds(f)).toContain('no-restricted-imports');
+    expect(await ruleIds(f)).toContain('@typescript-eslint/no-restricted-imports');
+  });
+
+  it('refuses a value import of node:crypto, node:fs or node:util in main (main/builtins.ts hands them out), not a type import', async () => {
+    const value = fixture('main/vault', `${TAG}-i.ts`, "import { randomUUID } from 'node:crypto';\nexport const id = randomUUID();\n");
+    const type = fixture('main/vault', `${TAG}-j.ts`, "import type { KeyObject } from 'node:crypto';\nexport type K = KeyObject;\n");
+    expect(await ruleIds(value)).toContain('@typescript-eslint/no-restricted-imports');
+    expect(await ruleIds(type)).toEqual([]);
   });
 
   it('refuses main/ in the renderer', async () => {

@@ -1,4 +1,4 @@
-import { createPrivateKey, X509Certificate } from 'node:crypto';
+import { nodeCrypto } from '../../builtins.ts';
 import { ConfidentialClientApplication, type Configuration } from '@azure/msal-node';
 import { KeydeskError } from '../../errors.ts';
 import type { ProviderHttp } from '../http.ts';
@@ -270,8 +270,8 @@ function aadstsOf(err: { errorNo?: unknown; errorMessage?: unknown }): number | 
 /** The credential's certificate and key as MSAL wants them, or why not. */
 export function certificateForMsal(pem: string): { thumbprintSha256: string; privateKey: string } | { outcome: ValidationOutcome } {
   try {
-    const cert = new X509Certificate(pem);
-    const key = createPrivateKey(pem);
+    const cert = new (nodeCrypto().X509Certificate)(pem);
+    const key = nodeCrypto().createPrivateKey(pem);
     if (key.asymmetricKeyType !== 'rsa')
       return { outcome: outcome('failed', 'UNSUPPORTED_KEY', 'Entra app certificates must have an RSA key; this one does not.') };
     return { thumbprintSha256: cert.fingerprint256.replace(/:/g, ''), privateKey: key.export({ type: 'pkcs8', format: 'pem' }).toString() };
