@@ -214,6 +214,32 @@ describe('credentials', () => {
     expect(() => v.app.credentials.get(c.id)).toThrow(expect.objectContaining({ code: 'NOT_FOUND' }));
   });
 
+  it('a header read once is read again when the file changed: another process’s rename, an edit, this process’s own writes', async () => {
+    const v = await vault();
+    const c = v.app.credentials.add({ name: 'Edge', ...SAMPLE.hostinger() });
+    expect(v.app.credentials.header(c.id, { verify: true })).toMatchObject({ name: 'Edge', status: 'unknown' });
+    // Another process renames it (a legitimate write): the next read sees the new name, and it verifies.
+    const other = v.reopen();
+    await other.vault.unlock();
+    other.credentials.rename(c.id, 'Edge main');
+    expect(v.app.credentials.header(c.id, { verify: true })).toMatchObject({ name: 'Edge main' });
+    // Someone edits the provider in the file: the next read sees it, and it no longer verifies.
+    const raw = new Database(v.path);
+    raw.prepare("UPDATE credentials SET mode = 'oauth_user' WHERE id = ?").run(c.id);
+    raw.close();
+    expect(v.app.credentials.header(c.id)).toMatchObject({ mode: 'oauth_user' });
+    expect(v.app.credentials.header(c.id, { verify: true })).toBeNull();
+    // This process's own write (a validation result) is seen at once.
+    const fresh = v.app.credentials.add({ name: 'Second', ...SAMPLE.hostinger() });
+    expect(v.app.credentials.header(fresh.id)?.status).toBe('unknown');
+    v.app.credentials.recordHealth(fresh.id, {
+      status: 'failed',
+      lastError: { code: 'X', message: 'x' },
+      checkedAt: new Date().toISOString()
+    });
+    expect(v.app.credentials.header(fresh.id)?.status).toBe('failed');
+  });
+
   it('remove while another process is reading: the WAL copy of the wrapped key is reported, then gone once the reader is done and the handle closes', async () => {
     const v = await vault();
     const c = v.app.credentials.add({ name: 'h', ...SAMPLE.hostinger() });

@@ -165,6 +165,11 @@ export class CredentialService {
     return this.#store.header(id, opts);
   }
 
+  /** A header reader for one piece of work that asks for many (see CredentialStore.headers). */
+  headers(): (id: string, opts?: { verify?: boolean }) => CredentialHeader | null {
+    return this.#store.headers();
+  }
+
   /** Decrypts a credential (its header MAC, wrapped key and payload are each verified first). */
   material(ref: string): CredentialMaterial {
     return this.#store.material(ref);

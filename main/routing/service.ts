@@ -35,6 +35,8 @@ export interface Host {
  */
 export type Resolution = ResolutionView & { capability: CapabilityId; host: Host };
 
+type HeaderReader = ReturnType<CredentialService['headers']>;
+
 /** A binding row with what it points to (the credential's name, provider and mode, from the credentials service). */
 interface Row extends BindingRow {
   name: string;
@@ -102,10 +104,10 @@ export class RoutingService {
   }
 
   /** Binding rows with what they point to (a row whose credential is gone is left out: removing one removes its bindings). */
-  #joined(rows: readonly BindingRow[]): Row[] {
+  #joined(rows: readonly BindingRow[], headers: HeaderReader): Row[] {
     const out: Row[] = [];
     for (const r of rows) {
-      const c = this.credentials.header(r.credential_id);
+      const c = headers(r.credential_id);
       if (c) out.push({ ...r, name: c.name, provider: c.provider, mode: c.mode });
     }
     return out;
@@ -114,10 +116,14 @@ export class RoutingService {
   // ------------------------------------------------------------------------------------------ reading
 
   list(filter: { credential?: string } = {}): BindingView[] {
-    const rows = this.#joined(filter.credential ? this.#store.ofCredential(this.credentials.get(filter.credential).id) : this.#store.all());
+    const headers = this.credentials.headers();
+    const rows = this.#joined(
+      filter.credential ? this.#store.ofCredential(this.credentials.get(filter.credential).id) : this.#store.all(),
+      headers
+    );
     rows.sort((a, b) => (a.domain < b.domain ? -1 : a.domain > b.domain ? 1 : a.name.localeCompare(b.name, 'en', { sensitivity: 'base' })));
     const unlocked = this.vault.isUnlocked();
-    return rows.map((r) => this.#view(r, unlocked ? this.#intact(r) : null));
+    return rows.map((r) => this.#view(r, unlocked ? this.#intact(r, headers) : null));
   }
 
   #view(r: Row, intact: boolean | null): BindingView {
@@ -162,7 +168,7 @@ export class RoutingService {
    * Binding MAC and the bound credential's header MAC, both under vault keys. A row verified in this unlocked session
    * is remembered with its exact contents and MAC; it is checked again as soon as any of them differs.
    */
-  #intact(r: Row): boolean {
+  #intact(r: Row, headers: HeaderReader): boolean {
     const b = this.#verifiedBindings.get(r.id);
     if (!(b && b.credentialId === r.credential_id && b.domain === r.domain && b.subdomains === r.subdomains && b.mac.equals(r.mac))) {
       const facts = { id: r.id, credentialId: r.credential_id, domain: r.domain, subdomains: r.subdomains === 1 };
@@ -175,12 +181,12 @@ export class RoutingService {
       });
     }
     // The credential's header MAC, and that it still says what this row was read with.
-    const h = this.credentials.header(r.credential_id, { verify: true });
+    const h = headers(r.credential_id, { verify: true });
     return h !== null && h.name === r.name && h.provider === r.provider && h.mode === r.mode;
   }
 
-  #assertIntact(r: Row): void {
-    if (this.#intact(r)) return;
+  #assertIntact(r: Row, headers: HeaderReader): void {
+    if (this.#intact(r, headers)) return;
     throw new KeydeskError(
       'BINDING_TAMPERED',
       `The binding of ${display(r.domain)} to "${printable(r.name)}" (binding ${r.id}) was changed in the vault file, so no action will use it. Remove it (keydesk unbind "${printable(r.name)}" ${r.domain}) and bind the domain again.`
@@ -190,8 +196,9 @@ export class RoutingService {
   /** Every binding whose MAC fails (needs the key). */
   tampered(): BindingView[] {
     this.vault.requireUnlocked();
-    return this.#joined(this.#store.all())
-      .filter((r) => !this.#intact(r))
+    const headers = this.credentials.headers();
+    return this.#joined(this.#store.all(), headers)
+      .filter((r) => !this.#intact(r, headers))
       .map((r) => this.#view(r, false));
   }
 
@@ -203,8 +210,9 @@ export class RoutingService {
     domain: string,
     subdomains: boolean
   ): { view: BindingView; change: 'added' | 'updated' | 'unchanged' } {
-    const here = this.#rowsAt(domain);
-    for (const r of here) this.#assertIntact(r);
+    const headers = this.credentials.headers();
+    const here = this.#rowsAt(domain, headers);
+    for (const r of here) this.#assertIntact(r, headers);
     const conflict = findConflict(
       this.#registry,
       { credentialId: cred.id, credentialName: cred.name, provider: cred.provider, mode: cred.mode },
@@ -230,7 +238,7 @@ export class RoutingService {
       credentialName: cred.name,
       detail: { binding_id: id, domain, subdomains }
     });
-    const [row] = this.#joined([this.#store.get(id)!]);
+    const [row] = this.#joined([this.#store.get(id)!], this.credentials.headers());
     return { view: this.#view(row!, true), change: mine ? 'updated' : 'added' };
   }
 
@@ -326,8 +334,8 @@ export class RoutingService {
 
   // ------------------------------------------------------------------------------------------ resolution
 
-  #rowsAt(domain: string): Row[] {
-    return this.#joined(this.#store.atDomain(domain));
+  #rowsAt(domain: string, headers: HeaderReader): Row[] {
+    return this.#joined(this.#store.atDomain(domain), headers);
   }
 
   /**
@@ -347,10 +355,11 @@ export class RoutingService {
     // read is checked, also those skipped (a changed flag or mode must not silently move the action to a parent).
     const seen: Candidate[] = [];
     let pick: BindingPick | null = null;
+    const headers = this.credentials.headers();
     for (const level of domainAndParents(host.domain)) {
-      const rows = this.#rowsAt(level);
+      const rows = this.#rowsAt(level, headers);
       if (rows.length === 0) continue;
-      if (verify) for (const r of rows) this.#assertIntact(r);
+      if (verify) for (const r of rows) this.#assertIntact(r, headers);
       const here = rows.map((r): Candidate => ({
         bindingId: r.id,
         credentialId: r.credential_id,

@@ -243,6 +243,8 @@ interface PreparedAdd {
   expirySource: CredentialSummary['expirySource'];
 }
 
+type HeaderRow = CredentialHeader & { header_mac: Buffer };
+
 /** A credential's header: what names it and what it is, as stored (readable; verified on request). */
 export interface CredentialHeader {
   id: string;
@@ -268,11 +270,22 @@ export class CredentialStore {
   readonly #policyOf: PolicyOf;
   /** Headers whose MAC verified in this unlocked session, with the exact contents verified (an edited row misses). */
   readonly #verified = new Map<string, { name: string; provider: string; mode: string; mac: Buffer }>();
+  /**
+   * Header rows read since the vault file last changed: routing asks for the header of every binding it looks at, and
+   * reading the row each time doubled a resolution's cost. The cache holds only while no connection changed the file
+   * (SQLite's data_version moves on another connection's commit; this store's own writes clear it) and is not used
+   * inside a transaction, where a write may be rolled back.
+   */
+  readonly #headers = new Map<string, HeaderRow | null>();
+  #headersVersion: unknown = null;
 
   constructor(vault: Vault, policyOf: PolicyOf) {
     this.vault = vault;
     this.#policyOf = policyOf;
-    vault.events.on('vault.lock', () => this.#verified.clear());
+    vault.events.on('vault.lock', () => {
+      this.#verified.clear();
+      this.#headers.clear();
+    });
   }
 
   list(): CredentialSummary[] {
@@ -307,11 +320,46 @@ export class CredentialStore {
    * For other modules that must know what a credential is without reading its table (routing, executions).
    */
   header(id: string, opts: { verify?: boolean } = {}): CredentialHeader | null {
-    const r = stmt(this.vault.db, 'SELECT id, name, provider, mode, status, header_mac FROM credentials WHERE id = ?').get(id) as
-      (CredentialHeader & { header_mac: Buffer }) | undefined;
-    if (!r) return null;
-    if (opts.verify && !this.#headerVerifies(r)) return null;
-    return { id: r.id, name: r.name, provider: r.provider, mode: r.mode, status: r.status };
+    return this.headers()(id, opts);
+  }
+
+  /**
+   * A reader of headers for one piece of work (a resolution looks at several bindings): whether the cache still holds
+   * is checked once, when the reader is made, not for every header.
+   */
+  headers(): (id: string, opts?: { verify?: boolean }) => CredentialHeader | null {
+    const db = this.vault.db;
+    const read = (id: string) =>
+      (stmt(db, 'SELECT id, name, provider, mode, status, header_mac FROM credentials WHERE id = ?').get(id) as HeaderRow | undefined) ??
+      null;
+    let rowOf = read;
+    if (!db.inTransaction) {
+      const version = stmt(db, 'PRAGMA data_version').pluck().get();
+      if (version !== this.#headersVersion) {
+        this.#headers.clear();
+        this.#headersVersion = version;
+      }
+      rowOf = (id) => {
+        let r = this.#headers.get(id);
+        if (r === undefined) this.#headers.set(id, (r = read(id)));
+        return r;
+      };
+    }
+    return (id, opts = {}) => {
+      const r = rowOf(id);
+      if (!r) return null;
+      if (opts.verify && !this.#headerVerifies(r)) return null;
+      return { id: r.id, name: r.name, provider: r.provider, mode: r.mode, status: r.status };
+    };
+  }
+
+  /** vault.write for this store: every change to the credentials table goes through here, and drops the header cache. */
+  #write<T>(fn: (w: WriteContext) => T): T {
+    try {
+      return this.vault.write(fn);
+    } finally {
+      this.#headers.clear();
+    }
   }
 
   #headerVerifies(r: { id: string; name: string; provider: string; mode: string; header_mac: Buffer }): boolean {
@@ -352,7 +400,7 @@ export class CredentialStore {
 
   add(input: NewRecord): CredentialSummary {
     const prepared = this.#prepareAdd(input);
-    return this.vault.write((w) => this.#insert(w, prepared));
+    return this.#write((w) => this.#insert(w, prepared));
   }
 
   /**
@@ -367,7 +415,7 @@ export class CredentialStore {
       if (names.has(key)) throw new KeydeskError('NAME_TAKEN', `The name "${printable(p.name)}" appears twice in the batch.`);
       names.add(key);
     }
-    return this.vault.write((w) => prepared.map((p) => this.#insert(w, p)));
+    return this.#write((w) => prepared.map((p) => this.#insert(w, p)));
   }
 
   #prepareAdd(input: NewRecord): PreparedAdd {
@@ -584,7 +632,7 @@ export class CredentialStore {
   update(ref: string, input: RecordChange, check: ValuesCheck): CredentialSummary {
     // Read, merge and write in one transaction: another process (an OAuth refresh in the app) may store new tokens
     // between a read outside it and our write, and writing back the values read before would undo its change.
-    return this.vault.write((w) => this.#update(w, ref, input, check));
+    return this.#write((w) => this.#update(w, ref, input, check));
   }
 
   #update(w: WriteContext, ref: string, input: RecordChange, check: ValuesCheck): CredentialSummary {
@@ -688,7 +736,7 @@ export class CredentialStore {
     audit: { action: string; detail?: Record<string, unknown> },
     observed?: Record<string, unknown>
   ): CredentialSummary {
-    return this.vault.write((w) => {
+    return this.#write((w) => {
       // The field values are read inside the write, so a concurrent update of them in another process is kept.
       const r = this.#row(ref);
       const { values } = this.#payloadOf(r);
@@ -708,7 +756,7 @@ export class CredentialStore {
 
   /** Renames; `name` is checked by the credentials service. */
   rename(ref: string, name: string): CredentialSummary {
-    return this.vault.write((w) => {
+    return this.#write((w) => {
       const r = this.#row(ref);
       this.#assertHeader(r);
       if (r.name === name) return toSummary(r);
@@ -728,7 +776,7 @@ export class CredentialStore {
     ref: string,
     hooks?: { beforeDelete?: (w: WriteContext, id: string) => void }
   ): { id: string; name: string; walTruncated: boolean } {
-    const removed = this.vault.write((w) => {
+    const removed = this.#write((w) => {
       const r = this.#row(ref);
       hooks?.beforeDelete?.(w, r.id);
       stmt(w.db, 'DELETE FROM credential_secrets WHERE credential_id = ?').run(r.id);
@@ -748,7 +796,7 @@ export class CredentialStore {
 
   /** Records a validation result. Audited: status changes are part of the credential's history. */
   recordHealth(ref: string, h: HealthUpdate, audit: { action?: string; detail?: Record<string, unknown> } = {}): CredentialSummary {
-    return this.vault.write((w) => {
+    return this.#write((w) => {
       const r = this.#row(ref);
       const observed = h.observed ? observedToStore(w, r.id, { ...parseJsonObject(r.observed), ...h.observed }) : r.observed;
       const expiresAt = h.expiresAt === undefined || (r.expiry_source === 'analyst' && h.expiresAt !== null) ? r.expires_at : h.expiresAt;
