@@ -7,6 +7,7 @@ import {
   type CredentialHeader,
   type CredentialMaterial,
   type CredentialSummary,
+  type HeaderReader,
   type HealthUpdate,
   type NewRecord
 } from '../vault/credential-store.ts';
@@ -166,8 +167,8 @@ export class CredentialService {
   }
 
   /** A header reader for one piece of work that asks for many (see CredentialStore.headers). */
-  headers(): (id: string, opts?: { verify?: boolean }) => CredentialHeader | null {
-    return this.#store.headers();
+  headers(dataVersion?: number): HeaderReader {
+    return this.#store.headers(dataVersion);
   }
 
   /** Decrypts a credential (its header MAC, wrapped key and payload are each verified first). */

@@ -29,7 +29,7 @@ const ID_RE = /^[a-z][a-z0-9_]{0,31}$/;
 export class ProviderRegistry implements OAuthDrivers {
   readonly manifests: readonly ProviderManifest[];
   readonly #byId = new Map<string, ProviderManifest>();
-  readonly #capabilitySets = new Map<string, ReadonlySet<CapabilityId>>();
+  readonly #capabilitySets = new Map<string, Map<string, ReadonlySet<CapabilityId>>>();
   readonly #loaded = new Map<string, Promise<unknown>>();
 
   constructor(manifests: readonly ProviderManifest[]) {
@@ -100,12 +100,14 @@ export class ProviderRegistry implements OAuthDrivers {
   // ------------------------------------------------------------------------------------------ capabilities
 
   #capabilitySet(provider: string, mode: string): ReadonlySet<CapabilityId> {
-    const key = `${provider}/${mode}`;
-    let caps = this.#capabilitySets.get(key);
+    // provider → mode → set: asked for every binding a resolution looks at, so no key string is built per call.
+    let modes = this.#capabilitySets.get(provider);
+    if (!modes) this.#capabilitySets.set(provider, (modes = new Map()));
+    let caps = modes.get(mode);
     if (!caps) {
       const spec = this.specOrNull(provider);
       caps = new Set((spec?.capabilities ?? []).filter((c) => !c.modes || c.modes.includes(mode)).map((c) => c.id));
-      this.#capabilitySets.set(key, caps);
+      modes.set(mode, caps);
     }
     return caps;
   }

@@ -108,7 +108,18 @@ export class RoutingService {
     const out: Row[] = [];
     for (const r of rows) {
       const c = headers(r.credential_id);
-      if (c) out.push({ ...r, name: c.name, provider: c.provider, mode: c.mode });
+      if (c)
+        out.push({
+          id: r.id,
+          credential_id: r.credential_id,
+          domain: r.domain,
+          subdomains: r.subdomains,
+          created_at: r.created_at,
+          mac: r.mac,
+          name: c.name,
+          provider: c.provider,
+          mode: c.mode
+        });
     }
     return out;
   }
@@ -210,8 +221,7 @@ export class RoutingService {
     domain: string,
     subdomains: boolean
   ): { view: BindingView; change: 'added' | 'updated' | 'unchanged' } {
-    const headers = this.credentials.headers();
-    const here = this.#rowsAt(domain, headers);
+    const { rows: here, headers } = this.#rowsAt(domain);
     for (const r of here) this.#assertIntact(r, headers);
     const conflict = findConflict(
       this.#registry,
@@ -334,8 +344,38 @@ export class RoutingService {
 
   // ------------------------------------------------------------------------------------------ resolution
 
-  #rowsAt(domain: string, headers: HeaderReader): Row[] {
-    return this.#joined(this.#store.atDomain(domain), headers);
+  /** The bindings of exactly `domain`, and a header reader for the state of the file they were read in. */
+  #rowsAt(domain: string): { rows: Row[]; headers: HeaderReader } {
+    const found = this.#store.atDomain(domain);
+    const headers = this.credentials.headers(found[0]?.data_version);
+    return { rows: this.#joined(found, headers), headers };
+  }
+
+  /**
+   * The host first, then each parent: the first level with a binding that matches and can run the capability decides
+   * (a more specific level always wins), so the levels above it cannot change the answer and are not read. Every row
+   * read is checked, also those skipped (a changed flag or mode must not silently move the action to a parent).
+   */
+  #pick(domain: string, capability: CapabilityId, verify: boolean): BindingPick {
+    const seen: Candidate[] = [];
+    for (const level of domainAndParents(domain)) {
+      const { rows, headers } = this.#rowsAt(level);
+      if (rows.length === 0) continue;
+      if (verify) for (const r of rows) this.#assertIntact(r, headers);
+      const here = rows.map((r): Candidate => ({
+        bindingId: r.id,
+        credentialId: r.credential_id,
+        credentialName: r.name,
+        provider: r.provider,
+        mode: r.mode,
+        domain: r.domain,
+        subdomains: r.subdomains === 1
+      }));
+      seen.push(...here);
+      const p = pickBinding(this.#registry, domain, capability, here);
+      if (p.kind !== 'none') return p;
+    }
+    return pickBinding(this.#registry, domain, capability, seen);
   }
 
   /**
@@ -350,33 +390,7 @@ export class RoutingService {
     const host = 'kind' in hostInput ? hostInput : parseHost(hostInput);
     const verify = opts.verify !== false;
     if (verify) this.vault.requireUnlocked();
-    // The host first, then each parent: the first level with a binding that matches and can run the capability decides
-    // (a more specific level always wins), so the levels above it cannot change the answer and are not read. Every row
-    // read is checked, also those skipped (a changed flag or mode must not silently move the action to a parent).
-    const seen: Candidate[] = [];
-    let pick: BindingPick | null = null;
-    const headers = this.credentials.headers();
-    for (const level of domainAndParents(host.domain)) {
-      const rows = this.#rowsAt(level, headers);
-      if (rows.length === 0) continue;
-      if (verify) for (const r of rows) this.#assertIntact(r, headers);
-      const here = rows.map((r): Candidate => ({
-        bindingId: r.id,
-        credentialId: r.credential_id,
-        credentialName: r.name,
-        provider: r.provider,
-        mode: r.mode,
-        domain: r.domain,
-        subdomains: r.subdomains === 1
-      }));
-      seen.push(...here);
-      const p = pickBinding(this.#registry, host.domain, capability, here);
-      if (p.kind !== 'none') {
-        pick = p;
-        break;
-      }
-    }
-    pick ??= pickBinding(this.#registry, host.domain, capability, seen);
+    const pick = this.#pick(host.domain, capability, verify);
     if (pick.kind === 'none') {
       const where = host.kind === 'email' ? `${host.value} (domain ${display(host.domain)})` : display(host.domain);
       if (pick.reason === 'no_capable_binding') {

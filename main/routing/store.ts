@@ -1,5 +1,5 @@
 import type { Statement } from 'better-sqlite3';
-import { stmt, type Db } from '../vault/db.ts';
+import { DATA_VERSION_COLUMN, stmt, type Db } from '../vault/db.ts';
 
 /** A binding row, as stored. */
 export interface BindingRow {
@@ -19,7 +19,7 @@ const COLUMNS = 'id, credential_id, domain, subdomains, created_at, mac';
  */
 export class BindingStore {
   readonly #db: Db;
-  #atDomain: Statement<[string], BindingRow> | null = null;
+  #atDomain: Statement<[string], BindingRow & { data_version: number }> | null = null;
 
   constructor(db: Db) {
     this.#db = db;
@@ -37,11 +37,16 @@ export class BindingStore {
     return stmt(this.#db, `SELECT ${COLUMNS} FROM bindings WHERE id = ?`).get(id) as BindingRow | undefined;
   }
 
-  /** The bindings of exactly this domain (the hot path of every resolution). */
-  atDomain(domain: string): BindingRow[] {
+  /**
+   * The bindings of exactly this domain (the hot path of every resolution), each with the file's data_version as of
+   * this read, against which the credential header cache is checked.
+   */
+  atDomain(domain: string): (BindingRow & { data_version: number })[] {
     // `IN (?)`, not `= ?`: SQLite re-plans a statement on every new value bound to an equality term that an index could
     // use (its STAT4 re-prepare), which costs several times the lookup itself; the one-element IN list plans once.
-    this.#atDomain ??= this.#db.prepare<[string], BindingRow>(`SELECT ${COLUMNS} FROM bindings WHERE domain IN (?)`);
+    this.#atDomain ??= this.#db.prepare<[string], BindingRow & { data_version: number }>(
+      `SELECT ${COLUMNS}, ${DATA_VERSION_COLUMN} FROM bindings WHERE domain IN (?)`
+    );
     return this.#atDomain.all(domain);
   }
 

@@ -244,6 +244,10 @@ interface PreparedAdd {
 }
 
 type HeaderRow = CredentialHeader & { header_mac: Buffer };
+/** A header row as read, and the header handed out for it (one frozen object, shared by every reader). */
+type CachedHeader = { row: HeaderRow; header: Readonly<CredentialHeader>; verified: boolean };
+/** What credential `id` is (null when there is none; with `verify`, also when its header MAC fails). */
+export type HeaderReader = (id: string, opts?: { verify?: boolean }) => Readonly<CredentialHeader> | null;
 
 /** A credential's header: what names it and what it is, as stored (readable; verified on request). */
 export interface CredentialHeader {
@@ -276,7 +280,7 @@ export class CredentialStore {
    * (SQLite's data_version moves on another connection's commit; this store's own writes clear it) and is not used
    * inside a transaction, where a write may be rolled back.
    */
-  readonly #headers = new Map<string, HeaderRow | null>();
+  readonly #headers = new Map<string, CachedHeader | null>();
   #headersVersion: unknown = null;
 
   constructor(vault: Vault, policyOf: PolicyOf) {
@@ -325,33 +329,44 @@ export class CredentialStore {
 
   /**
    * A reader of headers for one piece of work (a resolution looks at several bindings): whether the cache still holds
-   * is checked once, when the reader is made, not for every header.
+   * is checked once, when the reader is made, not for every header. A caller that has just read rows pointing to
+   * credentials passes the data_version that read saw (DATA_VERSION_COLUMN): the headers then come from the same
+   * state of the file as those rows, without a statement of their own to learn it.
    */
-  headers(): (id: string, opts?: { verify?: boolean }) => CredentialHeader | null {
-    const db = this.vault.db;
-    const read = (id: string) =>
-      (stmt(db, 'SELECT id, name, provider, mode, status, header_mac FROM credentials WHERE id = ?').get(id) as HeaderRow | undefined) ??
-      null;
-    let rowOf = read;
-    if (!db.inTransaction) {
-      const version = stmt(db, 'PRAGMA data_version').pluck().get();
-      if (version !== this.#headersVersion) {
-        this.#headers.clear();
-        this.#headersVersion = version;
-      }
-      rowOf = (id) => {
-        let r = this.#headers.get(id);
-        if (r === undefined) this.#headers.set(id, (r = read(id)));
-        return r;
-      };
+  headers(dataVersion?: number): HeaderReader {
+    if (this.vault.db.inTransaction) return this.#uncachedHeaders; // a write may still roll back: read the table itself
+    const version = dataVersion ?? stmt(this.vault.db, 'PRAGMA data_version').pluck().get();
+    if (version !== this.#headersVersion) {
+      this.#headers.clear();
+      this.#headersVersion = version;
     }
-    return (id, opts = {}) => {
-      const r = rowOf(id);
-      if (!r) return null;
-      if (opts.verify && !this.#headerVerifies(r)) return null;
-      return { id: r.id, name: r.name, provider: r.provider, mode: r.mode, status: r.status };
-    };
+    return this.#cachedHeaders;
   }
+
+  #readHeader(id: string): CachedHeader | null {
+    const row = stmt(this.vault.db, 'SELECT id, name, provider, mode, status, header_mac FROM credentials WHERE id = ?').get(id) as
+      HeaderRow | undefined;
+    if (!row) return null;
+    const header = Object.freeze({ id: row.id, name: row.name, provider: row.provider, mode: row.mode, status: row.status });
+    return { row, header, verified: false };
+  }
+
+  #headerOf(e: CachedHeader | null, verify: boolean | undefined): Readonly<CredentialHeader> | null {
+    if (!e) return null;
+    if (verify && !e.verified) {
+      if (!this.#headerVerifies(e.row)) return null;
+      e.verified = true; // this entry's row verified; the entry goes when the file changes or the vault locks
+    }
+    return e.header;
+  }
+
+  readonly #uncachedHeaders: HeaderReader = (id, opts) => this.#headerOf(this.#readHeader(id), opts?.verify);
+
+  readonly #cachedHeaders: HeaderReader = (id, opts) => {
+    let e = this.#headers.get(id);
+    if (e === undefined) this.#headers.set(id, (e = this.#readHeader(id)));
+    return this.#headerOf(e, opts?.verify);
+  };
 
   /** vault.write for this store: every change to the credentials table goes through here, and drops the header cache. */
   #write<T>(fn: (w: WriteContext) => T): T {

@@ -17,6 +17,13 @@ export function stmt(db: Db, sql: string): Database.Statement {
   return s;
 }
 
+/**
+ * A result column holding the file's SQLite data_version as of the statement that reads it (it moves when another
+ * connection commits). A cache of rows from another table can be checked against the very snapshot a query read, at
+ * no extra statement: a separate `PRAGMA data_version` costs as much as the query itself (its own read lock).
+ */
+export const DATA_VERSION_COLUMN = '(SELECT data_version FROM pragma_data_version) AS data_version';
+
 /** How long a writer waits for another process's write transaction before giving up (VAULT_BUSY). */
 export const BUSY_TIMEOUT_MS = 10_000;
 
