@@ -6,6 +6,8 @@ import { z } from 'zod';
 
 export { ERROR_CODES, type ErrorCode, type ErrorShape, type Result } from './errors.ts';
 import type { ErrorCode, ErrorShape, Result } from './errors.ts';
+import { EXECUTION_STATUSES, type ExecutionStatus } from './statuses.ts';
+export { EXECUTION_STATUSES, type ExecutionStatus } from './statuses.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Events (main → renderer). Payloads are ids, names, codes and counts: never secret material.
@@ -37,8 +39,8 @@ export interface OAuthFlowEvent {
 }
 export type EventName = keyof KeydeskEvents;
 
-export type ExecutionStatusName =
-  'pending' | 'running' | 'succeeded' | 'failed' | 'reverted' | 'revert_failed' | 'awaiting_reauth' | 'expired_awaiting_reauth';
+/** An execution's status (the one list is EXECUTION_STATUSES). */
+export type ExecutionStatusName = ExecutionStatus;
 
 /** Ids, the capability, its target and the new status: never a secret. */
 export interface ExecutionChanged {
@@ -553,17 +555,6 @@ export interface ResumeView {
   /** Waiting runs another process (the CLI) resumed first. */
   claimedElsewhere: string[];
 }
-
-const EXECUTION_STATUSES = [
-  'pending',
-  'running',
-  'succeeded',
-  'failed',
-  'reverted',
-  'revert_failed',
-  'awaiting_reauth',
-  'expired_awaiting_reauth'
-] as const;
 
 export const executionChannels = {
   'executions.capabilities': { input: NoInput, output: returns<CapabilityShapeView[]>() },

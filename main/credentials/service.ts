@@ -9,32 +9,19 @@ import {
   type CredentialSummary,
   type HeaderReader,
   type HealthUpdate,
-  type NewRecord
+  type NewRecord,
+  type RecordChange
 } from '../vault/credential-store.ts';
 import type { Vault, WriteContext } from '../vault/vault.ts';
 import type { CredentialView } from '../../preload/contract.ts';
 import { validateExpiry, validateName, validateValues } from './fields.ts';
 import { credentialView } from './view.ts';
 
-export interface AddInput {
-  name: string;
-  provider: string;
-  mode: string;
-  /** Every field value, secret or not; split by the mode's spec. */
-  values: Readonly<Record<string, unknown>>;
-  /** An expiry date the analyst knows (e.g. a client secret's end date). */
-  expiresAt?: string | null;
-  /** Extra secrets that do not come from the form (OAuth tokens). */
-  extra?: Readonly<Record<string, string>>;
-  /** Readable facts known at creation (e.g. granted OAuth scopes). */
-  observed?: Record<string, unknown>;
-}
+/** A new credential as a caller gives it: a NewRecord whose values (every field, secret or not) are not checked yet. */
+export type AddInput = Omit<NewRecord, 'values'> & { values: Readonly<Record<string, unknown>> };
 
-export interface UpdateInput {
-  /** Field values to set; secret fields given here replace the stored ones. An empty string clears an optional field. */
-  values?: Readonly<Record<string, unknown>>;
-  expiresAt?: string | null;
-}
+/** A change to a credential as a caller gives it (the record store's RecordChange, before the checks). */
+export type UpdateInput = RecordChange;
 
 /** A new credential's input after its checks: what a sign-in needs before anything is stored. */
 export interface CheckedNew {

@@ -1,4 +1,7 @@
+import { EXECUTION_STATUSES, type ExecutionStatus } from '../../preload/statuses.ts';
 import { KeydeskError } from '../errors.ts';
+
+export { EXECUTION_STATUSES, type ExecutionStatus };
 
 /**
  * The execution lifecycle of DESIGN.md ("Executions and re-authentication"), as data and pure functions. Every
@@ -13,18 +16,6 @@ import { KeydeskError } from '../errors.ts';
  *
  * A run is created `pending`, or directly `failed` when it is superseded by an identical run already in effect.
  */
-
-export const EXECUTION_STATUSES = [
-  'pending',
-  'running',
-  'succeeded',
-  'failed',
-  'reverted',
-  'revert_failed',
-  'awaiting_reauth',
-  'expired_awaiting_reauth'
-] as const;
-export type ExecutionStatus = (typeof EXECUTION_STATUSES)[number];
 
 export const FAILURE_REASONS = ['credential_invalid', 'cloud_api_error', 'inventory_not_found', 'input_invalid'] as const;
 export type FailureReason = (typeof FAILURE_REASONS)[number];

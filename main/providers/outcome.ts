@@ -25,20 +25,33 @@ function hostOf(url: string): string {
   }
 }
 
+/**
+ * 429 or 5xx from `what`: the provider is throttling us or failed, which says nothing about the credential (`unknown`);
+ * null for any other status. `retryAfter` is the answer's Retry-After header where the plugin still has it.
+ */
+export function unavailable(status: number, what: string, retryAfter?: string | null): ValidationOutcome | null {
+  if (status === 429) {
+    const after = retryAfter === undefined ? null : retryAfterMs(retryAfter);
+    const when = after !== null ? `in ${Math.max(1, Math.ceil(after / 1000))} s` : retryAfter === undefined ? 'in a minute' : 'later';
+    return outcome('unknown', 'HTTP_429', `${what} is rate-limiting requests (429 Too Many Requests); validate again ${when}.`);
+  }
+  if (status >= 500)
+    return outcome(
+      'unknown',
+      `HTTP_${status}`,
+      `${what} answered ${status} (a server-side error); the credential may be fine. Validate again later.`
+    );
+  return null;
+}
+
 /** 429 after the bounded Retry-After waits: the provider is throttling us; it says nothing about the credential. */
 export function throttled(res: Response, what: string): ValidationOutcome {
-  const after = retryAfterMs(res.headers.get('retry-after'));
-  const when = after === null ? 'later' : `in ${Math.max(1, Math.ceil(after / 1000))} s`;
-  return outcome('unknown', 'HTTP_429', `${what} is rate-limiting requests (429 Too Many Requests); validate again ${when}.`);
+  return unavailable(429, what, res.headers.get('retry-after'))!;
 }
 
 /** 5xx: the provider failed; the credential may be fine. */
 export function serverError(res: Response, what: string): ValidationOutcome {
-  return outcome(
-    'unknown',
-    `HTTP_${res.status}`,
-    `${what} answered ${res.status} (a server-side error); the credential may be fine. Validate again later.`
-  );
+  return unavailable(res.status, what)!;
 }
 
 export function malformed(what: string, expected: string, url?: string): ValidationOutcome {

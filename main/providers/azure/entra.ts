@@ -2,7 +2,7 @@ import { nodeCrypto } from '../../builtins.ts';
 import { ConfidentialClientApplication, type Configuration } from '@azure/msal-node';
 import { KeydeskError } from '../../errors.ts';
 import type { ProviderHttp } from '../http.ts';
-import { outcome, outcomeFromThrown } from '../outcome.ts';
+import { outcome, outcomeFromThrown, unavailable } from '../outcome.ts';
 import { parseJson, readText } from '../answers.ts';
 import type { ValidateContext, ValidationOutcome } from '../plugin.ts';
 
@@ -173,14 +173,8 @@ export interface EntraErrorInput {
  * time window → unknown (this computer's clock; nothing about the credential); 429 / 5xx → unknown.
  */
 export function entraOutcome(e: EntraErrorInput): ValidationOutcome {
-  if (e.status === 429)
-    return outcome('unknown', 'HTTP_429', 'Entra ID is rate-limiting token requests (429 Too Many Requests); validate again in a minute.');
-  if (e.status !== null && e.status >= 500)
-    return outcome(
-      'unknown',
-      `HTTP_${e.status}`,
-      `Entra ID answered ${e.status} (a server-side error); the credential may be fine. Validate again later.`
-    );
+  const down = e.status === null ? null : unavailable(e.status, "Entra ID's token service");
+  if (down) return down;
   const code =
     e.aadsts !== null
       ? `AADSTS${e.aadsts}`

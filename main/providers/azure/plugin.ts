@@ -1,4 +1,4 @@
-import { malformed, ok, outcome } from '../outcome.ts';
+import { malformed, ok, outcome, unavailable } from '../outcome.ts';
 import { joinUrl } from '../answers.ts';
 import type { ValidationPlugin, ValidateContext, ValidationOutcome } from '../plugin.ts';
 import { bearerGet, defaultScope, entraClientCredentialsToken, entraCredential, microsoftErrorCode } from './entra.ts';
@@ -22,14 +22,8 @@ export function subscriptionOutcome(
   url: string
 ): ValidationOutcome | { subscription: { displayName?: string; state?: string; tenantId?: string } } {
   const code = microsoftErrorCode(json);
-  if (status === 429)
-    return outcome('unknown', 'HTTP_429', `${ARM} is rate-limiting requests (429 Too Many Requests); validate again in a minute.`);
-  if (status >= 500)
-    return outcome(
-      'unknown',
-      `HTTP_${status}`,
-      `${ARM} answered ${status} (a server-side error); the credential may be fine. Validate again later.`
-    );
+  const down = unavailable(status, ARM);
+  if (down) return down;
   if (status === 401)
     return outcome(
       'failed',

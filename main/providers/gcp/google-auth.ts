@@ -2,7 +2,7 @@ import { stat } from 'node:fs/promises';
 import { gaxios, IdentityPoolClient, JWT } from 'google-auth-library';
 import { KeydeskError } from '../../errors.ts';
 import type { ProviderHttp } from '../http.ts';
-import { outcome, outcomeFromThrown } from '../outcome.ts';
+import { outcome, outcomeFromThrown, unavailable } from '../outcome.ts';
 import { parseJson, readText } from '../answers.ts';
 import type { ValidationOutcome } from '../plugin.ts';
 
@@ -187,14 +187,8 @@ export interface TokenErrorContext {
  * - other 4xx → failed; 429, 5xx → unknown; an answer that is not Google's JSON → unknown.
  */
 export function googleTokenOutcome(status: number, data: unknown, ctx: TokenErrorContext): ValidationOutcome {
-  if (status === 429)
-    return outcome('unknown', 'HTTP_429', 'Google is rate-limiting token requests (429 Too Many Requests); validate again in a minute.');
-  if (status >= 500)
-    return outcome(
-      'unknown',
-      `HTTP_${status}`,
-      `Google's token service answered ${status} (a server-side error); the credential may be fine. Validate again later.`
-    );
+  const down = unavailable(status, "Google's token service");
+  if (down) return down;
   const { error, description } = oauthFields(data);
   if (!error) {
     if (status >= 200 && status < 300)

@@ -1,4 +1,4 @@
-import { malformed, ok, outcome } from '../outcome.ts';
+import { malformed, ok, outcome, unavailable } from '../outcome.ts';
 import { joinUrl } from '../answers.ts';
 import type { Observed, ValidationPlugin, ValidateContext, ValidationOutcome } from '../plugin.ts';
 import { jsonField } from '../spec.ts';
@@ -31,18 +31,8 @@ async function lookupProject(
   const r = await googleGet(ctx.http, url, token);
   if (r.status === null) return { outcome: r.outcome };
   const what = 'Cloud Resource Manager';
-  if (r.status === 429)
-    return {
-      outcome: outcome('unknown', 'HTTP_429', `${what} is rate-limiting requests (429 Too Many Requests); validate again in a minute.`)
-    };
-  if (r.status >= 500)
-    return {
-      outcome: outcome(
-        'unknown',
-        `HTTP_${r.status}`,
-        `${what} answered ${r.status} (a server-side error); the credential may be fine. Validate again later.`
-      )
-    };
+  const down = unavailable(r.status, what);
+  if (down) return { outcome: down };
   const err = googleApiError(r.json);
   if (r.status === 401)
     return {

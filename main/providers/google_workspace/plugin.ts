@@ -1,5 +1,5 @@
 import { googleApiError, googleGet, serviceAccountToken, type ServiceAccountKey } from '../gcp/google-auth.ts';
-import { malformed, ok, outcome } from '../outcome.ts';
+import { malformed, ok, outcome, unavailable } from '../outcome.ts';
 import { joinUrl } from '../answers.ts';
 import type { CapabilityReadiness, Observed, ValidationPlugin, ValidateContext, ValidationOutcome } from '../plugin.ts';
 import { jsonField } from '../spec.ts';
@@ -61,14 +61,8 @@ function directoryFailure(
   url: string
 ): ValidationOutcome {
   const err = googleApiError(json);
-  if (status === 429)
-    return outcome('unknown', 'HTTP_429', `${DIRECTORY} is rate-limiting requests (429 Too Many Requests); validate again in a minute.`);
-  if (status >= 500)
-    return outcome(
-      'unknown',
-      `HTTP_${status}`,
-      `${DIRECTORY} answered ${status} (a server-side error); the credential may be fine. Validate again later.`
-    );
+  const down = unavailable(status, DIRECTORY);
+  if (down) return down;
   if (status === 401)
     return outcome(
       'failed',

@@ -7,7 +7,7 @@ import {
   tokenRoles,
   type EntraCredential
 } from '../azure/entra.ts';
-import { malformed, ok, outcome } from '../outcome.ts';
+import { malformed, ok, outcome, unavailable } from '../outcome.ts';
 import { joinUrl } from '../answers.ts';
 import type { CapabilityReadiness, Observed, ValidationPlugin, ValidateContext, ValidationOutcome } from '../plugin.ts';
 import { microsoft365Spec } from './spec.ts';
@@ -76,14 +76,8 @@ export function organizationDomains(
 
 function organizationFailure(status: number, json: unknown, url: string): ValidationOutcome {
   const code = microsoftErrorCode(json);
-  if (status === 429)
-    return outcome('unknown', 'HTTP_429', `${GRAPH} is rate-limiting requests (429 Too Many Requests); validate again in a minute.`);
-  if (status >= 500)
-    return outcome(
-      'unknown',
-      `HTTP_${status}`,
-      `${GRAPH} answered ${status} (a server-side error); the credential may be fine. Validate again later.`
-    );
+  const down = unavailable(status, GRAPH);
+  if (down) return down;
   if (status === 401)
     return outcome(
       'failed',
