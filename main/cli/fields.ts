@@ -1,4 +1,5 @@
 import { KeydeskError } from '../errors.ts';
+import { printable } from '../text.ts';
 import type { ProviderRegistry } from '../providers/registry.ts';
 import type { CliContext } from './context.ts';
 import { nodeFs } from '../builtins.ts';
@@ -36,6 +37,28 @@ export function parseFields(providers: ProviderRegistry, pairs: string[], provid
   return out;
 }
 
+/**
+ * The JSON object of `--secrets-from FILE|-` (`-`: stdin), unchecked. Its text is never echoed in an error: it is
+ * secret. `example` shows the expected shape in the message.
+ */
+export async function readSecretsJson(ctx: CliContext, from: string, example: string): Promise<Record<string, unknown>> {
+  let text: string;
+  try {
+    text = from === '-' ? await ctx.io.readStdin() : nodeFs().readFileSync(from, 'utf8');
+  } catch {
+    throw new KeydeskError('INPUT_INVALID', `Cannot read the secrets file ${printable(from)}.`);
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    throw new KeydeskError('INPUT_INVALID', `--secrets-from must be a JSON object such as ${example}; it is not valid JSON.`);
+  }
+  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed))
+    throw new KeydeskError('INPUT_INVALID', `--secrets-from must be a JSON object such as ${example}.`);
+  return parsed as Record<string, unknown>;
+}
+
 /** `--secrets-from FILE|-`: a JSON object whose keys are secret field names. */
 export async function readSecrets(
   ctx: CliContext,
@@ -44,27 +67,10 @@ export async function readSecrets(
   mode: string
 ): Promise<Record<string, string>> {
   if (from === undefined) return {};
-  let text: string;
-  try {
-    text = from === '-' ? await ctx.io.readStdin() : nodeFs().readFileSync(from, 'utf8');
-  } catch {
-    throw new KeydeskError('INPUT_INVALID', `Cannot read the secrets file ${from}.`);
-  }
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    // Never echo the text: it is secret.
-    throw new KeydeskError(
-      'INPUT_INVALID',
-      '--secrets-from must be a JSON object of secret fields, e.g. {"secret_access_key": "…"}; it is not valid JSON.'
-    );
-  }
-  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed))
-    throw new KeydeskError('INPUT_INVALID', '--secrets-from must be a JSON object of secret fields.');
+  const parsed = await readSecretsJson(ctx, from, '{"secret_access_key": "…"}');
   const spec = ctx.providers.mode(provider, mode);
   const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(parsed as Record<string, unknown>)) {
+  for (const [k, v] of Object.entries(parsed)) {
     const f = spec.fields.find((x) => x.name === k);
     if (!f) throw new KeydeskError('INPUT_INVALID', `--secrets-from has a field ${mode} does not know: "${k.slice(0, 40)}".`);
     if (!f.secret) throw new KeydeskError('INPUT_INVALID', `${k} is not secret; pass it with --field ${k}=VALUE.`);

@@ -6,9 +6,8 @@ import { osOpener, type OpenExternal } from '../../oauth/flow/external.ts';
 import { DEFAULT_FLOW_TIMEOUT_MS } from '../../oauth/flow/loopback.ts';
 import { printable } from '../../text.ts';
 import type { CliContext } from '../context.ts';
-import { collect, parseFields, readSecrets } from '../fields.ts';
+import { collect, parseFields, readSecrets, readSecretsJson } from '../fields.ts';
 import { relativeTime } from '../format.ts';
-import { nodeFs } from '../../builtins.ts';
 
 /**
  * `keydesk connect | reauth | refresh | revoke | paste-tokens`, and `add --paste-tokens`: OAuth credentials from the
@@ -69,27 +68,11 @@ async function readTokenFile(
       'INPUT_INVALID',
       'Give the token pair as JSON with --secrets-from FILE (or - for stdin): {"access_token": "…", "refresh_token": "…"}.'
     );
-  let text: string;
-  try {
-    text = from === '-' ? await ctx.io.readStdin() : nodeFs().readFileSync(from, 'utf8');
-  } catch {
-    throw new KeydeskError('INPUT_INVALID', `Cannot read the secrets file ${printable(from)}.`);
-  }
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    throw new KeydeskError(
-      'INPUT_INVALID',
-      '--secrets-from must be a JSON object such as {"access_token": "…", "refresh_token": "…"}; it is not valid JSON.'
-    );
-  }
-  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed))
-    throw new KeydeskError('INPUT_INVALID', '--secrets-from must be a JSON object.');
+  const parsed = await readSecretsJson(ctx, from, '{"access_token": "…", "refresh_token": "…"}');
   const spec = ctx.providers.mode(provider, mode);
   const tokens: Record<string, string> = {};
   const secrets: Record<string, string> = {};
-  for (const [k, v] of Object.entries(parsed as Record<string, unknown>)) {
+  for (const [k, v] of Object.entries(parsed)) {
     if (typeof v !== 'string')
       throw new KeydeskError('INPUT_INVALID', `${printable(k)} in --secrets-from must be a string.`, {
         fields: { [printable(k)]: 'Must be text' }
