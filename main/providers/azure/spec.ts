@@ -10,6 +10,16 @@ import {
   type ProviderSpec
 } from '../spec.ts';
 
+/** A certificate with its private key, in PEM: the secret of every Entra certificate mode (Azure, Microsoft 365). */
+export const entraCertificateField = field({
+  name: 'certificate_pem',
+  label: 'Certificate + private key (PEM)',
+  secret: true,
+  multiline: true,
+  kind: 'pem',
+  rule: certificatePem('Certificate PEM')
+});
+
 const common = (secretField: FieldSpec): FieldSpec[] => [
   field({ name: 'tenant_id', label: 'Tenant ID', rule: tenantId('Tenant ID') }),
   field({ name: 'client_id', label: 'Client (application) ID', secret: true, last4: true, kind: 'uuid', rule: guid('Client ID') }),
@@ -44,16 +54,7 @@ export const azureSpec: ProviderSpec = {
       id: 'certificate',
       label: 'Service principal (certificate)',
       rotationDays: 365,
-      fields: common(
-        field({
-          name: 'certificate_pem',
-          label: 'Certificate + private key (PEM)',
-          secret: true,
-          multiline: true,
-          kind: 'pem',
-          rule: certificatePem('Certificate PEM')
-        })
-      ),
+      fields: common(entraCertificateField),
       describe: (v) => {
         const facts = v.certificate_pem ? certificateFacts(v.certificate_pem) : null;
         return facts ? { certificate_thumbprint: facts.thumbprint, certificate_expires_at: facts.notAfter } : {};

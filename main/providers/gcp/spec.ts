@@ -1,5 +1,15 @@
 import { endpointField, externalAccountJson, field, jsonField, serviceAccountJson, type ProviderSpec } from '../spec.ts';
 
+/** A service account's JSON key: the secret of every Google service-account mode (GCP, Workspace delegation). */
+export const serviceAccountKeyField = field({
+  name: 'service_account_json',
+  label: 'Service account JSON key',
+  secret: true,
+  multiline: true,
+  kind: 'json',
+  rule: serviceAccountJson('Service account JSON')
+});
+
 const tokenUrl = endpointField(
   'token_url',
   'Token URL',
@@ -22,18 +32,7 @@ export const gcpSpec: ProviderSpec = {
       id: 'service_account_key',
       label: 'Service account key',
       rotationDays: 30,
-      fields: [
-        field({
-          name: 'service_account_json',
-          label: 'Service account JSON key',
-          secret: true,
-          multiline: true,
-          kind: 'json',
-          rule: serviceAccountJson('Service account JSON')
-        }),
-        tokenUrl,
-        apiBase
-      ],
+      fields: [serviceAccountKeyField, tokenUrl, apiBase],
       describe: (v) => {
         const j = jsonField(v.service_account_json);
         const out: Record<string, string> = {};

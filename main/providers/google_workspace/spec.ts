@@ -1,4 +1,5 @@
-import { emailAddress, endpointField, field, jsonField, pattern, scopeList, serviceAccountJson, type ProviderSpec } from '../spec.ts';
+import { serviceAccountKeyField } from '../gcp/spec.ts';
+import { emailAddress, endpointField, field, jsonField, pattern, scopeList, type ProviderSpec } from '../spec.ts';
 
 export const WORKSPACE_SCOPES = {
   userRead: 'https://www.googleapis.com/auth/admin.directory.user.readonly',
@@ -25,14 +26,7 @@ export const googleWorkspaceSpec: ProviderSpec = {
       label: 'Service account with domain-wide delegation',
       rotationDays: 30,
       fields: [
-        field({
-          name: 'service_account_json',
-          label: 'Service account JSON key',
-          secret: true,
-          multiline: true,
-          kind: 'json',
-          rule: serviceAccountJson('Service account JSON')
-        }),
+        serviceAccountKeyField,
         field({
           name: 'delegated_admin_email',
           label: 'Delegated admin email',

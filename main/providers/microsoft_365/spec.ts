@@ -1,6 +1,6 @@
+import { entraCertificateField } from '../azure/spec.ts';
 import {
   certificateFacts,
-  certificatePem,
   clientSecretRule,
   endpointField,
   field,
@@ -56,19 +56,7 @@ export const microsoft365Spec: ProviderSpec = {
       id: 'certificate',
       label: 'Entra app (certificate)',
       rotationDays: 365,
-      fields: [
-        tenant,
-        confidentialClientId,
-        field({
-          name: 'certificate_pem',
-          label: 'Certificate + private key (PEM)',
-          secret: true,
-          multiline: true,
-          kind: 'pem',
-          rule: certificatePem('Certificate PEM')
-        }),
-        ...endpoints
-      ],
+      fields: [tenant, confidentialClientId, entraCertificateField, ...endpoints],
       describe: (v) => {
         const facts = v.certificate_pem ? certificateFacts(v.certificate_pem) : null;
         return facts ? { certificate_thumbprint: facts.thumbprint, certificate_expires_at: facts.notAfter } : {};
