@@ -1,4 +1,4 @@
-import type { ErrorShape, ValidationProgress } from '../../preload/contract.ts';
+import type { ErrorShape, ValidationProgress, ValidationRunView } from '../../preload/contract.ts';
 import type { Clock } from '../clock.ts';
 import { KeydeskError } from '../errors.ts';
 import type { EventBus } from '../events.ts';
@@ -45,14 +45,8 @@ export interface ValidationResult {
   durationMs: number;
 }
 
-export interface ValidationSummary {
-  total: number;
-  ok: number;
-  failed: number;
-  expired: number;
-  unknown: number;
-  skipped: number;
-}
+/** How many credentials a run checked, by outcome: the counts of the contract's ValidationRunView. */
+export type ValidationSummary = Pick<ValidationRunView, 'total' | 'ok' | 'failed' | 'expired' | 'unknown' | 'skipped'>;
 
 export interface ValidationRun {
   runId: string;

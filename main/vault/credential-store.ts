@@ -195,6 +195,22 @@ function toSummary(r: CredentialRow): CredentialSummary {
   };
 }
 
+/**
+ * A sealed part of credential `name` (its wrapped key or its payload) that failed authentication: SECRET_SWAPPED when
+ * it opens as another credential's (`owner`: rows were swapped), SECRET_TAMPERED otherwise.
+ */
+function sealFailure(name: string, part: 'key' | 'secret', owner: string | null): KeydeskError {
+  if (owner)
+    return new KeydeskError(
+      'SECRET_SWAPPED',
+      `Credential "${printable(name)}": its encrypted ${part} belongs to credential "${printable(owner)}" — rows were swapped in the vault file. It will not be used.`
+    );
+  return new KeydeskError(
+    'SECRET_TAMPERED',
+    `Credential "${printable(name)}": its encrypted ${part} failed authentication — the vault file was modified. It will not be used.`
+  );
+}
+
 /** A new credential, its values already checked by the credentials service. */
 export interface NewRecord {
   /** A checked name (the credentials service validates it). */
@@ -559,16 +575,7 @@ export class CredentialStore {
           `Credential "${printable(r.name)}": its key is marked as wrapped by key version ${s.kek_version}, but the vault is at version ${kekVersion}; the row was changed.`
         );
       }
-      const owner = this.#dekOwner(kek, s.wrapped_dek, kekVersion, r.id);
-      if (owner)
-        throw new KeydeskError(
-          'SECRET_SWAPPED',
-          `Credential "${printable(r.name)}": its encrypted key belongs to credential "${printable(owner)}" — rows were swapped in the vault file. It will not be used.`
-        );
-      throw new KeydeskError(
-        'SECRET_TAMPERED',
-        `Credential "${printable(r.name)}": its encrypted key failed authentication — the vault file was modified. It will not be used.`
-      );
+      throw sealFailure(r.name, 'key', this.#dekOwner(kek, s.wrapped_dek, kekVersion, r.id));
     }
     try {
       const plain = open(dek, s.payload, AAD.payload(r.id, r.provider, r.mode));
@@ -579,16 +586,7 @@ export class CredentialStore {
       }
     } catch (e) {
       if (!(e instanceof AuthenticationFailed)) throw e;
-      const owner = this.#payloadOwner(kek, s.payload, r.id);
-      if (owner)
-        throw new KeydeskError(
-          'SECRET_SWAPPED',
-          `Credential "${printable(r.name)}": its encrypted secret belongs to credential "${printable(owner)}" — rows were swapped in the vault file. It will not be used.`
-        );
-      throw new KeydeskError(
-        'SECRET_TAMPERED',
-        `Credential "${printable(r.name)}": its encrypted secret failed authentication — the vault file was modified. It will not be used.`
-      );
+      throw sealFailure(r.name, 'secret', this.#payloadOwner(kek, s.payload, r.id));
     } finally {
       wipe(dek);
     }
