@@ -483,16 +483,7 @@ export interface CapabilityShapeView {
   host: 'email' | 'email_or_domain' | 'optional' | 'none';
 }
 
-const ExecutionStatusSchema = z.enum([
-  'pending',
-  'running',
-  'succeeded',
-  'failed',
-  'reverted',
-  'revert_failed',
-  'awaiting_reauth',
-  'expired_awaiting_reauth'
-]);
+const ExecutionStatusSchema = z.enum(EXECUTION_STATUSES);
 
 export const ExecutionViewSchema = z.strictObject({
   id: z.string(),

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { ChannelName } from '../../../preload/contract.ts';
 import { startKeydesk } from '#keydesk';
 import { CallError, call, isCallError, messageOf } from './client.ts';
+import { hostinger } from '../testing/samples.ts';
 
 async function failure(p: Promise<unknown>): Promise<CallError> {
   const e: unknown = await p.then(
@@ -15,12 +16,7 @@ async function failure(p: Promise<unknown>): Promise<CallError> {
 describe('call: the window’s one way to main', () => {
   it('resolves with what main answers', async () => {
     const kd = await startKeydesk();
-    await kd.call('credentials.add', {
-      name: 'VPS main',
-      provider: 'hostinger',
-      mode: 'api_token',
-      values: { api_token: `tok_${kd.canary}` }
-    });
+    await kd.call('credentials.add', hostinger('VPS main', { api_token: `tok_${kd.canary}` }));
     const list = await call('credentials.list');
     expect(list.map((c) => [c.name, c.secretsSet])).toEqual([['VPS main', ['api_token']]]);
   });

@@ -7,6 +7,7 @@ import { startKeydesk, type TestKeydesk } from '#keydesk';
 import { pageText, renderInWindow } from '../testing/render.tsx';
 import { CredentialForm, formFieldErrors } from './CredentialForm.tsx';
 import { CredentialsView } from './CredentialsView.tsx';
+import { hostinger } from '../testing/samples.ts';
 
 /** The labels of the chosen mode's fields, in order. */
 function modeFieldLabels(dialog: HTMLElement): string[] {
@@ -261,13 +262,10 @@ async function editForm(kd: TestKeydesk, credentialName: string, focusSecrets = 
 describe('CredentialForm: editing', () => {
   it('fills what is not secret, never a secret: the stored one shows as set and its field is empty', async () => {
     const kd = await startKeydesk();
-    await kd.call('credentials.add', {
-      name: 'VPS main',
-      provider: 'hostinger',
-      mode: 'api_token',
-      values: { api_token: `tok_${kd.canary}`, api_base_url: 'https://api.hostinger.example' },
-      expiresAt: '2031-05-01'
-    });
+    await kd.call(
+      'credentials.add',
+      hostinger('VPS main', { api_token: `tok_${kd.canary}`, api_base_url: 'https://api.hostinger.example' }, { expiresAt: '2031-05-01' })
+    );
     const { dialog } = await editForm(kd, 'VPS main');
     const token = within(dialog).getByLabelText<HTMLInputElement>(/^Replace API token \(optional\)/);
     expect(token.type).toBe('password');
@@ -283,12 +281,7 @@ describe('CredentialForm: editing', () => {
 
   it('saving nothing changed says so and writes nothing', async () => {
     const kd = await startKeydesk();
-    await kd.call('credentials.add', {
-      name: 'VPS main',
-      provider: 'hostinger',
-      mode: 'api_token',
-      values: { api_token: 'abcdefghijklmnop1' }
-    });
+    await kd.call('credentials.add', hostinger('VPS main'));
     const user = userEvent.setup();
     const { dialog, done } = await editForm(kd, 'VPS main');
     const audit = kd.auditActions();
@@ -322,12 +315,7 @@ describe('CredentialForm: editing', () => {
 
   it('where a secret may be sent is not changed without the secret: main’s message shows under the field', async () => {
     const kd = await startKeydesk();
-    await kd.call('credentials.add', {
-      name: 'VPS main',
-      provider: 'hostinger',
-      mode: 'api_token',
-      values: { api_token: `tok_${kd.canary}` }
-    });
+    await kd.call('credentials.add', hostinger('VPS main', { api_token: `tok_${kd.canary}` }));
     const user = userEvent.setup();
     const { dialog, done } = await editForm(kd, 'VPS main');
     await user.type(within(dialog).getByLabelText('API base URL (optional)'), 'https://api.hostinger.example');
@@ -344,12 +332,7 @@ describe('CredentialForm: editing', () => {
 
   it('“Replace the secrets”: the focus is in the first secret field; a new secret replaces the stored one', async () => {
     const kd = await startKeydesk();
-    await kd.call('credentials.add', {
-      name: 'VPS main',
-      provider: 'hostinger',
-      mode: 'api_token',
-      values: { api_token: 'abcdefghijklmnop1' }
-    });
+    await kd.call('credentials.add', hostinger('VPS main'));
     const user = userEvent.setup();
     const { dialog, done } = await editForm(kd, 'VPS main', true);
     const token = within(dialog).getByLabelText<HTMLInputElement>(/^Replace API token/);

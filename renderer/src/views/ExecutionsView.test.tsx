@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { startKeydesk } from '#keydesk';
 import { renderInWindow } from '../testing/render.tsx';
 import { ExecutionsView } from './ExecutionsView.tsx';
+import { hostinger } from '../testing/samples.ts';
 
 function runForm() {
   return screen.getByRole('form', { name: 'Run an action' });
@@ -48,12 +49,7 @@ describe('Executions: the Run form takes its capabilities from the catalog', () 
 
   it('a resource capability names its credential: only those whose provider and mode can run it are offered', async () => {
     const kd = await startKeydesk();
-    await kd.call('credentials.add', {
-      name: 'VPS fleet',
-      provider: 'hostinger',
-      mode: 'api_token',
-      values: { api_token: `tok_${kd.canary}` }
-    });
+    await kd.call('credentials.add', hostinger('VPS fleet', { api_token: `tok_${kd.canary}` }));
     await kd.call('credentials.add', {
       name: 'Blocklist',
       provider: 'agentsoc_mail_block',
