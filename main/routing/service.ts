@@ -134,7 +134,7 @@ export class RoutingService {
     );
     rows.sort((a, b) => (a.domain < b.domain ? -1 : a.domain > b.domain ? 1 : a.name.localeCompare(b.name, 'en', { sensitivity: 'base' })));
     const unlocked = this.vault.isUnlocked();
-    return rows.map((r) => this.#view(r, unlocked ? this.#intact(r, headers) : null));
+    return rows.map((r) => this.#view(r, unlocked ? this.#intact(r, r, headers) : null));
   }
 
   #view(r: Row, intact: boolean | null): BindingView {
@@ -179,7 +179,7 @@ export class RoutingService {
    * Binding MAC and the bound credential's header MAC, both under vault keys. A row verified in this unlocked session
    * is remembered with its exact contents and MAC; it is checked again as soon as any of them differs.
    */
-  #intact(r: Row, headers: HeaderReader): boolean {
+  #intact(r: BindingRow, shown: Pick<Row, 'name' | 'provider' | 'mode'>, headers: HeaderReader): boolean {
     const b = this.#verifiedBindings.get(r.id);
     if (!(b && b.credentialId === r.credential_id && b.domain === r.domain && b.subdomains === r.subdomains && b.mac.equals(r.mac))) {
       const facts = { id: r.id, credentialId: r.credential_id, domain: r.domain, subdomains: r.subdomains === 1 };
@@ -191,16 +191,16 @@ export class RoutingService {
         mac: Buffer.from(r.mac)
       });
     }
-    // The credential's header MAC, and that it still says what this row was read with.
+    // The credential's header MAC, and that it still says what this row was shown with.
     const h = headers(r.credential_id, { verify: true });
-    return h !== null && h.name === r.name && h.provider === r.provider && h.mode === r.mode;
+    return h !== null && h.name === shown.name && h.provider === shown.provider && h.mode === shown.mode;
   }
 
-  #assertIntact(r: Row, headers: HeaderReader): void {
-    if (this.#intact(r, headers)) return;
+  #assertIntact(r: BindingRow, shown: Pick<Row, 'name' | 'provider' | 'mode'>, headers: HeaderReader): void {
+    if (this.#intact(r, shown, headers)) return;
     throw new KeydeskError(
       'BINDING_TAMPERED',
-      `The binding of ${display(r.domain)} to "${printable(r.name)}" (binding ${r.id}) was changed in the vault file, so no action will use it. Remove it (keydesk unbind "${printable(r.name)}" ${r.domain}) and bind the domain again.`
+      `The binding of ${display(r.domain)} to "${printable(shown.name)}" (binding ${r.id}) was changed in the vault file, so no action will use it. Remove it (keydesk unbind "${printable(shown.name)}" ${r.domain}) and bind the domain again.`
     );
   }
 
@@ -209,7 +209,7 @@ export class RoutingService {
     this.vault.requireUnlocked();
     const headers = this.credentials.headers();
     return this.#joined(this.#store.all(), headers)
-      .filter((r) => !this.#intact(r, headers))
+      .filter((r) => !this.#intact(r, r, headers))
       .map((r) => this.#view(r, false));
   }
 
@@ -222,7 +222,7 @@ export class RoutingService {
     subdomains: boolean
   ): { view: BindingView; change: 'added' | 'updated' | 'unchanged' } {
     const { rows: here, headers } = this.#rowsAt(domain);
-    for (const r of here) this.#assertIntact(r, headers);
+    for (const r of here) this.#assertIntact(r, r, headers);
     const conflict = findConflict(
       this.#registry,
       { credentialId: cred.id, credentialName: cred.name, provider: cred.provider, mode: cred.mode },
@@ -351,6 +351,29 @@ export class RoutingService {
     return { rows: this.#joined(found, headers), headers };
   }
 
+  /** The bindings of exactly `domain` as candidates (the hot path: no intermediate rows), each checked with `verify`. */
+  #candidatesAt(domain: string, verify: boolean): Candidate[] {
+    const found = this.#store.atDomain(domain);
+    if (found.length === 0) return [];
+    const headers = this.credentials.headers(found[0]!.data_version);
+    const out: Candidate[] = [];
+    for (const b of found) {
+      const h = headers(b.credential_id);
+      if (!h) continue; // its credential is gone (removing one removes its bindings)
+      if (verify) this.#assertIntact(b, h, headers);
+      out.push({
+        bindingId: b.id,
+        credentialId: b.credential_id,
+        credentialName: h.name,
+        provider: h.provider,
+        mode: h.mode,
+        domain: b.domain,
+        subdomains: b.subdomains === 1
+      });
+    }
+    return out;
+  }
+
   /**
    * The host first, then each parent: the first level with a binding that matches and can run the capability decides
    * (a more specific level always wins), so the levels above it cannot change the answer and are not read. Every row
@@ -359,18 +382,8 @@ export class RoutingService {
   #pick(domain: string, capability: CapabilityId, verify: boolean): BindingPick {
     const seen: Candidate[] = [];
     for (const level of domainAndParents(domain)) {
-      const { rows, headers } = this.#rowsAt(level);
-      if (rows.length === 0) continue;
-      if (verify) for (const r of rows) this.#assertIntact(r, headers);
-      const here = rows.map((r): Candidate => ({
-        bindingId: r.id,
-        credentialId: r.credential_id,
-        credentialName: r.name,
-        provider: r.provider,
-        mode: r.mode,
-        domain: r.domain,
-        subdomains: r.subdomains === 1
-      }));
+      const here = this.#candidatesAt(level, verify);
+      if (here.length === 0) continue;
       seen.push(...here);
       const p = pickBinding(this.#registry, domain, capability, here);
       if (p.kind !== 'none') return p;
