@@ -11,7 +11,8 @@ import { startPeer, type Peer, type PeerOptions } from './harness.ts';
  * knows for the access key id, and answers as STS does — `InvalidClientTokenId` for an unknown or deleted key id,
  * `SignatureDoesNotMatch` for a wrong secret (or a tampered request), `ExpiredToken` for an expired session.
  * GetCallerIdentity and AssumeRole (trust, external id, session policy, duration) are implemented; the temporary
- * credentials AssumeRole issues are accepted afterwards, until they expire.
+ * credentials AssumeRole issues are accepted afterwards, until they expire; each session keeps the session name, inline
+ * policy and session tags it was issued with (other peers, e.g. ec2.ts, enforce the policy).
  * Harness faults: wrong_secret → SignatureDoesNotMatch, expired → ExpiredToken, revoked → InvalidClientTokenId
  * (for every request); rate_limited (429 `Throttling`, with Retry-After), server_error (500 `InternalFailure`), both in
  * STS's XML, hang and malformed come from the harness. Real STS throttles with 400 `Throttling`: `getCallerIdentityError`
@@ -184,6 +185,12 @@ export interface StsSession {
   userId: string;
   roleArn: string;
   expiresAt: number;
+  /** The RoleSessionName it was issued under ('keydesk-test' for issueSession). */
+  roleSessionName: string;
+  /** The inline session policy AssumeRole received (JSON), or null: the session then has the role's permissions only. */
+  policy: string | null;
+  /** The session tags AssumeRole received (`Tags.member.N.Key/Value`). */
+  tags: Record<string, string>;
 }
 
 export interface AssumeRoleCall {
@@ -191,6 +198,8 @@ export interface AssumeRoleCall {
   roleSessionName: string;
   externalId: string | null;
   policy: string | null;
+  /** The session tags sent (`Tags.member.N.Key/Value`). */
+  tags: Record<string, string>;
   durationSeconds: number;
   by: string;
 }
@@ -205,8 +214,11 @@ export interface StsPeerState {
   /** Deletes an access key: later requests signed with it get InvalidClientTokenId. */
   deleteKey(accessKeyId: string): void;
   addRole(opts: { name: string; trusted: string[]; externalId?: string; maxSessionDuration?: number }): string;
-  /** Temporary credentials as AssumeRole would issue them (optionally already expired). */
-  issueSession(roleArn: string, opts?: { durationSeconds?: number; expired?: boolean }): StsSession;
+  /** Temporary credentials as AssumeRole would issue them (optionally already expired, with a session policy and tags). */
+  issueSession(
+    roleArn: string,
+    opts?: { durationSeconds?: number; expired?: boolean; roleSessionName?: string; policy?: string | null; tags?: Record<string, string> }
+  ): StsSession;
   expireSessions(): void;
   /** When set, error messages quote the access key id and session token they were sent (for the canary tests). */
   echoSecrets: boolean;
@@ -303,14 +315,18 @@ export async function startStsPeer(opts: PeerOptions & { account?: string } = {}
       const role = roles.get(roleArn);
       const name = roleArn.split('/').pop() ?? 'role';
       const roleId = upperId('AROA');
+      const roleSessionName = o.roleSessionName ?? 'keydesk-test';
       const s: StsSession = {
         accessKeyId: upperId('ASIA'),
         secretAccessKey: randomBytes(30).toString('base64').slice(0, 40),
         sessionToken: `FwoGZXIvYXdzE${randomBytes(96).toString('base64')}`,
-        arn: `arn:aws:sts::${account}:assumed-role/${name}/keydesk-test`,
-        userId: `${roleId}:keydesk-test`,
+        arn: `arn:aws:sts::${account}:assumed-role/${name}/${roleSessionName}`,
+        userId: `${roleId}:${roleSessionName}`,
         roleArn: role?.arn ?? roleArn,
-        expiresAt: o.expired ? Date.now() - 60_000 : Date.now() + (o.durationSeconds ?? 3600) * 1000
+        expiresAt: o.expired ? Date.now() - 60_000 : Date.now() + (o.durationSeconds ?? 3600) * 1000,
+        roleSessionName,
+        policy: o.policy ?? null,
+        tags: { ...o.tags }
       };
       sessions.set(s.accessKeyId, s);
       return s;
@@ -412,7 +428,11 @@ export async function startStsPeer(opts: PeerOptions & { account?: string } = {}
         const policy = params.get('Policy');
         const durationRaw = params.get('DurationSeconds');
         const durationSeconds = durationRaw === null ? 3600 : Number(durationRaw);
-        assumeRoleCalls.push({ roleArn, roleSessionName, externalId, policy, durationSeconds, by: verdict.accessKeyId });
+        const tags: Record<string, string> = {};
+        for (let i = 1; params.has(`Tags.member.${i}.Key`); i++) {
+          tags[params.get(`Tags.member.${i}.Key`) ?? ''] = params.get(`Tags.member.${i}.Value`) ?? '';
+        }
+        assumeRoleCalls.push({ roleArn, roleSessionName, externalId, policy, tags, durationSeconds, by: verdict.accessKeyId });
         if (!/^[\w+=,.@-]{2,64}$/.test(roleSessionName)) {
           return fail(
             400,
@@ -445,9 +465,7 @@ export async function startStsPeer(opts: PeerOptions & { account?: string } = {}
           if (policy.length > 2048)
             return fail(400, 'PackedPolicyTooLarge', 'Packed policy consumes 120% of allotted space, please use smaller policy.');
         }
-        const s = state.issueSession(role.arn, { durationSeconds });
-        s.arn = `arn:aws:sts::${account}:assumed-role/${role.arn.split('/').pop() ?? 'role'}/${roleSessionName}`;
-        s.userId = `${s.userId.split(':')[0] ?? ''}:${roleSessionName}`;
+        const s = state.issueSession(role.arn, { durationSeconds, roleSessionName, policy, tags });
         const expiration = new Date(s.expiresAt).toISOString().replace(/\.\d{3}Z$/, 'Z');
         return sendXml(
           res,
