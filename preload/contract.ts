@@ -202,7 +202,13 @@ export const CapabilityViewSchema = z.strictObject({
   permissions: z.array(z.string()),
   /** Modes that can perform it; null = every mode. */
   modes: z.array(z.string()).nullable(),
-  note: z.string().nullable()
+  note: z.string().nullable(),
+  /** How this provider names the target ("An EC2 instance id or ARN", with an example); null: the capability's kind says. */
+  target: z.strictObject({ label: z.string(), placeholder: z.string() }).nullable(),
+  /** Scoped capabilities: what the scope is, and the credential field that holds its default. */
+  scope: z.strictObject({ label: z.string(), placeholder: z.string(), field: z.string() }).nullable(),
+  /** Yes/no choices of a run, with their defaults. */
+  options: z.array(z.strictObject({ name: z.string(), label: z.string(), help: z.string(), default: z.boolean() }))
 });
 /** One provider of the catalog: what the form shows and `keydesk providers` lists. */
 export const ProviderViewSchema = z.strictObject({
@@ -481,6 +487,23 @@ export interface CapabilityShapeView {
   tenant: boolean;
   /** Which host it takes (`optional`: defaults to the target's own domain). */
   host: 'email' | 'email_or_domain' | 'optional' | 'none';
+  /** It acts inside a scope (a VPC or network ACL, a network, an NSG). */
+  scope: boolean;
+  /** It takes something away (sign-in, network, power): the app asks for confirmation, naming the target. */
+  destructive: boolean;
+}
+
+/** Which credential a resource capability would run with when none is named (the run form shows it before Run). */
+export interface ResourcePickView {
+  credentialId: string;
+  credentialName: string;
+  provider: string;
+  mode: string;
+  status: string;
+  /** The account / project / subscription the target names (null when it does not say). */
+  account: string | null;
+  /** One line: why this credential ("the only AWS credential for account 123456789012"). */
+  why: string;
 }
 
 const ExecutionStatusSchema = z.enum(EXECUTION_STATUSES);
@@ -510,6 +533,10 @@ export const ExecutionViewSchema = z.strictObject({
   result: z.strictObject({ summary: z.string(), details: z.record(z.string(), z.unknown()).optional() }).nullable(),
   /** What revert will restore, captured before the provider call: provider ids, names, prior states. Never a secret. */
   revertContext: z.record(z.string(), z.unknown()).nullable(),
+  /** Scoped capabilities: the scope it acted in (named by the run, or the credential's default). */
+  scope: z.string().nullable(),
+  /** The run's yes/no choices (every option the capability declares, with its value). */
+  options: z.record(z.string(), z.boolean()),
   steps: z.array(z.strictObject({ at: z.string(), message: z.string() })),
   deadline: z.string().nullable(),
   attempts: z.number(),
@@ -563,16 +590,25 @@ export const executionChannels = {
   'executions.run': {
     input: z.strictObject({
       capability: CapabilityInput,
-      target: z.string().max(320, 'A target is at most 320 characters'),
+      target: z.string().max(600, 'A target is at most 512 characters'),
       hostEmail: MailboxInput.optional(),
       hostDomain: DomainInput.optional(),
       reason: z.string().max(600, 'A reason is at most 500 characters'),
-      /** Resource capabilities name their credential; tenant ones may, as a cross-check. */
-      credential: Ref.optional()
+      /** Resource capabilities may name their credential (else the one whose account matches the target is used). */
+      credential: Ref.optional(),
+      /** Scoped capabilities (block_ip): the VPC or network ACL, network, or NSG; default: the credential's. */
+      scope: z.string().max(600, 'A scope is at most 512 characters').optional(),
+      options: z.record(z.string().max(64, 'An option name is at most 64 characters'), z.boolean('Yes or no')).optional()
     }),
     output: returns<ExecutionView>()
   },
-  'executions.revert': { input: z.strictObject({ id: Ref }), output: returns<ExecutionView>() }
+  /** Which credential would run a resource capability on a target when none is named. */
+  'executions.pickCredential': {
+    input: z.strictObject({ capability: CapabilityInput, target: z.string().max(600, 'A target is at most 512 characters') }),
+    output: returns<ResourcePickView>()
+  },
+  /** `force`: revert even though the resource changed since the run (the drift the refusal named). */
+  'executions.revert': { input: z.strictObject({ id: Ref, force: z.boolean('Yes or no').optional() }), output: returns<ExecutionView>() }
 } as const;
 
 export const promptChannels = {

@@ -11,7 +11,7 @@ import type { Vault, WriteContext } from '../vault/vault.ts';
 import { DEFAULT_REAUTH_CUTOFF_MS } from './lifecycle.ts';
 import { LEASE_MS, formatOwner, newOwner, type Owner } from './owner.ts';
 import { appendSteps, getRow, rowsByPrefix, setSteps, type ExecutionEvent, type ExecutionRow, type PromptFacts } from './store.ts';
-import type { StepEntry } from './view.ts';
+import { paramsOf, type StepEntry } from './view.ts';
 
 export interface ExecutionServiceOptions {
   vault: Vault;
@@ -172,7 +172,8 @@ export class ExecutionCore {
       : row.host_domain
         ? { kind: 'domain' as const, value: row.host_domain, domain: row.host_domain }
         : null;
-    return { capability: row.capability as CapabilityId, target: row.target, host, reason: row.reason };
+    const { scope, options } = paramsOf(row);
+    return { capability: row.capability as CapabilityId, target: row.target, host, reason: row.reason, scope, options };
   }
 
   /** What a capability handler gets: the call's fetch, the credential, and the hooks that record steps and revert context. */
@@ -181,11 +182,32 @@ export class ExecutionCore {
     call: ProviderCall,
     steps: StepEntry[],
     persist: (ctx: JsonObject) => void,
-    previous: JsonObject | null = null
+    opts: { run: Pick<ExecutionRow, 'id' | 'actor'>; previous?: JsonObject | null; force?: boolean }
   ): ActionContext {
     const clock = this.vault.clock;
+    const run = { id: opts.run.id, actor: opts.run.actor };
     return {
-      previousRevertContext: previous,
+      previousRevertContext: opts.previous ?? null,
+      run,
+      force: opts.force ?? false,
+      session: (info) => {
+        const name = call.text(info.name);
+        steps.push({
+          at: clock.now().toISOString(),
+          message: `Made a ${call.text(info.kind)} for this run: ${name}${info.expiresAt ? `, expires ${info.expiresAt}` : ''}.`
+        });
+        // The audit log says which provider session acted (its name, kind and expiry — never its keys).
+        this.vault.write((w) =>
+          w.audit({
+            action: 'execution.session',
+            outcome: 'ok',
+            actor: run.actor,
+            credentialId: material.id,
+            credentialName: material.name,
+            detail: { execution_id: run.id, kind: call.text(info.kind), session_name: name, expires_at: info.expiresAt }
+          })
+        );
+      },
       credential: material,
       http: call.http,
       timeoutMs: call.timeoutMs,

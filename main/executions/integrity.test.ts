@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
+import { canonical, hmac } from '../vault/crypto.ts';
 import { headerMac } from '../vault/vault.ts';
 import { assertExecutionIntact, executionIntact, executionMac, type ExecutionSteering } from './integrity.ts';
 
@@ -15,7 +16,8 @@ const row: ExecutionSteering = {
   provider: 'hostinger',
   mode: 'api_token',
   dedupe_key: '["power","c-1","1268054",null]',
-  revert_context: '{"vm_id":"1268054","prior_state":"running","stopped_by_this_run":true}'
+  revert_context: '{"vm_id":"1268054","prior_state":"running","stopped_by_this_run":true}',
+  params: '{"scope":null,"options":{"deallocate":false}}'
 };
 
 describe('execution integrity MAC', () => {
@@ -32,6 +34,7 @@ describe('execution integrity MAC', () => {
   it('breaks when a steering column is cleared, and under another key', () => {
     const mac = executionMac(key, row);
     expect(executionIntact(key, { ...row, revert_context: null, mac })).toBe(false);
+    expect(executionIntact(key, { ...row, params: null, mac })).toBe(false);
     expect(executionIntact(randomBytes(32), { ...row, mac })).toBe(false);
   });
 
@@ -43,6 +46,33 @@ describe('execution integrity MAC', () => {
     expect(() => assertExecutionIntact(key, { ...row, target: '42', mac: executionMac(key, row) }, 'reverted')).toThrow(
       expect.objectContaining({ code: 'EXECUTION_TAMPERED', message: expect.stringContaining('changed in the vault file') })
     );
+  });
+
+  it('a run without params (every run before schema 5) keeps the MAC it was recorded with', () => {
+    const { params: _none, ...before5 } = { ...row, params: null };
+    const legacy = hmac(
+      key,
+      canonical(
+        'keydesk/v1/execution',
+        ...(
+          [
+            'id',
+            'capability',
+            'target',
+            'host_email',
+            'host_domain',
+            'reason',
+            'credential_id',
+            'provider',
+            'mode',
+            'dedupe_key',
+            'revert_context'
+          ] as const
+        ).map((k) => before5[k])
+      )
+    );
+    expect(executionIntact(key, { ...row, params: null, mac: legacy })).toBe(true);
+    expect(executionIntact(key, { ...row, mac: legacy })).toBe(false);
   });
 
   it('is domain-separated from the credential header MAC made with the same key', () => {

@@ -24,6 +24,8 @@ export interface ExecutionSteering {
   mode: string;
   dedupe_key: string;
   revert_context: string | null;
+  /** Scope and options (schema 5); null for runs that have none, whose MAC is the same as before schema 5. */
+  params: string | null;
 }
 
 export function executionMac(key: SymmetricKey, r: ExecutionSteering): Buffer {
@@ -41,7 +43,8 @@ export function executionMac(key: SymmetricKey, r: ExecutionSteering): Buffer {
       r.provider,
       r.mode,
       r.dedupe_key,
-      r.revert_context
+      r.revert_context,
+      ...(r.params !== null ? ['params', r.params] : [])
     )
   );
 }

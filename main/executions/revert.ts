@@ -1,13 +1,14 @@
 import { KeydeskError } from '../errors.ts';
 import { actionFailure, openCall } from '../providers/call.ts';
 import type { CapabilityId } from '../providers/capabilities.ts';
+import { RevertDrift } from '../providers/plugin.ts';
 import { printable } from '../text.ts';
 import type { CredentialMaterial } from '../vault/credential-store.ts';
 import { CREDENTIAL_BLOCKING, type ExecutionCore } from './core.ts';
 import { assertExecutionIntact } from './integrity.ts';
 import { REVERTIBLE_STATUSES } from './lifecycle.ts';
 import { claimAbandoned } from './owner.ts';
-import { claimRevert, getRow, transition, type ExecutionRow } from './store.ts';
+import { claimRevert, getRow, releaseRevert, transition, type ExecutionRow } from './store.ts';
 import { executionView, revertContextOf, type ExecutionView, type StepEntry } from './view.ts';
 
 /**
@@ -15,7 +16,7 @@ import { executionView, revertContextOf, type ExecutionView, type StepEntry } fr
  * call. The revert is claimed like a run (compare-and-set on the row, a lease), so two processes never revert twice,
  * and it acts only on a row whose MAC verifies.
  */
-export async function revertRun(core: ExecutionCore, idInput: string): Promise<ExecutionView> {
+export async function revertRun(core: ExecutionCore, idInput: string, opts: { force?: boolean } = {}): Promise<ExecutionView> {
   core.vault.requireUnlocked();
   const row = core.findRow(idInput);
   const id = row.id;
@@ -84,7 +85,7 @@ export async function revertRun(core: ExecutionCore, idInput: string): Promise<E
     return view();
   }
   const call = openCall(core.calls, { secrets: Object.values(material.secrets), signal: core.aborter.signal });
-  const ctx = core.actionContext(material, call, steps, () => undefined);
+  const ctx = core.actionContext(material, call, steps, () => undefined, { run: claimedRow, force: opts.force === true });
   const revertContext = revertContextOf(claimedRow) ?? {};
   try {
     steps.push({ at: core.nowIso(), message: `Reverting ${claimedRow.capability} on ${claimedRow.target}.` });
@@ -99,6 +100,21 @@ export async function revertRun(core: ExecutionCore, idInput: string): Promise<E
     ]);
   } catch (e) {
     if (e instanceof KeydeskError && e.code === 'VAULT_LOCKED') throw e;
+    if (e instanceof RevertDrift) {
+      // The resource changed since the run: reverting would overwrite someone's change. Nothing was changed; the run
+      // stays in effect, and the analyst decides (keydesk revert --force, or the app's confirm step).
+      const differences = e.differences.map((d) => call.text(d));
+      core.finish(id, (w) => [
+        releaseRevert(w, id, core.ownerId, [...steps.splice(0), { at: w.now, message: `Revert refused: ${differences.join('; ')}.` }], {
+          actor: core.vault.actor,
+          differences
+        })
+      ]);
+      throw new KeydeskError(
+        'REVERT_DRIFT',
+        `Not reverted: ${claimedRow.target} changed since execution ${id.slice(0, 8)} ran — ${differences.join('; ')}. Reverting would overwrite that change. Nothing was changed. Check the resource; to revert anyway: keydesk revert ${id.slice(0, 8)} --force (in the app: Revert anyway).`
+      );
+    }
     const f = actionFailure(e, call);
     core.finish(id, (w) => {
       if (f.kind === 'reauth') {

@@ -6,7 +6,8 @@ import { printable } from '../text.ts';
 import type { CredentialMaterial, CredentialSummary } from '../vault/credential-store.ts';
 import type { WriteContext } from '../vault/vault.ts';
 import { CREDENTIAL_BLOCKING, type ExecutionCore } from './core.ts';
-import { dedupeKey, validateRunRequest, type RunRequestInput } from './inputs.ts';
+import { dedupeKey, paramsJson, runParams, validateRunRequest, type RunRequestInput } from './inputs.ts';
+import { pickResourceCredential } from '../routing/resources.ts';
 import { assertExecutionIntact, executionIntact, executionMac } from './integrity.ts';
 import type { FailureReason } from './lifecycle.ts';
 import { enterWait } from './reauth.ts';
@@ -55,6 +56,7 @@ export class Runner {
 
     let cred: CredentialSummary;
     let binding: { id: string; domain: string } | null = null;
+    let picked: string | null = null;
     if (capabilityInfo(req.capability).tenant) {
       let res;
       try {
@@ -78,7 +80,11 @@ export class Runner {
       }
       binding = { id: res.bindingId, domain: res.domain };
     } else {
-      cred = this.#core.credentials.get(req.credential!);
+      if (req.credential === null) {
+        const pick = await pickResourceCredential(this.#core.credentials, req.capability, req.target);
+        cred = this.#core.credentials.get(pick.credentialId);
+        picked = pick.why;
+      } else cred = this.#core.credentials.get(req.credential);
       if (!this.#core.registry.supports(cred.provider, cred.mode, req.capability)) {
         const can = this.#core.registry.capabilitiesOf(cred.provider, cred.mode);
         throw new KeydeskError(
@@ -91,20 +97,25 @@ export class Runner {
       }
     }
     const handler = await this.#core.registry.capabilityHandler(cred.provider, req.capability);
-    const actionInput: ActionInput = { capability: req.capability, target: req.target, host: req.host, reason: req.reason };
+    const { scope, options } = runParams(this.#core.registry.spec(cred.provider), req, cred);
+    const actionInput: ActionInput = { capability: req.capability, target: req.target, host: req.host, reason: req.reason, scope, options };
     const problem = handler.checkInput?.(actionInput, { mode: cred.mode });
-    if (problem) throw new KeydeskError('INPUT_INVALID', problem, { fields: { target: problem } });
+    if (problem) throw new KeydeskError('INPUT_INVALID', problem, { fields: { [/scope/i.test(problem) ? 'scope' : 'target']: problem } });
 
     const id = newId();
-    const key = dedupeKey(req, cred.id);
+    const key = dedupeKey({ ...req, scope }, cred.id);
     const firstSteps: StepEntry[] = [];
     const now = () => this.#core.vault.clock.now().toISOString();
     firstSteps.push({
       at: now(),
       message: binding
         ? `Routed ${req.host!.value} to "${cred.name}" (${cred.provider}/${cred.mode}) by its binding to ${binding.domain}.`
-        : `Runs with "${cred.name}" (${cred.provider}/${cred.mode}), named by the analyst.`
+        : picked
+          ? `Runs with "${cred.name}" (${cred.provider}/${cred.mode}): ${picked}.`
+          : `Runs with "${cred.name}" (${cred.provider}/${cred.mode}), named by the ${actor.startsWith('agent:') ? 'agent' : 'analyst'}.`
     });
+    if (scope !== null)
+      firstSteps.push({ at: now(), message: `Scope: ${scope}${req.scope === null ? ' (the credential’s default)' : ''}.` });
     const record = (w: WriteContext) => {
       const evts: ExecutionEvent[] = [];
       const inEffectRun = inEffectRow(w.db, key);
@@ -133,6 +144,7 @@ export class Runner {
             bindingId: binding?.id ?? null,
             boundDomain: binding?.domain ?? null,
             dedupeKey: key,
+            params: paramsJson(scope, options),
             steps,
             supersededBy: inEffect ?? null
           },
@@ -271,7 +283,7 @@ export class Runner {
             });
           });
         },
-        row.attempts > 1 ? revertContextOf(row) : null
+        { run: row, previous: row.attempts > 1 ? revertContextOf(row) : null }
       );
       step(`Calling ${row.provider} for ${row.capability} on ${row.target}.`);
       let outcome:

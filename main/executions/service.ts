@@ -8,6 +8,7 @@ import type { ReauthWaits, ResumeReport } from './reauth.ts';
 import { Recovery } from './recovery.ts';
 import type { Runner } from './runner.ts';
 import type { ExecutionView, PromptView } from './view.ts';
+import type { ResourcePickView } from '../routing/resources.ts';
 
 export type { ExecutionFilter, ExecutionServiceOptions, ExecutionView, PromptView, ResumeReport };
 
@@ -127,8 +128,21 @@ export class ExecutionService {
   // ------------------------------------------------------------------------------------------ revert
 
   /** Reverts a succeeded run (or retries a failed revert), from the revert context captured before its call. */
-  async revert(idInput: string): Promise<ExecutionView> {
-    return (await import('./revert.ts')).revertRun(this.#core, idInput);
+  async revert(idInput: string, opts: { force?: boolean } = {}): Promise<ExecutionView> {
+    return (await import('./revert.ts')).revertRun(this.#core, idInput, opts);
+  }
+
+  /**
+   * Which credential a resource capability would run with on this target when none is named (the run form shows it
+   * before Run): NO_BINDING or AMBIGUOUS_BINDING, naming the candidates, when there is not exactly one.
+   */
+  async pickCredential(capabilityInput: unknown, targetInput: unknown): Promise<ResourcePickView> {
+    const [{ validateResourceTarget }, { pickResourceCredential }] = await Promise.all([
+      import('./inputs.ts'),
+      import('../routing/resources.ts')
+    ]);
+    const { capability, target } = validateResourceTarget(capabilityInput, targetInput);
+    return pickResourceCredential(this.#core.credentials, capability, target);
   }
 
   // ------------------------------------------------------------------------------------------ start-up and deadlines

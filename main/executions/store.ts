@@ -53,6 +53,8 @@ export interface ExecutionRow {
   reverted_at: string | null;
   /** HMAC over the columns that steer provider calls (integrity.ts); null on rows recorded before schema 4. */
   mac: Buffer | null;
+  /** Scope and options as JSON (schema 5): `{"scope": …, "options": {…}}`, or null when the run has neither. */
+  params: string | null;
 }
 
 export interface PromptRow {
@@ -255,6 +257,8 @@ export interface NewRun {
   bindingId: string | null;
   boundDomain: string | null;
   dedupeKey: string;
+  /** Scope and options (RunParams as JSON), or null. */
+  params: string | null;
   steps: StepEntry[];
   /** Set when an identical run is already in effect: the new run is recorded failed, superseded by it. */
   supersededBy?: { id: string; status: ExecutionStatus } | null;
@@ -272,8 +276,8 @@ export function createRun(w: WriteContext, r: NewRun, actor: string): ExecutionE
   w.db
     .prepare(
       `INSERT INTO executions (id, capability, target, host_email, host_domain, reason, actor, actor_kind, credential_id, credential_name, provider, mode,
-         binding_id, bound_domain, status, marker, related_id, error_code, error_message, steps, dedupe_key, created_at, updated_at, finished_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+         binding_id, bound_domain, status, marker, related_id, error_code, error_message, steps, dedupe_key, params, created_at, updated_at, finished_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
     )
     .run(
       r.id,
@@ -299,6 +303,7 @@ export function createRun(w: WriteContext, r: NewRun, actor: string): ExecutionE
         : null,
       appendSteps('[]', r.steps),
       r.dedupeKey,
+      r.params,
       w.now,
       w.now,
       superseded ? w.now : null
@@ -318,6 +323,7 @@ export function createRun(w: WriteContext, r: NewRun, actor: string): ExecutionE
       ...(r.hostEmail ? { host_email: r.hostEmail } : {}),
       ...(r.hostDomain ? { host_domain: r.hostDomain } : {}),
       ...(r.boundDomain ? { bound_domain: r.boundDomain } : {}),
+      ...(r.params ? { params: JSON.parse(r.params) as Record<string, unknown> } : {}),
       reason: r.reason,
       from: null,
       to: status,
@@ -499,6 +505,40 @@ export function claimRevert(w: Pick<WriteContext, 'db' | 'now'>, id: string, own
     w.now,
     id
   );
+}
+
+/**
+ * Gives up a revert claim without changing the run's status (a revert refused over drift: the run is still in effect),
+ * with its steps and an audit entry saying what differed. Only the claimant releases it.
+ */
+export function releaseRevert(
+  w: WriteContext,
+  id: string,
+  owner: string,
+  steps: readonly StepEntry[],
+  audit: { actor: string; differences: readonly string[] }
+): ExecutionEvent | null {
+  const r = getRow(w, id);
+  if (!r || r.revert_claimed_by !== owner) return null;
+  stmt(
+    w.db,
+    'UPDATE executions SET revert_claimed_by = NULL, revert_lease_until = NULL, steps = ?, updated_at = ? WHERE id = ? AND revert_claimed_by = ?'
+  ).run(appendSteps(r.steps, steps), w.now, id, owner);
+  w.audit({
+    action: 'execution.revert_refused',
+    outcome: 'denied',
+    actor: audit.actor,
+    credentialId: r.credential_id,
+    credentialName: r.credential_name,
+    detail: {
+      execution_id: id,
+      capability: r.capability,
+      target: r.target,
+      error_code: 'REVERT_DRIFT',
+      differences: [...audit.differences]
+    }
+  });
+  return { name: 'execution.changed', payload: eventPayload(getRow(w, id)!, r.status) };
 }
 
 /** Stores a running run's revert context (with its new MAC), the steps so far, and renews its lease. */

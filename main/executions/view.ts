@@ -60,6 +60,7 @@ export function executionView(r: ExecutionRow, now: Date): ExecutionView {
     error: r.error_code ? { code: r.error_code, message: r.error_message ?? '' } : null,
     result: parseJson<ExecutionView['result']>(r.result, null),
     revertContext: revertContextOf(r),
+    ...paramsOf(r),
     steps: parseSteps(r.steps),
     deadline: r.status === 'awaiting_reauth' || r.status === 'expired_awaiting_reauth' ? r.deadline : null,
     attempts: r.attempts,
@@ -72,6 +73,15 @@ export function executionView(r: ExecutionRow, now: Date): ExecutionView {
 }
 
 /** What the run captured to undo itself (ids, names, prior states), as the capability handlers take it. */
+/** A run's scope and options, from its params column (null and none for runs that have neither). */
+export function paramsOf(r: Pick<ExecutionRow, 'params'>): { scope: string | null; options: Record<string, boolean> } {
+  const p = parseJson<{ scope?: unknown; options?: unknown } | null>(r.params, null);
+  const options: Record<string, boolean> = {};
+  if (p?.options && typeof p.options === 'object')
+    for (const [k, v] of Object.entries(p.options)) if (typeof v === 'boolean') options[k] = v;
+  return { scope: typeof p?.scope === 'string' ? p.scope : null, options };
+}
+
 export function revertContextOf(r: Pick<ExecutionRow, 'revert_context'>): JsonObject | null {
   return parseJson<JsonObject | null>(r.revert_context, null);
 }

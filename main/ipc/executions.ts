@@ -25,9 +25,12 @@ export function executionHandlers(session: AppSession): DomainHandlers<typeof ex
         reason: i.reason,
         ...(i.hostEmail !== undefined ? { hostEmail: i.hostEmail } : {}),
         ...(i.hostDomain !== undefined ? { hostDomain: i.hostDomain } : {}),
-        ...(i.credential !== undefined ? { credential: i.credential } : {})
+        ...(i.credential !== undefined ? { credential: i.credential } : {}),
+        ...(i.scope !== undefined ? { scope: i.scope } : {}),
+        ...(i.options !== undefined ? { options: i.options } : {})
       }),
-    'executions.revert': (i) => executions().revert(i.id)
+    'executions.pickCredential': (i) => executions().pickCredential(i.capability, i.target),
+    'executions.revert': (i) => executions().revert(i.id, { force: i.force === true })
   };
 }
 

@@ -171,7 +171,11 @@ const nearMiss: Record<ChannelName, fc.Arbitrary<unknown>> = {
     },
     { requiredKeys: [] }
   ),
-  'executions.revert': fc.record({ id }, { requiredKeys: [] }),
+  'executions.pickCredential': fc.record(
+    { capability: fc.oneof(fc.constantFrom('isolate', 'power', 'block_ip'), text), target: text },
+    { requiredKeys: [] }
+  ),
+  'executions.revert': fc.record({ id, force: fc.oneof(fc.boolean(), junk) }, { requiredKeys: [] }),
   'prompts.list': fc.oneof(fc.constant({ pending: true }), junk),
   'prompts.reauthWithSecrets': fc.record(
     { credentialId: fc.oneof(fc.constant('CRED'), id), values, passphrase: text },

@@ -14,15 +14,26 @@ export interface CapabilityInfo {
   tenant: boolean;
   /** Which host a tenant capability accepts (`optional`: defaults to the target's own domain). */
   host: 'email' | 'email_or_domain' | 'optional' | 'none';
+  /** It acts inside a scope the run names (or the credential stores as its default): the VPC / ACL, network, NSG. */
+  scope: boolean;
+  /** It takes something away (a user's sign-in, a host's network or power): the app confirms it, naming the target. */
+  destructive: boolean;
 }
 
 export const CAPABILITIES = {
-  block_sender: { label: 'Block a sender', target: 'email', tenant: true, host: 'email' },
-  block_email_domain: { label: 'Block an email domain', target: 'domain', tenant: true, host: 'email_or_domain' },
-  disable_user: { label: 'Disable a user', target: 'email', tenant: true, host: 'optional' },
-  power: { label: 'Power a host off', target: 'resource', tenant: false, host: 'none' },
-  block_ip: { label: 'Block an IP address', target: 'ip', tenant: false, host: 'none' },
-  isolate: { label: 'Isolate a host', target: 'resource', tenant: false, host: 'none' }
+  block_sender: { label: 'Block a sender', target: 'email', tenant: true, host: 'email', scope: false, destructive: false },
+  block_email_domain: {
+    label: 'Block an email domain',
+    target: 'domain',
+    tenant: true,
+    host: 'email_or_domain',
+    scope: false,
+    destructive: false
+  },
+  disable_user: { label: 'Disable a user', target: 'email', tenant: true, host: 'optional', scope: false, destructive: true },
+  power: { label: 'Power a host off', target: 'resource', tenant: false, host: 'none', scope: false, destructive: true },
+  block_ip: { label: 'Block an IP address', target: 'ip', tenant: false, host: 'none', scope: true, destructive: false },
+  isolate: { label: 'Isolate a host', target: 'resource', tenant: false, host: 'none', scope: false, destructive: true }
 } as const satisfies Record<string, CapabilityInfo>;
 
 export type CapabilityId = keyof typeof CAPABILITIES;

@@ -73,6 +73,10 @@ export interface ActionInput {
   host: { kind: 'email' | 'domain'; value: string; domain: string } | null;
   /** Why the analyst or agent runs it (a provider that keeps a note, e.g. a blocklist entry's reason, gets it). */
   reason: string;
+  /** Scoped capabilities (block_ip): the scope the run names (a VPC or network ACL, a network, an NSG), else null. */
+  scope: string | null;
+  /** The run's yes/no choices (CapabilitySpec.options), every declared option present with its value. */
+  options: Readonly<Record<string, boolean>>;
 }
 
 export interface ActionContext {
@@ -99,6 +103,15 @@ export interface ActionContext {
    * call — and its record of the prior state is the true one). null on the first attempt.
    */
   previousRevertContext: JsonObject | null;
+  /** The run this is (its execution id and actor): narrowed provider sessions carry them (session name, tags). */
+  run: { id: string; actor: string };
+  /** Revert only: the analyst confirmed a revert over drift (keydesk revert --force); handlers then skip the check. */
+  force: boolean;
+  /**
+   * Records a short-lived provider session made for this run (an AWS role session, a GCP impersonated token) in the
+   * audit log and the steps: its name and expiry, never its keys.
+   */
+  session(info: { name: string; expiresAt: string | null; kind: string }): void;
 }
 
 export interface ActionResult {
@@ -112,6 +125,21 @@ export interface ActionResult {
 export interface RevertResult {
   summary: string;
   details?: JsonObject;
+}
+
+/**
+ * What a revert handler throws when the resource changed since the run (another tool or person edited it): the revert
+ * would overwrite their change, so it is refused, saying what differs. `keydesk revert --force` (a confirm step in
+ * the app) reverts anyway: the handler sees ctx.force.
+ */
+export class RevertDrift extends Error {
+  readonly differences: string[];
+
+  constructor(differences: string[]) {
+    super(`The resource changed since this run: ${differences.join('; ')}.`);
+    this.name = 'RevertDrift';
+    this.differences = differences;
+  }
 }
 
 /**

@@ -212,7 +212,10 @@ export function providerView(m: ProviderManifest): ProviderView {
       label: c.label,
       permissions: [...c.permissions],
       modes: c.modes ? [...c.modes] : null,
-      note: c.note ?? null
+      note: c.note ?? null,
+      target: c.target ? { ...c.target } : null,
+      scope: c.scope ? { ...c.scope } : null,
+      options: (c.options ?? []).map((o) => ({ ...o }))
     })),
     validationPermissions: [...p.validationPermissions]
   };

@@ -54,6 +54,20 @@ export interface CapabilitySpec {
   /** Modes that can perform it at all (e.g. a Google oauth_user cannot filter other people's mailboxes). */
   modes?: string[];
   note?: string;
+  /** How the provider names the target, for the run form and errors ("an EC2 instance id or ARN"). */
+  target?: { label: string; placeholder: string };
+  /** For a capability that acts inside a scope: what the scope is, and the credential field holding its default. */
+  scope?: { label: string; placeholder: string; field: string };
+  /** Yes/no choices a run can make (all default as given): "cut existing connections", "deallocate". */
+  options?: CapabilityOption[];
+}
+
+export interface CapabilityOption {
+  /** snake_case; the CLI flag is --NAME with dashes (and --no-NAME for a default of true). */
+  name: string;
+  label: string;
+  help: string;
+  default: boolean;
 }
 
 export interface ProviderSpec {
@@ -66,6 +80,15 @@ export interface ProviderSpec {
   capabilities: CapabilitySpec[];
   /** Permissions validation itself needs. */
   validationPermissions: string[];
+  /**
+   * Resource providers: the account / project / subscription a target names (null when the target does not say, e.g.
+   * a bare EC2 instance id), and the one a credential acts in (from its readable fields or what validation observed).
+   * A run that names no credential is routed to the one credential whose account matches the target's.
+   */
+  accounts?: {
+    ofTarget(target: string): string | null;
+    ofCredential(fields: Readonly<Record<string, string>>, identity: Readonly<Record<string, string>>): string | null;
+  };
 }
 
 // ---------------------------------------------------------------------------------------------

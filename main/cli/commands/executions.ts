@@ -5,6 +5,9 @@ import type { ResumeReport } from '../../executions/service.ts';
 import { leftBehind, type ExecutionView, type PromptView } from '../../executions/view.ts';
 import type { CliContext } from '../context.ts';
 import { keyValues, relativeTime, table } from '../format.ts';
+import { collect } from '../fields.ts';
+import { CAPABILITY_IDS } from '../../providers/capabilities.ts';
+import { printable } from '../../text.ts';
 
 /** `keydesk run | executions | revert | prompts`: capability runs and re-auth waits. */
 
@@ -72,6 +75,15 @@ export function renderExecution(v: ExecutionView, now: Date): string {
       ['host', host(v)],
       ['credential', `${v.credentialName} (${v.provider}/${v.mode})${v.credentialId ? '' : ' — removed'}`],
       ['routed by', v.boundDomain ? `binding to ${v.boundDomain}` : 'credential named by the analyst'],
+      ['scope', v.scope],
+      [
+        'options',
+        Object.keys(v.options).length
+          ? Object.entries(v.options)
+              .map(([k, x]) => `${k}=${x ? 'yes' : 'no'}`)
+              .join(', ')
+          : null
+      ],
       ['reason', v.reason],
       ['run by', v.actor],
       ['error', v.error ? `${v.error.code}: ${v.error.message}` : null],
@@ -116,15 +128,46 @@ function exitFor(v: ExecutionView): number {
   return v.status === 'succeeded' || v.status === 'reverted' ? 0 : 1;
 }
 
+/** `--option cut_connections=no` → { cut_connections: false }; the capability's provider says which names exist. */
+export function parseOptions(raw: readonly string[]): Record<string, boolean> {
+  const out: Record<string, boolean> = {};
+  for (const r of raw) {
+    const m = /^([a-z][a-z0-9_-]{0,63})=(yes|no|true|false|on|off)$/i.exec(r.trim());
+    if (!m)
+      throw new KeydeskError('INPUT_INVALID', `--option takes NAME=yes or NAME=no (got "${printable(r.slice(0, 80))}").`, {
+        fields: { options: 'NAME=yes or NAME=no' }
+      });
+    out[m[1]!.toLowerCase().replace(/-/g, '_')] = /^(yes|true|on)$/i.test(m[2]!);
+  }
+  return out;
+}
+
+/** The options every provider's capabilities declare, for `keydesk run --help`. */
+function optionHelp(ctx: CliContext): string {
+  const seen = new Map<string, string>();
+  for (const p of ctx.providers.specs())
+    for (const c of p.capabilities)
+      for (const o of c.options ?? []) seen.set(`${c.id} ${o.name}`, `${o.name} (${p.id} ${c.id}, default ${o.default ? 'yes' : 'no'})`);
+  return seen.size ? [...seen.values()].join(', ') : 'none';
+}
+
 export function registerExecutionCommands(program: Command, ctx: CliContext): void {
   program
     .command('run')
-    .argument('<capability>', 'block_sender | block_email_domain | disable_user | power')
-    .requiredOption('--target <target>', 'what to act on: the sender or user address, the sender domain, or the resource id')
+    .argument('<capability>', CAPABILITY_IDS.join(' | '))
+    .requiredOption(
+      '--target <target>',
+      'what to act on: a sender or user address, a sender domain, a host as its cloud names it (EC2 instance id or ARN, projects/P/zones/Z/instances/I, an Azure VM resource id, a VPS id), or an IP address / CIDR block'
+    )
     .option('--host-email <mailbox>', 'the protected mailbox (routes the action to the tenant bound to its domain)')
     .option('--host-domain <domain>', 'the protected domain (routes the action to the tenant bound to it)')
     .requiredOption('--reason <text>', 'why (goes to the audit log)')
-    .option('--credential <name>', 'resource capabilities: the credential to use; tenant ones: a cross-check of the routing')
+    .option(
+      '--credential <name>',
+      'resource capabilities: the credential to use (default: the one whose account / project / subscription the target names); tenant ones: a cross-check of the routing'
+    )
+    .option('--scope <scope>', "block_ip: the VPC or network ACL, VPC network, or NSG to block in (default: the credential's)")
+    .option('--option <name=yes>', `a yes/no choice of the capability (repeatable): ${optionHelp(ctx)}`, collect, [])
     .option(
       '--cutoff <duration>',
       'how long to wait for re-authentication if the credential is rejected (default $KEYDESK_REAUTH_CUTOFF or 1h)'
@@ -133,7 +176,16 @@ export function registerExecutionCommands(program: Command, ctx: CliContext): vo
     .action(
       async (
         capability: string,
-        opts: { target: string; hostEmail?: string; hostDomain?: string; reason: string; credential?: string; cutoff?: string },
+        opts: {
+          target: string;
+          hostEmail?: string;
+          hostDomain?: string;
+          reason: string;
+          credential?: string;
+          cutoff?: string;
+          scope?: string;
+          option: string[];
+        },
         cmd: Command
       ) => {
         const cutoffRaw = opts.cutoff ?? ctx.io.env.KEYDESK_REAUTH_CUTOFF;
@@ -147,7 +199,9 @@ export function registerExecutionCommands(program: Command, ctx: CliContext): vo
             hostEmail: opts.hostEmail,
             hostDomain: opts.hostDomain,
             reason: opts.reason,
-            credential: opts.credential
+            credential: opts.credential,
+            scope: opts.scope,
+            options: parseOptions(opts.option)
           },
           cutoffMs !== undefined ? { cutoffMs } : {}
         );
@@ -191,11 +245,12 @@ export function registerExecutionCommands(program: Command, ctx: CliContext): vo
   program
     .command('revert')
     .argument('<id>', 'the execution to revert (or a unique prefix)')
+    .option('--force', 'revert even though the resource changed since the run (the refusal names what changed)')
     .description('undo a succeeded action from the revert context captured before it ran (retries a failed revert)')
-    .action(async (id: string, _opts: unknown, cmd: Command) => {
+    .action(async (id: string, opts: { force?: boolean }, cmd: Command) => {
       const app = await ctx.open(cmd);
       await ctx.unlock(app, 'Reverting an action');
-      const v = await app.executions.revert(id);
+      const v = await app.executions.revert(id, { force: opts.force === true });
       ctx.print(cmd, { execution: v }, () => `${outcomeLine(v, app.vault.clock.now())}\n`);
       ctx.exitCode = exitFor(v);
     });

@@ -3,6 +3,7 @@ import { up as v1 } from './001_initial.ts';
 import { up as v2 } from './002_routing_executions.ts';
 import { up as v3 } from './003_oauth_leases.ts';
 import { up as v4 } from './004_execution_mac.ts';
+import { up as v5 } from './005_execution_params.ts';
 
 export interface Migration {
   version: number;
@@ -15,7 +16,8 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: 'initial', up: v1 },
   { version: 2, name: 'routing_executions', up: v2 },
   { version: 3, name: 'oauth_leases', up: v3 },
-  { version: 4, name: 'execution_mac', up: v4 }
+  { version: 4, name: 'execution_mac', up: v4 },
+  { version: 5, name: 'execution_params', up: v5 }
 ];
 
 export function checkRegistry(migrations: readonly Migration[]): void {

@@ -41,7 +41,15 @@ describe('Domains: the resolve preview takes its capabilities from the catalog',
   it('lists nothing the catalog does not list: another main’s catalog is what the select shows', async () => {
     const kd = await startKeydesk();
     kd.amend('executions.capabilities', (caps) => [
-      { id: 'quarantine_message', label: 'Quarantine a message', target: 'email' as const, tenant: true, host: 'email' as const },
+      {
+        id: 'quarantine_message',
+        label: 'Quarantine a message',
+        target: 'email' as const,
+        tenant: true,
+        host: 'email' as const,
+        scope: false,
+        destructive: false
+      },
       ...caps.filter((c) => c.id !== 'block_sender')
     ]);
     renderInWindow(<DomainsView />);
