@@ -190,6 +190,16 @@ export class ExecutionCore {
       previousRevertContext: opts.previous ?? null,
       run,
       force: opts.force ?? false,
+      sleep: (ms) =>
+        this.calls.sleep
+          ? this.calls.sleep(ms, call.signal)
+          : new Promise<void>((resolve, reject) => {
+              if (call.signal.aborted) return reject(new KeydeskError('CANCELLED', 'Cancelled.'));
+              const t = setTimeout(resolve, ms);
+              call.signal.addEventListener('abort', () => (clearTimeout(t), reject(new KeydeskError('CANCELLED', 'Cancelled.'))), {
+                once: true
+              });
+            }),
       session: (info) => {
         const name = call.text(info.name);
         steps.push({

@@ -112,6 +112,8 @@ export interface ActionContext {
    * audit log and the steps: its name and expiry, never its keys.
    */
   session(info: { name: string; expiresAt: string | null; kind: string }): void;
+  /** Waits between polls of a long-running provider operation (instant under a test's injected sleep). */
+  sleep(ms: number): Promise<void>;
 }
 
 export interface ActionResult {
