@@ -98,11 +98,11 @@ describe('readinessOf', () => {
     const line = readinessOf(c, defaultRegistry).lines.find((l) => l.capability === 'block_email_domain');
     expect(line).toMatchObject({ ready: false, note: 'Not available with the oauth_delegated mode (needs client_secret or certificate).' });
   });
-  it('says so when a provider has no capabilities yet (aws)', () => {
-    expect(readinessOf(summary({ provider: 'aws', mode: 'access_key' }), defaultRegistry)).toEqual({
+  it('says so when a provider has no capabilities (a generic OAuth token)', () => {
+    expect(readinessOf(summary({ provider: 'oauth', mode: 'authorization_code' }), defaultRegistry)).toEqual({
       known: true,
       lines: [],
-      note: 'Amazon Web Services has no response capabilities in this version of Keydesk: it is validated only.'
+      note: 'OAuth (any provider) has no response capabilities in this version of Keydesk: it is validated only.'
     });
   });
   it('marks last-known readiness when the latest check was inconclusive', () => {

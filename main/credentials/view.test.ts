@@ -33,7 +33,7 @@ describe('the credential view (IPC answers and CLI --json alike) follows the lif
   it('readiness is unknown before the first validation, and an empty list with a note for a provider without capabilities', () => {
     expect(credentialView(summary({}), NOW).readiness).toMatchObject({ known: false, lines: [expect.objectContaining({ ready: null })] });
     expect(
-      credentialView(summary({ provider: 'aws', mode: 'access_key', checkedAt: NOW.toISOString(), status: 'ok' }), NOW).readiness
+      credentialView(summary({ provider: 'oauth', mode: 'authorization_code', checkedAt: NOW.toISOString(), status: 'ok' }), NOW).readiness
     ).toEqual({ known: true, lines: [], note: expect.stringContaining('validated only') });
   });
 

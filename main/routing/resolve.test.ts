@@ -25,7 +25,8 @@ describe('what a credential can do (provider and mode)', () => {
     expect(defaultRegistry.capabilitiesOf('microsoft_365', 'oauth_delegated')).toEqual(['block_sender', 'disable_user']);
     expect(defaultRegistry.capabilitiesOf('google_workspace', 'oauth_user')).toEqual(['block_sender', 'disable_user']);
     expect(defaultRegistry.capabilitiesOf('agentsoc_mail_block', 'bearer_token')).toEqual(['block_email_domain']);
-    expect(defaultRegistry.capabilitiesOf('aws', 'access_key')).toEqual([]);
+    expect(defaultRegistry.capabilitiesOf('aws', 'access_key')).toEqual(['isolate', 'block_ip', 'power']);
+    expect(defaultRegistry.capabilitiesOf('oauth', 'authorization_code')).toEqual([]);
     expect(defaultRegistry.capabilitiesOf('nope', 'x')).toEqual([]);
   });
 });

@@ -186,7 +186,9 @@ describe('keydesk list and show after validation', () => {
     const aws = await kd('show', 'aws-ok');
     expect(aws.status).toBe(0);
     expect(aws.stdout).toMatch(/identity:\n\s+account_id:\s+123456789012\n\s+arn:\s+arn:aws:iam::123456789012:user\/soc/);
-    expect(aws.stdout).toContain('Amazon Web Services has no response capabilities in this version of Keydesk: it is validated only.');
+    // STS is the peer but no EC2 endpoint is set: readiness says why it cannot ask EC2, and what each capability needs.
+    expect(aws.stdout).toMatch(/readiness:\n\s+isolate: unknown \(sts_endpoint is overridden but ec2_endpoint is not/);
+    expect(aws.stdout).toMatch(/power: unknown .*\n\s+needs: ec2:DescribeInstances; ec2:StopInstances; ec2:StartInstances/);
     const vps = await kd('show', 'vps-no-plan');
     expect(vps.stdout).toContain('power: not ready');
     expect(vps.stdout).toContain('needs: API token with VPS access on an account with a VPS plan');
@@ -231,10 +233,17 @@ describe('keydesk permissions and providers', () => {
     }>();
     expect(aws.validation.permissions).toEqual([
       'sts:GetCallerIdentity (needs no IAM permission)',
-      'sts:AssumeRole on the role (assume_role mode)'
+      'sts:AssumeRole on the role (assume_role mode)',
+      'readiness: each capability’s EC2 actions are checked with DryRun'
     ]);
-    expect(aws.capabilities).toEqual([]);
-    expect(aws.note).toMatch(/validated only/);
+    expect(aws.capabilities).toEqual([
+      expect.objectContaining({ id: 'isolate', permissions: expect.arrayContaining(['ec2:ModifyNetworkInterfaceAttribute']) }),
+      expect.objectContaining({ id: 'block_ip', permissions: expect.arrayContaining(['ec2:CreateNetworkAclEntry']) }),
+      expect.objectContaining({ id: 'power', permissions: ['ec2:DescribeInstances', 'ec2:StopInstances', 'ec2:StartInstances'] })
+    ]);
+    const oauth = (await kd('--json', 'permissions', 'oauth')).json<{ capabilities: unknown[]; note: string }>();
+    expect(oauth.capabilities).toEqual([]);
+    expect(oauth.note).toMatch(/validated only/);
   });
 
   it('an unknown provider is exit 2 with INPUT_INVALID', async () => {

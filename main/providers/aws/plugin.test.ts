@@ -59,7 +59,7 @@ function assumeRole(keys: { accessKeyId: string; secretAccessKey: string }, role
 const validate = async (id: string, timeoutMs?: number) => (await v.app.validation.validate(id, timeoutMs ? { timeoutMs } : {})).credential;
 
 describe('aws access_key', () => {
-  it('ok: GetCallerIdentity; the account id and ARN become readable identity; no capabilities yet', async () => {
+  it('ok: GetCallerIdentity; the account id and ARN become readable identity; readiness unknown without ec2_endpoint', async () => {
     const u = peer.sts.addUser({ name: 'responder' });
     const c = accessKey(u);
     const r = await validate(c.id);
@@ -68,10 +68,11 @@ describe('aws access_key', () => {
       lastError: null,
       observed: { identity: { account_id: '123456789012', arn: 'arn:aws:iam::123456789012:user/responder', user_id: u.userId } }
     });
-    expect(readinessOf(r, defaultRegistry)).toEqual({
+    // STS is overridden (the peer) but EC2 is not: no DryRun goes to AWS's public endpoint, readiness stays unknown.
+    expect(readinessOf(r, defaultRegistry)).toMatchObject({
       known: true,
-      lines: [],
-      note: 'Amazon Web Services has no response capabilities in this version of Keydesk: it is validated only.'
+      lines: ['isolate', 'block_ip', 'power'].map((capability) => expect.objectContaining({ capability, ready: null })),
+      note: null
     });
     expect(peer.control.requests).toEqual([expect.objectContaining({ method: 'POST', path: '/' })]);
   });

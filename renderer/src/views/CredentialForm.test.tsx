@@ -70,6 +70,8 @@ describe('CredentialForm: adding', () => {
       'Session token (optional)',
       'Region',
       'STS endpoint (optional)',
+      'EC2 endpoint (optional)',
+      'Default block_ip scope (optional)',
       'Secret expires on (optional)'
     ]);
     await user.type(within(dialog).getByLabelText('Region'), 'eu-west-1');
