@@ -126,6 +126,8 @@ export interface GooglePeer extends Peer {
   answers: string[];
   /** Every authorized API call: the path and the scopes of the token it carried (least-privilege checks). */
   apiCalls: { method: string; path: string; scopes: string[]; subject: string | null }[];
+  /** Every generateAccessToken that issued a token: the account, the scopes and the lifetime asked for. */
+  impersonations: { serviceAccount: string; scopes: string[]; lifetime: string | null }[];
   /** When set, error descriptions quote this text (a peer that echoes a secret back). */
   echo: { text: string | null };
   /** Creates a service account with a fresh key; returns the key file exactly as the Cloud console hands it out. */
@@ -205,6 +207,7 @@ export async function startGooglePeer(opts: PeerOptions = {}): Promise<GooglePee
     tokens: new Map<string, IssuedToken>(),
     answers: [] as string[],
     apiCalls: [] as GooglePeer['apiCalls'],
+    impersonations: [] as GooglePeer['impersonations'],
     echo: { text: null as string | null },
     idp: { token: null as string | null, format: 'text' as 'text' | 'json' }
   };
@@ -394,7 +397,16 @@ export async function startGooglePeer(opts: PeerOptions = {}): Promise<GooglePee
       }
       const scopes = Array.isArray(body.scope) ? body.scope.filter((s): s is string => typeof s === 'string') : [];
       if (scopes.length === 0) return apiError(ctx, res, state, 400, 'INVALID_ARGUMENT', 'Scope required.', 'badRequest');
-      const { token, lifetime } = issue({ principal: email, subject: null, scopes: new Set(scopes) });
+      // `lifetime` ("900s"), at most one hour as Google allows without the org policy that extends it.
+      const asked = typeof body.lifetime === 'string' ? /^(\d{1,5})s$/.exec(body.lifetime) : null;
+      if (body.lifetime !== undefined && (!asked || Number(asked[1]) < 1 || Number(asked[1]) > 3600))
+        return apiError(ctx, res, state, 400, 'INVALID_ARGUMENT', 'Invalid value for lifetime.', 'badRequest');
+      state.impersonations.push({
+        serviceAccount: email,
+        scopes: [...scopes],
+        lifetime: typeof body.lifetime === 'string' ? body.lifetime : null
+      });
+      const { token, lifetime } = issue({ principal: email, subject: null, scopes: new Set(scopes) }, asked ? Number(asked[1]) : 3599);
       ctx.json(res, 200, { accessToken: token, expireTime: new Date((nowSeconds() + lifetime) * 1000).toISOString() });
     }
   });
@@ -554,6 +566,7 @@ export async function startGooglePeer(opts: PeerOptions = {}): Promise<GooglePee
       peer.reset();
       state.answers.length = 0;
       state.apiCalls.length = 0;
+      state.impersonations.length = 0;
       state.idp.token = null;
       state.idp.format = 'text';
       state.echo.text = null;

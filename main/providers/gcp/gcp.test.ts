@@ -9,6 +9,7 @@ import type { KeydeskApp } from '../../app.ts';
 import { isKeydeskError } from '../../errors.ts';
 import { keychainVault, type TempVault } from '../../testing/fixtures.ts';
 import { READ_ONLY_SCOPE } from './plugin.ts';
+import type { Observed } from '../plugin.ts';
 
 let g: GooglePeer;
 let decoy: GooglePeer;
@@ -71,7 +72,17 @@ describe('gcp service_account_key', () => {
       project_number: '314159265358',
       project_name: 'SOC production'
     });
-    expect(g.control.requests.map((q) => `${q.method} ${q.path}`)).toEqual(['POST /token', 'GET /v1/projects/soc-prod']);
+    // Then readiness: projects.testIamPermissions (this peer has no Compute, so it is unknown here).
+    expect(g.control.requests.map((q) => `${q.method} ${q.path}`)).toEqual([
+      'POST /token',
+      'GET /v1/projects/soc-prod',
+      'POST /v1/projects/soc-prod:testIamPermissions'
+    ]);
+    expect((r.credential.observed as Observed).readiness?.map((x) => [x.capability, x.ready])).toEqual([
+      ['isolate', null],
+      ['block_ip', null],
+      ['power', null]
+    ]);
     // Least privilege: validation reads with the read-only Cloud Platform scope.
     expect(g.apiCalls).toEqual([{ method: 'GET', path: '/v1/projects/soc-prod', scopes: [READ_ONLY_SCOPE], subject: null }]);
     expect(a.audit.list().filter((e) => e.action === 'credential.validate')).toEqual([
@@ -216,7 +227,8 @@ describe('gcp external_account (workload identity federation)', () => {
       'GET /idp/token',
       'POST /v1/token',
       `POST /v1/projects/-/serviceAccounts/${impersonated}:generateAccessToken`,
-      'GET /v1/projects/314159265358'
+      'GET /v1/projects/314159265358',
+      'POST /v1/projects/soc-prod:testIamPermissions'
     ]);
     expect(g.apiCalls.at(-1)).toMatchObject({ path: '/v1/projects/314159265358', scopes: [READ_ONLY_SCOPE] });
   });

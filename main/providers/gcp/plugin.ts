@@ -1,9 +1,16 @@
 import { malformed, ok, outcome, unavailable } from '../outcome.ts';
-import { joinUrl } from '../answers.ts';
-import type { Observed, ValidationPlugin, ValidateContext, ValidationOutcome } from '../plugin.ts';
+import { joinUrl, parseJson, readText } from '../answers.ts';
+import type { CapabilityReadiness, Observed, ValidationPlugin, ValidateContext, ValidationOutcome } from '../plugin.ts';
 import { jsonField } from '../spec.ts';
-import { externalAccountToken, googleApiError, googleGet, serviceAccountToken, type ServiceAccountKey } from './google-auth.ts';
-import { gcpSpec } from './spec.ts';
+import {
+  externalAccountToken,
+  googleApiError,
+  googleGet,
+  serviceAccountToken,
+  transportOutcome,
+  type ServiceAccountKey
+} from './google-auth.ts';
+import { GCP_CAPABILITY_PERMISSIONS, gcpSpec } from './spec.ts';
 
 /**
  * Google Cloud: a token (service account key: the JWT bearer grant; workload identity federation: STS token
@@ -64,6 +71,36 @@ async function lookupProject(
   };
 }
 
+/**
+ * Readiness from Google's own answer: Cloud Resource Manager projects.testIamPermissions on the credential's project
+ * with the union of the capabilities' permissions (it answers the subset held). Any failure → ready: null, saying why.
+ */
+export async function readiness(ctx: ValidateContext, base: string, project: string, token: string): Promise<CapabilityReadiness[]> {
+  const ids = Object.keys(GCP_CAPABILITY_PERMISSIONS) as (keyof typeof GCP_CAPABILITY_PERMISSIONS)[];
+  const asked = [...new Set(ids.flatMap((id) => GCP_CAPABILITY_PERMISSIONS[id]))].sort();
+  const unknown = (note: string): CapabilityReadiness[] => ids.map((capability) => ({ capability, ready: null, missing: [], note }));
+  let held: Set<string>;
+  try {
+    const res = await ctx.http(joinUrl(base, `/v1/projects/${encodeURIComponent(project)}:testIamPermissions`), {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, accept: 'application/json', 'content-type': 'application/json' },
+      body: JSON.stringify({ permissions: asked })
+    });
+    const body = parseJson(await readText(res)) as { permissions?: unknown } | undefined;
+    if (res.status !== 200 || !body || typeof body !== 'object')
+      return unknown(`projects.testIamPermissions on ${project} answered HTTP ${res.status}; readiness is unknown.`);
+    held = new Set(Array.isArray(body.permissions) ? body.permissions.filter((p): p is string => typeof p === 'string') : []);
+  } catch (e) {
+    return unknown(
+      `projects.testIamPermissions on ${project} did not answer (${transportOutcome(e).error?.code ?? 'error'}); readiness is unknown.`
+    );
+  }
+  return ids.map((capability) => {
+    const missing = GCP_CAPABILITY_PERMISSIONS[capability].filter((p) => !held.has(p));
+    return { capability, ready: missing.length === 0, missing, note: `From projects.testIamPermissions on ${project}.` };
+  });
+}
+
 function projectIdentity(p: Project): Record<string, string> {
   return {
     project_id: p.projectId,
@@ -87,9 +124,13 @@ async function validateServiceAccountKey(ctx: ValidateContext): Promise<Validati
   };
   const token = await serviceAccountToken(ctx.http, key, [READ_ONLY_SCOPE], { tokenUrl: ctx.credential.fields.token_url });
   if (!token.ok) return { ...token.outcome, observed: { identity } };
-  const found = await lookupProject(ctx, ctx.credential.fields.api_base_url ?? CRM_BASE, key.project_id, token.accessToken);
+  const base = ctx.credential.fields.api_base_url ?? CRM_BASE;
+  const found = await lookupProject(ctx, base, key.project_id, token.accessToken);
   if ('outcome' in found) return { ...found.outcome, observed: { identity: { ...identity, project_id: key.project_id } } };
-  return ok({ identity: { ...identity, ...projectIdentity(found.project) } });
+  return ok({
+    identity: { ...identity, ...projectIdentity(found.project) },
+    readiness: await readiness(ctx, base, found.project.projectId, token.accessToken)
+  });
 }
 
 /** The project a federation configuration belongs to: the workforce pool's user project, or the number in the audience. */
@@ -114,9 +155,13 @@ async function validateExternalAccount(ctx: ValidateContext): Promise<Validation
   if (!token.ok) return { ...token.outcome, observed: observed() };
   const project = externalAccountProject(config);
   if (!project) return ok(observed({ project_lookup: 'skipped: the configuration names no project' }));
-  const found = await lookupProject(ctx, ctx.credential.fields.api_base_url ?? CRM_BASE, project, token.accessToken);
+  const base = ctx.credential.fields.api_base_url ?? CRM_BASE;
+  const found = await lookupProject(ctx, base, project, token.accessToken);
   if ('outcome' in found) return { ...found.outcome, observed: observed() };
-  return ok(observed(projectIdentity(found.project)));
+  return ok({
+    ...observed(projectIdentity(found.project)),
+    readiness: await readiness(ctx, base, found.project.projectId, token.accessToken)
+  });
 }
 
 export const plugin: ValidationPlugin = {
