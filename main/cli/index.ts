@@ -27,7 +27,7 @@ export const COMMAND_GROUPS: readonly CommandGroup[] = [
   },
   { commands: ['audit'], load: () => import('./commands/audit.ts').then((m) => m.registerAuditCommands) },
   {
-    commands: ['validate', 'permissions', 'providers'],
+    commands: ['validate', 'readiness', 'permissions', 'providers'],
     load: () => import('./commands/providers.ts').then((m) => m.registerProviderCommands)
   },
   {

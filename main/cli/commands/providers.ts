@@ -1,17 +1,21 @@
 import type { Command } from '../program.ts';
-import type { ValidationProgress } from '../../../preload/contract.ts';
+import type { CredentialView, ValidationProgress } from '../../../preload/contract.ts';
 import type { KeydeskApp } from '../../app.ts';
+import type { KeydeskCore } from '../../core.ts';
 import { lifecycleOf, readinessOf, suggestionsOf } from '../../credentials/lifecycle.ts';
 import { MAX_CONCURRENCY, type ValidationResult, type ValidationRun } from '../../credentials/validation.ts';
 import { KeydeskError } from '../../errors.ts';
+import { printable } from '../../text.ts';
+import { CAPABILITIES } from '../../providers/capabilities.ts';
 import { MAX_TIMEOUT_MS, MIN_TIMEOUT_MS } from '../../providers/call.ts';
 import type { ProviderRegistry } from '../../providers/registry.ts';
 import type { ProviderSpec } from '../../providers/spec.ts';
 import type { CliContext } from '../context.ts';
-import { table } from '../format.ts';
+import { relativeTime, table } from '../format.ts';
 
 /**
- * `keydesk validate NAME|ID`, `keydesk validate --all`, `keydesk permissions PROVIDER`, `keydesk providers`.
+ * `keydesk validate NAME|ID`, `keydesk validate --all`, `keydesk readiness [NAME|ID]`, `keydesk permissions PROVIDER`,
+ * `keydesk providers`.
  *
  * Exit codes of validate: 0 when the run completed (whatever the credentials' statuses: the table and --json say
  * them); 1 when the run could not complete (vault locked, key rotated, cancelled) — or, with --strict, when any
@@ -104,6 +108,32 @@ export function progressPrinter(write: (s: string) => void, tty: boolean): (p: V
       );
     }
   };
+}
+
+/** One row per capability of each credential that has capabilities: what the provider last said it may do. */
+export function renderReadiness(creds: readonly CredentialView[], now: Date): string {
+  const rows: string[][] = [];
+  const notes: string[] = [];
+  for (const c of creds) {
+    if (c.readiness.lines.length === 0 && c.readiness.note) notes.push(`${c.name}: ${c.readiness.note}`);
+    for (const l of c.readiness.lines) {
+      const state = l.ready === true ? 'ready' : l.ready === false ? 'not ready' : 'unknown';
+      const detail = [l.missing.length ? `missing ${l.missing.join(', ')}` : '', l.note ?? ''].filter(Boolean).join('; ');
+      rows.push([c.name, c.provider, l.capability, state, c.checkedAt ? relativeTime(c.checkedAt, now) : 'never', detail]);
+    }
+  }
+  if (rows.length === 0 && notes.length === 0) return 'No credentials yet.\n';
+  return (
+    (rows.length ? table(['CREDENTIAL', 'PROVIDER', 'CAPABILITY', 'READINESS', 'CHECKED', 'DETAIL'], rows) : '') +
+    (notes.length ? `${rows.length ? '\n' : ''}${notes.join('\n')}\n` : '') +
+    (rows.some((r) => r[4] === 'never')
+      ? '\nReadiness comes from the provider when a credential is validated: keydesk readiness --check asks it now.\n'
+      : '')
+  );
+}
+
+function readinessJson(c: CredentialView) {
+  return { id: c.id, name: c.name, provider: c.provider, mode: c.mode, status: c.status, checkedAt: c.checkedAt, readiness: c.readiness };
 }
 
 function permissionsJson(providers: ProviderRegistry, spec: ProviderSpec) {
@@ -211,6 +241,47 @@ export function registerProviderCommands(program: Command, ctx: CliContext): voi
       );
       const notOk = run.results.some((r) => !r.recorded || r.credential.status !== 'ok');
       if (run.stopped || (opts.strict && notOk)) ctx.exitCode = 1;
+    });
+
+  program
+    .command('readiness')
+    .argument('[credential]', 'name or id (default: every credential)')
+    .description('what each credential may do, per capability: ready, missing PERMISSION, or unknown — as its provider last said')
+    .option('--capability <id>', 'only this capability (e.g. isolate): which credentials can do it')
+    .option('--check', 'validate first, so the provider answers now (needs the key)')
+    .addHelpText(
+      'after',
+      '\nReadiness is computed from the provider’s answer at validation (EC2 DryRun, GCP testIamPermissions, Azure Microsoft.Authorization/permissions), never from what was typed. Without --check it is read offline.'
+    )
+    .action(async (ref: string | undefined, opts: { capability?: string; check?: boolean }, cmd: Command) => {
+      if (opts.capability !== undefined && !Object.hasOwn(CAPABILITIES, opts.capability))
+        throw new KeydeskError(
+          'INPUT_INVALID',
+          `Unknown capability "${printable(opts.capability)}": one of ${Object.keys(CAPABILITIES).join(', ')}.`
+        );
+      let app: KeydeskCore;
+      if (opts.check) {
+        const full = await ctx.open(cmd);
+        const refs = ref === undefined ? undefined : [full.credentials.get(ref).id];
+        await ctx.unlock(full, 'Checking readiness');
+        const onProgress = !ctx.json(cmd) || ctx.io.isTTY ? progressPrinter((s) => ctx.io.stderr(s), ctx.io.isTTY) : undefined;
+        const run = await full.validation.validateAll({ ...(refs ? { refs } : {}), ...(onProgress ? { onProgress } : {}) });
+        if (run.stopped) throw new KeydeskError(run.stopped.code, run.stopped.message);
+        app = full;
+      } else app = ctx.inspect(cmd);
+      const now = app.vault.clock.now();
+      const list = (ref === undefined ? app.credentials.list() : [app.credentials.get(ref)]).map((c) => app.credentials.view(c, now));
+      const shown = opts.capability
+        ? list
+            .map((c) => ({
+              ...c,
+              readiness: { ...c.readiness, note: null, lines: c.readiness.lines.filter((l) => l.capability === opts.capability) }
+            }))
+            .filter((c) => c.readiness.lines.length > 0)
+        : list;
+      ctx.print(cmd, { credentials: shown.map(readinessJson) }, () =>
+        shown.length === 0 && opts.capability ? `No credential can ${opts.capability}.\n` : renderReadiness(shown, now)
+      );
     });
 
   program
