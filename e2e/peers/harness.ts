@@ -18,6 +18,8 @@ export interface RecordedRequest {
   method: string;
   path: string;
   at: number;
+  /** How long the peer took to answer (latency included), once it has (benchmarks sum these as the provider's time). */
+  ms?: number;
 }
 
 export interface PeerControl {
@@ -111,7 +113,10 @@ export async function startPeer(handler: PeerHandler, opts: PeerOptions = {}): P
       hanging.delete(res);
     });
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
-    control.requests.push({ method: req.method ?? 'GET', path: url.pathname, at: Date.now() });
+    const recorded: RecordedRequest = { method: req.method ?? 'GET', path: url.pathname, at: Date.now() };
+    control.requests.push(recorded);
+    const started = performance.now();
+    res.on('finish', () => (recorded.ms = performance.now() - started));
     try {
       const body = await readBody(req);
       if (control.latencyMs > 0) await new Promise((r) => setTimeout(r, control.latencyMs));
