@@ -10,5 +10,7 @@ export const keys = {
   executions: (credentialId?: string) => (credentialId ? (['executions', credentialId] as const) : (['executions'] as const)),
   execution: (id: string) => ['execution', id] as const,
   capabilities: ['capabilities'] as const,
+  /** Under credentials: a credential added, removed or re-checked changes which one a target picks. */
+  pick: (capability: string, target: string) => ['credentials', 'pick', capability, target] as const,
   prompts: ['prompts'] as const
 };

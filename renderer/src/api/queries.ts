@@ -129,7 +129,18 @@ export function useRun() {
 
 export function useRevert() {
   const invalidate = useInvalidateAll();
-  return useMutation({ mutationFn: (id: string) => call('executions.revert', { id }), onSettled: invalidate });
+  return useMutation({ mutationFn: (i: ChannelInput<'executions.revert'>) => call('executions.revert', i), onSettled: invalidate });
+}
+
+/** Which credential a resource capability would run with on `target` (null: nothing to ask yet). */
+export function usePickCredential(capability: string, target: string | null) {
+  return useQuery({
+    queryKey: keys.pick(capability, target ?? ''),
+    queryFn: () => call('executions.pickCredential', { capability, target: target ?? '' }),
+    enabled: target !== null,
+    retry: false,
+    staleTime: 5_000
+  });
 }
 
 export function usePrompts() {

@@ -63,7 +63,7 @@ describe('Executions: the Run form takes its capabilities from the catalog', () 
     expect(within(form).getByLabelText('Resource id')).toBeDefined();
     expect(within(form).queryByLabelText(/Protected/)).toBeNull();
     const credential = within(form).getByLabelText<HTMLSelectElement>('Credential');
-    await waitFor(() => expect(options(credential).map(([, text]) => text)).toEqual(['Choose…', 'VPS fleet']));
+    await waitFor(() => expect(options(credential).map(([, text]) => text)).toEqual(['The one the target’s account picks', 'VPS fleet']));
   });
 
   it('a run main refuses shows the field’s message inline, and nothing runs', async () => {
@@ -81,5 +81,73 @@ describe('Executions: the Run form takes its capabilities from the catalog', () 
     const message = document.getElementById(target.getAttribute('aria-describedby') ?? '');
     expect(message?.textContent).toBe('Is not a domain name (no spaces, @, /, :, wildcards or other punctuation)');
     expect(await kd.call('executions.list')).toEqual([]);
+  });
+});
+
+describe('Executions: a resource action asks its provider’s way and is confirmed', () => {
+  const aws = (kdCanary: string) => ({
+    name: 'AWS prod',
+    provider: 'aws',
+    mode: 'access_key',
+    values: {
+      access_key_id: 'AKIAIOSFODNN7EXAMPLE',
+      secret_access_key: `sk_${kdCanary}_0123456789abcdef0123456789`,
+      region: 'us-east-1',
+      // Nothing listens here: a run that gets as far as EC2 fails at once, unreachable.
+      ec2_endpoint: 'http://127.0.0.1:9',
+      sts_endpoint: 'http://127.0.0.1:9'
+    }
+  });
+
+  it('names the credential the target picks and its health; a named credential gives the target its label and options', async () => {
+    const kd = await startKeydesk();
+    await kd.call('credentials.add', aws(kd.canary));
+    const user = userEvent.setup();
+    renderInWindow(<ExecutionsView />);
+    await user.selectOptions(await capabilitySelect(), 'Isolate a host');
+    const form = runForm();
+    // Before a target: every provider that can run it says how it names a host.
+    expect(within(form).getByLabelText('Resource id').getAttribute('aria-describedby')).toBeTruthy();
+    expect(form.textContent).toContain('Amazon Web Services: EC2 instance id or ARN (i-0123456789abcdef0)');
+    await user.type(within(form).getByLabelText('Resource id'), 'i-0abc1234def567890');
+    const using = await within(form).findByRole('status', { name: 'Credential this run will use' });
+    await waitFor(() => expect(using.textContent).toContain('Runs with AWS prod (aws)'));
+    expect(using.textContent).toMatch(/Unknown — readiness unknown \(Not validated yet\.\)/);
+    expect(within(form).getByLabelText('EC2 instance id or ARN')).toBeDefined();
+    expect(within(form).getByLabelText<HTMLInputElement>('Cut existing connections').checked).toBe(true);
+  });
+
+  it('isolate asks first, naming target, credential and reason: Cancel runs nothing; confirming runs with the options chosen', async () => {
+    const kd = await startKeydesk();
+    const cred = await kd.call('credentials.add', aws(kd.canary));
+    const user = userEvent.setup();
+    renderInWindow(<ExecutionsView />);
+    await user.selectOptions(await capabilitySelect(), 'Isolate a host');
+    const form = runForm();
+    await user.selectOptions(within(form).getByLabelText('Credential'), 'AWS prod');
+    await user.type(within(form).getByLabelText('EC2 instance id or ARN'), 'i-0abc1234def567890');
+    await user.click(within(form).getByLabelText('Cut existing connections'));
+    await user.type(within(form).getByLabelText(/^Reason/), 'INC-9 beacon');
+    await user.click(within(form).getByRole('button', { name: 'Run' }));
+    const confirm = await screen.findByRole('dialog', { name: 'Isolate a host: i-0abc1234def567890?' });
+    expect(confirm.textContent).toContain('AWS prod');
+    expect(confirm.textContent).toContain('INC-9 beacon');
+    expect(confirm.textContent).toMatch(/Cut existing connectionsno/);
+    await user.click(within(confirm).getByRole('button', { name: 'Cancel' }));
+    expect(await kd.call('executions.list')).toEqual([]);
+
+    await user.click(within(form).getByRole('button', { name: 'Run' }));
+    await user.click(
+      within(await screen.findByRole('dialog', { name: /^Isolate a host:/ })).getByRole('button', { name: 'Isolate a host' })
+    );
+    await waitFor(async () => expect(await kd.call('executions.list')).toHaveLength(1));
+    const [ran] = await kd.call('executions.list');
+    expect(ran).toMatchObject({
+      capability: 'isolate',
+      target: 'i-0abc1234def567890',
+      credentialId: cred.id,
+      options: { cut_connections: false }
+    });
+    expect(document.body.innerHTML).not.toContain(kd.canary);
   });
 });

@@ -1,20 +1,14 @@
-import { useMemo, useState, type FormEvent } from 'react';
-import type { CapabilityShapeView, ExecutionView } from '../../../preload/contract.ts';
+import { Fragment, useState } from 'react';
+import type { ExecutionView } from '../../../preload/contract.ts';
 import { isCallError, messageOf } from '../api/client.ts';
-import { useCapabilities, useCredentials, useExecutions, useProviders, useRevert, useRun } from '../api/queries.ts';
+import { useExecutions, useRevert } from '../api/queries.ts';
 import { useRoute } from '../app/route.tsx';
 import { Dialog } from '../components/Dialog.tsx';
 import { ExecutionStatus } from '../components/ExecutionStatus.tsx';
 import { EmptyState, Notice } from '../components/Notice.tsx';
 import { useNow } from '../components/useNow.ts';
 import { dateTime, readableTimes, relative } from '../format.ts';
-
-const TARGET_LABEL: Record<CapabilityShapeView['target'], string> = {
-  email: 'Target email address',
-  domain: 'Domain to block',
-  resource: 'Resource id',
-  ip: 'IP address'
-};
+import { RunForm } from './RunForm.tsx';
 
 export function ExecutionsView() {
   const { locked, requestUnlock } = useRoute();
@@ -97,161 +91,42 @@ export function ExecutionsView() {
   );
 }
 
-function RunForm({ onRan }: { onRan: (r: ExecutionView) => void }) {
-  const caps = useCapabilities();
-  const creds = useCredentials();
-  const providers = useProviders();
-  const run = useRun();
-  const [chosen, setChosen] = useState<string | null>(null);
-  // The capabilities and their names come from the catalog; until the analyst picks one, the first it lists.
-  const shape = caps.data?.find((c) => c.id === chosen) ?? caps.data?.[0];
-  const capability = shape?.id ?? '';
-  const [target, setTarget] = useState('');
-  const [host, setHost] = useState('');
-  const [credential, setCredential] = useState('');
-  const [reason, setReason] = useState('');
-  const resourceCreds = useMemo(
-    () =>
-      (creds.data ?? []).filter((c) =>
-        providers.data
-          ?.find((p) => p.id === c.provider)
-          ?.capabilities.some((x) => x.id === capability && (x.modes === null || x.modes.includes(c.mode)))
-      ),
-    [creds.data, providers.data, capability]
-  );
-  const errs = isCallError(run.error) ? run.error.fields : {};
-  const hostError = errs.host ?? errs.host_email ?? errs.host_domain;
-  const submit = (e: FormEvent) => {
-    e.preventDefault();
-    if (!capability) return;
-    const h = host.trim();
-    run.mutate(
-      {
-        capability,
-        target,
-        reason,
-        ...(shape && shape.host !== 'none' && h ? (h.includes('@') ? { hostEmail: h } : { hostDomain: h }) : {}),
-        ...(shape?.host === 'none' && credential ? { credential } : {})
-      },
-      {
-        onSuccess: (r) => {
-          setTarget('');
-          setReason('');
-          onRan(r);
-        }
-      }
-    );
-  };
-  const hostLabel =
-    shape?.host === 'email'
-      ? 'Protected mailbox'
-      : shape?.host === 'optional'
-        ? 'Protected domain (optional)'
-        : 'Protected mailbox or domain';
-  return (
-    <form className="card" onSubmit={submit} noValidate aria-labelledby="run-title">
-      <h2 id="run-title">Run an action</h2>
-      <div className="grid-2">
-        <div className="field">
-          <label htmlFor="run-cap">Capability</label>
-          <select id="run-cap" value={capability} onChange={(e) => setChosen(e.target.value)} disabled={!caps.data?.length}>
-            {(caps.data ?? []).map((c) => (
-              <option key={c.id} value={c.id}>
-                {c.label}
-              </option>
-            ))}
-          </select>
-        </div>
-        <RunField
-          id="run-target"
-          label={shape ? TARGET_LABEL[shape.target] : 'Target'}
-          value={target}
-          onChange={setTarget}
-          error={errs.target}
-        />
-        {shape && shape.host !== 'none' ? (
-          <RunField
-            id="run-host"
-            label={hostLabel}
-            value={host}
-            onChange={setHost}
-            error={hostError}
-            help="The tenant to act in: the action runs with the credential bound to this domain."
-          />
-        ) : (
-          <div className="field">
-            <label htmlFor="run-cred">Credential</label>
-            <select
-              id="run-cred"
-              value={credential}
-              onChange={(e) => setCredential(e.target.value)}
-              aria-invalid={errs.credential ? true : undefined}
-              aria-describedby={errs.credential ? 'run-cred-err' : undefined}
-            >
-              <option value="">Choose…</option>
-              {resourceCreds.map((c) => (
-                <option key={c.id} value={c.id}>
-                  {c.name}
-                </option>
-              ))}
-            </select>
-            {errs.credential ? (
-              <p id="run-cred-err" className="field-error">
-                {errs.credential}
-              </p>
-            ) : null}
-          </div>
-        )}
-        <RunField id="run-reason" label="Reason (goes to the audit log)" value={reason} onChange={setReason} error={errs.reason} />
-      </div>
-      {caps.isError ? <Notice kind="error">{messageOf(caps.error)}</Notice> : null}
-      {run.error ? <Notice kind="error">{messageOf(run.error)}</Notice> : null}
-      <div className="actions">
-        <button type="submit" className="primary" disabled={run.isPending || !capability}>
-          {run.isPending ? 'Running…' : 'Run'}
-        </button>
-      </div>
-    </form>
-  );
+/** A captured value as one readable line: strings as they are, lists joined, anything nested as compact JSON. */
+function shown(v: unknown): string {
+  if (typeof v === 'string') return v;
+  if (Array.isArray(v) && v.every((x) => typeof x === 'string')) return v.length ? v.join(', ') : '(none)';
+  return JSON.stringify(v);
 }
 
-function RunField(props: {
-  id: string;
-  label: string;
-  value: string;
-  onChange: (v: string) => void;
-  error?: string | undefined;
-  help?: string;
-}) {
-  const describedBy = [props.error ? `${props.id}-err` : '', props.help ? `${props.id}-help` : ''].filter(Boolean).join(' ') || undefined;
+function Facts({ title, facts }: { title: string; facts: Record<string, unknown> }) {
+  const entries = Object.entries(facts);
   return (
-    <div className="field">
-      <label htmlFor={props.id}>{props.label}</label>
-      <input
-        id={props.id}
-        type="text"
-        value={props.value}
-        onChange={(e) => props.onChange(e.target.value)}
-        aria-invalid={props.error ? true : undefined}
-        aria-describedby={describedBy}
-      />
-      {props.help ? (
-        <p id={`${props.id}-help`} className="help">
-          {props.help}
-        </p>
-      ) : null}
-      {props.error ? (
-        <p id={`${props.id}-err`} className="field-error">
-          {props.error}
-        </p>
-      ) : null}
-    </div>
+    <section className="facts" aria-label={title}>
+      <h4>{title}</h4>
+      {entries.length ? (
+        <dl className="pairs">
+          {entries.map(([k, v]) => (
+            <Fragment key={k}>
+              <dt>{k.replace(/_/g, ' ')}</dt>
+              <dd>
+                <code>{shown(v)}</code>
+              </dd>
+            </Fragment>
+          ))}
+        </dl>
+      ) : (
+        <p className="muted">Nothing recorded.</p>
+      )}
+    </section>
   );
 }
 
 export function RunDetail({ run, locked, onClose }: { run: ExecutionView; locked: boolean; onClose: () => void }) {
   const revert = useRevert();
   const now = useNow();
+  const [forcing, setForcing] = useState(false);
+  const drift = isCallError(revert.error, 'REVERT_DRIFT') ? revert.error : null;
+  const options = Object.entries(run.options);
   return (
     <Dialog title={`${run.capability} → ${run.target}`} onClose={onClose} wide>
       <dl className="pairs">
@@ -274,8 +149,26 @@ export function RunDetail({ run, locked, onClose }: { run: ExecutionView; locked
           {run.credentialName}
           {run.boundDomain ? <span className="muted"> (bound to {run.boundDomain})</span> : null}
         </dd>
-        <dt>Host</dt>
-        <dd>{run.hostEmail ?? run.hostDomain ?? '—'}</dd>
+        {run.hostEmail || run.hostDomain ? (
+          <>
+            <dt>Host</dt>
+            <dd>{run.hostEmail ?? run.hostDomain}</dd>
+          </>
+        ) : null}
+        {run.scope ? (
+          <>
+            <dt>Scope</dt>
+            <dd>
+              <code>{run.scope}</code>
+            </dd>
+          </>
+        ) : null}
+        {options.length ? (
+          <>
+            <dt>Options</dt>
+            <dd>{options.map(([k, v]) => `${k.replace(/_/g, ' ')}: ${v ? 'yes' : 'no'}`).join('; ')}</dd>
+          </>
+        ) : null}
         <dt>Reason</dt>
         <dd>{run.reason}</dd>
         <dt>Who</dt>
@@ -299,6 +192,12 @@ export function RunDetail({ run, locked, onClose }: { run: ExecutionView; locked
           <code>{run.id}</code>
         </dd>
       </dl>
+      {run.revertContext || run.result?.details ? (
+        <div className="grid-2 before-after">
+          <Facts title="Before (captured before any change; what revert restores)" facts={run.revertContext ?? {}} />
+          <Facts title="After (what the run did)" facts={run.result?.details ?? {}} />
+        </div>
+      ) : null}
       <h3>Step log</h3>
       <ol className="steps">
         {run.steps.map((s, i) => (
@@ -310,10 +209,21 @@ export function RunDetail({ run, locked, onClose }: { run: ExecutionView; locked
           </li>
         ))}
       </ol>
-      {revert.error ? <Notice kind="error">{messageOf(revert.error)}</Notice> : null}
+      {drift ? (
+        <Notice kind="warning">
+          {drift.message.replace(/ Check the resource; to revert anyway:.*$/, '')} Check the resource; if it must go back as it was, Revert
+          anyway overwrites that change.
+        </Notice>
+      ) : revert.error ? (
+        <Notice kind="error">{messageOf(revert.error)}</Notice>
+      ) : null}
       <div className="actions">
-        {run.revertible && !locked ? (
-          <button type="button" className="danger-outline" disabled={revert.isPending} onClick={() => revert.mutate(run.id)}>
+        {run.revertible && !locked && drift ? (
+          <button type="button" className="danger" disabled={revert.isPending} onClick={() => setForcing(true)}>
+            Revert anyway…
+          </button>
+        ) : run.revertible && !locked ? (
+          <button type="button" className="danger-outline" disabled={revert.isPending} onClick={() => revert.mutate({ id: run.id })}>
             {revert.isPending ? 'Reverting…' : run.status === 'revert_failed' ? 'Retry the revert' : 'Revert'}
           </button>
         ) : null}
@@ -321,6 +231,25 @@ export function RunDetail({ run, locked, onClose }: { run: ExecutionView; locked
           Close
         </button>
       </div>
+      {forcing && drift ? (
+        <Dialog title={`Revert ${run.capability} on ${run.target} anyway?`} onClose={() => setForcing(false)}>
+          <p>{drift.message.replace(/ Check the resource; to revert anyway:.*$/, '')}</p>
+          <p>Reverting anyway puts back what this run captured before it acted, over the change made since.</p>
+          <div className="actions">
+            <button type="button" data-autofocus onClick={() => setForcing(false)}>
+              Cancel
+            </button>
+            <button
+              type="button"
+              className="danger"
+              disabled={revert.isPending}
+              onClick={() => revert.mutate({ id: run.id, force: true }, { onSettled: () => setForcing(false) })}
+            >
+              {revert.isPending ? 'Reverting…' : 'Revert anyway'}
+            </button>
+          </div>
+        </Dialog>
+      ) : null}
     </Dialog>
   );
 }
