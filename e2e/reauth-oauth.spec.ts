@@ -63,10 +63,7 @@ test('expired OAuth credential → the banner → one click → sign-in in a sec
   await page.getByLabel(/^Reason/).fill('INC-5150 account takeover');
   await page.getByRole('button', { name: 'Run', exact: true }).click();
   // Disabling a user is destructive: the confirm step names the target first.
-  await page
-    .getByRole('dialog', { name: 'Disable a user: alice@corp.example?' })
-    .getByRole('button', { name: 'Disable a user' })
-    .click();
+  await page.getByRole('dialog', { name: 'Disable a user: alice@corp.example?' }).getByRole('button', { name: 'Disable a user' }).click();
   const detail = page.getByRole('dialog', { name: 'disable_user → alice@corp.example' });
   await expect(detail.getByText('Waiting for re-auth').first()).toBeVisible();
   await detail.getByRole('button', { name: 'Close', exact: true }).last().click();
