@@ -2,12 +2,19 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { bearer, startPeer, type Peer, type PeerContext, type PeerOptions } from './harness.ts';
 import type { AccessTokenClaims, EntraPeer } from './entra.ts';
+import { armResources, type ArmResources } from './arm-resources.ts';
 
 /**
  * A loopback Azure Resource Manager: `GET /subscriptions/{id}?api-version=…`, with the bearer token checked for real
  * against the Entra peer that issued it (signature, audience = this peer, expiry, tenant) and Azure RBAC modelled as
  * the service principals that may read each subscription. Errors in ARM's JSON (`{"error":{"code","message"}}`).
- * Plain HTTP on 127.0.0.1 (the `arm_endpoint` field allows http to loopback). Test support only.
+ * HTTPS on 127.0.0.1 with a server certificate from the Entra peer's test CA (as the real ARM is HTTPS; a test that
+ * trusts the Entra CA trusts this peer too). Test support only.
+ *
+ * Host resources (arm-resources.ts): virtual machines with their instance view and power actions, network interfaces
+ * and network security groups with their security rules, long-running operations polled through
+ * `Azure-AsyncOperation` / `Location`, Azure RBAC as role assignments per service principal (actions / notActions
+ * with wildcards, checked on every call and listed by `Microsoft.Authorization/permissions`).
  */
 
 export interface ArmSubscription {
@@ -19,9 +26,11 @@ export interface ArmSubscription {
   readers: Set<string>;
 }
 
-export interface ArmPeer extends Peer {
+export interface ArmPeer extends Peer, ArmResources {
   subscriptions: Map<string, ArmSubscription>;
   answers: string[];
+  /** Every bearer token presented (canary tests look for them on Keydesk's surfaces). */
+  tokens: Set<string>;
   /** When set, error messages quote this text (a server that echoes something back). */
   echo: { text: string | null };
   addSubscription(s: { tenantId: string; readers?: string[]; displayName?: string; subscriptionId?: string }): ArmSubscription;
@@ -44,8 +53,18 @@ export function armFaultBody(fault: 'rate_limited' | 'server_error'): unknown {
       };
 }
 
+function tlsFrom(entra: EntraPeer): { key: string; cert: string } {
+  const server = entra.ca.issueServer();
+  return { key: server.keyPem, cert: server.certPem };
+}
+
 export async function startArmPeer(entra: EntraPeer, opts: PeerOptions = {}): Promise<ArmPeer> {
-  const state = { subscriptions: new Map<string, ArmSubscription>(), answers: [] as string[], echo: { text: null as string | null } };
+  const state = {
+    subscriptions: new Map<string, ArmSubscription>(),
+    answers: [] as string[],
+    tokens: new Set<string>(),
+    echo: { text: null as string | null }
+  };
   let self = '';
 
   const armError = (
@@ -64,6 +83,7 @@ export async function startArmPeer(entra: EntraPeer, opts: PeerOptions = {}): Pr
   const authenticate = (req: IncomingMessage, res: ServerResponse, ctx: PeerContext): AccessTokenClaims | null => {
     const token = bearer(req);
     const fault = ctx.control.fault;
+    if (token) state.tokens.add(token);
     if (!token) {
       armError(res, ctx, 401, 'AuthenticationFailed', "Authentication failed. The 'Authorization' header is missing.");
       return null;
@@ -84,8 +104,16 @@ export async function startArmPeer(entra: EntraPeer, opts: PeerOptions = {}): Pr
     return claims;
   };
 
+  const resources = armResources({
+    subscriptions: state.subscriptions,
+    armError: (res, ctx, status, code, message, headers) => armError(res, ctx, status, code, message, headers),
+    authenticate: (req, res, ctx) => authenticate(req, res, ctx),
+    self: () => self
+  });
+
   const peer = await startPeer(
-    (req, res, ctx) => {
+    async (req, res, ctx) => {
+      if (await resources.handle(req, res, ctx)) return;
       const m = /^\/subscriptions\/([^/]+)$/.exec(ctx.url.pathname);
       if (!m || req.method !== 'GET')
         return armError(res, ctx, 404, 'NotFound', `The resource path ${ctx.url.pathname} is not supported by this peer.`);
@@ -110,7 +138,10 @@ export async function startArmPeer(entra: EntraPeer, opts: PeerOptions = {}): Pr
           'InvalidAuthenticationTokenTenant',
           `The access token is from the wrong issuer. It must match the tenant associated with this subscription.`
         );
-      if (!sub.readers.has(claims.oid)) {
+      if (
+        !sub.readers.has(claims.oid) &&
+        !resources.api.allowed(claims.oid, 'Microsoft.Resources/subscriptions/read', `/subscriptions/${id}`)
+      ) {
         return armError(
           res,
           ctx,
@@ -130,18 +161,21 @@ export async function startArmPeer(entra: EntraPeer, opts: PeerOptions = {}): Pr
         subscriptionPolicies: { locationPlacementId: 'Public_2014-09-01', quotaId: 'PayAsYouGo_2014-09-01', spendingLimit: 'Off' }
       });
     },
-    { ...opts, faultBody: armFaultBody }
+    { ...opts, tls: opts.tls ?? tlsFrom(entra), faultBody: armFaultBody }
   );
   self = peer.url;
 
   return {
     ...peer,
     ...state,
+    ...resources.api,
     /** Clears faults, the request log, echoes and recorded answers (the configured tenants, keys and users stay). */
     reset() {
       peer.reset();
       state.answers.length = 0;
+      state.tokens.clear();
       state.echo.text = null;
+      resources.resetLog();
     },
     addSubscription({ tenantId, readers = [], displayName, subscriptionId }) {
       const s: ArmSubscription = {

@@ -102,7 +102,11 @@ describe.each(['client_secret', 'certificate'] as const)('azure %s', (mode) => {
     addAzure(a, `az-nodisco-${mode}`, mode);
     await a.validation.validate(`az-nodisco-${mode}`);
     expect(entra.control.requests.map((q) => `${q.method} ${q.path}`)).toEqual([`POST /${tenant.id}/oauth2/v2.0/token`]);
-    expect(arm.control.requests.map((q) => `${q.method} ${q.path}`)).toEqual([`GET /subscriptions/${sub.subscriptionId}`]);
+    // Then the subscription, and the permissions readiness is computed from (one call, at subscription scope).
+    expect(arm.control.requests.map((q) => `${q.method} ${q.path}`)).toEqual([
+      `GET /subscriptions/${sub.subscriptionId}`,
+      `GET /subscriptions/${sub.subscriptionId}/providers/Microsoft.Authorization/permissions`
+    ]);
   });
 
   it('failed: an unknown application (AADSTS700016) and an unknown tenant (AADSTS90002)', async () => {

@@ -1,6 +1,9 @@
 import { malformed, ok, outcome, unavailable } from '../outcome.ts';
 import { joinUrl } from '../answers.ts';
-import type { ValidationPlugin, ValidateContext, ValidationOutcome } from '../plugin.ts';
+import type { CapabilityReadiness, ValidationPlugin, ValidateContext, ValidationOutcome } from '../plugin.ts';
+import { AUTHORIZATION_API, permissionEntries, permitted } from './arm.ts';
+import { parseNsgId } from './ids.ts';
+import { azureSpec } from './spec.ts';
 import { bearerGet, defaultScope, entraClientCredentialsToken, entraCredential, microsoftErrorCode } from './entra.ts';
 
 /**
@@ -49,6 +52,36 @@ export function subscriptionOutcome(
   };
 }
 
+/**
+ * Readiness from Azure's own answer: `GET {scope}/providers/Microsoft.Authorization/permissions` lists the actions
+ * and notActions of every role the service principal holds at the scope (inherited ones included); each capability's
+ * permissions are checked against them. The scope is the resource group of the credential's default block_ip NSG
+ * when it has one (roles are usually granted on a resource group), else the subscription. Any failure → ready: null,
+ * saying why.
+ */
+export async function readiness(ctx: ValidateContext, arm: string, subscriptionId: string, token: string): Promise<CapabilityReadiness[]> {
+  const nsg = ctx.credential.fields.block_scope ? parseNsgId(ctx.credential.fields.block_scope) : null;
+  const scope =
+    nsg && nsg.subscriptionId === subscriptionId.toLowerCase()
+      ? `/subscriptions/${nsg.subscriptionId}/resourceGroups/${nsg.resourceGroup}`
+      : `/subscriptions/${subscriptionId.toLowerCase()}`;
+  const where = nsg && scope.includes('/resourceGroups/') ? `resource group ${nsg.resourceGroup}` : `subscription ${subscriptionId}`;
+  const caps = azureSpec.capabilities;
+  const unknown = (note: string): CapabilityReadiness[] => caps.map((c) => ({ capability: c.id, ready: null, missing: [], note }));
+  const r = await bearerGet(
+    ctx.http,
+    joinUrl(arm, `${scope}/providers/Microsoft.Authorization/permissions?api-version=${AUTHORIZATION_API}`),
+    token
+  );
+  if (r.status === null) return unknown(`Microsoft.Authorization/permissions on ${where} did not answer; readiness is unknown.`);
+  const entries = r.status === 200 ? permissionEntries(r.json) : null;
+  if (!entries) return unknown(`Microsoft.Authorization/permissions on ${where} answered HTTP ${r.status}; readiness is unknown.`);
+  return caps.map((c) => {
+    const missing = c.permissions.filter((p) => !permitted(entries, p));
+    return { capability: c.id, ready: missing.length === 0, missing, note: `From Microsoft.Authorization/permissions on ${where}.` };
+  });
+}
+
 async function validate(ctx: ValidateContext): Promise<ValidationOutcome> {
   const cred = entraCredential(ctx);
   const subscriptionId = ctx.credential.fields.subscription_id;
@@ -79,7 +112,8 @@ async function validate(ctx: ValidateContext): Promise<ValidationOutcome> {
       ...identity,
       ...(s.displayName ? { subscription_name: s.displayName } : {}),
       ...(s.state ? { subscription_state: s.state } : {})
-    }
+    },
+    readiness: await readiness(ctx, arm, subscriptionId, token.accessToken)
   });
 }
 
