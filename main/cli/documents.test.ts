@@ -168,6 +168,16 @@ describe('every keydesk --json document has the contract’s shape', () => {
     await doc(ValidationDoc, ['validate', '--all']);
     await doc(z.strictObject({ providers: z.array(ProviderViewSchema) }), ['providers']);
     await doc(Permissions, ['permissions', 'microsoft_365']);
+    await doc(
+      z.strictObject({
+        credentials: z.array(
+          CredentialViewSchema.pick({ id: true, name: true, provider: true, mode: true, status: true, checkedAt: true }).extend({
+            readiness: ReadinessViewSchema
+          })
+        )
+      }),
+      ['readiness']
+    );
     await doc(Check, ['check']);
     await doc(Verify, ['audit', 'verify']);
     await doc(z.strictObject({ kekVersion: z.number(), rewrapped: z.number() }), ['rotate-key']);

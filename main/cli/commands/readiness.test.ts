@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEc2Peer, type Ec2Peer } from '../../../e2e/peers/ec2.ts';
 import { startHostingerPeer, type HostingerPeer } from '../../../e2e/peers/hostinger.ts';
@@ -116,5 +117,16 @@ describe('keydesk readiness', () => {
     const missing = await kd('--json', 'readiness', 'nope', '--check');
     expect(missing.json<{ error: { code: string } }>().error.code).toBe('NOT_FOUND');
     expect(ec2.calls.length).toBe(calls);
+  });
+});
+
+describe('docs/PERMISSIONS.md', () => {
+  it('is exactly what keydesk permissions --markdown prints from the provider specs (npm run docs:permissions regenerates it)', async () => {
+    const r = await runCli(['permissions', '--markdown']);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain('### `isolate` — Isolate an EC2 instance');
+    expect(r.stdout).toContain('- `compute.networks.updatePolicy`');
+    expect(r.stdout).toContain('- `Microsoft.Network/networkSecurityGroups/join/action`');
+    expect(readFileSync(new URL('../../../docs/PERMISSIONS.md', import.meta.url), 'utf8')).toBe(r.stdout);
   });
 });
