@@ -33,6 +33,11 @@ export interface PeerControl {
   inFlight: number;
   maxInFlight: number;
   requests: RecordedRequest[];
+  /**
+   * A generic fault (hang, server_error, rate_limited, malformed) for the requests it picks, null for the rest: a run
+   * that stops part-way (its second change hangs while the process is killed, or fails). Cleared by reset().
+   */
+  faultWhen: ((r: { method: string; path: string; body: string }) => Fault | null) | null;
 }
 
 export interface PeerContext {
@@ -76,7 +81,8 @@ function freshControl(latencyMs = 0): PeerControl {
     latencyMs,
     inFlight: 0,
     maxInFlight: 0,
-    requests: []
+    requests: [],
+    faultWhen: null
   };
 }
 
@@ -120,7 +126,7 @@ export async function startPeer(handler: PeerHandler, opts: PeerOptions = {}): P
     try {
       const body = await readBody(req);
       if (control.latencyMs > 0) await new Promise((r) => setTimeout(r, control.latencyMs));
-      switch (control.fault) {
+      switch (control.faultWhen?.({ method: recorded.method, path: url.pathname, body }) ?? control.fault) {
         case 'hang':
           hanging.add(res);
           return; // never answers; closed when the client gives up or the peer closes

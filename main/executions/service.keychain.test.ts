@@ -1,13 +1,12 @@
-import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { resolve } from 'node:path';
-import { createInterface } from 'node:readline';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { KeydeskEvents } from '../../preload/contract.ts';
 import { startBlocklistPeer, type BlocklistPeer } from '../../e2e/peers/blocklist.ts';
 import type { KeydeskApp } from '../app.ts';
 import { SAMPLE, keychainVault, manualClock, type TempVault } from '../testing/fixtures.ts';
+import { spawnChild, type Child } from './testing/spawn.ts';
 
-const CHILD = resolve(import.meta.dirname, 'testing/child.ts');
 const HOUR = 3_600_000;
 
 let tv: TempVault;
@@ -356,38 +355,7 @@ describe('re-authentication', () => {
 
 // ---------------------------------------------------------------------------------------------- other processes
 
-interface Child {
-  proc: ChildProcessWithoutNullStreams;
-  lines: string[];
-  waitFor(line: string | RegExp): Promise<void>;
-  exit: Promise<number | null>;
-}
-
-function child(args: string[]): Child {
-  const proc = spawn(process.execPath, [CHILD, tv.path, ...args], { env: process.env });
-  const lines: string[] = [];
-  const waiters: { test: (l: string) => boolean; resolve: () => void }[] = [];
-  createInterface({ input: proc.stdout }).on('line', (l) => {
-    lines.push(l);
-    for (const w of waiters.filter((x) => x.test(l))) w.resolve();
-  });
-  let stderr = '';
-  proc.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  const exit = new Promise<number | null>((r) => proc.on('exit', (code) => r(code)));
-  return {
-    proc,
-    lines,
-    exit,
-    waitFor(line) {
-      const test = (l: string) => (typeof line === 'string' ? l === line : line.test(l));
-      if (lines.some(test)) return Promise.resolve();
-      return new Promise((resolve, reject) => {
-        waiters.push({ test, resolve });
-        void exit.then((code) => reject(new Error(`child exited (${code}) before "${String(line)}": ${stderr}`)));
-      });
-    }
-  };
-}
+const child = (args: string[]): Child => spawnChild(tv.path, args);
 
 describe('two processes', () => {
   it('a run found running at start-up (its process died mid-call) becomes failed, interrupted, effect unknown', async () => {
