@@ -12,7 +12,18 @@ import { assertExecutionIntact, executionIntact, executionMac } from './integrit
 import type { FailureReason } from './lifecycle.ts';
 import { enterWait } from './reauth.ts';
 import type { Recovery } from './recovery.ts';
-import { appendSteps, createRun, getRow, inEffectRow, raisePrompt, storeRevertContext, transition, type ExecutionEvent } from './store.ts';
+import {
+  appendSteps,
+  createRun,
+  getRow,
+  inEffectRow,
+  latestEarlierRun,
+  raisePrompt,
+  storeRevertContext,
+  transition,
+  type ExecutionEvent,
+  type ExecutionRow
+} from './store.ts';
 import { executionView, revertContextOf, type ExecutionView, type StepEntry } from './view.ts';
 import { newId } from '../builtins.ts';
 
@@ -202,6 +213,26 @@ export class Runner {
     return this.execute(id, handler, cutoffMs);
   }
 
+  /**
+   * The record of the latest earlier identical run, when that run stopped part-way after recording it (failed, or
+   * interrupted when its process died) and its row verifies: the prior state it saw is the true one, and what it
+   * created is this run's to keep or undo.
+   */
+  #unfinished(row: ExecutionRow, step: (message: string) => void): JsonObject | null {
+    const prev = latestEarlierRun(this.#core.vault.db, row.dedupe_key, row.id, row.created_at);
+    if (!prev || prev.status !== 'failed' || prev.revert_context === null) return null;
+    if (!executionIntact(this.#core.vault.vaultKey('header_mac'), prev)) {
+      step(
+        `Execution ${prev.id} stopped part-way, but its record was changed in the vault file, so it was not used: check the provider for what that run may have changed.`
+      );
+      return null;
+    }
+    step(
+      `Continues execution ${prev.id}, which stopped part-way (${prev.marker === 'interrupted' ? 'its process stopped mid-call' : (prev.error_code ?? 'failed')}): its record of the prior state is kept, so a revert of this run restores the state before both.`
+    );
+    return revertContextOf(prev);
+  }
+
   /** Executes a run this process has claimed (status running, claimed_by us). */
   async execute(id: string, handler?: CapabilityHandler, cutoffMs = this.#core.cutoffMs): Promise<ExecutionView> {
     this.#core.inFlight.add(id);
@@ -283,7 +314,7 @@ export class Runner {
             });
           });
         },
-        { run: row, previous: row.attempts > 1 ? revertContextOf(row) : null }
+        { run: row, previous: row.attempts > 1 ? revertContextOf(row) : handler.continuesUnfinished ? this.#unfinished(row, step) : null }
       );
       step(`Calling ${row.provider} for ${row.capability} on ${row.target}.`);
       let outcome:

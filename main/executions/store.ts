@@ -456,6 +456,17 @@ export function inEffectRow(db: Db, dedupeKey: string): ExecutionRow | undefined
   ).get(dedupeKey, ...IN_EFFECT_STATUSES) as ExecutionRow | undefined;
 }
 
+/**
+ * The latest earlier run with this dedupe key (same capability, credential, target, host, scope), superseded runs
+ * aside: a run that stopped part-way leaves its record of the prior state here for the next one to continue.
+ */
+export function latestEarlierRun(db: Db, dedupeKey: string, id: string, createdAt: string): ExecutionRow | undefined {
+  return stmt(
+    db,
+    "SELECT * FROM executions WHERE dedupe_key = ? AND id != ? AND created_at <= ? AND (marker IS NULL OR marker != 'superseded') ORDER BY created_at DESC, rowid DESC LIMIT 1"
+  ).get(dedupeKey, id, createdAt) as ExecutionRow | undefined;
+}
+
 /** The runs still waiting on a credential before their deadline, oldest first. */
 export function waitingRuns(
   db: Db,

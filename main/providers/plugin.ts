@@ -100,7 +100,8 @@ export interface ActionContext {
   /**
    * When this run resumes after a re-authentication wait: the revert context an earlier attempt of the same run
    * captured (it may already have changed something — e.g. disabled the user before the provider rejected the next
-   * call — and its record of the prior state is the true one). null on the first attempt.
+   * call — and its record of the prior state is the true one). For a handler that `continuesUnfinished`, on a first
+   * attempt: the record of the earlier identical run that stopped part-way, if the latest one did. null otherwise.
    */
   previousRevertContext: JsonObject | null;
   /** The run this is (its execution id and actor): narrowed provider sessions carry them (session name, tags). */
@@ -174,6 +175,12 @@ export interface CapabilityHandler {
   execute(ctx: ActionContext, input: ActionInput): Promise<ActionResult>;
   /** Undoes it from the revert context, restoring the prior state. */
   revert(ctx: ActionContext, revertContext: JsonObject, input: ActionInput): Promise<RevertResult>;
+  /**
+   * A new run continues an earlier identical run that stopped part-way (failed, or interrupted by a dead process, after
+   * recording its revert context): `previousRevertContext` is that run's record, whose prior state is the true one and
+   * whose created items the new run takes over, so reverting the new run restores the state before both.
+   */
+  continuesUnfinished?: boolean;
 }
 
 export type ProviderCapabilities = Partial<Record<CapabilityId, CapabilityHandler>>;

@@ -1,8 +1,10 @@
 import { EC2Client, StopInstancesCommand } from '@aws-sdk/client-ec2';
+import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startEc2Peer, type Ec2Peer } from '../../../e2e/peers/ec2.ts';
 import { startStsPeer, type StsPeer, type StsUser } from '../../../e2e/peers/sts.ts';
 import type { KeydeskApp } from '../../app.ts';
+import { spawnChild } from '../../executions/testing/spawn.ts';
 import { containsAnyEncoding, keychainVault, type TempVault } from '../../testing/fixtures.ts';
 import { AWS_CAPABILITY_ACTIONS } from './spec.ts';
 
@@ -301,5 +303,115 @@ describe('aws routing and readiness', () => {
       ])
     );
     expect(ec2.calls.every((c) => c.dryRun)).toBe(true); // readiness changes nothing
+  });
+});
+
+describe('aws: a run that stops part-way loses nothing', () => {
+  const action = (name: string) => (r: { body: string }) => new URLSearchParams(r.body).get('Action') === name;
+
+  it('kill -9 between two interfaces: the run is interrupted with the prior groups recorded; running it again finishes, and its revert restores the state before both', async () => {
+    const n = network();
+    const groupsBefore = groupsOf(n.host.instanceId);
+    const aclsBefore = aclState();
+    let modifies = 0;
+    let hanging = false;
+    const isModify = action('ModifyNetworkInterfaceAttribute');
+    ec2.control.faultWhen = (r) => (isModify(r) && ++modifies === 2 ? ((hanging = true), 'hang') : null);
+    const c = spawnChild(tv.path, [
+      'run',
+      JSON.stringify({ capability: 'isolate', target: n.host.instanceId, reason: REASON, credential: 'AWS keys' })
+    ]);
+    await c.waitFor('claimed');
+    while (!hanging) await new Promise((r) => setTimeout(r, 10));
+    c.proc.kill('SIGKILL');
+    await c.exit;
+    ec2.control.faultWhen = null;
+    const q = [...ec2.securityGroups.values()].find((g) => g.groupName === 'keydesk-quarantine')!.groupId;
+    expect(groupsOf(n.host.instanceId)).toEqual([[q], groupsBefore[1]]); // one interface moved, the other not yet
+
+    const restarted = tv.reopen();
+    await restarted.vault.unlock();
+    const [dead] = restarted.executions.list();
+    expect(dead).toMatchObject({ status: 'failed', marker: 'interrupted' });
+    // Nothing lost: the record written before the first change holds every interface's prior groups.
+    expect(dead!.revertContext).toMatchObject({
+      interfaces: n.host.networkInterfaceIds.map((id, i) => ({ id, groups: groupsBefore[i] })),
+      quarantine_group_id: q,
+      group_created: true
+    });
+
+    const again = await restarted.executions.run({
+      capability: 'isolate',
+      target: n.host.instanceId,
+      reason: REASON,
+      credential: 'AWS keys'
+    });
+    expect(again.status).toBe('succeeded');
+    expect(again.steps.map((s) => s.message)).toContainEqual(
+      expect.stringContaining(`Continues execution ${dead!.id}, which stopped part-way`)
+    );
+    expect(groupsOf(n.host.instanceId)).toEqual([[q], [q]]);
+    expect(again.revertContext).toMatchObject({ interfaces: n.host.networkInterfaceIds.map((id, i) => ({ id, groups: groupsBefore[i] })) });
+
+    expect((await restarted.executions.revert(again.id)).status).toBe('reverted');
+    expect(groupsOf(n.host.instanceId)).toEqual(groupsBefore);
+    expect(aclState()).toBe(aclsBefore);
+    expect((await restarted.audit.verify()).ok).toBe(true);
+    // The next run starts afresh: the latest earlier run is a finished one.
+    const fresh = await restarted.executions.run({
+      capability: 'isolate',
+      target: n.host.instanceId,
+      reason: REASON,
+      credential: 'AWS keys'
+    });
+    expect(fresh.steps.map((s) => s.message).join('\n')).not.toMatch(/Continues execution/);
+  });
+
+  it('block_ip failing after its first deny entry: running it again keeps that entry, and its revert removes both', async () => {
+    const n = network();
+    const before = aclState();
+    let creates = 0;
+    const isCreate = action('CreateNetworkAclEntry');
+    ec2.control.faultWhen = (r) => (isCreate(r) && ++creates >= 2 ? 'server_error' : null);
+    const failed = await run('block_ip', '198.51.100.23', { scope: n.otherAcl.networkAclId });
+    expect(failed).toMatchObject({ status: 'failed', failureReason: 'cloud_api_error' });
+    ec2.control.faultWhen = null;
+    const denies = () =>
+      ec2.networkAcls.get(n.otherAcl.networkAclId)!.entries.filter((e) => e.ruleAction === 'deny' && e.cidrBlock === '198.51.100.23/32');
+    expect(denies()).toHaveLength(1);
+
+    const again = await run('block_ip', '198.51.100.23', { scope: n.otherAcl.networkAclId });
+    expect(again.status).toBe('succeeded');
+    expect(again.result?.summary).toMatch(/1 entries of the earlier run kept, and undone with this one/);
+    expect(
+      denies()
+        .map((e) => e.egress)
+        .sort()
+    ).toEqual([false, true]);
+    expect((await app.executions.revert(again.id)).status).toBe('reverted');
+    expect(aclState()).toBe(before);
+  });
+
+  it('an earlier record edited in the vault file is not continued: the new run says so and acts on what it sees', async () => {
+    const n = network();
+    let creates = 0;
+    const isCreate = action('CreateNetworkAclEntry');
+    ec2.control.faultWhen = (r) => (isCreate(r) && ++creates >= 2 ? 'server_error' : null);
+    const failed = await run('block_ip', '198.51.100.23', { scope: n.otherAcl.networkAclId });
+    ec2.control.faultWhen = null;
+    const raw = new Database(tv.path);
+    const rc = JSON.parse(raw.prepare('SELECT revert_context FROM executions WHERE id = ?').pluck().get(failed.id) as string) as {
+      acl_entries: { rule_number: number }[];
+    };
+    rc.acl_entries[0]!.rule_number = 99; // would have the next revert delete someone else's entry
+    raw.prepare('UPDATE executions SET revert_context = ? WHERE id = ?').run(JSON.stringify(rc), failed.id);
+    raw.close();
+
+    const again = await run('block_ip', '198.51.100.23', { scope: n.otherAcl.networkAclId });
+    expect(again.status).toBe('succeeded');
+    expect(again.steps.map((s) => s.message)).toContainEqual(
+      expect.stringContaining(`Execution ${failed.id} stopped part-way, but its record was changed in the vault file, so it was not used`)
+    );
+    expect(again.revertContext?.acl_entries).toHaveLength(1); // only the entry this run added
   });
 });

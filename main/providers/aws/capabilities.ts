@@ -214,6 +214,13 @@ async function describeAcls(ec2: Ec2, filter: { vpc?: string; ids?: string[] }):
   return r.NetworkAcls ?? [];
 }
 
+/** `a` and then those of `b` not at the same ACL, rule number and direction. */
+function mergeEntries(a: readonly AclEntry[], b: readonly AclEntry[]): AclEntry[] {
+  const key = (e: AclEntry) => `${e.acl_id}/${e.rule_number}/${e.egress}`;
+  const seen = new Set(a.map(key));
+  return [...a, ...b.filter((e) => !seen.has(key(e)))];
+}
+
 function entriesOf(v: unknown): AclEntry[] {
   if (!Array.isArray(v)) return [];
   return v.filter(
@@ -273,6 +280,8 @@ async function isolate(ctx: ActionContext, input: ActionInput): Promise<ActionRe
     // A resumed attempt: the interfaces' groups it recorded are the true prior state (it may have swapped some).
     const priorInterfaces = prior && Array.isArray(prior.interfaces) ? interfacesOf(prior.interfaces) : null;
     const interfaces = priorInterfaces ?? before;
+    // Deny entries the earlier attempt added are this run's to undo too (they read as "already there" below).
+    const inherited = entriesOf(prior?.acl_entries);
     if (quarantine && before.every((n) => n.groups.length === 1 && n.groups[0] === quarantine) && !priorInterfaces) {
       const rc = { instance_id: t.instanceId, region: t.region, already_isolated: true, quarantine_group_id: quarantine };
       ctx.captureRevert(rc);
@@ -291,7 +300,7 @@ async function isolate(ctx: ActionContext, input: ActionInput): Promise<ActionRe
       quarantine_group_id: quarantine,
       group_created: false,
       cut_connections: cut,
-      acl_entries: []
+      acl_entries: jsonEntries(inherited)
     };
     ctx.captureRevert(rc);
 
@@ -356,7 +365,7 @@ async function isolate(ctx: ActionContext, input: ActionInput): Promise<ActionRe
         ...rc,
         quarantine_group_id: q,
         group_created: rc.group_created || q !== rc.quarantine_group_id,
-        acl_entries: jsonEntries(planned)
+        acl_entries: jsonEntries(mergeEntries(planned, inherited))
       });
       await addDenies(ec2, planned);
       added = planned;
@@ -365,7 +374,7 @@ async function isolate(ctx: ActionContext, input: ActionInput): Promise<ActionRe
       ...rc,
       quarantine_group_id: q,
       group_created: q !== rc.quarantine_group_id || rc.group_created === true,
-      acl_entries: jsonEntries(added),
+      acl_entries: jsonEntries(mergeEntries(added, inherited)),
       after: { groups: [q] }
     };
     const cutText = !cut
@@ -485,8 +494,12 @@ async function blockIp(ctx: ActionContext, input: ActionInput): Promise<ActionRe
     const plans = acls.map((a) => planDenies(a, [cidr]));
     const planned = plans.flatMap((p) => p.planned);
     const already = plans.flatMap((p) => p.already);
-    const base: JsonObject = { cidr, scope, region, acl_ids: acls.map((a) => a.NetworkAclId!), acl_entries: jsonEntries(planned) };
-    if (planned.length === 0) {
+    // An earlier identical run that stopped part-way: the entries it added are this run's to undo too.
+    const earlier = ctx.previousRevertContext;
+    const inherited = earlier && earlier.cidr === cidr ? entriesOf(earlier.acl_entries) : [];
+    const entries = mergeEntries(planned, inherited);
+    const base: JsonObject = { cidr, scope, region, acl_ids: acls.map((a) => a.NetworkAclId!), acl_entries: jsonEntries(entries) };
+    if (planned.length === 0 && inherited.length === 0) {
       const rc = { ...base, acl_entries: [], already_blocked: true };
       ctx.captureRevert(rc);
       return {
@@ -498,8 +511,8 @@ async function blockIp(ctx: ActionContext, input: ActionInput): Promise<ActionRe
     ctx.captureRevert(base);
     await addDenies(ec2, planned);
     return {
-      summary: `Blocked ${cidr} in ${acls.map((a) => a.NetworkAclId).join(', ')}: ${planned.length} deny entries (${planned.map((e) => `#${e.rule_number} ${e.egress ? 'out' : 'in'}`).join(', ')})${already.length ? `; already denied: ${already.join(', ')}` : ''}.`,
-      details: { cidr, entries: jsonEntries(planned) },
+      summary: `Blocked ${cidr} in ${acls.map((a) => a.NetworkAclId).join(', ')}: ${planned.length} deny entries (${planned.map((e) => `#${e.rule_number} ${e.egress ? 'out' : 'in'}`).join(', ')})${already.length ? `; already denied: ${already.join(', ')}` : ''}${entries.length > planned.length ? `; ${entries.length - planned.length} entries of the earlier run kept, and undone with this one` : ''}.`,
+      details: { cidr, entries: jsonEntries(entries) },
       revertContext: base
     };
   } finally {
@@ -613,14 +626,15 @@ async function start(ctx: ActionContext, rc: JsonObject, input: ActionInput): Pr
 }
 
 export const capabilities: ProviderCapabilities = {
-  isolate: { checkInput: instanceCheck, execute: isolate, revert: unisolate },
+  isolate: { checkInput: instanceCheck, execute: isolate, revert: unisolate, continuesUnfinished: true },
   block_ip: {
     checkInput: (input) =>
       input.scope !== null && !SCOPE_RE.test(input.scope)
         ? 'The AWS block_ip scope is a VPC id (vpc-…) or a network ACL id (acl-…).'
         : null,
     execute: blockIp,
-    revert: (ctx, rc) => unblockIp(ctx, rc)
+    revert: (ctx, rc) => unblockIp(ctx, rc),
+    continuesUnfinished: true
   },
-  power: { checkInput: instanceCheck, execute: stop, revert: start }
+  power: { checkInput: instanceCheck, execute: stop, revert: start, continuesUnfinished: true }
 };

@@ -442,3 +442,56 @@ describe('azure capabilities canary', () => {
     expect(findLeak(surfaces, [secret, ...tokens])).toBeNull();
   });
 });
+
+describe('azure: a run that stops part-way loses nothing', () => {
+  afterEach(() => {
+    arm.control.faultWhen = null;
+  });
+
+  it('isolate failing on its second NIC: running it again finishes, and its revert puts both NICs back on their own NSGs', async () => {
+    const second = web.nics[1]!.id.toLowerCase();
+    arm.control.faultWhen = (r) => (r.method === 'PUT' && r.path.toLowerCase() === second ? 'server_error' : null);
+    const failed = await run('isolate', web.vm.id);
+    expect(failed).toMatchObject({ status: 'failed', failureReason: 'cloud_api_error' });
+    const q = `${rgScope()}/providers/Microsoft.Network/networkSecurityGroups/keydesk-quarantine-westeurope`;
+    expect(web.nics.map(nsgOf)).toEqual([nsg(q)!.id, null]); // the first NIC moved, the second not
+    expect(failed.revertContext).toMatchObject({
+      nics: [
+        { id: web.nics[0]!.id, previous_nsg: webNsg.id },
+        { id: web.nics[1]!.id, previous_nsg: null }
+      ]
+    });
+    arm.control.faultWhen = null;
+
+    const again = await run('isolate', web.vm.id);
+    expect(again.status).toBe('succeeded');
+    expect(again.steps.map((s) => s.message)).toContainEqual(expect.stringContaining(`Continues execution ${failed.id}`));
+    expect(web.nics.map(nsgOf)).toEqual([nsg(q)!.id, nsg(q)!.id]);
+    expect((await app.executions.revert(again.id)).status).toBe('reverted');
+    expect(web.nics.map(nsgOf)).toEqual([webNsg.id, null]);
+  });
+
+  it('block_ip failing on its outbound rule: running it again keeps the inbound one, and its revert deletes both', async () => {
+    const rulesBefore = JSON.stringify(nsg(edge.id)!.rules);
+    arm.control.faultWhen = (r) => (r.method === 'PUT' && /securityrules\/keydesk-block-.*-out$/i.test(r.path) ? 'server_error' : null);
+    const failed = await run('block_ip', '198.51.100.23', { scope: edge.id });
+    expect(failed).toMatchObject({ status: 'failed', failureReason: 'cloud_api_error' });
+    expect(
+      nsg(edge.id)!
+        .rules.filter((x) => x.access === 'Deny')
+        .map((x) => x.direction)
+    ).toEqual(['Inbound']);
+    arm.control.faultWhen = null;
+
+    const again = await run('block_ip', '198.51.100.23', { scope: edge.id });
+    expect(again.status).toBe('succeeded');
+    expect(
+      nsg(edge.id)!
+        .rules.filter((x) => x.access === 'Deny')
+        .map((x) => x.direction)
+        .sort()
+    ).toEqual(['Inbound', 'Outbound']);
+    expect((await app.executions.revert(again.id)).status).toBe('reverted');
+    expect(JSON.stringify(nsg(edge.id)!.rules)).toBe(rulesBefore);
+  });
+});

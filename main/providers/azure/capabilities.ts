@@ -263,8 +263,13 @@ async function isolate(ctx: ActionContext, input: ActionInput): Promise<ActionRe
       revertContext: rc
     };
   }
-  ctx.captureRevert(record(null, new Set(nics.filter((n) => !onQuarantine(n.current)).map((n) => n.id))));
+  // Every NIC not yet on the quarantine NSG is about to move: recorded first, so a run that stops part-way says so.
+  const moving = new Set(
+    nics.filter((n) => !onQuarantine(n.current) || (earlier.has(n.id.toLowerCase()) && !onQuarantine(n.previous))).map((n) => n.id)
+  );
+  ctx.captureRevert(record(null, moving));
   const q = await ensureQuarantine(ctx, arm, vm, v.location);
+  ctx.captureRevert({ ...record(q.id, moving), quarantine_created: q.created });
   const changed = new Set<string>();
   for (const n of nics) {
     if (sameId(n.current, q.id)) {
@@ -377,12 +382,20 @@ async function block(ctx: ActionContext, input: ActionInput): Promise<ActionResu
   const rules = rulesOf(nsg);
   const planned: PlannedRule[] = [];
   const already: string[] = [];
+  // An earlier identical run that stopped part-way: the rules it created are this run's to keep and undo.
+  const earlier = ctx.previousRevertContext;
+  const earlierRules =
+    earlier && earlier.nsg_id === nsgRef.id && earlier.prefix === prefix && Array.isArray(earlier.rules)
+      ? (earlier.rules as { name?: unknown }[]).map((r) => String(r.name ?? '').toLowerCase())
+      : [];
   for (const direction of ['Inbound', 'Outbound'] as const) {
     const name = `keydesk-block-${ctx.run.id}-${direction === 'Inbound' ? 'in' : 'out'}`.slice(0, 80);
-    const mine = rules.find((r) => r.name.toLowerCase() === name.toLowerCase());
+    const mine = rules.find(
+      (r) => r.direction === direction && (r.name.toLowerCase() === name.toLowerCase() || earlierRules.includes(r.name.toLowerCase()))
+    );
     if (mine) {
-      // An earlier attempt of this run created it before the credential was rejected.
-      planned.push({ name, direction, priority: mine.priority, prefix });
+      // An earlier attempt of this run (or the earlier run it continues) created it.
+      planned.push({ name: mine.name, direction, priority: mine.priority, prefix });
       continue;
     }
     const existing = rules.find((r) => denies(r, direction, prefix));
@@ -562,16 +575,19 @@ export const capabilities: ProviderCapabilities = {
   isolate: {
     checkInput: (input) => (parseVmId(input.target) ? null : VM_HELP),
     execute: isolate,
-    revert: (ctx, rc) => unisolate(ctx, rc)
+    revert: (ctx, rc) => unisolate(ctx, rc),
+    continuesUnfinished: true
   },
   block_ip: {
     checkInput: (input) => (input.scope === null || parseNsgId(input.scope) ? null : NSG_HELP),
     execute: block,
-    revert: (ctx, rc) => unblock(ctx, rc)
+    revert: (ctx, rc) => unblock(ctx, rc),
+    continuesUnfinished: true
   },
   power: {
     checkInput: (input) => (parseVmId(input.target) ? null : VM_HELP),
     execute: powerOff,
-    revert: (ctx, rc) => powerOn(ctx, rc)
+    revert: (ctx, rc) => powerOn(ctx, rc),
+    continuesUnfinished: true
   }
 };

@@ -401,3 +401,44 @@ describe('gcp capabilities canary', () => {
     expect(findLeak(surfaces, [...pemLines(key.private_key), ...tokens])).toBeNull();
   });
 });
+
+describe('gcp: a run that stops part-way loses nothing', () => {
+  it('isolate failing after it set the tag: running it again keeps the prior tags it recorded, and its revert restores them', async () => {
+    const before = tags('web-1');
+    let tagged = false;
+    c.control.faultWhen = (r) => {
+      if (r.method === 'POST' && r.path.endsWith('/instances/web-1/setTags')) tagged = true;
+      else if (tagged && r.method === 'GET' && r.path.endsWith('/instances/web-1')) return 'server_error';
+      return null;
+    };
+    const failed = await run('isolate', WEB);
+    expect(failed).toMatchObject({ status: 'failed', failureReason: 'cloud_api_error' });
+    expect(tags('web-1')).toEqual([...before, QUARANTINE_TAG]); // the tag was set before the run failed
+    expect(failed.revertContext).toMatchObject({ prior_tags: before, tags_set_by_this_run: true });
+    c.control.faultWhen = null;
+
+    // Without the earlier record this run would find the host already isolated, and its revert would leave the tag.
+    const again = await run('isolate', WEB);
+    expect(again.status).toBe('succeeded');
+    expect(again.steps.map((s) => s.message)).toContainEqual(expect.stringContaining(`Continues execution ${failed.id}`));
+    expect((await app.executions.revert(again.id)).status).toBe('reverted');
+    expect(tags('web-1')).toEqual(before);
+  });
+
+  it('block_ip failing on its EGRESS rule: running it again keeps the INGRESS one, and its revert deletes both', async () => {
+    const before = c.snapshot(P);
+    c.control.faultWhen = (r) =>
+      r.method === 'POST' && r.path.endsWith('/global/firewalls') && r.body.includes('"EGRESS"') ? 'server_error' : null;
+    const failed = await run('block_ip', '203.0.113.7');
+    expect(failed).toMatchObject({ status: 'failed', failureReason: 'cloud_api_error' });
+    expect(rules()).toHaveLength(1);
+    c.control.faultWhen = null;
+
+    const again = await run('block_ip', '203.0.113.7');
+    expect(again.status).toBe('succeeded');
+    expect(rules()).toHaveLength(2);
+    expect(again.result?.details).toMatchObject({ kept_from_earlier_run: rules().filter((n) => n.endsWith('-in')) });
+    expect((await app.executions.revert(again.id)).status).toBe('reverted');
+    expect(c.snapshot(P)).toEqual(before);
+  });
+});

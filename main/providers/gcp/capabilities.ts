@@ -553,7 +553,23 @@ async function blockIp(ctx: ActionContext, input: ActionInput): Promise<ActionRe
     else specs.push({ name, direction: dir, ranges: [cidr], description });
   }
   const created: JsonObject[] = [];
-  const rc = (): JsonObject => ({ network: net.path, cidr, rules: specs.map((s) => s.name), created });
+  // An earlier identical run that stopped part-way: the rules it created (or was creating) are this run's to undo too.
+  const earlier = ctx.previousRevertContext;
+  const adopted =
+    earlier && earlier.network === net.path && earlier.cidr === cidr
+      ? existing.filter((f) => f.name.startsWith(BLOCK_PREFIX) && (strings(earlier.rules) ?? []).includes(f.name))
+      : [];
+  for (const f of adopted) {
+    created.push({ name: f.name, direction: f.direction, after: ruleShape(f) });
+    const i = already.indexOf(f.name);
+    if (i >= 0) already.splice(i, 1);
+  }
+  const rc = (): JsonObject => ({
+    network: net.path,
+    cidr,
+    rules: [...adopted.map((f) => f.name), ...specs.map((s) => s.name)],
+    created
+  });
   ctx.captureRevert(rc());
   for (const spec of specs) {
     // A resumed attempt may have created it already: the name is this run's own.
@@ -576,7 +592,12 @@ async function blockIp(ctx: ActionContext, input: ActionInput): Promise<ActionRe
     summary: `Blocked ${cidr} on ${net.path}: deny rules ${created.map((c) => c.name as string).join(', ')} at priority 0${
       already.length ? ` (already blocked the other way by ${already.join(', ')})` : ''
     }.`,
-    details: { network: net.path, cidr, rules: created.map((c) => c.name as string) },
+    details: {
+      network: net.path,
+      cidr,
+      rules: created.map((c) => c.name as string),
+      ...(adopted.length ? { kept_from_earlier_run: adopted.map((f) => f.name) } : {})
+    },
     revertContext: rc()
   };
 }
@@ -673,14 +694,15 @@ const instanceRule = (input: ActionInput): string | null =>
     : 'A Compute Engine instance is named projects/PROJECT/zones/ZONE/instances/NAME (lower-case project id, zone such as europe-west1-b, instance name).';
 
 export const capabilities: ProviderCapabilities = {
-  isolate: { checkInput: instanceRule, execute: isolate, revert: (ctx, rc) => unisolate(ctx, rc) },
-  power: { checkInput: instanceRule, execute: stop, revert: (ctx, rc) => start(ctx, rc) },
+  isolate: { checkInput: instanceRule, execute: isolate, revert: (ctx, rc) => unisolate(ctx, rc), continuesUnfinished: true },
+  power: { checkInput: instanceRule, execute: stop, revert: (ctx, rc) => start(ctx, rc), continuesUnfinished: true },
   block_ip: {
     checkInput: (input) =>
       input.scope === null || parseNetwork(input.scope)
         ? null
         : 'The scope of a Google Cloud block_ip is a VPC network: projects/PROJECT/global/networks/NETWORK.',
     execute: blockIp,
-    revert: (ctx, rc) => unblockIp(ctx, rc)
+    revert: (ctx, rc) => unblockIp(ctx, rc),
+    continuesUnfinished: true
   }
 };
