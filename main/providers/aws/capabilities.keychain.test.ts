@@ -4,7 +4,9 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startEc2Peer, type Ec2Peer } from '../../../e2e/peers/ec2.ts';
 import { startStsPeer, type StsPeer, type StsUser } from '../../../e2e/peers/sts.ts';
 import type { KeydeskApp } from '../../app.ts';
+import { findLeak } from '../../../e2e/peers/leaks.ts';
 import { spawnChild } from '../../executions/testing/spawn.ts';
+import { runCli } from '../../testing/cli.ts';
 import { containsAnyEncoding, keychainVault, type TempVault } from '../../testing/fixtures.ts';
 import { AWS_CAPABILITY_ACTIONS } from './spec.ts';
 
@@ -413,5 +415,122 @@ describe('aws: a run that stops part-way loses nothing', () => {
       expect.stringContaining(`Execution ${failed.id} stopped part-way, but its record was changed in the vault file, so it was not used`)
     );
     expect(again.revertContext?.acl_entries).toHaveLength(1); // only the entry this run added
+  });
+});
+
+describe('aws: every capability on a bad day', () => {
+  const CASES = [
+    { capability: 'isolate', action: 'ec2:ModifyNetworkInterfaceAttribute', extra: {} },
+    { capability: 'block_ip', action: 'ec2:CreateNetworkAclEntry', extra: {} },
+    { capability: 'power', action: 'ec2:StopInstances', extra: {} }
+  ] as const;
+  const targetOf = (capability: string, n: ReturnType<typeof network>) => (capability === 'block_ip' ? '203.0.113.50' : n.host.instanceId);
+  const scoped = (capability: string, n: ReturnType<typeof network>) =>
+    capability === 'block_ip' ? { scope: n.otherAcl.networkAclId } : {};
+
+  it.each(CASES)('$capability: a missing $action fails naming it and changes nothing', async ({ capability, action }) => {
+    const n = network();
+    const before = JSON.stringify([groupsOf(n.host.instanceId), aclState(), ec2.instances.get(n.host.instanceId)!.state]);
+    ec2.iam.revoke(user.arn);
+    ec2.iam.allow(user.arn, [
+      ...AWS_CAPABILITY_ACTIONS[capability].filter((a) => a !== action && !a.startsWith('ec2:Describe')),
+      'ec2:Describe*'
+    ]);
+    const v = await run(capability, targetOf(capability, n), scoped(capability, n));
+    expect(v).toMatchObject({ status: 'failed', error: { code: 'UnauthorizedOperation' } });
+    expect(v.error?.message).toContain(action);
+    if (capability !== 'isolate')
+      expect(JSON.stringify([groupsOf(n.host.instanceId), aclState(), ec2.instances.get(n.host.instanceId)!.state])).toBe(before);
+  });
+
+  it.each(CASES)('$capability: a target that does not exist fails inventory_not_found', async ({ capability }) => {
+    network();
+    const v =
+      capability === 'block_ip'
+        ? await run('block_ip', '203.0.113.50', { scope: 'acl-0123456789abcdef0' })
+        : await run(capability, 'i-0123456789abcdef0');
+    expect(v).toMatchObject({ status: 'failed', failureReason: 'inventory_not_found' });
+  });
+
+  it.each(CASES)('$capability: rejected keys wait for re-authentication; one re-auth resumes the same run', async ({ capability }) => {
+    const n = network();
+    sts.sts.deleteKey(user.accessKeyId);
+    const v = await run(capability, targetOf(capability, n), scoped(capability, n));
+    expect(v).toMatchObject({ status: 'awaiting_reauth', error: { code: 'AuthFailure' } });
+    const fresh = sts.sts.addUser({ name: `responder-${capability}` });
+    ec2.iam.allow(fresh.arn, ['ec2:*']);
+    const r = await app.executions.reauthWithSecrets('AWS keys', {
+      access_key_id: fresh.accessKeyId,
+      secret_access_key: fresh.secretAccessKey
+    });
+    expect(r.resumed.map((x) => [x.id, x.status])).toEqual([[v.id, 'succeeded']]);
+  });
+
+  it('two runs on one host at once, in this process and from another: one acts, the others are superseded by it', async () => {
+    const n = network();
+    ec2.control.latencyMs = 20; // every call in flight long enough for the runs to overlap
+    const [a, b] = await Promise.all([run('isolate', n.host.instanceId), run('isolate', n.host.instanceId)]);
+    expect([a!.status, b!.status].sort()).toEqual(['failed', 'succeeded']);
+    const [winner, loser] = a!.status === 'succeeded' ? [a!, b!] : [b!, a!];
+    expect(loser).toMatchObject({ marker: 'superseded', relatedId: winner.id });
+    expect(mutating().filter((x) => x === 'ModifyNetworkInterfaceAttribute')).toHaveLength(2); // two interfaces, once each
+    await app.executions.revert(winner.id);
+
+    const c = spawnChild(tv.path, [
+      'run',
+      JSON.stringify({ capability: 'power', target: n.host.instanceId, reason: REASON, credential: 'AWS keys' })
+    ]);
+    await c.waitFor('claimed');
+    const here = await run('power', n.host.instanceId);
+    expect(await c.exit).toBe(0);
+    const theirs = JSON.parse(c.lines.at(-1)!) as { id: string; status: string };
+    expect(theirs.status).toBe('succeeded');
+    expect(here).toMatchObject({ status: 'failed', marker: 'superseded', relatedId: theirs.id });
+    expect(ec2.calls.filter((x) => x.action === 'StopInstances')).toHaveLength(1);
+    ec2.control.latencyMs = 0;
+  });
+
+  it('power: an instance terminated since the run is drift — the revert is refused, naming it', async () => {
+    const n = network();
+    const v = await run('power', n.host.instanceId);
+    ec2.instances.get(n.host.instanceId)!.state = 'terminated';
+    await expect(app.executions.revert(v.id)).rejects.toMatchObject({
+      code: 'REVERT_DRIFT',
+      message: expect.stringContaining('terminated')
+    });
+    expect(app.executions.get(v.id)).toMatchObject({ status: 'succeeded', revertible: true });
+  });
+
+  it('canary: the secret key never reaches steps, results, errors, prompts, events, the audit log or the CLI', async () => {
+    const events: unknown[] = [];
+    for (const name of ['execution.changed', 'reauth.prompt', 'vault.changed'] as const) app.vault.events.on(name, (p) => events.push(p));
+    const n = network();
+    const runs = [
+      await run('isolate', n.host.instanceId),
+      await run('block_ip', '203.0.113.50', scoped('block_ip', n)),
+      await run('power', n.host.instanceId)
+    ];
+    for (const r of runs) if (r.revertible) await app.executions.revert(r.id);
+    ec2.iam.revoke(user.arn);
+    await run('power', n.host.instanceId);
+    sts.sts.deleteKey(user.accessKeyId);
+    expect((await run('isolate', n.host.instanceId)).status).toBe('awaiting_reauth');
+    expect(app.executions.prompts()).toHaveLength(1);
+    const surfaces: [string, string][] = [
+      ['executions', JSON.stringify(app.executions.list())],
+      ['prompts', JSON.stringify(app.executions.prompts())],
+      ['audit', JSON.stringify([...app.audit.export()])],
+      ['credentials', JSON.stringify(app.credentials.list())],
+      ['events', JSON.stringify(events)]
+    ];
+    await app.close(); // the CLI opens the vault on its own, as another process would
+    const cli = [
+      await runCli(['--vault', tv.path, 'executions', '--json']),
+      await runCli(['--vault', tv.path, 'executions', runs[0]!.id]),
+      await runCli(['--vault', tv.path, 'audit', 'export'])
+    ];
+    expect(cli.map((c) => c.status)).toEqual([0, 0, 0]);
+    surfaces.push(['cli', cli.map((c) => c.stdout + c.stderr).join('\n')]);
+    expect(findLeak(surfaces, [user.secretAccessKey])).toBeNull();
   });
 });

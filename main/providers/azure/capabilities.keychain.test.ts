@@ -495,3 +495,32 @@ describe('azure: a run that stops part-way loses nothing', () => {
     expect(JSON.stringify(nsg(edge.id)!.rules)).toBe(rulesBefore);
   });
 });
+
+describe('azure: the rest of a bad day', () => {
+  it('power: a missing powerOff action fails naming it and changes nothing; an absent VM is inventory_not_found', async () => {
+    arm.assignments.set(sp.servicePrincipalId, [
+      { scope: rgScope(), actions: ALL, notActions: ['Microsoft.Compute/virtualMachines/powerOff/action'] }
+    ]);
+    const denied = await run('power', web.vm.id);
+    expect(denied).toMatchObject({ status: 'failed', error: { code: 'AuthorizationFailed' } });
+    expect(denied.error?.message).toContain('Microsoft.Compute/virtualMachines/powerOff/action');
+    expect(arm.vms.get(web.vm.id.toLowerCase())!.power).toBe('running');
+    arm.assignments.set(sp.servicePrincipalId, [{ scope: rgScope(), actions: ALL, notActions: [] }]);
+    expect(await run('power', vmId('ghost'))).toMatchObject({ status: 'failed', failureReason: 'inventory_not_found' });
+  });
+
+  it('block_ip: ARM answering ExpiredAuthenticationToken makes the run wait; one re-auth resumes it and the rules exist once', async () => {
+    arm.setFault('expired');
+    const r = await run('block_ip', '198.51.100.23', { scope: edge.id });
+    expect(r).toMatchObject({ status: 'awaiting_reauth', error: { code: 'ExpiredAuthenticationToken' } });
+    arm.setFault('none');
+    const report = await app.executions.reauthWithSecrets('azure-prod', { client_secret: secret });
+    expect(report.resumed.map((v) => [v.id, v.status])).toEqual([[r.id, 'succeeded']]);
+    expect(
+      nsg(edge.id)!
+        .rules.filter((x) => x.access === 'Deny')
+        .map((x) => x.direction)
+        .sort()
+    ).toEqual(['Inbound', 'Outbound']);
+  });
+});

@@ -238,6 +238,12 @@ describe('gcp block_ip (deny rules at priority 0 on the VPC network)', () => {
     expect(c.snapshot(P)).toEqual(before);
   });
 
+  it('a VPC network that does not exist is inventory_not_found, and nothing is created', async () => {
+    const r = await run('block_ip', '203.0.113.7', { scope: `projects/${P}/global/networks/ghost` });
+    expect(r).toMatchObject({ status: 'failed', failureReason: 'inventory_not_found' });
+    expect(rules()).toEqual([]);
+  });
+
   it('a missing permission names it; a scope that is not a network is refused before any call', async () => {
     c.revokePermission(sa, 'compute.networks.updatePolicy');
     expect(await run('block_ip', '203.0.113.7')).toMatchObject({
