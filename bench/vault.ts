@@ -63,7 +63,7 @@ try {
           const payload = seal(
             dek,
             Buffer.from(JSON.stringify({ v: 1, values: inp.values, extra: {} })),
-            AAD.payload(id, 'hostinger', 'api_token')
+            AAD.payload(id, 'hostinger', 'api_token', 1)
           );
           const wrapped = seal(kek, dek, AAD.dek(id, 1));
           insCred.run(id, inp.name, mac, '{"readable":{},"secretsSet":["api_token"]}', now, now, now);
@@ -78,7 +78,7 @@ try {
   // --- listing: the service's metadata list vs a raw SELECT of the same rows and columns
   const reader = openApp({ vaultPath: join(dir, 'service.sqlite') });
   const sql =
-    'SELECT id, name, provider, mode, header_mac, metadata, observed, status, last_error_code, last_error_message, checked_at, expires_at, expiry_source, created_at, updated_at, rotated_at FROM credentials ORDER BY name COLLATE NOCASE';
+    'SELECT id, name, provider, mode, header_mac, secret_version, metadata, observed, status, last_error_code, last_error_message, checked_at, expires_at, expiry_source, created_at, updated_at, rotated_at FROM credentials ORDER BY name COLLATE NOCASE';
   const rawSelect = reader.vault.db.prepare(sql);
   const listMs: number[] = [];
   const rawMs: number[] = [];
@@ -106,7 +106,7 @@ try {
       time(() => {
         const s = getSecret.get(target) as { wrapped_dek: Buffer; payload: Buffer };
         const dek = open(kekNow, s.wrapped_dek, AAD.dek(target, 1));
-        return JSON.parse(open(dek, s.payload, AAD.payload(target, 'hostinger', 'api_token')).toString()) as unknown;
+        return JSON.parse(open(dek, s.payload, AAD.payload(target, 'hostinger', 'api_token', 1)).toString()) as unknown;
       }).ms
     );
   }

@@ -1,7 +1,6 @@
-import { KeydeskError } from '../errors.ts';
-import { keychainAccounts } from '../vault/keychain.ts';
 import type { Vault } from '../vault/vault.ts';
 import {
+  assertHolds,
   auditHead,
   iterateAudit,
   readAudit,
@@ -33,26 +32,19 @@ export class AuditService {
     return iterateAudit(this.vault.db);
   }
 
-  async readAnchor(): Promise<AuditAnchor | null> {
-    if (this.vault.meta().key_source !== 'keychain') return null;
-    const raw = await this.vault.keychain.get(keychainAccounts.auditAnchor(this.vault.vaultId));
-    if (raw === null) return null;
-    try {
-      const a = JSON.parse(raw) as Partial<AuditAnchor>;
-      if (typeof a.seq === 'number' && Number.isInteger(a.seq) && a.seq >= 0 && typeof a.mac === 'string')
-        return { seq: a.seq, mac: a.mac };
-    } catch {
-      /* fall through */
-    }
-    throw new KeydeskError('AUDIT_TAMPERED', 'The audit anchor in the OS keychain is unreadable.');
+  /** The head recorded outside the vault file (the OS keychain for a keychain vault; none for a passphrase vault). */
+  readAnchor(): Promise<AuditAnchor | null> {
+    return this.vault.keySource.readAnchor(this.vault.meta());
   }
 
   /**
-   * Records the chain's head in the OS keychain (keychain vaults), so a log cut short or a vault file rolled
-   * back is detected back to this point. Called at lock, at quit and periodically — not per entry.
+   * Records the chain's head outside the vault file (keychain vaults), so a log cut short or a vault file rolled
+   * back is detected back to this point. Called at lock, at quit and periodically — not per entry. Refuses
+   * (AUDIT_TAMPERED, nothing recorded) when this log does not hold the head already recorded: advancing the anchor
+   * from a rolled-back file would hide the rollback and condemn the genuine vault.
    */
   async anchor(): Promise<AuditAnchor | null> {
-    if (this.vault.meta().key_source !== 'keychain') return null;
+    const meta = this.vault.meta();
     let anchored: AuditAnchor | null = null;
     // The app and the CLI anchor the same keychain entry. Between our read of it and our write, another process may
     // anchor a later head, which our write then lowers. The head only grows and every writer anchors after it wrote,
@@ -60,15 +52,17 @@ export class AuditService {
     for (let round = 0; round < 5; round++) {
       const head = auditHead(this.vault.db);
       if (!head || (anchored && anchored.seq >= head.seq)) break;
-      const current = await this.readAnchor().catch(() => null);
+      const current = await this.readAnchor();
+      if (current) assertHolds(this.vault.db, current);
       if (current && current.seq >= head.seq) {
         anchored = current;
         continue;
       }
-      anchored = { seq: head.seq, mac: head.mac.toString('hex') };
-      await this.vault.keychain.set(keychainAccounts.auditAnchor(this.vault.vaultId), JSON.stringify(anchored));
+      const next = { seq: head.seq, mac: head.mac.toString('hex') };
+      if (!(await this.vault.keySource.writeAnchor(meta, next))) break;
+      anchored = next;
     }
-    this.vault.markAnchored();
+    this.vault.markAnchored(anchored);
     return anchored;
   }
 

@@ -1,6 +1,6 @@
 // The keydesk CLI as a user runs it, in this process (main/testing/cli.ts runCli: no terminal, an explicit environment),
 // on the real keychain (private session) and real scrypt. main/cli/smoke.test.ts runs the real binary.
-import { writeFileSync } from 'node:fs';
+import { copyFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -151,6 +151,34 @@ describe('keydesk CLI', () => {
     expect(wrong.status).toBe(1);
     expect(wrong.stderr).toContain('[WRONG_PASSPHRASE]');
     expect((await runCli(['--vault', v, 'audit', 'verify'], { env: pass })).stdout).toContain('OK: 2 audit entries verified');
+  });
+
+  it('a keychain vault file rolled back takes no write through the CLI, and the genuine file still verifies', async () => {
+    const v = vaultPath();
+    const add = (name: string) =>
+      runCli(['--vault', v, 'add', '--provider', 'hostinger', '--mode', 'api_token', '--name', name, '--secrets-from', '-'], {
+        input: HOSTINGER
+      });
+    expect((await runCli(['--vault', v, 'init'])).status).toBe(0);
+    expect((await add('one')).status).toBe(0);
+    const raw = new Database(v);
+    raw.pragma('wal_checkpoint(TRUNCATE)');
+    raw.close();
+    copyFileSync(v, `${v}.old`);
+    for (const name of ['two', 'three']) expect((await add(name)).status).toBe(0); // each anchors its head at exit
+    copyFileSync(v, `${v}.genuine`);
+    copyFileSync(`${v}.old`, v);
+    for (const f of ['-wal', '-shm']) rmSync(`${v}${f}`, { force: true });
+    for (const name of ['a', 'b', 'c', 'd']) {
+      const r = await add(name);
+      expect(r.status).toBe(1);
+      expect(r.stderr).toMatch(/AUDIT_TAMPERED|ends before entry 4, anchored in the OS keychain/);
+    }
+    expect((await runCli(['--vault', v, 'audit', 'verify'])).status).toBe(1);
+    copyFileSync(`${v}.genuine`, v);
+    const verified = await runCli(['--vault', v, 'audit', 'verify']);
+    expect(verified.status).toBe(0);
+    expect(verified.stdout).toContain('OK: 4 audit entries verified');
   });
 
   it('rotate-key: keychain, passphrase (new salt) and --change-passphrase', async () => {

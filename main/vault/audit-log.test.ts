@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createApp, openApp } from '../app.ts';
-import { SAMPLE, keychainVault, tempDir, type TempVault } from '../testing/fixtures.ts';
+import { SAMPLE, keychainVault, passphraseVault, tempDir, type TempVault } from '../testing/fixtures.ts';
 import { osKeychain, type KeychainClient } from './keychain.ts';
 import { canonicalJson } from './audit-log.ts';
 
@@ -89,15 +89,25 @@ describe('audit chain', () => {
     raw.prepare('DELETE FROM audit_log WHERE seq = 7').run();
     expect(await v.app.audit.verify()).toMatchObject({ ok: false, problem: 'truncated', firstBadSeq: 7 });
 
-    // Roll the whole file back to the backup, then write a different entry 7: still caught.
+    // Roll the whole file back to the backup: caught, and the rolled-back file takes no write — neither a new entry 7
+    // nor a new anchor, which would hide the rollback and condemn the genuine file.
     await v.app.close();
     raw.close();
     raws.length = 0;
     copyFileSync(backup, v.path);
     const rolled = v.reopen();
     await rolled.vault.unlock();
-    rolled.credentials.add({ name: 'other', ...SAMPLE.hostinger() });
     expect(await rolled.audit.verify()).toMatchObject({ ok: false, problem: 'truncated', firstBadSeq: 7 });
+    expect(() => rolled.credentials.add({ name: 'other', ...SAMPLE.hostinger() })).toThrow(
+      expect.objectContaining({
+        code: 'AUDIT_TAMPERED',
+        message: expect.stringContaining('ends before entry 7, anchored in the OS keychain')
+      })
+    );
+    expect(rolled.audit.headSeq()).toBe(6);
+    expect(rolled.credentials.list().map((c) => c.name)).not.toContain('other');
+    await expect(rolled.audit.anchor()).rejects.toMatchObject({ code: 'AUDIT_TAMPERED' });
+    expect(await rolled.audit.readAnchor()).toMatchObject({ seq: 7 });
   });
 
   it('canonical JSON sorts keys so equal details MAC the same', () => {
@@ -175,5 +185,90 @@ describe('the keychain anchor with two processes', () => {
       await app.close();
       cleanup();
     }
+  });
+});
+
+describe('the head record: every vault, the passphrase ones included', () => {
+  const PASS = 'correct horse battery staple';
+  /** A passphrase vault with 6 entries, and its file opened raw (a local attacker with the file and no passphrase). */
+  async function passphraseHistory(): Promise<{ v: TempVault; raw: Database.Database }> {
+    const v = await passphraseVault(PASS);
+    vaults.push(v);
+    for (const name of ['one', 'two', 'three', 'four', 'five']) v.app.credentials.add({ name, ...SAMPLE.hostinger() });
+    const raw = new Database(v.path);
+    raws.push(raw);
+    return { v, raw };
+  }
+
+  it('cutting off the last entries is caught by verify, naming where, and refused by the next write', async () => {
+    const { v, raw } = await passphraseHistory();
+    expect(await v.app.audit.verify()).toMatchObject({ ok: true, headSeq: 6, anchor: null });
+    raw.prepare('DELETE FROM audit_log WHERE seq >= 5').run();
+    expect(await v.app.audit.verify()).toMatchObject({
+      ok: false,
+      problem: 'truncated',
+      firstBadSeq: 5,
+      message: expect.stringContaining('names entry 6, but the log ends at 4')
+    });
+    expect(() => v.app.credentials.add({ name: 'six', ...SAMPLE.hostinger() })).toThrow(
+      expect.objectContaining({ code: 'AUDIT_TAMPERED' })
+    );
+    expect(v.app.credentials.list().map((c) => c.name)).not.toContain('six');
+  });
+
+  it('deleting the last entry alone, and putting back an older copy of the log table, are caught', async () => {
+    const { v, raw } = await passphraseHistory();
+    raw.prepare('DELETE FROM audit_log WHERE seq = 6').run();
+    expect(await v.app.audit.verify()).toMatchObject({ ok: false, problem: 'truncated', firstBadSeq: 6 });
+
+    const { v: w, raw: r2 } = await passphraseHistory();
+    r2.exec('CREATE TABLE old_log AS SELECT * FROM audit_log');
+    w.app.credentials.rename('one', 'uno');
+    w.app.credentials.remove('two');
+    // The log table rolled back to the copy taken two changes ago, head record and all rows consistent with each other.
+    r2.exec('DELETE FROM audit_log; INSERT INTO audit_log SELECT * FROM old_log; DROP TABLE old_log;');
+    expect(await w.app.audit.verify()).toMatchObject({
+      ok: false,
+      problem: 'truncated',
+      firstBadSeq: 7,
+      message: expect.stringContaining('names entry 8, but the log ends at 6')
+    });
+  });
+
+  it('a head record edited, rolled back or deleted in the file is caught', async () => {
+    const { v, raw } = await passphraseHistory();
+    const head = raw.prepare('SELECT seq, mac, tag FROM audit_head').get() as { seq: number; mac: Buffer; tag: Buffer };
+    raw.prepare('UPDATE audit_head SET seq = 5').run();
+    expect(await v.app.audit.verify()).toMatchObject({ ok: false, message: expect.stringContaining('head record was edited') });
+    raw.prepare('UPDATE audit_head SET seq = ?').run(head.seq);
+    expect(await v.app.audit.verify()).toMatchObject({ ok: true });
+    v.app.credentials.add({ name: 'six', ...SAMPLE.hostinger() });
+    raw.prepare('UPDATE audit_head SET seq = ?, mac = ?, tag = ?').run(head.seq, head.mac, head.tag); // its genuine older copy
+    expect(await v.app.audit.verify()).toMatchObject({
+      ok: false,
+      firstBadSeq: 7,
+      message: expect.stringContaining('past its head record at 6 (the head record was rolled back)')
+    });
+    raw.prepare('DELETE FROM audit_head').run();
+    expect(await v.app.audit.verify()).toMatchObject({ ok: false, message: expect.stringContaining('head record is missing') });
+  });
+
+  it('a vault from before the head record gets one at the upgrade, tagged by its first write', async () => {
+    const { v, raw } = await passphraseHistory();
+    await v.app.close();
+    // As schema version 5 left it: no audit_head table (nor the later secret_version column).
+    raw.exec('DROP TABLE audit_head; ALTER TABLE credentials DROP COLUMN secret_version;');
+    raw.pragma('user_version = 5');
+    raw.close();
+    raws.length = 0;
+    const upgraded = v.reopen();
+    await upgraded.vault.unlock({ passphrase: () => Promise.resolve(PASS) });
+    expect(await upgraded.audit.verify()).toMatchObject({ ok: true, headSeq: 6 });
+    upgraded.credentials.add({ name: 'six', ...SAMPLE.hostinger() });
+    const check = new Database(v.path);
+    raws.push(check);
+    expect(check.prepare('SELECT seq, tag IS NOT NULL AS tagged FROM audit_head').get()).toEqual({ seq: 7, tagged: 1 });
+    check.prepare('DELETE FROM audit_log WHERE seq = 7').run();
+    expect(await upgraded.audit.verify()).toMatchObject({ ok: false, problem: 'truncated', firstBadSeq: 7 });
   });
 });

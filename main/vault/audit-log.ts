@@ -1,6 +1,7 @@
 import type { Database } from 'better-sqlite3';
 import { canonical, equalBytes, hmac, type SymmetricKey } from './crypto.ts';
 import { stmt } from './db.ts';
+import { KeydeskError } from '../errors.ts';
 
 /**
  * The tamper-evident audit log. Each entry's MAC is HMAC(audit key, previous entry's MAC ‖ canonical content),
@@ -68,7 +69,95 @@ export function canonicalJson(value: unknown): string {
     .join(',')}}`;
 }
 
-/** Appends one entry. Call inside the write transaction of the change it records. */
+// ------------------------------------------------------------------------------------------------ the head record
+//
+// Every vault keeps its chain's head (seq and MAC of the newest entry) in audit_head, outside the log table, with a
+// tag keyed from the audit key (the passphrase-derived key, for a passphrase vault): written in the transaction of
+// every append, so cutting the log short, deleting its last entries or putting back an older copy of the table no
+// longer matches it. The migration that added it recorded an untagged head (no key at migration time); the first
+// append after it tags it. A keychain vault also anchors the head in the OS keychain (a file rolled back as a whole).
+
+interface HeadRow {
+  seq: number;
+  mac: Buffer;
+  tag: Buffer | null;
+}
+
+function headTag(key: SymmetricKey, seq: number, mac: Buffer): Buffer {
+  return hmac(key, canonical('keydesk/v1/audit-head', seq, mac.toString('hex')));
+}
+
+/** What is wrong with the log against its head record, or null when they agree. */
+function headProblem(
+  key: SymmetricKey,
+  head: HeadRow | undefined,
+  last: { seq: number; mac: Buffer } | undefined
+): { firstBadSeq: number; message: string } | null {
+  if (!head)
+    return last ? { firstBadSeq: 1, message: 'the audit log’s head record is missing (it was deleted from the vault file)' } : null;
+  if (head.tag !== null && !equalBytes(head.tag, headTag(key, head.seq, head.mac)))
+    return { firstBadSeq: head.seq, message: 'the audit log’s head record was edited in the vault file' };
+  const lastSeq = last?.seq ?? 0;
+  if (lastSeq < head.seq)
+    return {
+      firstBadSeq: lastSeq + 1,
+      message: `the head record names entry ${head.seq}, but the log ends at ${lastSeq} (entries were cut off, or the log was rolled back)`
+    };
+  if (lastSeq > head.seq)
+    return {
+      firstBadSeq: head.seq + 1,
+      message: `the log runs to entry ${lastSeq}, past its head record at ${head.seq} (the head record was rolled back)`
+    };
+  if (!last || !equalBytes(last.mac, head.mac))
+    return { firstBadSeq: head.seq, message: `entry ${head.seq} is not the one its head record names (the log was replaced)` };
+  return null;
+}
+
+function readHead(db: Database): HeadRow | undefined {
+  return stmt(db, 'SELECT seq, mac, tag FROM audit_head WHERE id = 1').get() as HeadRow | undefined;
+}
+
+/**
+ * Throws AUDIT_TAMPERED when this log does not hold `anchor` (the head recorded outside the file): the file is older
+ * than its anchor, or was replaced. Writes and anchoring refuse such a log.
+ */
+export function assertHolds(db: Database, anchor: AuditAnchor): void {
+  if (anchor.seq === 0) return;
+  const at = stmt(db, 'SELECT mac FROM audit_log WHERE seq = ?').get(anchor.seq) as { mac: Buffer } | undefined;
+  if (at && at.mac.toString('hex') === anchor.mac) return;
+  throw new KeydeskError(
+    'AUDIT_TAMPERED',
+    at
+      ? `The vault file does not hold the audit entry ${anchor.seq} anchored in the OS keychain (the file was replaced or rolled back). Nothing was written; run keydesk audit verify, and restore the genuine vault file.`
+      : `The vault file’s audit log ends before entry ${anchor.seq}, anchored in the OS keychain (the file was rolled back or the log cut short). Nothing was written; run keydesk audit verify, and restore the genuine vault file.`
+  );
+}
+
+/**
+ * Before the first append of a write transaction: throws AUDIT_TAMPERED when the log does not end where its head
+ * record says (cut short, rolled back, or the record edited), so nothing is written onto such a log.
+ */
+export function assertAuditHead(db: Database, key: SymmetricKey): void {
+  const last = stmt(db, 'SELECT seq, mac FROM audit_log ORDER BY seq DESC LIMIT 1').get() as { seq: number; mac: Buffer } | undefined;
+  const problem = headProblem(key, readHead(db), last);
+  if (problem)
+    throw new KeydeskError('AUDIT_TAMPERED', `Audit log broken: ${problem.message}. Nothing was written; run keydesk audit verify.`);
+}
+
+/** After the last append of a write transaction, inside it: the head record names the new last entry. */
+export function recordAuditHead(db: Database, key: SymmetricKey): void {
+  const last = stmt(db, 'SELECT seq, mac FROM audit_log ORDER BY seq DESC LIMIT 1').get() as { seq: number; mac: Buffer } | undefined;
+  if (!last) return;
+  stmt(
+    db,
+    'INSERT INTO audit_head (id, seq, mac, tag) VALUES (1, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, mac = excluded.mac, tag = excluded.tag'
+  ).run(last.seq, last.mac, headTag(key, last.seq, last.mac));
+}
+
+/**
+ * Appends one entry. Call inside the write transaction of the change it records, after `assertAuditHead` and before
+ * `recordAuditHead` (Vault.write does both, once per transaction).
+ */
 export function appendAudit(db: Database, key: SymmetricKey, e: AuditEventInput & { actor: string; at: string }): number {
   const last = stmt(db, 'SELECT seq, mac FROM audit_log ORDER BY seq DESC LIMIT 1').get() as { seq: number; mac: Buffer } | undefined;
   const row = {
@@ -198,6 +287,16 @@ export function verifyAudit(db: Database, key: SymmetricKey, anchor: AuditAnchor
     expected++;
   }
   const headSeq = rows.length ? rows[rows.length - 1]!.seq : 0;
+  const last = rows.at(-1);
+  const head = headProblem(key, readHead(db), last ? { seq: last.seq, mac: last.mac } : undefined);
+  if (head)
+    return {
+      ok: false,
+      entries: rows.length,
+      firstBadSeq: head.firstBadSeq,
+      problem: 'truncated',
+      message: `Audit log broken: ${head.message}.`
+    };
   if (anchor) {
     if (anchor.seq > headSeq) {
       return {

@@ -61,6 +61,7 @@ interface CredentialRow {
   provider: string;
   mode: string;
   header_mac: Buffer;
+  secret_version: number;
   metadata: string;
   observed: string;
   status: CredentialStatus;
@@ -82,7 +83,7 @@ interface SecretRow {
 }
 
 const SUMMARY_COLUMNS =
-  'id, name, provider, mode, header_mac, metadata, observed, status, last_error_code, last_error_message, checked_at, expires_at, expiry_source, created_at, updated_at, rotated_at';
+  'id, name, provider, mode, header_mac, secret_version, metadata, observed, status, last_error_code, last_error_message, checked_at, expires_at, expiry_source, created_at, updated_at, rotated_at';
 
 /** One field as the store sees it: whether it is secret, shown by its last four, or an endpoint override. */
 export interface PolicyField {
@@ -259,7 +260,7 @@ interface PreparedAdd {
   expirySource: CredentialSummary['expirySource'];
 }
 
-type HeaderRow = CredentialHeader & { header_mac: Buffer };
+type HeaderRow = CredentialHeader & { header_mac: Buffer; secret_version: number };
 /** A header row as read, and the header handed out for it (one frozen object, shared by every reader). */
 type CachedHeader = { row: HeaderRow; header: Readonly<CredentialHeader>; verified: boolean };
 /** What credential `id` is (null when there is none; with `verify`, also when its header MAC fails). */
@@ -289,7 +290,7 @@ export class CredentialStore {
   readonly vault: Vault;
   readonly #policyOf: PolicyOf;
   /** Headers whose MAC verified in this unlocked session, with the exact contents verified (an edited row misses). */
-  readonly #verified = new Map<string, { name: string; provider: string; mode: string; mac: Buffer }>();
+  readonly #verified = new Map<string, { name: string; provider: string; mode: string; version: number; mac: Buffer }>();
   /**
    * Header rows read since the vault file last changed: routing asks for the header of every binding it looks at, and
    * reading the row each time doubled a resolution's cost. The cache holds only while no connection changed the file
@@ -360,8 +361,10 @@ export class CredentialStore {
   }
 
   #readHeader(id: string): CachedHeader | null {
-    const row = stmt(this.vault.db, 'SELECT id, name, provider, mode, status, header_mac FROM credentials WHERE id = ?').get(id) as
-      HeaderRow | undefined;
+    const row = stmt(
+      this.vault.db,
+      'SELECT id, name, provider, mode, status, header_mac, secret_version FROM credentials WHERE id = ?'
+    ).get(id) as HeaderRow | undefined;
     if (!row) return null;
     const header = Object.freeze({ id: row.id, name: row.name, provider: row.provider, mode: row.mode, status: row.status });
     return { row, header, verified: false };
@@ -393,11 +396,25 @@ export class CredentialStore {
     }
   }
 
-  #headerVerifies(r: { id: string; name: string; provider: string; mode: string; header_mac: Buffer }): boolean {
+  #headerVerifies(r: { id: string; name: string; provider: string; mode: string; header_mac: Buffer; secret_version: number }): boolean {
     const seen = this.#verified.get(r.id);
-    if (seen && seen.name === r.name && seen.provider === r.provider && seen.mode === r.mode && seen.mac.equals(r.header_mac)) return true;
+    if (
+      seen &&
+      seen.name === r.name &&
+      seen.provider === r.provider &&
+      seen.mode === r.mode &&
+      seen.version === r.secret_version &&
+      seen.mac.equals(r.header_mac)
+    )
+      return true;
     if (!equalBytes(headerMac(this.vault.vaultKey('header_mac'), r), r.header_mac)) return false;
-    this.#verified.set(r.id, { name: r.name, provider: r.provider, mode: r.mode, mac: Buffer.from(r.header_mac) });
+    this.#verified.set(r.id, {
+      name: r.name,
+      provider: r.provider,
+      mode: r.mode,
+      version: r.secret_version,
+      mac: Buffer.from(r.header_mac)
+    });
     return true;
   }
 
@@ -410,11 +427,21 @@ export class CredentialStore {
     }
   }
 
-  #seal(w: WriteContext, id: string, provider: string, mode: string, payload: Payload): { wrapped: Buffer; sealed: Buffer } {
+  #seal(
+    w: WriteContext,
+    id: string,
+    provider: string,
+    mode: string,
+    version: number,
+    payload: Payload
+  ): { wrapped: Buffer; sealed: Buffer } {
     const dek = randomKey();
     const plain = Buffer.from(JSON.stringify(payload), 'utf8');
     try {
-      return { sealed: seal(dek, plain, AAD.payload(id, provider, mode)), wrapped: seal(w.kek, dek, AAD.dek(id, w.kekVersion)) };
+      return {
+        sealed: seal(dek, plain, AAD.payload(id, provider, mode, version)),
+        wrapped: seal(w.kek, dek, AAD.dek(id, w.kekVersion))
+      };
     } finally {
       wipe(dek, plain);
     }
@@ -472,13 +499,13 @@ export class CredentialStore {
 
   #insert(w: WriteContext, p: PreparedAdd): CredentialSummary {
     this.#nameFree(p.name);
-    const mac = headerMac(w.vaultKey('header_mac'), p);
-    const { wrapped, sealed } = this.#seal(w, p.id, p.provider, p.mode, { v: 1, values: p.values, extra: p.extra });
+    const mac = headerMac(w.vaultKey('header_mac'), { ...p, secret_version: 1 });
+    const { wrapped, sealed } = this.#seal(w, p.id, p.provider, p.mode, 1, { v: 1, values: p.values, extra: p.extra });
     const now = w.now;
     stmt(
       w.db,
-      `INSERT INTO credentials (id, name, provider, mode, header_mac, metadata, observed, status, expires_at, expiry_source, created_at, updated_at, rotated_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, 'unknown', ?, ?, ?, ?, ?)`
+      `INSERT INTO credentials (id, name, provider, mode, header_mac, secret_version, metadata, observed, status, expires_at, expiry_source, created_at, updated_at, rotated_at)
+         VALUES (?, ?, ?, ?, ?, 1, ?, ?, 'unknown', ?, ?, ?, ?, ?)`
     ).run(
       p.id,
       p.name,
@@ -578,7 +605,7 @@ export class CredentialStore {
       throw sealFailure(r.name, 'key', this.#dekOwner(kek, s.wrapped_dek, kekVersion, r.id));
     }
     try {
-      const plain = open(dek, s.payload, AAD.payload(r.id, r.provider, r.mode));
+      const plain = open(dek, s.payload, AAD.payload(r.id, r.provider, r.mode, r.secret_version));
       try {
         return JSON.parse(plain.toString('utf8')) as Payload;
       } finally {
@@ -586,10 +613,29 @@ export class CredentialStore {
       }
     } catch (e) {
       if (!(e instanceof AuthenticationFailed)) throw e;
+      const older = this.#olderVersion(dek, s.payload, r);
+      if (older !== null)
+        throw new KeydeskError(
+          'SECRET_TAMPERED',
+          `Credential "${printable(r.name)}": its encrypted secret is an older copy (version ${older}; the credential is at version ${r.secret_version}) put back in the vault file. It will not be used: re-enter the secret, or restore the genuine vault file.`
+        );
       throw sealFailure(r.name, 'secret', this.#payloadOwner(kek, s.payload, r.id));
     } finally {
       wipe(dek);
     }
+  }
+
+  /** Failure path only: does this payload open as one of the credential's own earlier versions? */
+  #olderVersion(dek: Buffer, payload: Buffer, r: CredentialRow): number | null {
+    for (let v = r.secret_version - 1; v >= 0 && v >= r.secret_version - 10_000; v--) {
+      try {
+        wipe(open(dek, payload, AAD.payload(r.id, r.provider, r.mode, v)));
+        return v;
+      } catch {
+        /* not this one */
+      }
+    }
+    return null;
   }
 
   /** Failure path only: does this wrapped DEK open as another credential's? */
@@ -612,12 +658,13 @@ export class CredentialStore {
   #payloadOwner(kek: SymmetricKey, payload: Buffer, selfId: string): string | null {
     const rows = stmt(
       this.vault.db,
-      'SELECT c.id, c.name, c.provider, c.mode, s.kek_version, s.wrapped_dek FROM credentials c JOIN credential_secrets s ON s.credential_id = c.id WHERE c.id <> ?'
+      'SELECT c.id, c.name, c.provider, c.mode, c.secret_version, s.kek_version, s.wrapped_dek FROM credentials c JOIN credential_secrets s ON s.credential_id = c.id WHERE c.id <> ?'
     ).iterate(selfId) as IterableIterator<{
       id: string;
       name: string;
       provider: string;
       mode: string;
+      secret_version: number;
       kek_version: number;
       wrapped_dek: Buffer;
     }>;
@@ -625,7 +672,7 @@ export class CredentialStore {
       try {
         const dek = open(kek, o.wrapped_dek, AAD.dek(o.id, o.kek_version));
         try {
-          wipe(open(dek, payload, AAD.payload(o.id, o.provider, o.mode)));
+          wipe(open(dek, payload, AAD.payload(o.id, o.provider, o.mode, o.secret_version)));
           return o.name;
         } finally {
           wipe(dek);
@@ -696,7 +743,8 @@ export class CredentialStore {
     const secretExpiry = mode.expiry?.(values) ?? null;
     const { metadata, secretsSet } = readableMetadata(mode, values);
 
-    const { wrapped, sealed } = this.#seal(w, r.id, r.provider, r.mode, { v: 1, values, extra: stored.extra });
+    const version = r.secret_version + 1;
+    const { wrapped, sealed } = this.#seal(w, r.id, r.provider, r.mode, version, { v: 1, values, extra: stored.extra });
     let expiresAt = r.expires_at;
     let expirySource = r.expiry_source;
     if (analystExpiry !== undefined) {
@@ -709,12 +757,14 @@ export class CredentialStore {
     }
     stmt(
       w.db,
-      `UPDATE credentials SET metadata = ?, updated_at = ?, rotated_at = CASE WHEN ? THEN ? ELSE rotated_at END,
+      `UPDATE credentials SET secret_version = ?, header_mac = ?, metadata = ?, updated_at = ?, rotated_at = CASE WHEN ? THEN ? ELSE rotated_at END,
          status = CASE WHEN ? THEN 'unknown' ELSE status END,
          last_error_code = CASE WHEN ? THEN NULL ELSE last_error_code END,
          last_error_message = CASE WHEN ? THEN NULL ELSE last_error_message END,
          expires_at = ?, expiry_source = ? WHERE id = ?`
     ).run(
+      version,
+      headerMac(w.vaultKey('header_mac'), { ...r, secret_version: version }),
       JSON.stringify({ readable: metadata, secretsSet }),
       w.now,
       secretChanged ? 1 : 0,
@@ -753,7 +803,8 @@ export class CredentialStore {
       // The field values are read inside the write, so a concurrent update of them in another process is kept.
       const r = this.#row(ref);
       const { values } = this.#payloadOf(r);
-      const { wrapped, sealed } = this.#seal(w, r.id, r.provider, r.mode, { v: 1, values, extra: { ...extra } });
+      const version = r.secret_version + 1;
+      const { wrapped, sealed } = this.#seal(w, r.id, r.provider, r.mode, version, { v: 1, values, extra: { ...extra } });
       stmt(w.db, 'UPDATE credential_secrets SET kek_version = ?, wrapped_dek = ?, payload = ? WHERE credential_id = ?').run(
         w.kekVersion,
         wrapped,
@@ -761,7 +812,13 @@ export class CredentialStore {
         r.id
       );
       const obs = observed ? observedToStore(w, r.id, { ...parseJsonObject(r.observed), ...observed }) : r.observed;
-      stmt(w.db, 'UPDATE credentials SET updated_at = ?, observed = ? WHERE id = ?').run(w.now, obs, r.id);
+      stmt(w.db, 'UPDATE credentials SET secret_version = ?, header_mac = ?, updated_at = ?, observed = ? WHERE id = ?').run(
+        version,
+        headerMac(w.vaultKey('header_mac'), { ...r, secret_version: version }),
+        w.now,
+        obs,
+        r.id
+      );
       w.audit({ action: audit.action, outcome: 'ok', credentialId: r.id, credentialName: r.name, detail: audit.detail ?? {} });
       return this.get(r.id);
     });
@@ -774,7 +831,7 @@ export class CredentialStore {
       this.#assertHeader(r);
       if (r.name === name) return toSummary(r);
       this.#nameFree(name, r.id);
-      const mac = headerMac(w.vaultKey('header_mac'), { id: r.id, provider: r.provider, mode: r.mode, name });
+      const mac = headerMac(w.vaultKey('header_mac'), { ...r, name });
       stmt(w.db, 'UPDATE credentials SET name = ?, header_mac = ?, updated_at = ? WHERE id = ?').run(name, mac, w.now, r.id);
       w.audit({ action: 'credential.rename', outcome: 'ok', credentialId: r.id, credentialName: name, detail: { from: r.name, to: name } });
       return this.get(r.id);

@@ -97,7 +97,11 @@ export const AAD = {
   kekCheck: (vaultId: string, kekVersion: number) => canonical('keydesk/v1/kek-check', vaultId, kekVersion),
   vaultKey: (vaultId: string, name: string, kekVersion: number) => canonical('keydesk/v1/vault-key', vaultId, name, kekVersion),
   dek: (credentialId: string, kekVersion: number) => canonical('keydesk/v1/dek', credentialId, kekVersion),
-  payload: (credentialId: string, provider: string, mode: string) => canonical('keydesk/v1/payload', credentialId, provider, mode)
+  /** Version 0: sealed before secret versions existed (schema < 7); from 1, the version is bound in. */
+  payload: (credentialId: string, provider: string, mode: string, secretVersion = 0) =>
+    secretVersion > 0
+      ? canonical('keydesk/v2/payload', credentialId, provider, mode, secretVersion)
+      : canonical('keydesk/v1/payload', credentialId, provider, mode)
 } as const;
 
 export const KEK_CHECK_PLAINTEXT = Buffer.from('keydesk key check v1', 'utf8');

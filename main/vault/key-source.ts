@@ -1,3 +1,4 @@
+import type { AuditAnchor } from './audit-log.ts';
 import type { SymmetricKey } from './crypto.ts';
 import { KeychainKeySource } from './keychain-source.ts';
 import type { KeychainClient } from './keychain.ts';
@@ -94,6 +95,14 @@ export interface KeySource {
   tidy(meta: KeyMeta): Promise<void>;
   /** Makes the next KEK (a passphrase source first proves the current passphrase). Changes nothing yet. */
   rotate(meta: KeyMeta, proves: KekProof, req: RotationRequest): Promise<KekRotation>;
+  /**
+   * The audit chain's head as last recorded outside the vault file (the OS keychain), so a file rolled back as a whole
+   * is caught; null when none was recorded, or where the source keeps nothing outside the file (a passphrase vault:
+   * its MAC'd head record inside the file catches a log cut short or rolled back). AUDIT_TAMPERED when unreadable.
+   */
+  readAnchor(meta: KeyMeta): Promise<AuditAnchor | null>;
+  /** Records the head outside the file; false where the source keeps nothing outside it. */
+  writeAnchor(meta: KeyMeta, anchor: AuditAnchor): Promise<boolean>;
 }
 
 export interface KeySourceDeps {

@@ -1,4 +1,5 @@
 import { KeydeskError } from '../errors.ts';
+import type { AuditAnchor } from './audit-log.ts';
 import { KEY_BYTES, randomKey, wipe } from './crypto.ts';
 import type {
   FirstKek,
@@ -62,6 +63,24 @@ export class KeychainKeySource implements KeySource {
       );
     }
     return kek;
+  }
+
+  async readAnchor(meta: KeyMeta): Promise<AuditAnchor | null> {
+    const raw = await this.#keychain.get(keychainAccounts.auditAnchor(meta.vault_id));
+    if (raw === null) return null;
+    try {
+      const a = JSON.parse(raw) as Partial<AuditAnchor>;
+      if (typeof a.seq === 'number' && Number.isInteger(a.seq) && a.seq >= 0 && typeof a.mac === 'string')
+        return { seq: a.seq, mac: a.mac };
+    } catch {
+      /* fall through */
+    }
+    throw new KeydeskError('AUDIT_TAMPERED', 'The audit anchor in the OS keychain is unreadable.');
+  }
+
+  async writeAnchor(meta: KeyMeta, anchor: AuditAnchor): Promise<boolean> {
+    await this.#keychain.set(keychainAccounts.auditAnchor(meta.vault_id), JSON.stringify({ seq: anchor.seq, mac: anchor.mac }));
+    return true;
   }
 
   async tidy(meta: KeyMeta): Promise<void> {

@@ -1,4 +1,5 @@
 import { KeydeskError } from '../errors.ts';
+import type { AuditAnchor } from './audit-log.ts';
 import { wipe } from './crypto.ts';
 import type {
   FirstKek,
@@ -43,6 +44,15 @@ export class PassphraseKeySource implements KeySource {
       throw new KeydeskError('INPUT_INVALID', `The passphrase must be at least ${MIN_PASSPHRASE_LENGTH} characters.`);
     const kdf = { salt: newSalt(), params: DEFAULT_KDF };
     return { kek: await derivePassphraseKey(pass, kdf.salt, kdf.params), kdf, discard: nothing };
+  }
+
+  /** Nothing outside the file: the vault's MAC'd audit head record (audit_head) is its anchor. */
+  readAnchor(): Promise<AuditAnchor | null> {
+    return Promise.resolve(null);
+  }
+
+  writeAnchor(): Promise<boolean> {
+    return Promise.resolve(false);
   }
 
   async load(meta: KeyMeta, proves: KekProof, req: KeyRequest): Promise<Buffer> {

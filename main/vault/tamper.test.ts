@@ -91,6 +91,52 @@ describe('tamper detection', () => {
     );
   });
 
+  it('an older copy of a secret row put back (its own, from before the update) is refused, naming both versions', async () => {
+    const { v, a, b, raw, fresh } = await twoCredentials();
+    const before = getSecretRow(raw, a);
+    v.app.credentials.update('alpha', { values: { api_token: 'alpha_token_rotated_0123456789' } });
+    raw
+      .prepare('UPDATE credential_secrets SET kek_version = ?, wrapped_dek = ?, payload = ? WHERE credential_id = ?')
+      .run(before.kek_version, before.wrapped_dek, before.payload, a);
+    const app = await fresh();
+    expect(() => app.credentials.material(a)).toThrow(
+      expect.objectContaining({
+        code: 'SECRET_TAMPERED',
+        message: expect.stringContaining('an older copy (version 1; the credential is at version 2)')
+      })
+    );
+    expect(app.credentials.material(b).secrets.api_token?.reveal()).toBe('bravo_token_0123456789');
+    // Nor does the version column rolled back with it pass: the header MAC binds the version.
+    raw.prepare('UPDATE credentials SET secret_version = 1 WHERE id = ?').run(a);
+    const again = await fresh();
+    expect(() => again.credentials.material(a)).toThrow(expect.objectContaining({ code: 'HEADER_TAMPERED' }));
+  });
+
+  it('a credential from before secret versions (version 0, the older MAC and AAD) opens, and its next change moves it to version 1', async () => {
+    const { v, a, raw, fresh } = await twoCredentials();
+    // Written as schema version 6 wrote it, with the older formats the code still reads.
+    const { AAD, randomKey, seal } = await import('./crypto.ts');
+    const { headerMac } = await import('./vault.ts');
+    const keys = v.app.vault.requireUnlocked();
+    const dek = randomKey();
+    const payload = seal(
+      dek,
+      Buffer.from(JSON.stringify({ v: 1, values: { api_token: 'legacy_token_0123456789' }, extra: {} })),
+      AAD.payload(a, 'hostinger', 'api_token')
+    );
+    raw
+      .prepare('UPDATE credential_secrets SET kek_version = ?, wrapped_dek = ?, payload = ? WHERE credential_id = ?')
+      .run(keys.kekVersion, seal(keys.kek, dek, AAD.dek(a, keys.kekVersion)), payload, a);
+    raw
+      .prepare('UPDATE credentials SET secret_version = 0, header_mac = ? WHERE id = ?')
+      .run(headerMac(keys.vaultKeys.header_mac, { id: a, provider: 'hostinger', mode: 'api_token', name: 'alpha' }), a);
+    const app = await fresh();
+    expect(app.credentials.material(a).secrets.api_token?.reveal()).toBe('legacy_token_0123456789');
+    app.credentials.update('alpha', { values: { api_token: 'alpha_token_rotated_0123456789' } });
+    expect(raw.prepare('SELECT secret_version FROM credentials WHERE id = ?').pluck().get(a)).toBe(1);
+    expect((await fresh()).credentials.material(a).secrets.api_token?.reveal()).toBe('alpha_token_rotated_0123456789');
+  });
+
   it('a wrapped DEK relabelled with another KEK version is refused', async () => {
     const { a, raw, fresh } = await twoCredentials();
     raw.prepare('UPDATE credential_secrets SET kek_version = 7 WHERE credential_id = ?').run(a);

@@ -2,7 +2,7 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { systemClock, type Clock } from '../clock.ts';
 import { KeydeskError } from '../errors.ts';
-import { appendAudit, type AuditEventInput } from './audit-log.ts';
+import { appendAudit, assertAuditHead, assertHolds, recordAuditHead, type AuditAnchor, type AuditEventInput } from './audit-log.ts';
 import { EventBus } from '../events.ts';
 import type { KeyObject } from 'node:crypto';
 import {
@@ -112,6 +112,8 @@ export class Vault {
   readonly keySource: KeySource;
   #keys: UnlockedKeys | null = null;
   #wroteSinceAnchor = false;
+  /** The head anchored outside the file when this handle unlocked (or last anchored): a write refuses a log without it. */
+  #anchorFloor: AuditAnchor | null = null;
   #walPending = false;
   /** Change events for the UI: every committed audit entry, lock and unlock. */
   readonly events = new EventBus();
@@ -231,6 +233,8 @@ export class Vault {
     }
     this.#keys = { kek: keyObject(kek), kekVersion: m.kek_version, vaultKeys: toKeyObjects(vaultKeys) };
     wipe(kek, ...Object.values(vaultKeys));
+    // An unreadable anchor leaves no floor here; `audit verify` reports it.
+    this.#anchorFloor = await this.keySource.readAnchor(m).catch(() => null);
     this.events.emit('vault.lock', { locked: false });
     await this.keySource.tidy(m);
   }
@@ -290,9 +294,13 @@ export class Vault {
   write<T>(fn: (w: WriteContext) => T): T {
     const keys = this.requireUnlocked();
     const appended: { seq: number; action: string; credentialId: string | null }[] = [];
+    // A write inside another one (a savepoint): the outer write checked the head record, and may have appended since.
+    const nested = this.db.inTransaction;
     const run = this.db.transaction((): T => {
       appended.length = 0;
       this.assertKeyCurrent();
+      // A file older than its anchor (rolled back, or its log cut short) takes no write: it would build a second history.
+      if (this.#anchorFloor) assertHolds(this.db, this.#anchorFloor);
       const now = this.clock.now().toISOString();
       const ctx: WriteContext = {
         db: this.db,
@@ -301,11 +309,14 @@ export class Vault {
         kekVersion: keys.kekVersion,
         vaultKey: (n) => keys.vaultKeys[n],
         audit: (event) => {
+          if (appended.length === 0 && !nested) assertAuditHead(this.db, keys.vaultKeys.audit_mac);
           const seq = appendAudit(this.db, keys.vaultKeys.audit_mac, { actor: this.actor, ...event, at: now });
           appended.push({ seq, action: event.action, credentialId: event.credentialId ?? null });
         }
       };
-      return fn(ctx);
+      const result = fn(ctx);
+      if (appended.length > 0) recordAuditHead(this.db, keys.vaultKeys.audit_mac);
+      return result;
     });
     try {
       const result = run.immediate();
@@ -404,6 +415,7 @@ export class Vault {
         )
         .run(next, seal(newKekKey, KEK_CHECK_PLAINTEXT, AAD.kekCheck(m.vault_id, next)), salt, params);
       const now = this.clock.now().toISOString();
+      assertAuditHead(conn, keys.vaultKeys.audit_mac);
       seq = appendAudit(conn, keys.vaultKeys.audit_mac, {
         actor: this.actor,
         at: now,
@@ -411,6 +423,7 @@ export class Vault {
         outcome: 'ok',
         detail: { from_version: keys.kekVersion, to_version: next, rewrapped, key_source: this.keySource.kind }
       });
+      recordAuditHead(conn, keys.vaultKeys.audit_mac);
       stage({ stage: 'before-commit' });
       conn.exec('COMMIT');
       committed = true;
@@ -446,8 +459,10 @@ export class Vault {
     return this.#wroteSinceAnchor;
   }
 
-  markAnchored(): void {
+  /** After the audit service anchored `anchor` (null: nothing outside the file) — the new floor for writes. */
+  markAnchored(anchor: AuditAnchor | null = null): void {
     this.#wroteSinceAnchor = false;
+    if (anchor && (!this.#anchorFloor || anchor.seq > this.#anchorFloor.seq)) this.#anchorFloor = anchor;
   }
 
   /**
@@ -516,6 +531,13 @@ function toKeyObjects(raw: Record<VaultKeyName, Buffer>): Record<VaultKeyName, K
 }
 
 /** MAC over a credential header: id, provider, mode and name, under the vault's header key. */
-export function headerMac(key: SymmetricKey, h: { id: string; provider: string; mode: string; name: string }): Buffer {
-  return hmac(key, canonical('keydesk/v1/header', h.id, h.provider, h.mode, h.name));
+/** A credential's header MAC; from secret version 1 on, the version of its sealed secret is bound in too. */
+export function headerMac(
+  key: SymmetricKey,
+  h: { id: string; provider: string; mode: string; name: string; secret_version?: number }
+): Buffer {
+  const version = h.secret_version ?? 0;
+  return version > 0
+    ? hmac(key, canonical('keydesk/v2/header', h.id, h.provider, h.mode, h.name, version))
+    : hmac(key, canonical('keydesk/v1/header', h.id, h.provider, h.mode, h.name));
 }
