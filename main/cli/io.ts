@@ -63,7 +63,23 @@ export function ttyPrompt(question: string): Promise<string> {
   });
 }
 
+let epipeHandled = false;
+
+/**
+ * A reader that goes away (`keydesk audit export | head`) ends the command quietly, as Unix tools do, instead of
+ * an EPIPE stack trace: nothing more can be said to it.
+ */
+function quietOnClosedStdout(): void {
+  if (epipeHandled) return;
+  epipeHandled = true;
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(typeof process.exitCode === 'number' ? process.exitCode : 0);
+    throw e;
+  });
+}
+
 export function processIO(): CliIO {
+  quietOnClosedStdout();
   let hasTty: boolean;
   try {
     nodeFs().closeSync(nodeFs().openSync('/dev/tty', 'r'));

@@ -9,6 +9,7 @@ import type { CliIO } from '../cli/io.ts';
 import type { Clock } from '../clock.ts';
 import type { KeychainClient } from '../vault/keychain.ts';
 import type { ProviderRegistry } from '../providers/registry.ts';
+import { spawnLines, type Child } from './line-child.ts';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
 const HAVE_SETSID = process.platform === 'linux' && spawnSync('setsid', ['--version'], { stdio: 'ignore' }).status === 0;
@@ -207,4 +208,12 @@ export function spawnCliAsync(
     child.on('close', (status) => resolvePromise(result(status, stdout, stderr)));
     child.stdin.end(opts.input ?? '');
   });
+}
+
+/**
+ * The real binary as a live child process (no setsid: it can take a Ctrl-C), for commands that keep running, such as
+ * `audit export --follow`: the test reads its stdout line by line and signals it.
+ */
+export function spawnCliLive(args: string[], env: NodeJS.ProcessEnv = {}): Child {
+  return spawnLines([process.execPath, resolve(ROOT, 'bin/keydesk.js'), ...args], env, ROOT);
 }
