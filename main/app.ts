@@ -4,6 +4,7 @@ import { ExecutionService } from './executions/service.ts';
 import { OAuthService } from './oauth/service.ts';
 import { callSettings, type CallSettings } from './providers/call.ts';
 import { RoutingService } from './routing/service.ts';
+import { restoreBackup, type RestoreReport } from './vault/backup.ts';
 import type { PassphraseSource } from './vault/passphrase.ts';
 import { Vault, type KeySourceKind } from './vault/vault.ts';
 
@@ -93,4 +94,23 @@ export function openApp(config: AppConfig): KeydeskApp {
 export async function createApp(config: AppConfig, keySource: KeySourceKind, passphrase?: PassphraseSource): Promise<KeydeskApp> {
   const vault = await Vault.create(config.vaultPath, { ...vaultOptions(config), keySource, ...(passphrase ? { passphrase } : {}) });
   return assemble(config, vault);
+}
+
+/**
+ * Restores an encrypted backup as a new vault at config.vaultPath (nothing may be there), its key from `keySource`
+ * (a fresh OS keychain key, or the new `passphrase`). The app comes back unlocked.
+ */
+export async function restoreApp(
+  config: AppConfig,
+  file: string,
+  backupPassphrase: PassphraseSource,
+  keySource: KeySourceKind,
+  passphrase?: PassphraseSource
+): Promise<{ app: KeydeskApp; report: RestoreReport }> {
+  const { vault, report } = await restoreBackup(file, backupPassphrase, config.vaultPath, {
+    ...vaultOptions(config),
+    keySource,
+    ...(passphrase ? { passphrase } : {})
+  });
+  return { app: assemble(config, vault), report };
 }

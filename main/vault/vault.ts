@@ -74,6 +74,18 @@ export interface VaultOptions {
 export interface CreateOptions extends VaultOptions {
   keySource: KeySourceKind;
   passphrase?: PassphraseSource;
+  /** A restore: the vault keys to keep, the rows to put in (inside the creating transaction), and its audit entry. */
+  seed?: VaultSeed;
+}
+
+/** What a restored vault starts from instead of nothing (see backup.ts). */
+export interface VaultSeed {
+  /** Raw vault keys (wiped once wrapped). */
+  vaultKeys: Record<VaultKeyName, Buffer>;
+  /** Inserts the backed-up rows; wraps what needs the new KEK (version 1) with it. */
+  fill(db: Db, kek: SymmetricKey): void;
+  /** Recorded instead of vault.init, as the first entry after the restored log. */
+  audit: AuditEventInput;
 }
 
 export interface WriteContext {
@@ -159,7 +171,8 @@ export class Vault {
       nodeFs().mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
       db = openDatabase(path, { create: true });
       nodeFs().chmodSync(path, 0o600);
-      const vaultKeys = Object.fromEntries(VAULT_KEY_NAMES.map((n) => [n, randomKey()])) as Record<VaultKeyName, Buffer>;
+      const vaultKeys =
+        opts.seed?.vaultKeys ?? (Object.fromEntries(VAULT_KEY_NAMES.map((n) => [n, randomKey()])) as Record<VaultKeyName, Buffer>);
       const vault = new Vault(path, db, keychain, source, opts);
       const theDb = db;
       db.transaction(() => {
@@ -170,15 +183,18 @@ export class Vault {
           .run(vaultId, createdAt, source.kind, seal(kek, KEK_CHECK_PLAINTEXT, AAD.kekCheck(vaultId, 1)), ...kdfColumns(kdf));
         const ins = theDb.prepare('INSERT INTO vault_keys (name, kek_version, wrapped) VALUES (?, 1, ?)');
         for (const name of VAULT_KEY_NAMES) ins.run(name, seal(kek, vaultKeys[name], AAD.vaultKey(vaultId, name, 1)));
+        opts.seed?.fill(theDb, kek);
       }).immediate();
       vault.#keys = { kek: keyObject(kek), kekVersion: 1, vaultKeys: toKeyObjects(vaultKeys) };
       wipe(kek, ...Object.values(vaultKeys));
-      vault.write((w) => w.audit({ action: 'vault.init', outcome: 'ok', detail: { key_source: source.kind } }));
+      vault.write((w) => w.audit(opts.seed?.audit ?? { action: 'vault.init', outcome: 'ok', detail: { key_source: source.kind } }));
       return vault;
     } catch (e) {
       db?.close();
-      wipe(kek);
+      wipe(kek, ...(opts.seed ? Object.values(opts.seed.vaultKeys) : []));
       await first.discard();
+      // Nothing left behind: the file this call created (it did not exist before), with its WAL and shared memory.
+      if (db) for (const f of [path, `${path}-wal`, `${path}-shm`]) nodeFs().rmSync(f, { force: true });
       throw e;
     }
   }

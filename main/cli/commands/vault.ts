@@ -1,5 +1,7 @@
 import type { Command } from '../program.ts';
-import { createApp } from '../../app.ts';
+import { resolve } from 'node:path';
+import { createApp, restoreApp } from '../../app.ts';
+import { writeBackup } from '../../vault/backup.ts';
 import { KeydeskError } from '../../errors.ts';
 import type { RotationStage } from '../../vault/vault.ts';
 import type { CliContext } from '../context.ts';
@@ -29,6 +31,51 @@ export function registerVaultCommands(program: Command, ctx: CliContext): void {
         { vault: info },
         () =>
           `Created vault ${info.path}\nkey source: ${info.keySource}${info.keySource === 'keychain' ? ' (key stored in the OS keychain)' : ' (scrypt)'}\n`
+      );
+    });
+
+  program
+    .command('backup')
+    .argument('<file>', 'where to write it (a file that does not exist yet)')
+    .description('write an encrypted backup of the whole vault (its own passphrase: KEYDESK_BACKUP_PASSPHRASE or a prompt)')
+    .action(async (file: string, _opts: unknown, cmd: Command) => {
+      const app = await ctx.open(cmd);
+      await ctx.unlock(app, 'backup');
+      const r = await writeBackup(
+        app.vault,
+        resolve(file),
+        passphraseFrom(ctx.io, { envVar: 'KEYDESK_BACKUP_PASSPHRASE', question: 'Backup passphrase: ', confirm: true })
+      );
+      ctx.print(
+        cmd,
+        { backup: r },
+        () =>
+          `Backed up ${r.credentials} credentials and ${r.auditEntries} audit entries to ${r.file} (${r.kdf}, AES-256-GCM).\nKeep the backup passphrase apart from the file: without it nothing in the file can be read.\n`
+      );
+    });
+
+  program
+    .command('restore')
+    .argument('<file>', 'a backup written by keydesk backup')
+    .description('restore a backup as a new vault at --vault (nothing may be there), with a fresh key on this machine')
+    .option('--key-source <source>', 'the new vault’s key: keychain | passphrase (KEYDESK_PASSPHRASE or a prompt)', 'keychain')
+    .action(async (file: string, opts: { keySource: string }, cmd: Command) => {
+      if (opts.keySource !== 'keychain' && opts.keySource !== 'passphrase')
+        throw new KeydeskError('INPUT_INVALID', '--key-source is keychain or passphrase.');
+      const config = ctx.config(cmd);
+      const { app, report } = await restoreApp(
+        config,
+        resolve(file),
+        passphraseFrom(ctx.io, { envVar: 'KEYDESK_BACKUP_PASSPHRASE', question: 'Backup passphrase: ' }),
+        opts.keySource,
+        opts.keySource === 'passphrase' ? passphraseFrom(ctx.io, { question: 'New vault passphrase: ', confirm: true }) : undefined
+      );
+      ctx.track(app);
+      ctx.print(
+        cmd,
+        { restore: { ...report, vault: app.vault.info() } },
+        () =>
+          `Restored ${report.credentials} credentials and ${report.auditEntries} audit entries from the backup of vault ${report.sourceVaultId} made ${report.backupCreatedAt},\nas a new vault at ${config.vaultPath} (key source: ${opts.keySource}). The restore is the newest audit entry; keydesk audit verify checks the chain.\n`
       );
     });
 
