@@ -20,9 +20,12 @@ export interface CommandGroup {
  * for its own group's modules, not for every other command's. Later features add their group here.
  */
 export const COMMAND_GROUPS: readonly CommandGroup[] = [
-  { commands: ['init', 'status', 'check', 'rotate-key'], load: () => import('./commands/vault.ts').then((m) => m.registerVaultCommands) },
   {
-    commands: ['add', 'list', 'show', 'update', 'rename', 'remove'],
+    commands: ['init', 'status', 'check', 'rotate-key', 'backup', 'restore'],
+    load: () => import('./commands/vault.ts').then((m) => m.registerVaultCommands)
+  },
+  {
+    commands: ['add', 'list', 'due', 'show', 'update', 'rename', 'remove'],
     load: () => import('./commands/credentials.ts').then((m) => m.registerCredentialCommands)
   },
   { commands: ['audit'], load: () => import('./commands/audit.ts').then((m) => m.registerAuditCommands) },

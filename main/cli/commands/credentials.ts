@@ -5,6 +5,18 @@ import type { CliContext } from '../context.ts';
 import { collect, parseFields, readSecrets } from '../fields.ts';
 import { keyValues, relativeTime, table } from '../format.ts';
 
+/** One line of `keydesk due`: a credential's rotation or expiry date within the window asked (or past). */
+interface DueItem {
+  credential: string;
+  id: string;
+  provider: string;
+  mode: string;
+  kind: 'rotation' | 'expiry';
+  at: string;
+  overdue: boolean;
+  label: string;
+}
+
 export function statusLabel(c: Pick<CredentialView, 'status' | 'lastError'>): string {
   return c.status === 'ok' || c.status === 'unknown' || !c.lastError ? c.status : `${c.status}: ${c.lastError.code}`;
 }
@@ -138,6 +150,41 @@ export function registerCredentialCommands(program: Command, ctx: CliContext): v
       const now = app.vault.clock.now();
       const list = app.credentials.list().map((c) => app.credentials.view(c, now));
       ctx.print(cmd, { credentials: list }, () => renderList(list, now));
+    });
+
+  program
+    .command('due')
+    .description('credentials whose rotation or expiry falls within --within (default 14d), or is past (no key needed)')
+    .option('--within <days>', 'how far ahead to look, in days: 14d (0d: only what is past due)', '14d')
+    .action((opts: { within: string }, cmd: Command) => {
+      const m = /^(\d{1,4})d$/.exec(opts.within.trim());
+      if (!m || Number(m[1]) > 3650)
+        throw new KeydeskError('INPUT_INVALID', '--within is a number of days from 0d to 3650d, such as 14d.', {
+          fields: { within: 'a number of days, such as 14d' }
+        });
+      const app = ctx.inspect(cmd);
+      const now = app.vault.clock.now();
+      const horizon = now.getTime() + Number(m[1]) * 86_400_000;
+      const due: DueItem[] = [];
+      for (const c of app.credentials.list().map((x) => app.credentials.view(x, now))) {
+        const life = c.lifecycle;
+        const add = (kind: DueItem['kind'], at: string, label: string) => {
+          const t = Date.parse(at);
+          if (!Number.isNaN(t) && t <= horizon)
+            due.push({ credential: c.name, id: c.id, provider: c.provider, mode: c.mode, kind, at, overdue: t <= now.getTime(), label });
+        };
+        if (life.expiry) add('expiry', life.expiry.at, life.expiry.label);
+        if (life.rotation) add('rotation', life.rotation.dueAt, life.rotation.label);
+      }
+      due.sort((a, b) => Date.parse(a.at) - Date.parse(b.at) || a.credential.localeCompare(b.credential));
+      ctx.print(cmd, { within_days: Number(m[1]), due }, () =>
+        due.length === 0
+          ? `Nothing is due within ${m[1]} days.\n`
+          : table(
+              ['NAME', 'PROVIDER', 'WHAT', 'WHEN', ''],
+              due.map((d) => [d.credential, d.provider, d.kind, relativeTime(d.at, now), d.overdue ? 'overdue' : ''])
+            )
+      );
     });
 
   program
