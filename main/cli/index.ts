@@ -25,7 +25,7 @@ export const COMMAND_GROUPS: readonly CommandGroup[] = [
     load: () => import('./commands/vault.ts').then((m) => m.registerVaultCommands)
   },
   {
-    commands: ['add', 'list', 'due', 'show', 'update', 'rename', 'remove'],
+    commands: ['add', 'list', 'due', 'show', 'update', 'rotate', 'rename', 'remove'],
     load: () => import('./commands/credentials.ts').then((m) => m.registerCredentialCommands)
   },
   { commands: ['audit'], load: () => import('./commands/audit.ts').then((m) => m.registerAuditCommands) },

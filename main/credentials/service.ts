@@ -163,6 +163,11 @@ export class CredentialService {
     return this.#store.material(ref);
   }
 
+  /** The credential with new secret field values (checked as update checks them), for validation first; writes nothing. */
+  candidate(ref: string, secrets: Readonly<Record<string, string>>): CredentialMaterial {
+    return this.#store.candidate(ref, secrets, (provider, mode, values) => validateValues(this.registry.mode(provider, mode), values));
+  }
+
   /** The binding suggestions as the provider gave them, verified against their MAC (needs the key). */
   verifiedSuggestions(ref: string): unknown[] | null {
     return this.#store.verifiedSuggestions(ref);

@@ -1,3 +1,4 @@
+import { printable } from '../text.ts';
 import type { ErrorShape, ValidationProgress } from '../../preload/contract.ts';
 import type { Clock } from '../clock.ts';
 import { KeydeskError, toErrorShape } from '../errors.ts';
@@ -171,8 +172,9 @@ async function one(
   summary: CredentialSummary,
   timeoutMs: number,
   gate: RetryAfterGate,
-  signal: AbortSignal | undefined
-): Promise<ValidationResult> {
+  signal: AbortSignal | undefined,
+  candidate?: CredentialMaterial
+): Promise<ValidationResult & { outcome?: ValidationOutcome }> {
   if (signal?.aborted)
     return {
       credential: summary,
@@ -218,7 +220,7 @@ async function one(
 
   let material: CredentialMaterial;
   try {
-    material = d.credentials.material(summary.id);
+    material = candidate ?? d.credentials.material(summary.id);
   } catch (e) {
     if (e instanceof KeydeskError && UNUSABLE.has(e.code))
       return record(d, summary, { status: 'failed', error: { code: e.code, message: e.message } }, makeScrubber([]));
@@ -238,12 +240,42 @@ async function one(
       skipped: { code: 'CANCELLED', message: 'Not recorded: the run was cancelled while this credential was being checked.' },
       durationMs: 0
     };
+  if (candidate)
+    return { credential: summary, recorded: false, skipped: null, durationMs: 0, outcome: sanitizeOutcome(raw, call.scrubber) };
   return record(d, summary, raw, call.scrubber);
 }
 
+/**
+ * Guided rotation's order: asks the provider whether `candidate` (the credential with new secret values, not stored)
+ * works, exactly as a validation would; only if it does, `store` writes the new values, and the result is recorded
+ * on the stored credential. A rejected (or unanswered) candidate changes nothing.
+ */
+export async function proveThenStore(
+  d: ValidationDeps,
+  summary: CredentialSummary,
+  candidate: CredentialMaterial,
+  store: () => CredentialSummary
+): Promise<ValidationResult> {
+  const r = await one(d, summary, d.timeoutMs, new RetryAfterGate(), undefined, candidate);
+  if (r.skipped) throw new KeydeskError(r.skipped.code, r.skipped.message);
+  const outcome = r.outcome!;
+  if (outcome.status !== 'ok') {
+    const why = outcome.error ? `${outcome.error.code}: ${outcome.error.message}` : outcome.status;
+    throw new KeydeskError(
+      outcome.status === 'unknown' ? 'PROVIDER_UNREACHABLE' : 'PROVIDER_REJECTED',
+      `The new secret did not validate (${why}). Nothing was changed: "${printable(summary.name)}" keeps its current secret.`
+    );
+  }
+  return recordClean(d, store(), outcome);
+}
+
 function record(d: ValidationDeps, summary: CredentialSummary, raw: ValidationOutcome, scrubber: Scrubber): ValidationResult {
+  return recordClean(d, summary, sanitizeOutcome(raw, scrubber));
+}
+
+function recordClean(d: ValidationDeps, summary: CredentialSummary, sanitized: ValidationOutcome): ValidationResult {
   const now = d.clock.now();
-  const clean = reconcileWithKnownExpiry(sanitizeOutcome(raw, scrubber), summary.expiresAt, now);
+  const clean = reconcileWithKnownExpiry(sanitized, summary.expiresAt, now);
   const credential = d.credentials.recordHealth(summary.id, {
     status: clean.status,
     lastError: clean.error,

@@ -102,22 +102,34 @@ export class ValidationService {
     return this.#run(list, concurrency, opts);
   }
 
+  /**
+   * Guided rotation: proves the new secret values at the provider first, then stores them and records the result, so
+   * the old secret is replaced only by one that works. A new secret the provider rejects (or cannot be asked about)
+   * changes nothing. Secret fields only; not for OAuth credentials (sign in again instead).
+   */
+  async rotateWithSecrets(ref: string, secrets: Readonly<Record<string, string>>): Promise<ValidationResult> {
+    this.#credentials.vault.requireUnlocked();
+    const summary = this.#credentials.get(ref);
+    const candidate = this.#credentials.candidate(summary.id, secrets);
+    const { proveThenStore } = await import('./validation-run.ts');
+    return proveThenStore(this.#deps(), summary, candidate, () => this.#credentials.update(summary.id, { values: secrets }));
+  }
+
+  #deps() {
+    return {
+      credentials: this.#credentials,
+      registry: this.#registry,
+      events: this.#events,
+      clock: this.#clock,
+      calls: this.#calls,
+      timeoutMs: this.timeoutMs
+    };
+  }
+
   /** The run itself (validation-run.ts, with the provider-call plumbing) loads on the first validation. */
   async #run(list: readonly CredentialSummary[], concurrency: number, opts: ValidateOptions): Promise<ValidationRun> {
     const { runValidation } = await import('./validation-run.ts');
-    return runValidation(
-      {
-        credentials: this.#credentials,
-        registry: this.#registry,
-        events: this.#events,
-        clock: this.#clock,
-        calls: this.#calls,
-        timeoutMs: this.timeoutMs
-      },
-      list,
-      concurrency,
-      opts
-    );
+    return runValidation(this.#deps(), list, concurrency, opts);
   }
 }
 

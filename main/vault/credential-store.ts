@@ -560,14 +560,42 @@ export class CredentialStore {
   material(ref: string): CredentialMaterial {
     const r = this.#row(ref);
     const payload = this.#payloadOf(r);
+    return this.#materialOf(r, payload.values, payload.extra);
+  }
+
+  /**
+   * The credential as it would be with `secrets` replacing some of its secret fields (checked with `check`), for a
+   * provider to prove before anything is stored. Writes nothing. Only secret fields may be given: a rotation never
+   * moves where a secret is sent.
+   */
+  candidate(ref: string, secrets: Readonly<Record<string, string>>, check: ValuesCheck): CredentialMaterial {
+    const r = this.#row(ref);
+    const payload = this.#payloadOf(r);
+    const mode = this.#policyOf(r.provider, r.mode);
+    const notSecret = Object.keys(secrets).filter((k) => !mode.fields.some((f) => f.name === k && f.secret));
+    if (notSecret.length > 0)
+      throw new KeydeskError(
+        'INPUT_INVALID',
+        `A rotation replaces secret fields only; ${notSecret.map(printable).join(', ')} ${notSecret.length === 1 ? 'is' : 'are'} not one of ${r.provider}/${r.mode}'s secret fields (${mode.fields
+          .filter((f) => f.secret)
+          .map((f) => f.name)
+          .join(', ')}). Change other fields with update.`,
+        { fields: Object.fromEntries(notSecret.map((k) => [k, 'not a secret field of this mode'])) }
+      );
+    if (notSecret.length === 0 && Object.keys(secrets).length === 0)
+      throw new KeydeskError('INPUT_INVALID', 'Give the new secret fields to rotate to.');
+    return this.#materialOf(r, check(r.provider, r.mode, { ...payload.values, ...secrets }), payload.extra);
+  }
+
+  #materialOf(r: CredentialRow, values: Readonly<Record<string, string>>, extra: Readonly<Record<string, string>>): CredentialMaterial {
     const secrets: Record<string, Secret> = {};
     const fields: Record<string, string> = {};
     const mode = this.#policyOf(r.provider, r.mode);
-    for (const [k, v] of Object.entries(payload.values)) {
+    for (const [k, v] of Object.entries(values)) {
       if (mode.fields.find((f) => f.name === k)?.secret) secrets[k] = new Secret(v);
       else fields[k] = v;
     }
-    for (const [k, v] of Object.entries(payload.extra)) secrets[k] = new Secret(v);
+    for (const [k, v] of Object.entries(extra)) secrets[k] = new Secret(v);
     return { id: r.id, name: r.name, provider: r.provider, mode: r.mode, fields, secrets };
   }
 

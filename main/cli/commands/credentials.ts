@@ -228,6 +228,26 @@ export function registerCredentialCommands(program: Command, ctx: CliContext): v
     });
 
   program
+    .command('rotate')
+    .argument('<credential>', 'name or id')
+    .description('guided rotation: a new secret you made at the provider replaces the old one only once the provider accepts it')
+    .requiredOption('--secrets-from <file>', 'a JSON object of the new secret fields; - reads stdin')
+    .action(async (ref: string, opts: { secretsFrom: string }, cmd: Command) => {
+      const app = await ctx.open(cmd);
+      const current = app.credentials.get(ref);
+      const secrets = await readSecrets(ctx, opts.secretsFrom, current.provider, current.mode);
+      await ctx.unlock(app, 'Rotating a credential');
+      const r = await app.validation.rotateWithSecrets(current.id, secrets);
+      const c = app.credentials.view(r.credential);
+      ctx.print(
+        cmd,
+        { credential: c },
+        () =>
+          `Rotated ${c.name}: the provider accepted the new secret (status ${c.status}), and it replaced the old one.\nThe old secret still works at the provider until you revoke it there.\n`
+      );
+    });
+
+  program
     .command('rename')
     .argument('<credential>', 'name or id')
     .argument('<new-name>', 'the new name')
