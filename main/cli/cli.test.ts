@@ -181,6 +181,36 @@ describe('keydesk CLI', () => {
     expect(verified.stdout).toContain('OK: 4 audit entries verified');
   });
 
+  it('a name edited into the file with terminal escapes reaches the terminal defused; an impossible date is refused', async () => {
+    const v = vaultPath();
+    await runCli(['--vault', v, 'init']);
+    const add = (extra: string[]) =>
+      runCli(
+        ['--vault', v, '--json', 'add', '--provider', 'hostinger', '--mode', 'api_token', '--name', 'h', '--secrets-from', '-', ...extra],
+        {
+          input: HOSTINGER
+        }
+      );
+    const bad = await add(['--expires', '2026-02-30']);
+    expect(bad.status).toBe(2);
+    expect(bad.json<{ error: { code: string; message: string } }>().error).toMatchObject({
+      code: 'INPUT_INVALID',
+      message: expect.stringContaining('2026-02-30 does not exist')
+    });
+    expect((await runCli(['--vault', v, '--json', 'list'])).json<{ credentials: unknown[] }>().credentials).toHaveLength(0);
+    expect((await add(['--expires', '2028-02-29'])).status).toBe(0); // a leap day is a real day
+    const raw = new Database(v);
+    raw.prepare('UPDATE credentials SET name = ?').run('h\u001b]0;pwned\u0007\u001b[2J\nforged line');
+    raw.close();
+    for (const args of [['list'], ['show', 'h\u001b]0;pwned\u0007\u001b[2J\nforged line'], ['status']]) {
+      const r = await runCli(['--vault', v, ...args]);
+      // eslint-disable-next-line no-control-regex -- no control character but newlines may reach the terminal
+      expect(r.stdout + r.stderr, args[0]).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f]/);
+      expect(r.stdout + r.stderr, args[0]).not.toMatch(/^forged line/m);
+    }
+    expect((await runCli(['--vault', v, 'list'])).stdout).toContain('h?]0;pwned??[2J?forged line');
+  });
+
   it('rotate-key: keychain, passphrase (new salt) and --change-passphrase', async () => {
     const v = vaultPath();
     await runCli(['--vault', v, 'init']);

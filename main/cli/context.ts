@@ -7,6 +7,7 @@ import { KeydeskError, toErrorShape } from '../errors.ts';
 import { defaultVaultPath } from '../paths.ts';
 import { defaultRegistry, type ProviderRegistry } from '../providers/registry.ts';
 import type { KeychainClient } from '../vault/keychain.ts';
+import { terminalText } from './format.ts';
 import { passphraseFrom, type CliIO } from './io.ts';
 
 export interface GlobalOptions {
@@ -104,13 +105,13 @@ export class CliContext {
   /** Prints a result: one JSON document with --json, the human rendering otherwise. */
   print(cmd: Command, value: unknown, human: () => string): void {
     if (this.json(cmd)) this.io.stdout(`${JSON.stringify(value, null, 2)}\n`);
-    else this.io.stdout(human());
+    else this.io.stdout(terminalText(human()));
   }
 
   printError(json: boolean, e: unknown): void {
     const shape = toErrorShape(e);
     if (json) this.io.stdout(`${JSON.stringify({ error: shape }, null, 2)}\n`);
-    else this.io.stderr(`keydesk: ${shape.message} [${shape.code}]\n`);
+    else this.io.stderr(terminalText(`keydesk: ${shape.message} [${shape.code}]\n`));
   }
 
   async closeAll(): Promise<void> {

@@ -35,6 +35,14 @@ export function validateExpiry(v: unknown): string | null {
       fields: { expires_at: 'Use YYYY-MM-DD or an ISO 8601 time' }
     });
   }
+  // Date.parse rolls a day the month does not have over into the next month (2026-02-30 → 2 March): refuse it.
+  const [y, m, d] = v.slice(0, 10).split('-').map(Number) as [number, number, number];
+  const day = new Date(Date.UTC(y, m - 1, d));
+  if (day.getUTCFullYear() !== y || day.getUTCMonth() !== m - 1 || day.getUTCDate() !== d) {
+    throw new KeydeskError('INPUT_INVALID', `An expiry date must be a real day: ${v.slice(0, 10)} does not exist.`, {
+      fields: { expires_at: 'Not a day of the calendar' }
+    });
+  }
   return new Date(v).toISOString();
 }
 
