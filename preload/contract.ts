@@ -345,7 +345,12 @@ export const credentialChannels = {
     input: z.strictObject({ id: Ref, name: z.string().max(256, 'A name is at most 64 characters') }),
     output: returns<CredentialView>()
   },
-  'credentials.remove': { input: z.strictObject({ id: Ref }), output: returns<{ id: string; name: string }>() }
+  'credentials.remove': { input: z.strictObject({ id: Ref }), output: returns<{ id: string; name: string }>() },
+  /**
+   * Guided rotation: new secret fields (made at the provider) are proven there first and replace the stored ones only
+   * if the provider accepts them; a rejected or unanswered new secret changes nothing. Secret fields only.
+   */
+  'credentials.rotate': { input: z.strictObject({ id: Ref, values: FieldValues }), output: returns<CredentialView>() }
 } as const;
 
 export const AuditEntryViewSchema = z.strictObject({

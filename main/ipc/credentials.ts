@@ -32,6 +32,7 @@ export function credentialHandlers(session: AppSession): DomainHandlers<typeof c
       );
     },
     'credentials.rename': (i) => view(session.app().credentials.rename(i.id, i.name)),
+    'credentials.rotate': async (i) => view((await session.app().validation.rotateWithSecrets(i.id, i.values)).credential),
     'credentials.remove': (i) => {
       const r = session.app().credentials.remove(i.id);
       return { id: r.id, name: r.name };

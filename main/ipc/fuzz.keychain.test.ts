@@ -115,6 +115,10 @@ const nearMiss: Record<ChannelName, fc.Arbitrary<unknown>> = {
     { requiredKeys: [] }
   ),
   'credentials.remove': fc.record({ id: fc.oneof(id, fc.constant('x')), confirm: text }, { requiredKeys: [] }),
+  'credentials.rotate': fc.record(
+    { id: fc.oneof(fc.constant('CRED'), id), values: fc.oneof(values, fc.constant({ api_token: 'hst_fuzz_rotate_0123456789' })) },
+    { requiredKeys: [] }
+  ),
   'audit.list': fc.record({ credentialId: id, limit: fc.oneof(fc.integer(), fc.double(), text) }, { requiredKeys: [] }),
   'audit.verify': fc.oneof(fc.constant({ deep: true }), junk),
   'validation.validate': fc.record({ credentialId: fc.oneof(fc.constant('CRED'), id) }, { requiredKeys: [] }),

@@ -67,6 +67,12 @@ export function useUpdateCredential() {
   });
 }
 
+/** Guided rotation: the new secret replaces the old one only once the provider accepts it (credentials.rotate). */
+export function useRotateCredential() {
+  const invalidate = useInvalidateAll();
+  return useMutation({ mutationFn: (i: ChannelInput<'credentials.rotate'>) => call('credentials.rotate', i), onSettled: invalidate });
+}
+
 export function useRemoveCredential() {
   const invalidate = useInvalidateAll();
   // Not awaited: the caller leaves the deleted credential's page first, so the refresh does not ask for it again.

@@ -25,6 +25,7 @@ import { ExecutionStatus } from '../components/ExecutionStatus.tsx';
 import { CredentialForm, type FormMode } from './CredentialForm.tsx';
 import { SuggestionsFor } from './DomainsView.tsx';
 import { RunDetail } from './ExecutionsView.tsx';
+import { RotateDialog } from './RotateDialog.tsx';
 
 function ConfirmDelete({ c, onClose, onDeleted }: { c: CredentialView; onClose: () => void; onDeleted: () => void }) {
   const remove = useRemoveCredential();
@@ -68,6 +69,7 @@ export function CredentialDetail({ id }: { id: string }) {
   const now = useNow();
   const [form, setForm] = useState<FormMode | null>(null);
   const [deleting, setDeleting] = useState(false);
+  const [rotating, setRotating] = useState(false);
   const [openRun, setOpenRun] = useState<string | null>(null);
 
   const back = (
@@ -134,6 +136,7 @@ export function CredentialDetail({ id }: { id: string }) {
               setForm({ kind: 'edit', credential: c, focusSecrets: true })
             )
           )}
+          {mode && !mode.oauth && mode.fields.some((f) => f.secret) ? needsUnlock('Rotate secret…', () => setRotating(true)) : null}
           {needsUnlock('Edit', () => setForm({ kind: 'edit', credential: c }))}
           {locked ? null : (
             <button type="button" className="danger-outline" onClick={() => setDeleting(true)}>
@@ -299,6 +302,7 @@ export function CredentialDetail({ id }: { id: string }) {
         <RunDetail run={runs.data.find((r) => r.id === openRun)!} locked={locked} onClose={() => setOpenRun(null)} />
       ) : null}
       {deleting ? <ConfirmDelete c={c} onClose={() => setDeleting(false)} onDeleted={() => go({ name: 'credentials' })} /> : null}
+      {rotating && mode ? <RotateDialog c={c} mode={mode} onClose={() => setRotating(false)} /> : null}
     </section>
   );
 }
