@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { app, dialog, type BrowserWindow } from 'electron';
 import { toErrorShape } from './errors.ts';
 import { wireIpc } from './electron/ipc.ts';
-import { wireReauthNotifications } from './electron/notifications.ts';
+import { reminderNotifications, wireReauthNotifications } from './electron/notifications.ts';
 import { wireAutoLock } from './electron/power.ts';
 import { registerAppScheme, serveRenderer } from './electron/protocol.ts';
 import { createMainWindow, guardWebContents, hardenSession, openExternal } from './electron/window.ts';
@@ -17,6 +17,7 @@ import { vaultPathFrom } from './shell/args.ts';
 import { APP_URL } from './shell/assets.ts';
 import { createScheduler } from './shell/scheduler.ts';
 import { AppSession } from './shell/session.ts';
+import type { Reminder } from './shell/reminders.ts';
 import { backgroundTasks } from './shell/tasks.ts';
 import { isDevelopment } from './shell/window.ts';
 
@@ -74,7 +75,11 @@ if (!app.requestSingleInstanceLock()) {
       const s = session;
       disposers.push(wireAutoLock({ isUnlocked: () => s.isUnlocked(), lock: () => s.lock(), minutes: () => s.autoLockMinutes }));
       const scheduler = createScheduler({ clock: s.clock, isUnlocked: () => s.isUnlocked(), log });
-      for (const task of backgroundTasks(s)) scheduler.add(task);
+      // Rotation and expiry reminders, unless muted (KEYDESK_REMINDERS=off).
+      const reminders = reminderNotifications(() => win);
+      disposers.push(() => reminders.dispose());
+      const remind = process.env.KEYDESK_REMINDERS === 'off' ? undefined : (r: Reminder) => reminders.show(r);
+      for (const task of backgroundTasks(s, remind ? { remind } : {})) scheduler.add(task);
       const tick = setInterval(() => void scheduler.tick(), 5000);
       disposers.push(() => clearInterval(tick));
     })

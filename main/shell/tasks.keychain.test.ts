@@ -9,7 +9,8 @@ import { NATIVE_CLIENT_ID, startOidcPeer, type OidcPeer } from '../../e2e/peers/
 import { manualClock, tempDir, TEST_ACTOR } from '../testing/fixtures.ts';
 import { createScheduler } from './scheduler.ts';
 import { AppSession } from './session.ts';
-import { REVALIDATE_EVERY_MS, backgroundTasks, oauthDueForRefresh } from './tasks.ts';
+import type { Reminder } from './reminders.ts';
+import { REMINDERS_EVERY_MS, REVALIDATE_EVERY_MS, backgroundTasks, oauthDueForRefresh } from './tasks.ts';
 
 let oidc: OidcPeer;
 let blocklist: BlocklistPeer;
@@ -120,5 +121,45 @@ describe('background tasks', () => {
     clock.advance(60_000);
     expect(await scheduler.tick()).toContain('revalidate');
     expect(app.credentials.get('VPS')).toMatchObject({ status: 'failed', lastError: { code: 'HTTP_401' } });
+  });
+});
+
+describe('rotation and expiry reminders', () => {
+  it('a secret expiring in 3 days is named once that day, not again the same day, again the next; nothing is named early', async () => {
+    const t = tempDir();
+    const clock = manualClock('2026-12-01T08:00:00.000Z');
+    const session = new AppSession({ vaultPath: join(t.dir, 'vault.sqlite'), actor: TEST_ACTOR, clock });
+    cleanups.push(t.cleanup, () => session.close());
+    await session.create('keychain');
+    const app = session.app();
+    app.credentials.add({
+      name: 'VPS main',
+      provider: 'hostinger',
+      mode: 'api_token',
+      values: { api_token: 'hst_reminder_0123456789', api_base_url: hostinger.url },
+      expiresAt: '2026-12-04'
+    });
+    app.credentials.add({ name: 'Quiet', provider: 'hostinger', mode: 'api_token', values: { api_token: 'hst_quiet_0123456789' } });
+    const shown: Reminder[] = [];
+    const scheduler = createScheduler({ clock, isUnlocked: () => session.isUnlocked() });
+    for (const task of backgroundTasks(session, { remind: (r) => shown.push(r) })) scheduler.add(task);
+
+    clock.advance(3 * 60_000); // past the first run (2 minutes after start)
+    await scheduler.tick();
+    expect(shown.map((r) => r.title)).toEqual(['VPS main expires soon']);
+    expect(shown[0]!.body).toMatch(/^Its secret expires in 2 days\./);
+    clock.advance(REMINDERS_EVERY_MS);
+    await scheduler.tick();
+    clock.advance(REMINDERS_EVERY_MS);
+    await session.lock(); // metadata only: reminders run while locked
+    await scheduler.tick();
+    expect(shown).toHaveLength(1); // the same day: not again
+    clock.set('2026-12-02T09:00:00.000Z');
+    await scheduler.tick();
+    expect(shown.map((r) => r.title)).toEqual(['VPS main expires soon', 'VPS main expires soon']);
+    clock.set('2026-12-05T09:00:00.000Z');
+    await scheduler.tick();
+    expect(shown.at(-1)).toMatchObject({ title: 'VPS main has expired', body: expect.stringMatching(/^Its secret expired 1 day ago/) });
+    expect(shown.every((r) => r.credentialId === app.credentials.get('VPS main').id)).toBe(true); // "Quiet" rotates in 90 days
   });
 });

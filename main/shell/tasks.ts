@@ -1,4 +1,5 @@
 import { REFRESH_MARGIN_MS, needsRefresh } from '../oauth/flow/tokens.ts';
+import { dueReminders, type Reminder } from './reminders.ts';
 import type { AppSession } from './session.ts';
 import type { ScheduledTask } from './scheduler.ts';
 
@@ -8,6 +9,8 @@ export const DEADLINES_EVERY_MS = 30_000;
 export const AUDIT_ANCHOR_EVERY_MS = 10 * MINUTE;
 /** Every credential is asked again this often, so the list shows health that is hours old at most. */
 export const REVALIDATE_EVERY_MS = 6 * 60 * MINUTE;
+/** Rotation and expiry reminders are looked for hourly; each credential is named once a day at most. */
+export const REMINDERS_EVERY_MS = 60 * MINUTE;
 
 /** OAuth credentials whose access token expires before the next check plus the refresh margin, and that can refresh. */
 export function oauthDueForRefresh(session: AppSession, now: Date): string[] {
@@ -29,7 +32,8 @@ export function oauthDueForRefresh(session: AppSession, now: Date): string[] {
  * The app's background work, as scheduler tasks over the session's services. Each task does nothing when there is
  * no vault; tasks that use a secret declare `needsUnlock` so they pause while the vault is locked.
  */
-export function backgroundTasks(session: AppSession): ScheduledTask[] {
+export function backgroundTasks(session: AppSession, opts: { remind?: (r: Reminder) => void } = {}): ScheduledTask[] {
+  const reminded = new Map<string, string>();
   return [
     {
       // Tokens are refreshed ahead of expiry so a waiting action never meets an expired token. A refresh the
@@ -68,6 +72,24 @@ export function backgroundTasks(session: AppSession): ScheduledTask[] {
       needsUnlock: true,
       run() {
         session.current()?.executions.expireDue();
+      }
+    },
+    {
+      // Rotation and expiry reminders as OS notifications (metadata only: runs while locked too).
+      name: 'reminders',
+      everyMs: REMINDERS_EVERY_MS,
+      firstAfterMs: 2 * MINUTE,
+      needsUnlock: false,
+      run() {
+        const app = session.current();
+        if (!app || !opts.remind) return;
+        const now = session.clock.now();
+        for (const r of dueReminders(
+          app.credentials.list().map((c) => app.credentials.view(c, now)),
+          now,
+          reminded
+        ))
+          opts.remind(r);
       }
     },
     {
