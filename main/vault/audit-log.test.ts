@@ -6,6 +6,7 @@ import { createApp, openApp } from '../app.ts';
 import { SAMPLE, keychainVault, passphraseVault, tempDir, type TempVault } from '../testing/fixtures.ts';
 import { osKeychain, type KeychainClient } from './keychain.ts';
 import { canonicalJson } from './audit-log.ts';
+import { canonical, hmac } from './crypto.ts';
 
 const vaults: TempVault[] = [];
 const raws: Database.Database[] = [];
@@ -255,9 +256,32 @@ describe('the head record: every vault, the passphrase ones included', () => {
 
   it('a vault from before the head record gets one at the upgrade, tagged by its first write', async () => {
     const { v, raw } = await passphraseHistory();
+    // As schema version 5 left it: no audit_head table (nor the later secret_version column), and a vault.init that
+    // says nothing of a head record — the chain re-MACed as the version-5 code MACed it.
+    const key = v.app.vault.vaultKey('audit_mac');
     await v.app.close();
-    // As schema version 5 left it: no audit_head table (nor the later secret_version column).
     raw.exec('DROP TABLE audit_head; ALTER TABLE credentials DROP COLUMN secret_version;');
+    raw.prepare("UPDATE audit_log SET detail = json_remove(detail, '$.audit_head') WHERE seq = 1").run();
+    let prev: Buffer = Buffer.alloc(32);
+    type Row = {
+      seq: number;
+      at: string;
+      actor: string;
+      action: string;
+      credential_id: string | null;
+      credential_name: string | null;
+      outcome: string;
+      detail: string;
+    };
+    for (const r of raw.prepare('SELECT * FROM audit_log ORDER BY seq').all() as Row[]) {
+      const mac = hmac(
+        key,
+        prev,
+        canonical('keydesk/v1/audit', r.at, r.actor, r.action, r.credential_id, r.credential_name, r.outcome, r.detail)
+      );
+      raw.prepare('UPDATE audit_log SET mac = ? WHERE seq = ?').run(mac, r.seq);
+      prev = mac;
+    }
     raw.pragma('user_version = 5');
     raw.close();
     raws.length = 0;
@@ -265,10 +289,31 @@ describe('the head record: every vault, the passphrase ones included', () => {
     await upgraded.vault.unlock({ passphrase: () => Promise.resolve(PASS) });
     expect(await upgraded.audit.verify()).toMatchObject({ ok: true, headSeq: 6 });
     upgraded.credentials.add({ name: 'six', ...SAMPLE.hostinger() });
+    // The first write since the upgrade records that the head is tagged from here on, then the add.
+    expect(
+      upgraded.audit
+        .list()
+        .slice(-2)
+        .map((e) => e.action)
+    ).toEqual(['audit.head_anchored', 'credential.add']);
     const check = new Database(v.path);
     raws.push(check);
-    expect(check.prepare('SELECT seq, tag IS NOT NULL AS tagged FROM audit_head').get()).toEqual({ seq: 7, tagged: 1 });
-    check.prepare('DELETE FROM audit_log WHERE seq = 7').run();
-    expect(await upgraded.audit.verify()).toMatchObject({ ok: false, problem: 'truncated', firstBadSeq: 7 });
+    expect(check.prepare('SELECT seq, tag IS NOT NULL AS tagged FROM audit_head').get()).toEqual({ seq: 8, tagged: 1 });
+    check.prepare('DELETE FROM audit_log WHERE seq = 8').run();
+    expect(await upgraded.audit.verify()).toMatchObject({ ok: false, problem: 'truncated', firstBadSeq: 8 });
+    // An untagged record passes no more, even one matching the cut log: the log says the head was tagged.
+    check.prepare('UPDATE audit_head SET seq = 7, mac = (SELECT mac FROM audit_log WHERE seq = 7), tag = NULL').run();
+    expect(await upgraded.audit.verify()).toMatchObject({ ok: false, message: expect.stringContaining('lost its tag') });
+  });
+
+  it('a forged untagged head record over a cut log is caught in a vault created with the head record', async () => {
+    const { v, raw } = await passphraseHistory();
+    expect(v.app.audit.list()[0]).toMatchObject({ action: 'vault.init', detail: { audit_head: true } });
+    raw.prepare('DELETE FROM audit_log WHERE seq >= 5').run();
+    raw.prepare('UPDATE audit_head SET seq = 4, mac = (SELECT mac FROM audit_log WHERE seq = 4), tag = NULL').run();
+    expect(await v.app.audit.verify()).toMatchObject({ ok: false, message: expect.stringContaining('lost its tag') });
+    expect(() => v.app.credentials.add({ name: 'six', ...SAMPLE.hostinger() })).toThrow(
+      expect.objectContaining({ code: 'AUDIT_TAMPERED' })
+    );
   });
 });

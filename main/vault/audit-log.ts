@@ -88,13 +88,32 @@ function headTag(key: SymmetricKey, seq: number, mac: Buffer): Buffer {
 }
 
 /** What is wrong with the log against its head record, or null when they agree. */
+/** The action recorded when a vault from before the head record gets its first tagged one. */
+export const HEAD_ANCHORED_ACTION = 'audit.head_anchored';
+
+/**
+ * An untagged head record is only ever the one the schema-6 migration wrote, before the vault's first write since:
+ * never in a vault created with the head record (its vault.init says `audit_head: true`) nor in one whose log
+ * records the first tagging. Anyone could write an untagged record; this is what keeps that from passing. Failure
+ * path only (it scans the log).
+ */
+function untaggedAllowed(db: Database): boolean {
+  return !stmt(
+    db,
+    `SELECT 1 FROM audit_log WHERE action = '${HEAD_ANCHORED_ACTION}' OR (seq = 1 AND action = 'vault.init' AND json_extract(detail, '$.audit_head') = 1) LIMIT 1`
+  ).get();
+}
+
 function headProblem(
+  db: Database,
   key: SymmetricKey,
   head: HeadRow | undefined,
   last: { seq: number; mac: Buffer } | undefined
 ): { firstBadSeq: number; message: string } | null {
   if (!head)
     return last ? { firstBadSeq: 1, message: 'the audit log’s head record is missing (it was deleted from the vault file)' } : null;
+  if (head.tag === null && !untaggedAllowed(db))
+    return { firstBadSeq: head.seq, message: 'the audit log’s head record lost its tag in the vault file' };
   if (head.tag !== null && !equalBytes(head.tag, headTag(key, head.seq, head.mac)))
     return { firstBadSeq: head.seq, message: 'the audit log’s head record was edited in the vault file' };
   const lastSeq = last?.seq ?? 0;
@@ -137,11 +156,13 @@ export function assertHolds(db: Database, anchor: AuditAnchor): void {
  * Before the first append of a write transaction: throws AUDIT_TAMPERED when the log does not end where its head
  * record says (cut short, rolled back, or the record edited), so nothing is written onto such a log.
  */
-export function assertAuditHead(db: Database, key: SymmetricKey): void {
+export function assertAuditHead(db: Database, key: SymmetricKey): { untagged: boolean } {
   const last = stmt(db, 'SELECT seq, mac FROM audit_log ORDER BY seq DESC LIMIT 1').get() as { seq: number; mac: Buffer } | undefined;
-  const problem = headProblem(key, readHead(db), last);
+  const head = readHead(db);
+  const problem = headProblem(db, key, head, last);
   if (problem)
     throw new KeydeskError('AUDIT_TAMPERED', `Audit log broken: ${problem.message}. Nothing was written; run keydesk audit verify.`);
+  return { untagged: head !== undefined && head.tag === null };
 }
 
 /** After the last append of a write transaction, inside it: the head record names the new last entry. */
@@ -288,7 +309,7 @@ export function verifyAudit(db: Database, key: SymmetricKey, anchor: AuditAnchor
   }
   const headSeq = rows.length ? rows[rows.length - 1]!.seq : 0;
   const last = rows.at(-1);
-  const head = headProblem(key, readHead(db), last ? { seq: last.seq, mac: last.mac } : undefined);
+  const head = headProblem(db, key, readHead(db), last ? { seq: last.seq, mac: last.mac } : undefined);
   if (head)
     return {
       ok: false,

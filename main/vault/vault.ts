@@ -2,7 +2,15 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { systemClock, type Clock } from '../clock.ts';
 import { KeydeskError } from '../errors.ts';
-import { appendAudit, assertAuditHead, assertHolds, recordAuditHead, type AuditAnchor, type AuditEventInput } from './audit-log.ts';
+import {
+  HEAD_ANCHORED_ACTION,
+  appendAudit,
+  assertAuditHead,
+  assertHolds,
+  recordAuditHead,
+  type AuditAnchor,
+  type AuditEventInput
+} from './audit-log.ts';
 import { EventBus } from '../events.ts';
 import type { KeyObject } from 'node:crypto';
 import {
@@ -187,7 +195,10 @@ export class Vault {
       }).immediate();
       vault.#keys = { kek: keyObject(kek), kekVersion: 1, vaultKeys: toKeyObjects(vaultKeys) };
       wipe(kek, ...Object.values(vaultKeys));
-      vault.write((w) => w.audit(opts.seed?.audit ?? { action: 'vault.init', outcome: 'ok', detail: { key_source: source.kind } }));
+      // audit_head: true — this log has had a tagged head record from its first entry (see audit-log.ts).
+      vault.write((w) =>
+        w.audit(opts.seed?.audit ?? { action: 'vault.init', outcome: 'ok', detail: { key_source: source.kind, audit_head: true } })
+      );
       return vault;
     } catch (e) {
       db?.close();
@@ -325,7 +336,16 @@ export class Vault {
         kekVersion: keys.kekVersion,
         vaultKey: (n) => keys.vaultKeys[n],
         audit: (event) => {
-          if (appended.length === 0 && !nested) assertAuditHead(this.db, keys.vaultKeys.audit_mac);
+          if (appended.length === 0 && !nested && assertAuditHead(this.db, keys.vaultKeys.audit_mac).untagged) {
+            // The first write since the schema-6 upgrade: recorded, so an untagged head record never passes again.
+            const seq = appendAudit(this.db, keys.vaultKeys.audit_mac, {
+              actor: this.actor,
+              action: HEAD_ANCHORED_ACTION,
+              outcome: 'ok',
+              at: now
+            });
+            appended.push({ seq, action: HEAD_ANCHORED_ACTION, credentialId: null });
+          }
           const seq = appendAudit(this.db, keys.vaultKeys.audit_mac, { actor: this.actor, ...event, at: now });
           appended.push({ seq, action: event.action, credentialId: event.credentialId ?? null });
         }
@@ -431,7 +451,13 @@ export class Vault {
         )
         .run(next, seal(newKekKey, KEK_CHECK_PLAINTEXT, AAD.kekCheck(m.vault_id, next)), salt, params);
       const now = this.clock.now().toISOString();
-      assertAuditHead(conn, keys.vaultKeys.audit_mac);
+      if (assertAuditHead(conn, keys.vaultKeys.audit_mac).untagged)
+        appendAudit(conn, keys.vaultKeys.audit_mac, {
+          actor: this.actor,
+          action: HEAD_ANCHORED_ACTION,
+          outcome: 'ok',
+          at: this.clock.now().toISOString()
+        });
       seq = appendAudit(conn, keys.vaultKeys.audit_mac, {
         actor: this.actor,
         at: now,
