@@ -11,11 +11,18 @@ import { useNow } from '../components/useNow.ts';
 import { ValidateAll } from '../components/ValidateAll.tsx';
 import { CredentialForm } from './CredentialForm.tsx';
 
-type StatusFilter = 'all' | 'attention' | CredentialStatus;
+type StatusFilter = 'all' | 'attention' | 'due' | CredentialStatus;
+
+/** Due soon: its rotation is due or close (the mode's policy), or its secret expires soon or has expired. */
+function dueSoon(c: CredentialView): boolean {
+  const l = c.lifecycle;
+  return Boolean(l.rotation?.due || l.rotation?.soon || (l.expiry && l.expiry.state !== 'ok'));
+}
 
 function matches(c: CredentialView, providers: ProviderView[] | undefined, q: string, status: StatusFilter, provider: string): boolean {
   if (status === 'attention' && c.status === 'ok' && !c.rotationDue) return false;
-  if (status !== 'all' && status !== 'attention' && c.status !== status) return false;
+  if (status === 'due' && !dueSoon(c)) return false;
+  if (status !== 'all' && status !== 'attention' && status !== 'due' && c.status !== status) return false;
   if (provider !== 'all' && c.provider !== provider) return false;
   if (!q) return true;
   const l = providerLabel(providers, c);
@@ -125,6 +132,7 @@ export function CredentialsView() {
               <select id="cred-status" value={status} onChange={(e) => setStatus(e.target.value as StatusFilter)}>
                 <option value="all">All</option>
                 <option value="attention">Needs attention</option>
+                <option value="due">Due soon (rotation or expiry)</option>
                 <option value="ok">OK</option>
                 <option value="failed">Failed</option>
                 <option value="expired">Expired</option>
