@@ -74,6 +74,19 @@ export function withProviderWords(message: string, provider: string, words: stri
   return words ? `${message} (${provider} said: "${words.slice(0, 200)}")` : message;
 }
 
+/** A REST call with a bearer token, asking for JSON (and sending `body` as JSON when there is one). */
+export function bearerJson(token: string, method: string, body?: unknown): RequestInit {
+  return {
+    method,
+    headers: {
+      authorization: `Bearer ${token}`,
+      accept: 'application/json',
+      ...(body !== undefined ? { 'content-type': 'application/json' } : {})
+    },
+    ...(body !== undefined ? { body: JSON.stringify(body) } : {})
+  };
+}
+
 /** `${base}${path}`, keeping any path prefix the base has (a proxy mounted under /hostinger, say). */
 export function joinUrl(base: string, path: string): string {
   return `${base.replace(/\/+$/, '')}${path}`;

@@ -1,4 +1,4 @@
-import { answer, failure, joinUrl, malformedAnswer, type Answer } from '../answers.ts';
+import { answer, bearerJson, failure, joinUrl, malformedAnswer, type Answer } from '../answers.ts';
 import { ActionError, type ActionContext, type ValidationOutcome } from '../plugin.ts';
 import { defaultScope, entraClientCredentialsToken, entraCredential } from './entra.ts';
 
@@ -91,15 +91,7 @@ export async function armClient(ctx: ActionContext): Promise<ArmClient> {
   });
 
   const send = async (method: string, url: string, body?: unknown): Promise<ArmAnswer> => {
-    const res = await ctx.http(url, {
-      method,
-      headers: {
-        authorization: `Bearer ${token}`,
-        accept: 'application/json',
-        ...(body !== undefined ? { 'content-type': 'application/json' } : {})
-      },
-      ...(body !== undefined ? { body: JSON.stringify(body) } : {})
-    });
+    const res = await ctx.http(url, bearerJson(token, method, body));
     const headers = res.headers;
     return { ...(await answer(res)), headers };
   };

@@ -1,5 +1,5 @@
 import { nodeCrypto } from '../../builtins.ts';
-import { answer, joinUrl, type Answer } from '../answers.ts';
+import { answer, bearerJson, joinUrl, type Answer } from '../answers.ts';
 import {
   ActionError,
   RevertDrift,
@@ -93,15 +93,7 @@ async function computeApi(ctx: ActionContext, project: string): Promise<Api> {
     project,
     async call(method, path, body) {
       ctx.step(`${method} ${path}`);
-      const res = await ctx.http(joinUrl(base, path), {
-        method,
-        headers: {
-          authorization: `Bearer ${token}`,
-          accept: 'application/json',
-          ...(body !== undefined ? { 'content-type': 'application/json' } : {})
-        },
-        ...(body !== undefined ? { body: JSON.stringify(body) } : {})
-      });
+      const res = await ctx.http(joinUrl(base, path), bearerJson(token, method, body));
       return answer(res);
     }
   };

@@ -1,4 +1,4 @@
-import { answer, failure, malformedAnswer, str, type Answer, joinUrl } from '../answers.ts';
+import { answer, bearerJson, failure, malformedAnswer, str, type Answer, joinUrl } from '../answers.ts';
 import { serviceAccountToken, type ServiceAccountKey } from '../gcp/google-auth.ts';
 import {
   ActionError,
@@ -75,15 +75,7 @@ function admin(ctx: ActionContext): string {
 
 async function call(ctx: ActionContext, base: string, token: string, method: string, path: string, body?: unknown): Promise<Answer> {
   ctx.step(`${method} ${path.replace(/\?.*$/, '')}`);
-  const res = await ctx.http(joinUrl(base, path), {
-    method,
-    headers: {
-      authorization: `Bearer ${token}`,
-      accept: 'application/json',
-      ...(body !== undefined ? { 'content-type': 'application/json' } : {})
-    },
-    ...(body !== undefined ? { body: JSON.stringify(body) } : {})
-  });
+  const res = await ctx.http(joinUrl(base, path), bearerJson(token, method, body));
   const a = await answer(res);
   ctx.step(`→ ${a.status}`);
   return a;

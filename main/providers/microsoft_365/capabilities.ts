@@ -1,4 +1,4 @@
-import { answer, failure, malformedAnswer, str, type Answer, joinUrl } from '../answers.ts';
+import { answer, bearerJson, failure, malformedAnswer, str, type Answer, joinUrl } from '../answers.ts';
 import { defaultScope, entraClientCredentialsToken, entraCredential } from '../azure/entra.ts';
 import {
   ActionError,
@@ -56,15 +56,7 @@ function graphBase(ctx: ActionContext): string {
 
 async function graph(ctx: ActionContext, token: string, method: string, path: string, body?: unknown): Promise<Answer> {
   ctx.step(`Graph ${method} ${path.replace(/\?.*$/, '')}`);
-  const res = await ctx.http(joinUrl(graphBase(ctx), path), {
-    method,
-    headers: {
-      authorization: `Bearer ${token}`,
-      accept: 'application/json',
-      ...(body !== undefined ? { 'content-type': 'application/json' } : {})
-    },
-    ...(body !== undefined ? { body: JSON.stringify(body) } : {})
-  });
+  const res = await ctx.http(joinUrl(graphBase(ctx), path), bearerJson(token, method, body));
   const a = await answer(res);
   ctx.step(`→ ${a.status}`);
   return a;
