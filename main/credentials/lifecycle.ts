@@ -40,6 +40,14 @@ export function rotationView(rotatedAt: string, policyDays: number, now: Date): 
   return { policyDays, dueAt, due, soon, label };
 }
 
+/** A credential's expiry and rotation dates at or before `horizon` (ms since the epoch), soonest first. Pure. */
+export function datesDue(life: LifecycleView, horizon: number): { kind: 'expiry' | 'rotation'; at: string; label: string }[] {
+  const dates: { kind: 'expiry' | 'rotation'; at: string; label: string }[] = [];
+  if (life.expiry) dates.push({ kind: 'expiry', at: life.expiry.at, label: life.expiry.label });
+  if (life.rotation) dates.push({ kind: 'rotation', at: life.rotation.dueAt, label: life.rotation.label });
+  return dates.filter((d) => Date.parse(d.at) <= horizon).sort((a, b) => Date.parse(a.at) - Date.parse(b.at));
+}
+
 function identityOf(c: CredentialSummary): Record<string, string> {
   const id = c.observed.identity;
   if (!id || typeof id !== 'object' || Array.isArray(id)) return {};

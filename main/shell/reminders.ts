@@ -1,4 +1,5 @@
 import type { CredentialView } from '../../preload/contract.ts';
+import { datesDue } from '../credentials/lifecycle.ts';
 import { relativeTime } from '../text.ts';
 
 /**
@@ -27,19 +28,16 @@ export function dueReminders(
   const horizon = now.getTime() + beforeDays * DAY;
   const out: Reminder[] = [];
   for (const c of list) {
-    const dates: { what: 'expires' | 'rotation'; at: string }[] = [];
-    if (c.lifecycle.expiry) dates.push({ what: 'expires', at: c.lifecycle.expiry.at });
-    if (c.lifecycle.rotation) dates.push({ what: 'rotation', at: c.lifecycle.rotation.dueAt });
-    const soonest = dates.filter((d) => Date.parse(d.at) <= horizon).sort((a, b) => Date.parse(a.at) - Date.parse(b.at))[0];
+    const soonest = datesDue(c.lifecycle, horizon)[0];
     if (!soonest || reminded.get(c.id) === today) continue;
     reminded.set(c.id, today);
     const past = Date.parse(soonest.at) <= now.getTime();
     const when = relativeTime(soonest.at, now);
     out.push({
       credentialId: c.id,
-      title: soonest.what === 'expires' ? `${c.name} ${past ? 'has expired' : 'expires soon'}` : `Rotate ${c.name}`,
+      title: soonest.kind === 'expiry' ? `${c.name} ${past ? 'has expired' : 'expires soon'}` : `Rotate ${c.name}`,
       body:
-        soonest.what === 'expires'
+        soonest.kind === 'expiry'
           ? `Its secret ${past ? `expired ${when}` : `expires ${when}`}. Rotate it (Rotate secret… on its page) before response actions need it.`
           : `Its rotation ${past ? `was due ${when}` : `is due ${when}`} under its policy. Rotate it from its page.`
     });

@@ -1,5 +1,6 @@
 import type { Command } from '../program.ts';
 import type { CredentialView, ReadinessView } from '../../../preload/contract.ts';
+import { datesDue } from '../../credentials/lifecycle.ts';
 import { KeydeskError } from '../../errors.ts';
 import type { CliContext } from '../context.ts';
 import { collect, parseFields, readSecrets } from '../fields.ts';
@@ -166,16 +167,9 @@ export function registerCredentialCommands(program: Command, ctx: CliContext): v
       const now = app.vault.clock.now();
       const horizon = now.getTime() + Number(m[1]) * 86_400_000;
       const due: DueItem[] = [];
-      for (const c of app.credentials.list().map((x) => app.credentials.view(x, now))) {
-        const life = c.lifecycle;
-        const add = (kind: DueItem['kind'], at: string, label: string) => {
-          const t = Date.parse(at);
-          if (!Number.isNaN(t) && t <= horizon)
-            due.push({ credential: c.name, id: c.id, provider: c.provider, mode: c.mode, kind, at, overdue: t <= now.getTime(), label });
-        };
-        if (life.expiry) add('expiry', life.expiry.at, life.expiry.label);
-        if (life.rotation) add('rotation', life.rotation.dueAt, life.rotation.label);
-      }
+      for (const c of app.credentials.list().map((x) => app.credentials.view(x, now)))
+        for (const d of datesDue(c.lifecycle, horizon))
+          due.push({ credential: c.name, id: c.id, provider: c.provider, mode: c.mode, ...d, overdue: Date.parse(d.at) <= now.getTime() });
       due.sort((a, b) => Date.parse(a.at) - Date.parse(b.at) || a.credential.localeCompare(b.credential));
       ctx.print(cmd, { within_days: Number(m[1]), due }, () =>
         due.length === 0
